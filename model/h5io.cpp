@@ -1,0 +1,353 @@
+// HDF5 C API wrapper; see h5io.h.
+#include "h5io.h"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "error.h"
+
+namespace spikemesh {
+namespace {
+
+// Closes an HDF5 handle of any kind when it goes out of scope.
+struct Handle {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() {
+    if (id >= 0) close(id);
+  }
+  operator hid_t() const { return id; }
+};
+
+void silence_hdf5() {
+  static const bool done = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);   // our own messages replace HDF5's error stack dump
+    return true;
+  }();
+  (void)done;
+}
+
+hid_t int_type(int bytes) {
+  switch (bytes) {
+    case 1: return H5T_NATIVE_INT8;
+    case 2: return H5T_NATIVE_INT16;
+    case 4: return H5T_NATIVE_INT32;
+    default: return H5T_NATIVE_INT64;
+  }
+}
+
+}  // namespace
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << '(';
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  if (s.size() == 1) os << ',';
+  os << ')';
+  return os.str();
+}
+
+void H5File::fail(const std::string& obj, const std::string& msg) const {
+  throw Error(path_ + ": " + obj + ": " + msg);
+}
+
+H5File H5File::open_read(const std::string& path) {
+  silence_hdf5();
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw Error(path + ": cannot open: not a readable HDF5 file (missing, unreadable or corrupt)");
+  hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) throw Error(path + ": cannot open as HDF5");
+  return H5File(id, path);
+}
+
+H5File H5File::create(const std::string& path) {
+  silence_hdf5();
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) throw Error(path + ": cannot create HDF5 file (does the folder exist and is it writable?)");
+  return H5File(id, path);
+}
+
+H5File::H5File(H5File&& o) noexcept : id_(o.id_), path_(std::move(o.path_)) { o.id_ = -1; }
+H5File& H5File::operator=(H5File&& o) noexcept {
+  if (this != &o) {
+    if (id_ >= 0) H5Fclose(id_);
+    id_ = o.id_;
+    path_ = std::move(o.path_);
+    o.id_ = -1;
+  }
+  return *this;
+}
+H5File::~H5File() {
+  if (id_ >= 0) H5Fclose(id_);
+}
+
+bool H5File::exists(const std::string& obj) const {
+  if (obj == "/") return true;
+  // Check every prefix: H5Lexists fails on a path whose parent is missing.
+  size_t pos = 0;
+  while ((pos = obj.find('/', pos + 1)) != std::string::npos) {
+    if (H5Lexists(id_, obj.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
+  }
+  return H5Lexists(id_, obj.c_str(), H5P_DEFAULT) > 0 && H5Oexists_by_name(id_, obj.c_str(), H5P_DEFAULT) > 0;
+}
+
+bool H5File::is_group(const std::string& obj) const {
+  if (!exists(obj)) return false;
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(id_, obj.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return false;
+  return info.type == H5O_TYPE_GROUP;
+}
+
+std::vector<std::string> H5File::children(const std::string& group) const {
+  if (!is_group(group)) fail(group, "expected a group, found " + std::string(exists(group) ? "a dataset" : "nothing"));
+  Handle g(H5Gopen2(id_, group.c_str(), H5P_DEFAULT), H5Gclose);
+  H5G_info_t info;
+  H5Gget_info(g, &info);
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string s(static_cast<size_t>(n), '\0');
+    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT);
+    names.push_back(s);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+namespace {
+// Opens a dataset or fails naming it.
+hid_t open_dataset(const H5File& f, hid_t file, const std::string& ds) {
+  if (!f.exists(ds)) f.fail(ds, "missing dataset");
+  if (f.is_group(ds)) f.fail(ds, "expected a dataset, found a group");
+  hid_t id = H5Dopen2(file, ds.c_str(), H5P_DEFAULT);
+  if (id < 0) f.fail(ds, "cannot open dataset");
+  return id;
+}
+
+Shape dataset_shape(hid_t d) {
+  Handle space(H5Dget_space(d), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  return Shape(dims.begin(), dims.end());
+}
+
+uint64_t count(const Shape& s) {
+  uint64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+H5T_class_t type_class(hid_t d) {
+  Handle t(H5Dget_type(d), H5Tclose);
+  return H5Tget_class(t);
+}
+}  // namespace
+
+Shape H5File::shape(const std::string& ds) const {
+  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  return dataset_shape(d);
+}
+
+bool H5File::is_integer(const std::string& ds) const {
+  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  return type_class(d) == H5T_INTEGER;
+}
+
+bool H5File::is_string(const std::string& ds) const {
+  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  return type_class(d) == H5T_STRING;
+}
+
+std::vector<int64_t> H5File::read_ints(const std::string& ds, Shape* shape) const {
+  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  const H5T_class_t cls = type_class(d);
+  if (cls != H5T_INTEGER)
+    fail(ds, std::string("expected an integer dataset, found ") + (cls == H5T_FLOAT ? "floating point" : cls == H5T_STRING ? "a string" : "another type"));
+  Shape s = dataset_shape(d);
+  std::vector<int64_t> out(count(s));
+  if (!out.empty() && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    fail(ds, "read failed (corrupt file?)");
+  if (shape) *shape = s;
+  return out;
+}
+
+std::vector<double> H5File::read_reals(const std::string& ds, Shape* shape) const {
+  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  const H5T_class_t cls = type_class(d);
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT) fail(ds, "expected a numeric dataset");
+  Shape s = dataset_shape(d);
+  std::vector<double> out(count(s));
+  if (!out.empty() && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    fail(ds, "read failed (corrupt file?)");
+  if (shape) *shape = s;
+  return out;
+}
+
+namespace {
+std::string read_string_object(hid_t obj, hid_t type, bool is_attr) {
+  Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_cset(mem, H5Tget_cset(type));   // UTF-8 files (h5py's default) need a UTF-8 memory type
+  if (H5Tis_variable_str(type) > 0) {
+    H5Tset_size(mem, H5T_VARIABLE);
+    char* buf = nullptr;
+    herr_t rc = is_attr ? H5Aread(obj, mem, &buf) : H5Dread(obj, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, &buf);
+    if (rc < 0 || !buf) return std::string();
+    std::string s(buf);
+    H5free_memory(buf);
+    return s;
+  }
+  size_t n = H5Tget_size(type);
+  H5Tset_size(mem, n + 1);
+  std::string s(n + 1, '\0');
+  herr_t rc = is_attr ? H5Aread(obj, mem, s.data()) : H5Dread(obj, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data());
+  if (rc < 0) return std::string();
+  s.resize(std::char_traits<char>::length(s.c_str()));
+  return s;
+}
+}  // namespace
+
+std::string H5File::read_string(const std::string& ds) const {
+  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  Handle t(H5Dget_type(d), H5Tclose);
+  if (H5Tget_class(t) != H5T_STRING) fail(ds, "expected a string dataset");
+  Shape s = dataset_shape(d);
+  if (count(s) != 1) fail(ds, "expected a single string, found shape " + shape_str(s));
+  return read_string_object(d, t, false);
+}
+
+std::vector<std::string> H5File::attribute_names(const std::string& obj) const {
+  Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose);
+  if (o < 0) fail(obj, "missing object");
+  H5O_info_t info;
+  H5Oget_info2(o, &info, H5O_INFO_NUM_ATTRS);
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    ssize_t n = H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string s(static_cast<size_t>(n), '\0');
+    H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT);
+    names.push_back(s);
+  }
+  return names;
+}
+
+bool H5File::has_attribute(const std::string& obj, const std::string& name) const {
+  return exists(obj) && H5Aexists_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+bool H5File::attr_is_string(const std::string& obj, const std::string& name) const {
+  Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (a < 0) fail(obj, "missing attribute '" + name + "'");
+  Handle t(H5Aget_type(a), H5Tclose);
+  return H5Tget_class(t) == H5T_STRING;
+}
+
+bool H5File::attr_is_integer(const std::string& obj, const std::string& name) const {
+  Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (a < 0) fail(obj, "missing attribute '" + name + "'");
+  Handle t(H5Aget_type(a), H5Tclose);
+  Handle space(H5Aget_space(a), H5Sclose);
+  return H5Tget_class(t) == H5T_INTEGER && H5Sget_simple_extent_npoints(space) == 1;
+}
+
+std::string H5File::read_attr_string(const std::string& obj, const std::string& name) const {
+  if (!has_attribute(obj, name)) fail(obj, "missing attribute '" + name + "'");
+  Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Handle t(H5Aget_type(a), H5Tclose);
+  if (H5Tget_class(t) != H5T_STRING) fail(obj, "attribute '" + name + "': expected a string");
+  return read_string_object(a, t, true);
+}
+
+int64_t H5File::read_attr_int(const std::string& obj, const std::string& name) const {
+  if (!has_attribute(obj, name)) fail(obj, "missing attribute '" + name + "'");
+  Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Handle t(H5Aget_type(a), H5Tclose);
+  if (H5Tget_class(t) != H5T_INTEGER) fail(obj, "attribute '" + name + "': expected an integer");
+  Handle space(H5Aget_space(a), H5Sclose);
+  if (H5Sget_simple_extent_npoints(space) != 1) fail(obj, "attribute '" + name + "': expected a single integer");
+  int64_t v = 0;
+  H5Aread(a, H5T_NATIVE_INT64, &v);
+  return v;
+}
+
+void H5File::create_group(const std::string& group) {
+  if (exists(group)) return;
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  Handle g(H5Gcreate2(id_, group.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  if (g < 0) fail(group, "cannot create group");
+}
+
+namespace {
+void write_raw(const H5File& f, hid_t file, const std::string& ds, hid_t mem_type, hid_t file_type,
+               const void* data, const Shape& shape, bool compress) {
+  std::vector<hsize_t> dims(shape.begin(), shape.end());
+  Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+               H5Sclose);
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (compress && !dims.empty() && count(shape) > 0) {
+    // Chunk along the first axis (a timestep row for rasters) so readers can slice without inflating all.
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], std::max<hsize_t>(1, (1u << 20) / std::max<hsize_t>(1, count(shape) / dims[0]))));
+    H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    H5Pset_deflate(dcpl, 4);
+  }
+  Handle d(H5Dcreate2(file, ds.c_str(), file_type, space, lcpl, dcpl, H5P_DEFAULT), H5Dclose);
+  if (d < 0) f.fail(ds, "cannot create dataset (does it exist already?)");
+  if (count(shape) > 0 && H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) f.fail(ds, "write failed");
+}
+}  // namespace
+
+void H5File::write_ints(const std::string& ds, const std::vector<int64_t>& data, const Shape& shape, int bytes,
+                        bool compress) {
+  if (count(shape) != data.size()) fail(ds, "internal: data size does not match shape " + shape_str(shape));
+  write_raw(*this, id_, ds, H5T_NATIVE_INT64, int_type(bytes), data.data(), shape, compress);
+}
+
+void H5File::write_uint8(const std::string& ds, const uint8_t* data, const Shape& shape, bool compress) {
+  write_raw(*this, id_, ds, H5T_NATIVE_UINT8, H5T_STD_U8LE, data, shape, compress);
+}
+
+void H5File::write_int32(const std::string& ds, const int32_t* data, const Shape& shape, bool compress) {
+  write_raw(*this, id_, ds, H5T_NATIVE_INT32, H5T_STD_I32LE, data, shape, compress);
+}
+
+void H5File::write_reals(const std::string& ds, const std::vector<double>& data, const Shape& shape) {
+  if (count(shape) != data.size()) fail(ds, "internal: data size does not match shape " + shape_str(shape));
+  write_raw(*this, id_, ds, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, data.data(), shape, false);
+}
+
+void H5File::write_string(const std::string& ds, const std::string& value) {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  const char* p = value.c_str();
+  write_raw(*this, id_, ds, t, t, &p, Shape{}, false);
+}
+
+void H5File::write_attr_string(const std::string& obj, const std::string& name, const std::string& value) {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose);
+  Handle a(H5Acreate2(o, name.c_str(), t, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const char* p = value.c_str();
+  if (a < 0 || H5Awrite(a, t, &p) < 0) fail(obj, "cannot write attribute '" + name + "'");
+}
+
+void H5File::write_attr_int(const std::string& obj, const std::string& name, int64_t value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose);
+  Handle a(H5Acreate2(o, name.c_str(), H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &value) < 0) fail(obj, "cannot write attribute '" + name + "'");
+}
+
+}  // namespace spikemesh

@@ -1,0 +1,102 @@
+// A spiking network ready to map: populations of compartments and projections between them, with every
+// value in hardware units. This is the in-memory form of the network file (docs/network-format.md).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "neuron.h"
+
+namespace spikemesh {
+
+enum class NeuronKind : uint8_t {
+  Cuba,      // spiking CUBA compartment
+  Input,     // graded input: emits the payload it is given each timestep (0 = no spike)
+  Readout,   // non-spiking CUBA compartment; its current u2 is read out every timestep
+};
+enum class Encoding : uint8_t { Dense, Sparse, Conv, OneToOne };
+
+const char* to_string(NeuronKind k);
+const char* to_string(Encoding e);
+const char* to_string(SignMode m);
+bool parse(const std::string& s, NeuronKind& out);
+bool parse(const std::string& s, Encoding& out);
+bool parse(const std::string& s, SignMode& out);
+
+struct Population {
+  std::string name;
+  std::vector<uint32_t> shape;             // (C, H, W) for maps, (N) for vectors
+  NeuronKind kind = NeuronKind::Cuba;
+  // Compartment parameters: one entry for the whole population, or one per neuron.
+  std::vector<CompartmentParams> params{CompartmentParams{}};
+  // Optional bias table: bias mantissas indexed [context][phase][neuron], replacing params.bias_mant.
+  // A run selects the context (e.g. the diffusion step); timestep t of a context uses phase min(t, P - 1).
+  std::vector<int16_t> bias_table;
+  uint32_t bias_contexts = 0, bias_phases = 0;
+  // Graded input only: payload width (sign included) and its fractional bits.
+  uint8_t payload_bits = 1;
+  uint8_t payload_frac_bits = 0;
+
+  uint64_t size() const;
+  const CompartmentParams& param(uint64_t i) const { return params.size() == 1 ? params[0] : params[i]; }
+  bool has_bias_table() const { return bias_contexts > 0; }
+};
+
+// Convolution geometry (torch cross-correlation order, weights [C_out][C_in / groups][kh][kw]).
+// `upsample` nearest-upsamples the source by an integer factor before the convolution (U-Net up path).
+struct ConvGeometry {
+  uint32_t kernel_h = 1, kernel_w = 1;
+  uint32_t stride_y = 1, stride_x = 1;
+  uint32_t pad_y = 0, pad_x = 0;
+  uint32_t groups = 1;
+  uint32_t upsample = 1;
+};
+
+struct Projection {
+  std::string name;
+  uint32_t source = 0, target = 0;         // population indices
+  Encoding encoding = Encoding::Dense;
+  WeightFormat format;
+  // Weight mantissas. dense: [N_target][N_source]; sparse: one per synapse; conv: kernel
+  // [C_out][C_in / groups][kh][kw]; one_to_one: one per neuron, or one for all.
+  std::vector<int16_t> weights;
+  std::vector<uint32_t> pre, post;         // sparse only: source and target neuron per synapse
+  std::vector<uint8_t> delays{0};          // one for all synapses, or one per weight entry
+  ConvGeometry conv;                       // conv only
+  uint8_t delay(uint64_t i) const { return delays.size() == 1 ? delays[0] : delays[i]; }
+};
+
+// Free-form metadata; the FSDDIM exporter adds its schedule as arrays.
+struct MetaArray {
+  std::vector<uint64_t> shape;
+  bool is_integer = true;
+  std::vector<int64_t> ints;               // when is_integer
+  std::vector<double> reals;               // otherwise
+};
+struct Metadata {
+  std::string producer = "spikemesh";
+  std::map<std::string, std::string> attributes;
+  std::map<std::string, MetaArray> arrays;
+};
+
+struct Network {
+  std::vector<Population> populations;
+  std::vector<Projection> projections;
+  Metadata metadata;
+
+  int find(const std::string& population_name) const;   // -1 when absent
+  uint64_t total_neurons() const;
+  uint64_t total_synapses() const;                       // expanded synapse count (conv: every tap)
+};
+
+// Checks every rule of the format (shapes, ranges, references). Throws Error naming the object by its
+// path in the network file (e.g. "/projections/2/weights") with what was expected. `where` prefixes
+// messages (the file name when loading).
+void validate(const Network& net, const std::string& where = "network");
+
+// Output size of a convolution along one axis: (in * upsample + 2 pad - kernel) / stride + 1.
+int64_t conv_out_size(int64_t in, uint32_t upsample, uint32_t pad, uint32_t kernel, uint32_t stride);
+
+}  // namespace spikemesh

@@ -1,0 +1,118 @@
+// Bit-exact Loihi CUBA compartment arithmetic (nengo-loihi order), as pure functions.
+// Every function here is `next = f(state, inputs)`: the reference simulator and the SystemC neurocore
+// both call these, so the chip and the golden model cannot disagree on arithmetic, only on timing.
+// Source of every rule: shared/reference/loihi.md sections 1.2-1.4 and 10.
+#pragma once
+
+#include <cstdint>
+
+namespace spikemesh {
+
+// ---- Register widths (Loihi 1 neurocore) ------------------------------------------------------------
+inline constexpr int kAccumBits = 22;        // dendritic accumulator q: 21 bits + sign, wraps
+inline constexpr int kStateBits = 24;        // u and v: 23 bits + sign; u wraps, v is clamped
+inline constexpr int kDecayBits = 12;        // du, dv: unsigned 12 bit, factor (4096 - d) / 4096
+inline constexpr int kDecayMax = 4095;
+inline constexpr int kVthShift = 6;          // threshold = vth_mant << 6
+inline constexpr uint32_t kVthMantMax = (1u << 17) - 1;   // vth_mant: unsigned 17 bit
+inline constexpr int kBiasMantMin = -4096;   // bias_mant: signed 13 bit
+inline constexpr int kBiasMantMax = 4095;
+inline constexpr int kBiasExpMax = 7;        // bias_exp: 3 bit
+inline constexpr int kRefractMax = 63;       // refract_delay: 6 bit
+inline constexpr int kVminExpMax = 31;       // vmin = -(2^vmin_exp) + 1, vmin_exp 5 bit
+inline constexpr int kVmaxExpMax = 7;        // vmax = 2^(9 + 2 vmax_exp) - 1, vmax_exp 3 bit
+inline constexpr int kWeightExpMin = -8;     // weight_exp: 4 bit signed, scale 2^(6 + weight_exp)
+inline constexpr int kWeightExpMax = 7;
+inline constexpr int kWeightShift = 6;       // weight MSB aligned to bit 6 of the accumulator
+inline constexpr int kMaxDelay = 62;         // synaptic delay slots (6-bit field, netx and Davies 2018)
+inline constexpr int kMaxPayloadBits = 24;   // graded spike payload (Loihi 2 style)
+
+// Synapse sign modes, numbered as in Lava/netx SYNAPSE_SIGN_MODE.
+enum class SignMode : uint8_t { Mixed = 1, Excitatory = 2, Inhibitory = 3 };
+
+// ---- Fixed-point helpers ----------------------------------------------------------------------------
+
+// Two's-complement wrap of x to `bits` bits (result in [-2^(bits-1), 2^(bits-1) - 1]).
+constexpr int64_t wrap_signed(int64_t x, int bits) {
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  const uint64_t sign = uint64_t{1} << (bits - 1);
+  const uint64_t low = static_cast<uint64_t>(x) & mask;
+  return static_cast<int64_t>(low ^ sign) - static_cast<int64_t>(sign);
+}
+
+// floor(x / 2^n) for any sign of x (portable arithmetic shift).
+constexpr int64_t floor_shift(int64_t x, int n) {
+  return x >= 0 ? (x >> n) : -((-x + (int64_t{1} << n) - 1) >> n);
+}
+
+// sign(x) * floor(|x| * (4096 - offset - decay) / 4096): the decay rounds the magnitude toward zero.
+// The current decay has offset 1 (Loihi 1's 1-bit ds_offset register); the voltage decay has 0.
+constexpr int64_t decay_toward_zero(int64_t x, int decay, int offset) {
+  const int64_t factor = (int64_t{1} << kDecayBits) - offset - decay;
+  const int64_t mag = ((x < 0 ? -x : x) * factor) >> kDecayBits;
+  return x < 0 ? -mag : mag;
+}
+
+// ---- Compartment ------------------------------------------------------------------------------------
+
+// Per-compartment configuration in hardware units (Loihi register names).
+struct CompartmentParams {
+  uint16_t du = 0;             // decayU, 12 bit; effective current factor (4096 - (du + 1)) / 4096
+  uint16_t dv = 0;             // decayV, 12 bit; voltage factor (4096 - dv) / 4096
+  uint32_t vth_mant = 0;       // vThMant, 17 bit; spike when v > vth_mant << 6
+  int16_t bias_mant = 0;       // biasMant, 13 bit signed
+  uint8_t bias_exp = 0;        // biasExp, 3 bit; bias = bias_mant << bias_exp
+  uint8_t refract_delay = 0;   // refractDelay, 6 bit; r gives r - 1 steps with v forced to 0
+  uint8_t vmin_exp = 23;       // vminExp, 5 bit; vmin = -(2^vmin_exp) + 1
+  uint8_t vmax_exp = 7;        // vmaxExp, 3 bit; vmax = 2^(9 + 2 vmax_exp) - 1
+};
+
+constexpr int64_t bias_value(int bias_mant, int bias_exp) { return int64_t{bias_mant} * (int64_t{1} << bias_exp); }
+constexpr int64_t vmin_value(int vmin_exp) { return -(int64_t{1} << vmin_exp) + 1; }
+constexpr int64_t vmax_value(int vmax_exp) { return (int64_t{1} << (9 + 2 * vmax_exp)) - 1; }
+constexpr int64_t threshold_value(uint32_t vth_mant) { return int64_t{vth_mant} << kVthShift; }
+
+// Per-compartment state; widths as on the chip.
+struct CompartmentState {
+  int32_t u = 0;               // synaptic current, 24-bit two's complement (bias excluded)
+  int32_t v = 0;               // membrane voltage, clamped to [vmin, vmax]
+  uint8_t refract = 0;         // refractory counter, 6 bit
+};
+
+// What one compartment update produced.
+struct CompartmentOutput {
+  bool spike = false;
+  int32_t current = 0;         // u2 = wrap24(u + bias): the current that entered v this step
+};
+
+// One timestep of a CUBA compartment (loihi.md section 10, rule 1), with q the accumulated synaptic
+// input for this step (any width: it is wrapped to 22 bits first) and `bias` the effective bias
+// (bias_mant << bias_exp, or a bias-table entry). A non-spiking compartment (readout) never fires.
+CompartmentOutput update_compartment(CompartmentState& s, const CompartmentParams& p, int64_t q, int64_t bias,
+                                     bool can_spike = true);
+
+// ---- Synapses ---------------------------------------------------------------------------------------
+
+// Weight format of one projection (Loihi synapse format).
+struct WeightFormat {
+  int8_t weight_exp = 0;             // -8..7, scale 2^(6 + weight_exp)
+  uint8_t num_weight_bits = 8;       // 1..8 stored mantissa bits (sign included for mixed)
+  SignMode sign_mode = SignMode::Mixed;
+};
+
+// Mantissa range accepted for a sign mode: mixed -256..255, excitatory 0..255, inhibitory -256..0.
+int mantissa_min(SignMode m);
+int mantissa_max(SignMode m);
+
+// Effective weight added to q per spike (brian2loihi calcActualWeights, loihi.md section 1.2):
+//   prec = 2^(8 - num_weight_bits + is_mixed); mt = trunc0(m / prec) * prec;
+//   w = floor(mt * 2^weight_exp) * 64, clipped to +-(2^21 - 64).
+int32_t effective_weight(int mantissa, const WeightFormat& f);
+
+// Synaptic input of one graded spike: floor(w_eff * payload / 2^payload_frac_bits). A binary spike is
+// the payload 1 with 0 fractional bits.
+constexpr int64_t graded_contribution(int32_t w_eff, int32_t payload, int payload_frac_bits) {
+  return floor_shift(int64_t{w_eff} * payload, payload_frac_bits);
+}
+
+}  // namespace spikemesh

@@ -1,0 +1,338 @@
+// Functional reference simulator; see reference_sim.h.
+#include "reference_sim.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "error.h"
+#include "h5io.h"
+
+namespace spikemesh {
+
+namespace {
+constexpr int kTargetBits = 26;
+constexpr uint32_t kTargetMask = (1u << kTargetBits) - 1;
+}  // namespace
+
+int64_t payload_min(const Population& p) { return p.payload_bits == 1 ? 0 : -(int64_t{1} << (p.payload_bits - 1)); }
+int64_t payload_max(const Population& p) { return p.payload_bits == 1 ? 1 : (int64_t{1} << (p.payload_bits - 1)) - 1; }
+
+void validate_stimulus(const Network& net, const Stimulus& s, const std::string& where) {
+  for (const auto& rows : s.inputs) {
+    if (rows.population >= net.populations.size()) throw Error(where + ": stimulus names an unknown population");
+    const Population& p = net.populations[rows.population];
+    const std::string at = where + ": /inputs/" + p.name;
+    if (p.kind != NeuronKind::Input)
+      throw Error(at + ": population '" + p.name + "' is " + to_string(p.kind) + ", only input populations take payloads");
+    if (rows.payloads.size() != uint64_t{rows.timesteps} * p.size())
+      throw Error(at + ": expected shape (timesteps, " + std::to_string(p.size()) + ")");
+    for (size_t k = 0; k < rows.payloads.size(); ++k) {
+      const int64_t v = rows.payloads[k];
+      if (v < payload_min(p) || v > payload_max(p))
+        throw Error(at + ": payload " + std::to_string(v) + " at timestep " + std::to_string(k / p.size()) + ", neuron " +
+                    std::to_string(k % p.size()) + " out of range [" + std::to_string(payload_min(p)) + ", " +
+                    std::to_string(payload_max(p)) + "] for payload_bits = " + std::to_string(p.payload_bits));
+    }
+  }
+}
+
+ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
+  const size_t np = net.populations.size();
+  offset_.resize(np + 1, 0);
+  for (size_t p = 0; p < np; ++p) offset_[p + 1] = offset_[p] + net.populations[p].size();
+  total_ = offset_[np];
+  if (total_ > kTargetMask) throw Error("network has " + std::to_string(total_) + " neurons; the reference simulator supports up to 2^26 - 1");
+
+  uint32_t max_delay = 0;
+  for (const auto& pr : net.projections)
+    for (auto d : pr.delays) max_delay = std::max<uint32_t>(max_delay, d);
+  slots_ = max_delay + 2;
+
+  // Expand every non-conv projection into a per-source-population CSR of (target, delay, weight).
+  fanout_.resize(np);
+  conv_.resize(np);
+  std::vector<std::vector<uint64_t>> counts(np);
+  for (size_t p = 0; p < np; ++p) counts[p].assign(net.populations[p].size() + 1, 0);
+  auto for_each_synapse = [&](const Projection& pr, auto&& fn) {   // fn(src, dst, weight index)
+    const uint64_t ns = net.populations[pr.source].size(), nd = net.populations[pr.target].size();
+    switch (pr.encoding) {
+      case Encoding::Dense:
+        for (uint64_t d = 0; d < nd; ++d)
+          for (uint64_t s = 0; s < ns; ++s) fn(s, d, d * ns + s);
+        break;
+      case Encoding::Sparse:
+        for (uint64_t k = 0; k < pr.pre.size(); ++k) fn(pr.pre[k], pr.post[k], k);
+        break;
+      case Encoding::OneToOne:
+        for (uint64_t i = 0; i < ns; ++i) fn(i, i, pr.weights.size() == 1 ? 0 : i);
+        break;
+      case Encoding::Conv: break;
+    }
+  };
+  for (const auto& pr : net.projections)
+    for_each_synapse(pr, [&](uint64_t s, uint64_t, uint64_t) { ++counts[pr.source][s + 1]; });
+  for (size_t p = 0; p < np; ++p) {
+    auto& fo = fanout_[p];
+    fo.begin.resize(counts[p].size());
+    std::partial_sum(counts[p].begin(), counts[p].end(), fo.begin.begin());
+    fo.syn.resize(fo.begin.back());
+  }
+  std::vector<std::vector<uint64_t>> fill(np);
+  for (size_t p = 0; p < np; ++p) fill[p].assign(fanout_[p].begin.begin(), fanout_[p].begin.end() - 1);
+  for (size_t j = 0; j < net.projections.size(); ++j) {
+    const auto& pr = net.projections[j];
+    if (pr.encoding == Encoding::Conv) {
+      ConvTaps c{static_cast<uint32_t>(j), {}, pr.delays};
+      c.weights.reserve(pr.weights.size());
+      for (auto m : pr.weights) c.weights.push_back(effective_weight(m, pr.format));
+      conv_[pr.source].push_back(std::move(c));
+      continue;
+    }
+    auto& fo = fanout_[pr.source];
+    const uint64_t base = offset_[pr.target];
+    for_each_synapse(pr, [&](uint64_t s, uint64_t d, uint64_t k) {
+      const uint32_t delay = pr.delay(k);
+      fo.any_delay |= delay != 0;
+      fo.syn[fill[pr.source][s]++] = Synapse{static_cast<uint32_t>(base + d) | (delay << kTargetBits),
+                                            effective_weight(pr.weights[k], pr.format)};
+    });
+  }
+  acc_.assign(uint64_t{slots_} * total_, 0);
+  state_.resize(total_);
+  spikes_.resize(total_);
+  current_.resize(total_);
+  payload_.resize(total_);
+  reset();
+}
+
+void ReferenceSimulator::reset() {
+  std::fill(acc_.begin(), acc_.end(), 0);
+  std::fill(state_.begin(), state_.end(), CompartmentState{});
+  std::fill(spikes_.begin(), spikes_.end(), 0);
+  std::fill(current_.begin(), current_.end(), 0);
+  std::fill(payload_.begin(), payload_.end(), 0);
+  t_ = 0;
+  context_start_ = 0;
+}
+
+void ReferenceSimulator::set_context(uint32_t context) {
+  context_ = context;
+  context_start_ = t_;
+}
+
+void ReferenceSimulator::set_input(uint32_t p, const int32_t* payloads) {
+  std::copy(payloads, payloads + net_.populations[p].size(), payload_.begin() + offset_[p]);
+}
+
+CompartmentState ReferenceSimulator::state(uint32_t p, uint64_t i) const { return state_[offset_[p] + i]; }
+
+int64_t ReferenceSimulator::bias(uint32_t p, uint64_t i) const {
+  const Population& pop = net_.populations[p];
+  const CompartmentParams& q = pop.param(i);
+  if (!pop.has_bias_table()) return bias_value(q.bias_mant, q.bias_exp);
+  const uint64_t ctx = std::min<uint64_t>(context_, pop.bias_contexts - 1);
+  const uint64_t phase = std::min<uint64_t>(t_ - context_start_, pop.bias_phases - 1);
+  return bias_value(pop.bias_table[(ctx * pop.bias_phases + phase) * pop.size() + i], q.bias_exp);
+}
+
+void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
+  const Population& pop = net_.populations[p];
+  const uint64_t n = pop.size(), o = offset_[p];
+  uint32_t* acc = acc_.data() + slot * total_ + o;
+  if (pop.kind == NeuronKind::Input) {
+    for (uint64_t i = 0; i < n; ++i) spikes_[o + i] = payload_[o + i] != 0;
+    return;
+  }
+  const bool can_spike = pop.kind == NeuronKind::Cuba;
+  for (uint64_t i = 0; i < n; ++i) {
+    // The accumulator holds the synaptic sum modulo 2^32; update_compartment wraps it to 22 bits.
+    const int64_t q = static_cast<int32_t>(acc[i]);
+    acc[i] = 0;
+    const CompartmentOutput out = update_compartment(state_[o + i], pop.param(i), q, bias(p, i), can_spike);
+    spikes_[o + i] = out.spike;
+    current_[o + i] = out.current;
+  }
+}
+
+void ReferenceSimulator::scatter_conv(const ConvTaps& c, uint64_t src_index, int32_t payload) {
+  const Projection& pr = net_.projections[c.projection];
+  const auto& ss = net_.populations[pr.source].shape;
+  const auto& ds = net_.populations[pr.target].shape;
+  const auto& g = pr.conv;
+  const uint32_t cin_g = ss[0] / g.groups, cout_g = ds[0] / g.groups;
+  const uint64_t hw = uint64_t{ss[1]} * ss[2];
+  const uint32_t ci = static_cast<uint32_t>(src_index / hw);
+  const uint32_t y = static_cast<uint32_t>((src_index % hw) / ss[2]), x = static_cast<uint32_t>(src_index % ss[2]);
+  const uint32_t group = ci / cin_g, cik = ci % cin_g;
+  const uint64_t dst_base = offset_[pr.target];
+  const uint64_t ohw = uint64_t{ds[1]} * ds[2];
+  const bool graded = net_.populations[pr.source].kind == NeuronKind::Input;
+  const int frac = net_.populations[pr.source].payload_frac_bits;
+  for (uint32_t a = 0; a < g.upsample; ++a)
+    for (uint32_t ky = 0; ky < g.kernel_h; ++ky) {
+      const int64_t ny = int64_t{y} * g.upsample + a + g.pad_y - ky;
+      if (ny < 0 || ny % g.stride_y) continue;
+      const int64_t oy = ny / g.stride_y;
+      if (oy >= ds[1]) continue;
+      for (uint32_t b = 0; b < g.upsample; ++b)
+        for (uint32_t kx = 0; kx < g.kernel_w; ++kx) {
+          const int64_t nx = int64_t{x} * g.upsample + b + g.pad_x - kx;
+          if (nx < 0 || nx % g.stride_x) continue;
+          const int64_t ox = nx / g.stride_x;
+          if (ox >= ds[2]) continue;
+          const uint64_t pix = static_cast<uint64_t>(oy) * ds[2] + static_cast<uint64_t>(ox);
+          for (uint32_t co = group * cout_g; co < (group + 1) * cout_g; ++co) {
+            const uint64_t k = ((uint64_t{co} * cin_g + cik) * g.kernel_h + ky) * g.kernel_w + kx;
+            const int64_t w = graded ? graded_contribution(c.weights[k], payload, frac) : c.weights[k];
+            const uint32_t d = c.delays.size() == 1 ? c.delays[0] : c.delays[k];
+            slot_for_delay(d)[dst_base + co * ohw + pix] += static_cast<uint32_t>(w);
+          }
+          synaptic_events_ += cout_g;
+        }
+    }
+}
+
+void ReferenceSimulator::deliver(uint32_t p) {
+  const Population& pop = net_.populations[p];
+  const uint64_t n = pop.size(), o = offset_[p];
+  const FanOut& fo = fanout_[p];
+  const bool graded = pop.kind == NeuronKind::Input;
+  const int frac = pop.payload_frac_bits;
+  uint32_t* next = slot_for_delay(0);
+  uint32_t* slot[kMaxDelay + 1];
+  if (fo.any_delay)
+    for (uint32_t d = 0; d + 2 <= slots_; ++d) slot[d] = slot_for_delay(d);
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!spikes_[o + i]) continue;
+    ++spike_count_;
+    const Synapse* s = fo.syn.data() + fo.begin[i];
+    const Synapse* e = fo.syn.data() + fo.begin[i + 1];
+    synaptic_events_ += static_cast<uint64_t>(e - s);
+    if (graded) {
+      const int32_t pay = payload_[o + i];
+      for (; s != e; ++s) {
+        uint32_t* dst = fo.any_delay ? slot[s->target_delay >> kTargetBits] : next;
+        dst[s->target_delay & kTargetMask] += static_cast<uint32_t>(graded_contribution(s->weight, pay, frac));
+      }
+    } else if (!fo.any_delay) {
+      for (; s != e; ++s) next[s->target_delay] += static_cast<uint32_t>(s->weight);   // delay bits are 0
+    } else {
+      for (; s != e; ++s) slot[s->target_delay >> kTargetBits][s->target_delay & kTargetMask] += static_cast<uint32_t>(s->weight);
+    }
+    for (const auto& c : conv_[p]) scatter_conv(c, i, graded ? payload_[o + i] : 1);
+  }
+}
+
+void ReferenceSimulator::step() {
+  const uint64_t slot = t_ % slots_;
+  for (uint32_t p = 0; p < net_.populations.size(); ++p) update_population(p, slot);
+  for (uint32_t p = 0; p < net_.populations.size(); ++p) deliver(p);
+  std::fill(payload_.begin(), payload_.end(), 0);   // a payload is emitted once
+  ++t_;
+}
+
+SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t timesteps, uint32_t context) {
+  validate_stimulus(net, stim, "stimulus");
+  ReferenceSimulator sim(net);
+  sim.set_context(context);
+  SimResult r;
+  r.timesteps = timesteps;
+  const size_t np = net.populations.size();
+  r.spikes.resize(np);
+  r.currents.resize(np);
+  for (size_t p = 0; p < np; ++p) {
+    r.names.push_back(net.populations[p].name);
+    r.spikes[p].reserve(uint64_t{timesteps} * net.populations[p].size());
+    if (net.populations[p].kind == NeuronKind::Readout) r.currents[p].reserve(uint64_t{timesteps} * net.populations[p].size());
+  }
+  for (uint32_t t = 0; t < timesteps; ++t) {
+    for (const auto& rows : stim.inputs)
+      if (t < rows.timesteps) sim.set_input(rows.population, rows.payloads.data() + uint64_t{t} * net.populations[rows.population].size());
+    sim.step();
+    for (uint32_t p = 0; p < np; ++p) {
+      const uint64_t n = net.populations[p].size();
+      r.spikes[p].insert(r.spikes[p].end(), sim.spikes(p), sim.spikes(p) + n);
+      if (net.populations[p].kind == NeuronKind::Readout)
+        r.currents[p].insert(r.currents[p].end(), sim.currents(p), sim.currents(p) + n);
+    }
+  }
+  r.synaptic_events = sim.synaptic_events();
+  r.spike_count = sim.spike_count();
+  return r;
+}
+
+void write_result(const SimResult& r, const std::string& path) {
+  H5File f = H5File::create(path);
+  f.write_attr_string("/", "format", "spikemesh-raster");
+  f.write_attr_int("/", "version", 1);
+  f.write_attr_int("/", "timesteps", r.timesteps);
+  f.write_attr_int("/", "synaptic_events", static_cast<int64_t>(r.synaptic_events));
+  f.write_attr_int("/", "spike_count", static_cast<int64_t>(r.spike_count));
+  f.create_group("/populations");
+  for (size_t p = 0; p < r.names.size(); ++p) {
+    const std::string at = "/populations/" + r.names[p];
+    const uint64_t n = r.timesteps ? r.spikes[p].size() / r.timesteps : 0;
+    f.write_uint8(at + "/spikes", r.spikes[p].data(), {r.timesteps, n}, true);
+    if (!r.currents[p].empty()) f.write_int32(at + "/currents", r.currents[p].data(), {r.timesteps, n}, true);
+  }
+}
+
+SimResult read_result(const std::string& path) {
+  H5File f = H5File::open_read(path);
+  if (!f.has_attribute("/", "format") || f.read_attr_string("/", "format") != "spikemesh-raster")
+    f.fail("/", "expected attribute format = 'spikemesh-raster'");
+  SimResult r;
+  r.timesteps = static_cast<uint32_t>(f.read_attr_int("/", "timesteps"));
+  r.synaptic_events = static_cast<uint64_t>(f.read_attr_int("/", "synaptic_events"));
+  r.spike_count = static_cast<uint64_t>(f.read_attr_int("/", "spike_count"));
+  for (const auto& name : f.children("/populations")) {
+    const std::string at = "/populations/" + name;
+    r.names.push_back(name);
+    auto s = f.read_ints(at + "/spikes");
+    r.spikes.emplace_back(s.begin(), s.end());
+    std::vector<int32_t> c;
+    if (f.exists(at + "/currents")) {
+      auto v = f.read_ints(at + "/currents");
+      c.assign(v.begin(), v.end());
+    }
+    r.currents.push_back(std::move(c));
+  }
+  return r;
+}
+
+Stimulus read_stimulus(const Network& net, const std::string& path) {
+  H5File f = H5File::open_read(path);
+  Stimulus s;
+  if (!f.is_group("/inputs")) f.fail("/inputs", "missing group: a stimulus file holds /inputs/<population> datasets");
+  for (const auto& name : f.children("/inputs")) {
+    const std::string ds = "/inputs/" + name;
+    const int p = net.find(name);
+    if (p < 0) f.fail(ds, "no population named '" + name + "' in the network");
+    Shape sh;
+    auto v = f.read_ints(ds, &sh);
+    const uint64_t n = net.populations[p].size();
+    if (sh.size() != 2 || sh[1] != n)
+      f.fail(ds, "expected shape (timesteps, " + std::to_string(n) + "), got " + shape_str(sh));
+    Stimulus::Rows rows{static_cast<uint32_t>(p), static_cast<uint32_t>(sh[0]), {}};
+    rows.payloads.reserve(v.size());
+    for (auto x : v) {
+      if (x < INT32_MIN || x > INT32_MAX) f.fail(ds, "payload " + std::to_string(x) + " does not fit 32 bits");
+      rows.payloads.push_back(static_cast<int32_t>(x));
+    }
+    s.inputs.push_back(std::move(rows));
+  }
+  validate_stimulus(net, s, path);
+  return s;
+}
+
+void write_stimulus(const Network& net, const Stimulus& s, const std::string& path) {
+  validate_stimulus(net, s, path);
+  H5File f = H5File::create(path);
+  f.create_group("/inputs");
+  for (const auto& rows : s.inputs) {
+    const auto& p = net.populations[rows.population];
+    f.write_int32("/inputs/" + p.name, rows.payloads.data(), {rows.timesteps, p.size()}, true);
+  }
+}
+
+}  // namespace spikemesh

@@ -1,0 +1,113 @@
+// Functional, timestep-exact reference simulator: the golden model the SystemC chip is held to.
+// Per timestep t it (1) updates every compartment with the bit-exact functions of neuron.h, using the
+// synaptic input that arrived for step t, and (2) delivers every spike emitted at t through every
+// projection into the delay slot t + 1 + delay of its targets. No notion of cores, time or energy.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "network.h"
+
+namespace spikemesh {
+
+// Payloads for the graded input populations: [timestep][neuron] per input population. Timesteps past the
+// end of a population's rows get payload 0 (no spike).
+struct Stimulus {
+  struct Rows {
+    uint32_t population = 0;
+    uint32_t timesteps = 0;
+    std::vector<int32_t> payloads;   // timesteps x size
+  };
+  std::vector<Rows> inputs;
+};
+
+// Payload range of an input population: b-bit two's complement, except b = 1, a plain spike {0, 1}.
+int64_t payload_min(const Population& p);
+int64_t payload_max(const Population& p);
+// Throws Error naming `where`, the population and the timestep when a payload is out of range or the
+// stimulus names a population that is not an input.
+void validate_stimulus(const Network& net, const Stimulus& s, const std::string& where);
+
+// What a run produced: a spike raster per population and, for readouts, the current u2 per step.
+struct SimResult {
+  uint32_t timesteps = 0;
+  std::vector<std::string> names;                 // per population
+  std::vector<std::vector<uint8_t>> spikes;       // per population: timesteps x size, 0/1
+  std::vector<std::vector<int32_t>> currents;     // per population: timesteps x size (readouts only)
+  uint64_t synaptic_events = 0;                   // synapses traversed by spikes
+  uint64_t spike_count = 0;
+};
+
+class ReferenceSimulator {
+ public:
+  explicit ReferenceSimulator(const Network& net);   // `net` must outlive the simulator
+
+  // Zeroes every state and every pending synaptic input; the next step is timestep 0.
+  void reset();
+  // Selects the bias-table context (e.g. the diffusion step) and restarts its phase count.
+  void set_context(uint32_t context);
+  // Payloads the input population emits at the next step (size() values; 0 = no spike).
+  void set_input(uint32_t population, const int32_t* payloads);
+  void step();
+
+  uint64_t timestep() const { return t_; }           // steps done since reset()
+  // Results of the last step.
+  const uint8_t* spikes(uint32_t population) const { return spikes_.data() + offset_[population]; }
+  const int32_t* currents(uint32_t population) const { return current_.data() + offset_[population]; }
+  CompartmentState state(uint32_t population, uint64_t i) const;
+  uint64_t synaptic_events() const { return synaptic_events_; }
+  uint64_t spike_count() const { return spike_count_; }
+
+ private:
+  struct Synapse {
+    uint32_t target_delay;   // global target index (low 26 bits) | delay << 26
+    int32_t weight;          // effective weight added to q
+  };
+  struct FanOut {            // all non-conv outgoing synapses of one source population, CSR by source neuron
+    std::vector<uint64_t> begin;   // size + 1
+    std::vector<Synapse> syn;
+    bool any_delay = false;
+  };
+  struct ConvTaps {          // one conv projection, scattered on the fly
+    uint32_t projection;
+    std::vector<int32_t> weights;  // effective weights, kernel layout
+    std::vector<uint8_t> delays;   // kernel layout, or one
+  };
+
+  void update_population(uint32_t p, uint64_t slot);
+  void deliver(uint32_t p);
+  void scatter_conv(const ConvTaps& c, uint64_t src_index, int32_t payload);
+  int64_t bias(uint32_t p, uint64_t i) const;
+  uint32_t* slot_for_delay(uint32_t d) { return acc_.data() + ((t_ + 1 + d) % slots_) * total_; }
+
+  const Network& net_;
+  uint64_t total_ = 0;
+  std::vector<uint64_t> offset_;                    // first global index of each population
+  std::vector<FanOut> fanout_;                      // per source population
+  std::vector<std::vector<ConvTaps>> conv_;         // per source population
+  uint32_t slots_ = 2;                              // delay ring length: max delay + 2
+  std::vector<uint32_t> acc_;                       // slots_ x total_: dendritic accumulators, modulo 2^32
+  std::vector<CompartmentState> state_;
+  std::vector<uint8_t> spikes_;
+  std::vector<int32_t> current_;
+  std::vector<int32_t> payload_;                    // input payloads for the next step
+  uint64_t t_ = 0;
+  uint32_t context_ = 0;
+  uint64_t context_start_ = 0;
+  uint64_t synaptic_events_ = 0, spike_count_ = 0;
+};
+
+// Runs `timesteps` steps from reset with the stimulus and bias context; records everything.
+SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t timesteps, uint32_t context = 0);
+
+// Spike/current file ("spikemesh-raster" HDF5, documented in docs/network-format.md); the chip writes the
+// same layout.
+void write_result(const SimResult& r, const std::string& path);
+SimResult read_result(const std::string& path);
+// Stimulus file: /inputs/<population name> with shape (timesteps, size).
+Stimulus read_stimulus(const Network& net, const std::string& path);
+void write_stimulus(const Network& net, const Stimulus& s, const std::string& path);
+
+}  // namespace spikemesh
