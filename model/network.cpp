@@ -1,6 +1,7 @@
 // Network description helpers and validation; see network.h.
 #include "network.h"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -54,6 +55,16 @@ uint64_t Population::size() const {
   uint64_t n = 1;
   for (auto d : shape) n *= d;
   return n;
+}
+
+int64_t Population::bias_at(uint32_t context, uint64_t t, uint64_t i) const {
+  if (t < bias_start) return 0;
+  const CompartmentParams& q = param(i);
+  if (!has_bias_table()) return bias_value(q.bias_mant, q.bias_exp);
+  const uint64_t ctx = std::min<uint64_t>(context, bias_contexts - 1);
+  const uint64_t phase = std::min<uint64_t>(t - bias_start, bias_phases - 1);
+  const uint64_t col = bias_columns == size() ? i : i / (size() / shape[0]);
+  return bias_value(bias_table[(ctx * bias_phases + phase) * bias_columns + col], q.bias_exp);
 }
 
 int Network::find(const std::string& name) const {
@@ -144,8 +155,13 @@ void validate_population(const Checker& c, const Population& p, size_t i, std::s
   }
   if (p.has_bias_table()) {
     if (p.bias_phases == 0) c.fail(at + "/bias_table", "expected at least one phase");
-    if (p.bias_table.size() != uint64_t{p.bias_contexts} * p.bias_phases * n)
-      c.fail(at + "/bias_table", "expected shape (contexts, phases, " + std::to_string(n) + ")");
+    const bool per_channel = p.shape.size() == 3 && p.bias_columns == p.shape[0];
+    if (p.bias_columns != n && !per_channel)
+      c.fail(at + "/bias_table", "expected " + std::to_string(n) + " columns (one per neuron)" +
+                                     (p.shape.size() == 3 ? " or " + std::to_string(p.shape[0]) + " (one per channel)" : std::string()) +
+                                     ", got " + std::to_string(p.bias_columns));
+    if (p.bias_table.size() != uint64_t{p.bias_contexts} * p.bias_phases * p.bias_columns)
+      c.fail(at + "/bias_table", "expected shape (contexts, phases, columns)");
     for (auto b : p.bias_table) c.range(at + "/bias_table", b, kBiasMantMin, kBiasMantMax, "bias mantissa (13-bit signed)");
   } else if (!p.bias_table.empty()) {
     c.fail(at + "/bias_table", "bias table given without contexts");

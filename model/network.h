@@ -31,10 +31,15 @@ struct Population {
   NeuronKind kind = NeuronKind::Cuba;
   // Compartment parameters: one entry for the whole population, or one per neuron.
   std::vector<CompartmentParams> params{CompartmentParams{}};
-  // Optional bias table: bias mantissas indexed [context][phase][neuron], replacing params.bias_mant.
-  // A run selects the context (e.g. the diffusion step); timestep t of a context uses phase min(t, P - 1).
+  // Optional bias table: bias mantissas indexed [context][phase][column], replacing params.bias_mant.
+  // Columns are neurons (size()) or channels (shape[0] of a (C, H, W) map; neuron i uses i / (H W)).
+  // A run selects the context (e.g. the diffusion step); timestep t of a context uses phase
+  // min(t - bias_start, phases - 1) and context min(k, contexts - 1).
   std::vector<int16_t> bias_table;
-  uint32_t bias_contexts = 0, bias_phases = 0;
+  uint32_t bias_contexts = 0, bias_phases = 0, bias_columns = 0;
+  // The bias (static or from the table) is 0 for the first bias_start timesteps of a context: a
+  // population whose input arrives D steps late (delay balancing) starts integrating its bias with it.
+  uint32_t bias_start = 0;
   // Graded input only: payload width (sign included) and its fractional bits.
   uint8_t payload_bits = 1;
   uint8_t payload_frac_bits = 0;
@@ -42,6 +47,8 @@ struct Population {
   uint64_t size() const;
   const CompartmentParams& param(uint64_t i) const { return params.size() == 1 ? params[0] : params[i]; }
   bool has_bias_table() const { return bias_contexts > 0; }
+  // Effective bias (mantissa << bias_exp) of neuron i at timestep t of context k.
+  int64_t bias_at(uint32_t context, uint64_t t, uint64_t i) const;
 };
 
 // Convolution geometry (torch cross-correlation order, weights [C_out][C_in / groups][kh][kw]).

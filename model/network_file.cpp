@@ -136,10 +136,18 @@ Population read_population(const H5File& f, size_t i) {
   if (f.exists(bt)) {
     Shape bs;
     p.bias_table = read_as<int16_t>(f, bt, &bs);
-    if (bs.size() != 3 || bs[2] != n || bs[0] == 0 || bs[1] == 0)
-      f.fail(bt, "expected shape (contexts, phases, " + std::to_string(n) + "), got " + shape_str(bs));
+    const bool cols_ok = bs.size() == 3 && (bs[2] == n || (p.shape.size() == 3 && bs[2] == p.shape[0]));
+    if (!cols_ok || bs[0] == 0 || bs[1] == 0)
+      f.fail(bt, "expected shape (contexts, phases, " + std::to_string(n) +
+                     (p.shape.size() == 3 ? " or " + std::to_string(p.shape[0]) : std::string()) + "), got " + shape_str(bs));
     p.bias_contexts = static_cast<uint32_t>(bs[0]);
     p.bias_phases = static_cast<uint32_t>(bs[1]);
+    p.bias_columns = static_cast<uint32_t>(bs[2]);
+  }
+  {
+    const int64_t start = read_scalar_or(f, at + "/bias_start", 0);
+    if (start < 0 || start > 65535) f.fail(at + "/bias_start", "value " + std::to_string(start) + " out of range [0, 65535]");
+    p.bias_start = static_cast<uint32_t>(start);
   }
   if (p.kind == NeuronKind::Input) {
     const int64_t pb = read_scalar_or(f, at + "/payload_bits", 1), pf = read_scalar_or(f, at + "/payload_frac_bits", 0);
@@ -308,7 +316,8 @@ void write_network(const Network& net, const std::string& path) {
       else f.write_ints(at + "/neuron/" + kParamNames[k], v, {v.size()}, 4, true);
     }
     if (p.has_bias_table())
-      f.write_ints(at + "/bias_table", widen(p.bias_table), {p.bias_contexts, p.bias_phases, p.size()}, 2, true);
+      f.write_ints(at + "/bias_table", widen(p.bias_table), {p.bias_contexts, p.bias_phases, p.bias_columns}, 2, true);
+    if (p.bias_start) f.write_ints(at + "/bias_start", {p.bias_start}, {}, 4);
     if (p.kind == NeuronKind::Input) {
       f.write_ints(at + "/payload_bits", {p.payload_bits}, {}, 1);
       f.write_ints(at + "/payload_frac_bits", {p.payload_frac_bits}, {}, 1);

@@ -93,6 +93,13 @@ Network make_random_network(const RandomNetworkParams& rp) {
     net.populations.push_back(make_population(rng, "conv1", {4, 6, 6}, NeuronKind::Cuba));
     net.populations.push_back(make_population(rng, "pool", {4, 3, 3}, NeuronKind::Cuba));
     net.populations.push_back(make_population(rng, "up", {2, 6, 6}, NeuronKind::Cuba));
+    if (rp.bias_table) {   // a per-channel table on the first conv map
+      Population& c1 = net.populations[1];
+      c1.bias_contexts = 2;
+      c1.bias_phases = 3;
+      c1.bias_columns = c1.shape[0];
+      for (uint64_t k = 0; k < uint64_t{2} * 3 * c1.shape[0]; ++k) c1.bias_table.push_back(static_cast<int16_t>(uniform(rng, -200, 1500)));
+    }
     const ConvGeometry geo[3] = {{3, 3, 1, 1, 1, 1, 1, 1}, {2, 2, 2, 2, 0, 0, 1, 1}, {3, 3, 1, 1, 1, 1, 2, 2}};
     for (uint32_t k = 0; k < 3; ++k) {
       net.projections.push_back(make_projection(rng, net, "conv_" + std::to_string(k), k, k + 1, Encoding::Conv, rp.delays, geo[k]));
@@ -106,6 +113,8 @@ Network make_random_network(const RandomNetworkParams& rp) {
     if (rp.bias_table && h == 0) {
       pop.bias_contexts = 3;
       pop.bias_phases = 2;
+      pop.bias_columns = n;
+      pop.bias_start = 1;
       for (uint64_t k = 0; k < uint64_t{3} * 2 * n; ++k) pop.bias_table.push_back(static_cast<int16_t>(uniform(rng, -500, 2000)));
     }
     net.populations.push_back(pop);

@@ -126,15 +126,6 @@ void ReferenceSimulator::set_input(uint32_t p, const int32_t* payloads) {
 
 CompartmentState ReferenceSimulator::state(uint32_t p, uint64_t i) const { return state_[offset_[p] + i]; }
 
-int64_t ReferenceSimulator::bias(uint32_t p, uint64_t i) const {
-  const Population& pop = net_.populations[p];
-  const CompartmentParams& q = pop.param(i);
-  if (!pop.has_bias_table()) return bias_value(q.bias_mant, q.bias_exp);
-  const uint64_t ctx = std::min<uint64_t>(context_, pop.bias_contexts - 1);
-  const uint64_t phase = std::min<uint64_t>(t_ - context_start_, pop.bias_phases - 1);
-  return bias_value(pop.bias_table[(ctx * pop.bias_phases + phase) * pop.size() + i], q.bias_exp);
-}
-
 void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
   const Population& pop = net_.populations[p];
   const uint64_t n = pop.size(), o = offset_[p];
@@ -148,7 +139,7 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
     // The accumulator holds the synaptic sum modulo 2^32; update_compartment wraps it to 22 bits.
     const int64_t q = static_cast<int32_t>(acc[i]);
     acc[i] = 0;
-    const CompartmentOutput out = update_compartment(state_[o + i], pop.param(i), q, bias(p, i), can_spike);
+    const CompartmentOutput out = update_compartment(state_[o + i], pop.param(i), q, pop.bias_at(context_, t_ - context_start_, i), can_spike);
     spikes_[o + i] = out.spike;
     current_[o + i] = out.current;
   }

@@ -79,7 +79,6 @@ class ReferenceSimulator {
   void update_population(uint32_t p, uint64_t slot);
   void deliver(uint32_t p);
   void scatter_conv(const ConvTaps& c, uint64_t src_index, int32_t payload);
-  int64_t bias(uint32_t p, uint64_t i) const;
   uint32_t* slot_for_delay(uint32_t d) { return acc_.data() + ((t_ + 1 + d) % slots_) * total_; }
 
   const Network& net_;
