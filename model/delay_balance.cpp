@@ -1,0 +1,73 @@
+// Delay balancing; see delay_balance.h.
+#include "delay_balance.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "error.h"
+
+namespace spikemesh {
+
+BalanceReport balance_delays(Network& net) {
+  const size_t np = net.populations.size();
+  std::vector<uint32_t> indegree(np, 0);
+  std::vector<std::vector<size_t>> out(np);
+  for (size_t j = 0; j < net.projections.size(); ++j) {
+    const Projection& pr = net.projections[j];
+    if (pr.delays.size() != 1)
+      throw Error("/projections/" + std::to_string(j) + " ('" + pr.name +
+                  "'): per-synapse delays cannot be balanced; expected one delay per projection");
+    if (pr.source == pr.target) continue;
+    ++indegree[pr.target];
+    out[pr.source].push_back(j);
+  }
+  BalanceReport rep;
+  rep.population_depth.assign(np, 0);
+  std::deque<size_t> ready;
+  for (size_t p = 0; p < np; ++p)
+    if (indegree[p] == 0) ready.push_back(p);
+  size_t done = 0;
+  while (!ready.empty()) {   // Kahn's topological order; depth is final when a population is popped
+    const size_t u = ready.front();
+    ready.pop_front();
+    ++done;
+    for (size_t j : out[u]) {
+      const Projection& pr = net.projections[j];
+      auto& d = rep.population_depth[pr.target];
+      d = std::max(d, rep.population_depth[u] + 1 + pr.delays[0]);
+      if (--indegree[pr.target] == 0) ready.push_back(pr.target);
+    }
+  }
+  if (done != np) {
+    for (size_t j = 0; j < net.projections.size(); ++j) {
+      const Projection& pr = net.projections[j];
+      if (pr.source != pr.target && indegree[pr.source] > 0 && indegree[pr.target] > 0)
+        throw Error("/projections/" + std::to_string(j) + " ('" + pr.name + "'): on a cycle through populations '" +
+                    net.populations[pr.source].name + "' and '" + net.populations[pr.target].name +
+                    "'; only self-recurrent projections can be delay-balanced");
+    }
+  }
+  rep.projection_delay.resize(net.projections.size());
+  for (size_t j = 0; j < net.projections.size(); ++j) {
+    Projection& pr = net.projections[j];
+    if (pr.source != pr.target) {
+      const uint32_t need = rep.population_depth[pr.target] - rep.population_depth[pr.source] - 1;
+      if (need > kMaxDelay)
+        throw Error("/projections/" + std::to_string(j) + " ('" + pr.name + "' from '" + net.populations[pr.source].name + "' to '" +
+                    net.populations[pr.target].name + "'): needs a synaptic delay of " + std::to_string(need) +
+                    " timesteps to balance its paths; the hardware maximum is " + std::to_string(kMaxDelay));
+      pr.delays[0] = static_cast<uint8_t>(need);
+    }
+    rep.projection_delay[j] = pr.delays[0];
+  }
+  bool any_readout = false;
+  for (size_t p = 0; p < np; ++p) any_readout |= net.populations[p].kind == NeuronKind::Readout;
+  for (size_t p = 0; p < np; ++p) {
+    net.populations[p].bias_start = rep.population_depth[p];
+    if (!any_readout || net.populations[p].kind == NeuronKind::Readout) rep.depth = std::max(rep.depth, rep.population_depth[p]);
+  }
+  net.metadata.attributes["pipeline_depth"] = std::to_string(rep.depth);
+  return rep;
+}
+
+}  // namespace spikemesh
