@@ -14,12 +14,12 @@ CompartmentParams random_params(Rng& rng) {
   CompartmentParams p;
   p.du = static_cast<uint16_t>(uniform(rng, 0, 4095));
   p.dv = static_cast<uint16_t>(uniform(rng, 0, 4095));
-  p.vth_mant = static_cast<uint32_t>(uniform(rng, 4, 400));
-  p.bias_mant = static_cast<int16_t>(uniform(rng, -300, 1500));
+  p.vth_mant = static_cast<uint32_t>(uniform(rng, 4, 100));
+  p.bias_mant = static_cast<int16_t>(uniform(rng, -100, 1500));
   p.bias_exp = static_cast<uint8_t>(uniform(rng, 0, 4));
   p.refract_delay = static_cast<uint8_t>(uniform(rng, 0, 4));
   p.vmin_exp = static_cast<uint8_t>(uniform(rng, 0, 1) ? 23 : uniform(rng, 0, 16));
-  p.vmax_exp = static_cast<uint8_t>(uniform(rng, 0, 3) ? 7 : uniform(rng, 2, 7));
+  p.vmax_exp = static_cast<uint8_t>(uniform(rng, 0, 3) ? 7 : uniform(rng, 3, 7));   // vmax >= 32767 > threshold
   return p;
 }
 
@@ -45,7 +45,9 @@ Projection make_projection(Rng& rng, const Network& net, const std::string& name
   pr.source = src;
   pr.target = dst;
   pr.encoding = enc;
-  pr.format.sign_mode = static_cast<SignMode>(uniform(rng, 1, 3));
+  // Feed-forward projections are mixed or excitatory so that every population sees activity; recurrent
+  // ones may also be purely inhibitory.
+  pr.format.sign_mode = static_cast<SignMode>(uniform(rng, 1, src == dst ? 3 : 2));
   pr.format.weight_exp = static_cast<int8_t>(uniform(rng, -3, 3));
   pr.format.num_weight_bits = static_cast<uint8_t>(uniform(rng, 0, 2) ? 8 : uniform(rng, 1, 8));
   const uint64_t ns = net.populations[src].size(), nd = net.populations[dst].size();

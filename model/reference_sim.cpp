@@ -265,6 +265,7 @@ void write_result(const SimResult& r, const std::string& path) {
     const uint64_t n = r.timesteps ? r.spikes[p].size() / r.timesteps : 0;
     f.write_uint8(at + "/spikes", r.spikes[p].data(), {r.timesteps, n}, true);
     if (!r.currents[p].empty()) f.write_int32(at + "/currents", r.currents[p].data(), {r.timesteps, n}, true);
+    f.write_attr_int(at, "index", static_cast<int64_t>(p));   // network order; HDF5 lists groups by name
   }
 }
 
@@ -276,7 +277,11 @@ SimResult read_result(const std::string& path) {
   r.timesteps = static_cast<uint32_t>(f.read_attr_int("/", "timesteps"));
   r.synaptic_events = static_cast<uint64_t>(f.read_attr_int("/", "synaptic_events"));
   r.spike_count = static_cast<uint64_t>(f.read_attr_int("/", "spike_count"));
-  for (const auto& name : f.children("/populations")) {
+  auto names = f.children("/populations");
+  std::vector<std::pair<int64_t, std::string>> ordered;
+  for (const auto& name : names) ordered.emplace_back(f.read_attr_int("/populations/" + name, "index"), name);
+  std::sort(ordered.begin(), ordered.end());
+  for (const auto& [index, name] : ordered) {
     const std::string at = "/populations/" + name;
     r.names.push_back(name);
     auto s = f.read_ints(at + "/spikes");
