@@ -20,13 +20,7 @@ int cmd_balance(const Args& args) {
       ("out", po::value(&out_path)->required(), "balanced network file to write");
   po::positional_options_description pos;
   pos.add("in", 1).add("out", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_command_line(args, opts, pos)) return 0;
   Network net = read_network(in_path);
   const BalanceReport rep = balance_delays(net);
   std::printf("%-24s %-16s %-16s %6s\n", "projection", "source", "target", "delay");

@@ -24,13 +24,7 @@ int cmd_example(const Args& args) {
       ("out", po::value(&out_dir)->required(), "output folder")
       ("seed", po::value(&seed)->default_value(7), "random seed")
       ("timesteps", po::value(&timesteps)->default_value(16), "stimulus length");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_command_line(args, opts)) return 0;
   fs::create_directories(out_dir);
   RandomNetworkParams rp;
   rp.seed = seed;

@@ -49,13 +49,7 @@ int cmd_reference(const Args& args) {
       ("out", po::value(&out_path), "write the spike raster here (HDF5)");
   po::positional_options_description pos;
   pos.add("network", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_command_line(args, opts, pos)) return 0;
   const Network net = read_network(net_path);
   const Stimulus stim = stim_path.empty() ? Stimulus{} : read_stimulus(net, stim_path);
   const SimResult r = run_reference(net, stim, timesteps, context);

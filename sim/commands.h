@@ -1,12 +1,20 @@
 // The subcommands of the `spikemesh` program, one file each (cmd_<name>.cpp); main.cpp dispatches.
 #pragma once
 
+#include <boost/program_options.hpp>
+
 #include <string>
 #include <vector>
 
 namespace spikemesh::cli {
 
 using Args = std::vector<std::string>;
+
+// Parses a command's arguments into `opts` (with positionals `pos`). Prints the options and returns false
+// when --help was asked; throws boost::program_options::error on bad arguments.
+bool parse_command_line(const Args& args, const boost::program_options::options_description& opts,
+                        const boost::program_options::positional_options_description& pos = {});
+
 int cmd_reference(const Args& args);   // run the functional reference simulator
 int cmd_example(const Args& args);     // write a small example network and stimulus
 int cmd_balance(const Args& args);     // delay-balance a network file
