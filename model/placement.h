@@ -1,0 +1,42 @@
+// Placement of logical cores (partitions of a network) onto the physical core slots of a mesh so that
+// heavy spike traffic travels few hops. A pure function of a traffic estimate; the compiler reports the
+// flit-hops of plain mesh order and of the optimised placement side by side.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace spikemesh {
+
+// Expected spike messages per timestep from one logical core to another (Loihi sends one message per
+// destination core, so multicast is one edge per destination).
+struct TrafficEdge {
+  uint32_t from = 0, to = 0;
+  double messages = 0.0;
+};
+
+// Where each physical slot sits: its router's mesh coordinates (slots of one router share them).
+struct SlotXY {
+  int32_t x = 0, y = 0;
+};
+
+struct PlacementCost {
+  double ew_weight = 1.0;   // cost of one east-west hop (e.g. its latency or energy)
+  double ns_weight = 1.0;   // cost of one north-south hop
+};
+
+// Weighted hops of all traffic when logical core i sits in slot place[i].
+double traffic_hops(const std::vector<TrafficEdge>& traffic, const std::vector<uint32_t>& place,
+                    const std::vector<SlotXY>& slots, const PlacementCost& cost = {});
+
+// Mesh order: logical core i in slot i.
+std::vector<uint32_t> place_mesh_order(uint32_t logical_cores);
+
+// Deterministic local search from mesh order: moves a logical core to another slot (free, or swapping with
+// its occupant) whenever that lowers the weighted hops, until no move helps or `max_passes` sweeps are done.
+// Never worse than mesh order. `slots` may hold more slots than there are logical cores.
+std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, uint32_t logical_cores,
+                                     const std::vector<SlotXY>& slots, const PlacementCost& cost = {},
+                                     uint32_t max_passes = 50);
+
+}  // namespace spikemesh
