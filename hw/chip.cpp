@@ -1,0 +1,113 @@
+// Chip top and timestep controller; see chip.h.
+#include "chip.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace spikemesh {
+
+Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params,
+           const Stimulus& stimulus, uint32_t timesteps, uint32_t context)
+    : sc_module(name), net_(net), program_(program), params_(params), stimulus_(stimulus), timesteps_(timesteps),
+      noc_("noc", program.geometry, params.router) {
+  run_.context = context;
+  run_.payloads.resize(net.populations.size());
+  run_.result = &result_;
+  run_.drained = &drained_;
+  result_.timesteps = timesteps;
+  for (const auto& p : net.populations) {
+    result_.names.push_back(p.name);
+    result_.spikes.emplace_back(uint64_t{timesteps} * p.size(), 0);
+    result_.currents.emplace_back(p.kind == NeuronKind::Readout ? uint64_t{timesteps} * p.size() : 0, 0);
+  }
+  for (uint32_t c = 0; c < program.geometry.cores(); ++c) {
+    const std::string n = "core_" + std::to_string(c);
+    cores_.push_back(std::make_unique<Neurocore>(n.c_str(), c, net, program, params, run_, noc_.router_of_core(c)));
+    eject_credit_.push_back(noc_.attach(c, cores_.back().get(), params.core.input_fifo_depth));
+    cores_.back()->connect_eject_credit(eject_credit_.back());
+  }
+  barrier_ = barrier_latency_cycles(program.geometry, params.router, params.barrier);
+  SC_METHOD(control);
+}
+
+void Chip::control() {
+  const uint64_t now = current_cycle();
+  for (;;) {
+    switch (phase_) {
+      case Phase::Start: {
+        if (t_ == timesteps_) {
+          completed_ = true;
+          end_cycle_ = now;
+          result_.synaptic_events = 0;
+          result_.spike_count = 0;
+          for (const auto& c : cores_) {
+            result_.synaptic_events += c->counters().synops();
+            result_.spike_count += c->counters().spikes;
+          }
+          sc_core::sc_stop();
+          return;
+        }
+        for (auto& p : run_.payloads) p.clear();
+        for (const auto& rows : stimulus_.inputs)
+          if (t_ < rows.timesteps) {
+            const uint64_t n = net_.populations[rows.population].size();
+            run_.payloads[rows.population].assign(rows.payloads.begin() + t_ * n, rows.payloads.begin() + (t_ + 1) * n);
+          }
+        step_start_ = now;
+        for (auto& c : cores_) c->begin_step(t_, now);
+        phase_ = Phase::Drain;
+        break;
+      }
+      case Phase::Drain: {
+        if (run_.outstanding > 0) {
+          uint64_t progress = std::max(noc_.last_grant_cycle(), step_start_);
+          for (const auto& c : cores_)
+            if (c->dendrite_busy_at(now)) progress = now;
+          if (now >= progress + params_.watchdog_cycles) {
+            report_deadlock(now);
+            return;
+          }
+          next_trigger(cycles_to_time(progress + params_.watchdog_cycles - now), drained_);
+          return;
+        }
+        uint64_t quiet = now;
+        for (const auto& c : cores_) quiet = std::max(quiet, c->done_cycle());
+        phase_ = Phase::Barrier;
+        next_trigger(cycles_to_time(quiet - now + barrier_));
+        return;
+      }
+      case Phase::Barrier:
+        step_cycles_.push_back(now - step_start_);
+        ++t_;
+        phase_ = Phase::Start;
+        break;
+    }
+  }
+}
+
+void Chip::report_deadlock(uint64_t now) {
+  std::ostringstream os;
+  os << "deadlock at cycle " << now << " (timestep " << t_ << "): " << run_.outstanding
+     << " message(s) in flight, no flit granted since cycle " << noc_.last_grant_cycle() << " and no core busy ("
+     << "chip.watchdog_cycles = " << params_.watchdog_cycles << ")\n";
+  os << "stuck routers:\n";
+  for (const auto& r : noc_.routers())
+    if (r->buffered_flits() > 0) os << "  " << r->describe_state() << "\n";
+  os << "stuck cores:\n";
+  const auto& geo = program_.geometry;
+  for (uint32_t c = 0; c < cores_.size(); ++c) {
+    const auto p = geo.place(c);
+    const size_t queued = noc_.router(p.x, p.y).local_queue(p.local);
+    const bool fifo_full = eject_credit_[c]->in_use(now) == eject_credit_[c]->capacity();
+    if (queued == 0 && !fifo_full) continue;
+    os << "  " << cores_[c]->name() << ":";
+    if (queued) os << " " << queued << " message(s) waiting to enter the mesh;";
+    if (fifo_full) os << " input FIFO full;";
+    os << " " << cores_[c]->describe_state(now) << "\n";
+  }
+  deadlock_ = os.str();
+  end_cycle_ = now;
+  sc_core::sc_stop();
+}
+
+}  // namespace spikemesh

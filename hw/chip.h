@@ -1,0 +1,70 @@
+// Chip top: the mesh (Noc), one Neurocore per core slot, and the timestep controller with the barrier.
+// Timestep contract: step t starts at cycle t0 with every core's compartment sweep; it is over when every
+// core has finished (sweep, output stage, dendrite unit) and the mesh is empty; then the barrier takes
+// barrier_latency_cycles (a wavefront out to the farthest router and back, model/routing.h) and step
+// t + 1 starts. A run with flits in the mesh, no flit granted and no core busy for watchdog_cycles stops
+// with a deadlock report naming the routers holding flits and the cores waiting on them.
+// Left out: the barrier starts at global quiescence (the real wavefront trails each core as it finishes),
+// host I/O timing (inputs are written into input compartments before a step, outputs read after it).
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chip_params.h"
+#include "mapping.h"
+#include "network.h"
+#include "neurocore.h"
+#include "noc.h"
+#include "reference_sim.h"
+
+namespace spikemesh {
+
+class Chip : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Chip);
+  // `net`, `program`, `params` and `stimulus` must outlive the chip.
+  Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params,
+       const Stimulus& stimulus, uint32_t timesteps, uint32_t context = 0);
+
+  bool completed() const { return completed_; }
+  bool deadlocked() const { return !deadlock_.empty(); }
+  const std::string& deadlock_report() const { return deadlock_; }
+  const SimResult& result() const { return result_; }
+  const std::vector<uint64_t>& step_cycles() const { return step_cycles_; }
+  uint64_t end_cycle() const { return end_cycle_; }
+  uint64_t barrier_cycles() const { return barrier_; }
+  Noc& noc() { return noc_; }
+  const Neurocore& core(uint32_t i) const { return *cores_[i]; }
+  uint32_t core_count() const { return static_cast<uint32_t>(cores_.size()); }
+
+ private:
+  enum class Phase { Start, Drain, Barrier };
+  void control();
+  void report_deadlock(uint64_t now);
+
+  const Network& net_;
+  const ChipProgram& program_;
+  const ChipParams& params_;
+  const Stimulus& stimulus_;
+  uint32_t timesteps_;
+  Noc noc_;
+  RunState run_;
+  sc_core::sc_event drained_;
+  std::vector<std::unique_ptr<Neurocore>> cores_;
+  std::vector<CreditCounter*> eject_credit_;
+  SimResult result_;
+  uint64_t barrier_ = 0;
+  Phase phase_ = Phase::Start;
+  uint32_t t_ = 0;
+  uint64_t step_start_ = 0, end_cycle_ = 0;
+  std::vector<uint64_t> step_cycles_;
+  bool completed_ = false;
+  std::string deadlock_;
+};
+
+}  // namespace spikemesh

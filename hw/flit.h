@@ -1,0 +1,72 @@
+// The one message type of the mesh: a spike message is a single flit (Loihi spikes are 32-bit messages,
+// loihi.md 3.3), addressed to a core and one of its input axons, with the atom of a population axon and a
+// graded payload. Also: the receiving side of a link, and a growable ring FIFO.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+namespace spikemesh {
+
+struct Flit {
+  uint32_t dest_core = 0;
+  uint32_t axon = 0;            // input axon at the destination core
+  uint32_t atom = 0;            // input channel for a population axon
+  int32_t payload = 1;          // graded spike payload; 1 for a binary spike
+  uint32_t src_core = 0;
+  uint64_t id = 0;              // unique per run (scoreboards, traces)
+  uint64_t emitted_cycle = 0;   // cycle the source handed it to its router's local port
+  uint16_t dest_x = 0, dest_y = 0, dest_local = 0;   // destination router and local port (routing key)
+
+  bool operator==(const Flit& o) const {
+    return dest_core == o.dest_core && axon == o.axon && atom == o.atom && payload == o.payload &&
+           src_core == o.src_core && id == o.id && emitted_cycle == o.emitted_cycle;
+  }
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Flit& f) {
+  return os << "flit#" << f.id << "{core " << f.src_core << " -> core " << f.dest_core << " (router " << f.dest_x << ","
+            << f.dest_y << " local " << f.dest_local << "), axon " << f.axon << ", atom " << f.atom << ", payload "
+            << f.payload << ", emitted @" << f.emitted_cycle << "}";
+}
+
+// The receiving end of a link: a router input buffer, a core's input FIFO, a testbench sink. The sender
+// has already reserved a slot with a credit; the flit is there (eligible) from `arrival_cycle` on.
+class FlitReceiver {
+ public:
+  virtual ~FlitReceiver() = default;
+  virtual void receive(const Flit& f, uint64_t arrival_cycle) = 0;
+};
+
+// Ring FIFO that grows by doubling (router buffers are bounded by credits; a core's output queue is not).
+template <class T>
+class RingFifo {
+ public:
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  T& front() { return buf_[head_]; }
+  const T& front() const { return buf_[head_]; }
+  const T& at(size_t k) const { return buf_[(head_ + k) & (buf_.size() - 1)]; }
+  void push(const T& v) {
+    if (size_ == buf_.size()) grow();
+    buf_[(head_ + size_) & (buf_.size() - 1)] = v;
+    ++size_;
+  }
+  void pop() {
+    head_ = (head_ + 1) & (buf_.size() - 1);
+    --size_;
+  }
+
+ private:
+  void grow() {
+    std::vector<T> b(buf_.empty() ? 8 : buf_.size() * 2);
+    for (size_t k = 0; k < size_; ++k) b[k] = at(k);
+    buf_.swap(b);
+    head_ = 0;
+  }
+  std::vector<T> buf_;
+  size_t head_ = 0, size_ = 0;
+};
+
+}  // namespace spikemesh

@@ -1,0 +1,141 @@
+// Neurocore: a thin timing shell over the bit-exact neuron (model/neuron.h) and the core's compiled
+// tables (model/mapping.h). Three units, each a FIFO-ordered server (model/core_timing.h):
+//   compartment sweep  at the start of timestep t (cycle t0) it updates its compartments in order, each
+//                      taking update_active_cycles or update_inactive_cycles (input compartments are
+//                      host-written spike generators and take none), reading delay slot t;
+//   output stage       a spike of compartment c sends one message per entry of c's output axons, each
+//                      taking axon_out_cycles after the spike (and after the previous message); the
+//                      message enters the router's local port inject_cycles later. The output queue is
+//                      not bounded, so the sweep never stalls on a busy mesh (Loihi's depth is not public);
+//   dendrite unit      a message arriving (eject) at cycle a waits in the input FIFO (input_fifo_depth;
+//                      a full FIFO back-pressures the router) and is served from max(a, unit free):
+//                      axon_in_cycles, then synop_cycles per synapse, reading the synapse list from the
+//                      synaptic memory (words counted) and adding w_eff into delay slot t + 1 + delay.
+// The FIFO slot is credited back to the router from the cycle after service starts.
+// Synaptic memory: the core keeps its packed image (words counted per read) and the decoded lists its
+// datapath uses, decoded from that image at construction (so a packing error changes the raster).
+// Left out: learning, multi-compartment dendritic trees, Loihi's 32 shared compartment profiles (every
+// compartment has its own parameters here), delay-slot capacity limits.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chip_params.h"
+#include "cycle_scheduler.h"
+#include "flit.h"
+#include "mapping.h"
+#include "network.h"
+#include "reference_sim.h"
+#include "router.h"
+
+namespace spikemesh {
+
+struct CoreCounters {
+  uint64_t synops_dense = 0;       // synaptic ops on dense lists
+  uint64_t synops_sparse = 0;      // on sparse lists (sparse, one-to-one, expanded conv)
+  uint64_t synops_conv = 0;        // through shared conv kernels
+  uint64_t words_read = 0;         // 64-bit synaptic memory words read
+  uint64_t updates_active = 0;     // compartment updates that computed
+  uint64_t updates_inactive = 0;   // compartment updates skipped (state at rest, no input, no bias)
+  uint64_t spikes = 0;             // spikes generated (input compartments included)
+  uint64_t messages_out = 0;       // spike messages sent
+  uint64_t messages_in = 0;        // spike messages received
+  uint64_t sweep_cycles = 0;       // compartment unit busy
+  uint64_t dendrite_cycles = 0;    // dendrite unit busy
+  uint64_t output_cycles = 0;      // output stage busy
+  uint64_t busy_cycles = 0;        // sum of the three units' busy cycles (they overlap in time)
+  uint64_t peak_input_fifo = 0;    // most messages waiting in the input FIFO
+  uint64_t synops() const { return synops_dense + synops_sparse + synops_conv; }
+};
+
+// What the cores of one chip share during a run (owned by the chip top).
+struct RunState {
+  uint32_t context = 0;                                // bias-table context
+  std::vector<std::vector<int32_t>> payloads;          // per population: input payloads of this step
+  SimResult* result = nullptr;                         // raster being recorded
+  uint64_t outstanding = 0;                            // messages emitted, not yet received
+  sc_core::sc_event* drained = nullptr;                // notified when outstanding returns to 0
+  uint64_t next_flit_id = 0;
+};
+
+class Neurocore : public sc_core::sc_module, public FlitReceiver {
+ public:
+  Neurocore(sc_core::sc_module_name name, uint32_t index, const Network& net, const ChipProgram& chip,
+            const ChipParams& params, RunState& run, Router& router);
+
+  // The router delivering into this core's input FIFO holds `credit` (input_fifo_depth slots).
+  void connect_eject_credit(CreditCounter* credit) { eject_credit_ = credit; }
+
+  // Timestep t starts at cycle t0: sweep, spikes, messages into the router's local port.
+  void begin_step(uint32_t t, uint64_t t0);
+  void receive(const Flit& f, uint64_t arrival_cycle) override;
+
+  // The cycle by which every unit has finished what it has been given.
+  uint64_t done_cycle() const { return std::max(std::max(sweep_end_, output_free_), dendrite_free_); }
+  bool dendrite_busy_at(uint64_t cycle) const { return dendrite_free_ > cycle; }
+  const CoreCounters& counters() const { return counters_; }
+  uint32_t index() const { return index_; }
+  uint64_t synapse_words_used() const { return program_.synapse_words.size(); }
+  std::string describe_state(uint64_t now) const;
+
+ private:
+  struct Synapse {
+    uint32_t compartment;
+    int32_t weight;            // effective weight (effective_weight of the stored mantissa)
+    uint8_t delay;
+  };
+  struct Axon {
+    AxonKind kind = AxonKind::Discrete;
+    uint64_t begin = 0, end = 0;                 // decoded synapses
+    uint32_t words = 0;
+    uint32_t synops_dense = 0, synops_sparse = 0;
+    bool graded = false;
+    uint8_t frac_bits = 0;
+    uint32_t kernel = 0, y = 0, x = 0;
+  };
+  struct KernelRow {
+    uint32_t co_first = 0, co_count = 0, words = 0;
+    std::vector<int32_t> weight;                 // [co - co_first][tap], effective
+    std::vector<uint8_t> delay;
+  };
+  struct Kernel {
+    ConvGeometry geometry;
+    uint32_t out_h = 0, out_w = 0, taps = 0;
+    uint64_t out_pixels = 0;
+    CoreSegment target;                          // the target population's neurons on this core
+    std::vector<KernelRow> rows;                 // per input channel
+  };
+  void decode();
+  void emit(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
+  void add(uint64_t slot_offset, uint32_t compartment, int64_t value) {
+    acc_[slot_offset + compartment] += static_cast<uint32_t>(value);
+  }
+
+  uint32_t index_;
+  const Network& net_;
+  const ChipProgram& chip_;
+  const CoreProgram& program_;
+  const ChipParams& params_;
+  RunState& run_;
+  Router& router_;
+  uint32_t local_;
+  CreditCounter* eject_credit_ = nullptr;
+
+  std::vector<Synapse> synapses_;
+  std::vector<Axon> axons_;
+  std::vector<Kernel> kernels_;
+  std::vector<CompartmentState> state_;
+  uint32_t slots_ = 2;                           // delay ring: max delay + 2
+  std::vector<uint32_t> acc_;                    // slots_ x compartments, modulo 2^32 (wrapped on use)
+
+  uint32_t t_ = 0;
+  uint64_t sweep_end_ = 0, output_free_ = 0, dendrite_free_ = 0;
+  RingFifo<uint64_t> waiting_starts_;            // service starts of messages still in the FIFO
+  CoreCounters counters_;
+};
+
+}  // namespace spikemesh

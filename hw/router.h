@@ -1,0 +1,100 @@
+// Mesh router: ports north, east, south, west and one local port per core of its tile; XY dimension-order
+// routing (route_xy), per-port input buffers, credit-based back-pressure, round-robin arbitration per
+// output (round_robin), all from model/routing.h.
+// Timing contract, per cycle t in which the router is stepped:
+//   - an input's head flit is eligible from its arrival cycle on; at most one flit leaves each input and
+//     at most one flit enters each output link per cycle;
+//   - an output grants an eligible requester (round-robin from the last grant) only if it holds a
+//     credit for the downstream buffer; the granted flit is eligible downstream at t + link latency
+//     (hop_ew/hop_ns/chip_link, or eject into the core's FIFO);
+//   - the slot it leaves is credited back to the upstream sender from t + 1 on;
+//   - an eligible flit that is not granted in cycle t costs one stall cycle.
+// Mesh input buffers hold input_buffer_flits (slots are reserved by credit while a flit is on the link);
+// local input ports are the cores' output queues (unbounded: the compartment sweep never stalls).
+// Left out: virtual channels, the second physical mesh for read responses (loihi.md 3.2), link errors.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cycle_scheduler.h"
+#include "flit.h"
+#include "routing.h"
+
+namespace spikemesh {
+
+struct RouterCounters {
+  uint64_t flits = 0;              // flits granted to any output
+  uint64_t hops_ew = 0;            // flits sent over on-chip east-west links
+  uint64_t hops_ns = 0;            // flits sent over on-chip north-south links
+  uint64_t hops_chip = 0;          // flits sent over chip-crossing links
+  uint64_t injected = 0;           // flits taken from local ports
+  uint64_t ejected = 0;            // flits delivered to local ports
+  uint64_t stall_cycles = 0;       // (input, cycle) pairs where an eligible flit was not granted
+  uint64_t peak_buffer_flits = 0;  // largest occupancy of one mesh input buffer (slots reserved)
+};
+
+class Router : public sc_core::sc_module, public Steppable {
+ public:
+  Router(sc_core::sc_module_name name, uint32_t x, uint32_t y, const MeshGeometry& geometry, const RouterParams& params,
+         CycleScheduler& scheduler);
+
+  uint32_t x() const { return x_; }
+  uint32_t y() const { return y_; }
+
+  // Elaboration: the receiver behind output `port`, with `credits` slots; and, for input `port`, the
+  // credit counter of the upstream sender (nullptr: local port, unbounded).
+  void connect_output(uint32_t port, FlitReceiver* downstream, uint32_t credits, bool unlimited = false);
+  void connect_input_credit(uint32_t port, CreditCounter* upstream);
+  FlitReceiver* input(uint32_t port) { return &inputs_[port]; }
+  CreditCounter* output_credit(uint32_t port) { return &outputs_[port].credit; }
+
+  // A core (or source) hands a flit to local port `local`; it is eligible at `ready_cycle`.
+  void inject(uint32_t local, const Flit& f, uint64_t ready_cycle);
+
+  void step(uint64_t cycle) override;
+
+  const RouterCounters& counters() const { return counters_; }
+  uint64_t buffered_flits() const;                    // flits in all input buffers (incl. on links)
+  uint64_t last_grant_cycle() const { return last_grant_cycle_; }
+  std::string describe_state() const;                 // for deadlock reports
+  size_t local_queue(uint32_t local) const { return inputs_[kPortLocal0 + local].fifo.size(); }
+
+ private:
+  struct Arrival {
+    Flit flit;
+    uint64_t ready = 0;
+    uint32_t out = 0;          // output port, from route_xy at arrival
+  };
+  struct InputPort final : FlitReceiver {
+    Router* router = nullptr;
+    uint32_t port = 0;
+    RingFifo<Arrival> fifo;
+    CreditCounter* upstream = nullptr;
+    void receive(const Flit& f, uint64_t arrival_cycle) override;
+  };
+  struct OutputPort {
+    FlitReceiver* downstream = nullptr;
+    CreditCounter credit;
+    uint32_t latency = 0;
+    LinkKind link = LinkKind::Eject;
+    int last_grant = -1;
+  };
+  void accept(uint32_t port, const Flit& f, uint64_t ready);
+
+  uint32_t x_, y_;
+  MeshGeometry geo_;
+  RouterParams params_;
+  CycleScheduler& scheduler_;
+  uint32_t id_;
+  uint32_t nports_;
+  std::vector<InputPort> inputs_;
+  std::vector<OutputPort> outputs_;
+  RouterCounters counters_;
+  uint64_t last_grant_cycle_ = 0;
+};
+
+}  // namespace spikemesh

@@ -1,0 +1,525 @@
+// Basic mapping: greedy partition in file order with exact incremental resource accounting, mesh-order
+// placement, and per-core compilation of the tables; see mapping.h.
+#include "mapping.h"
+
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+#include "conv_taps.h"
+#include "error.h"
+
+namespace spikemesh {
+namespace {
+
+enum class ProjKind : uint8_t { Dense, SparseLike, SharedConv };
+
+// Reverse (by target) view of one projection's synapses, built once.
+struct ProjectionView {
+  ProjKind kind = ProjKind::Dense;
+  SynapseFormat format;
+  uint64_t ns = 0, nd = 0;
+  uint64_t src_offset = 0;                    // global index of the source's neuron 0
+  // SparseLike: CSR over targets of (source neuron, weight index)
+  std::vector<uint64_t> rbegin;
+  std::vector<uint32_t> rsrc;
+  std::vector<uint64_t> rk;
+  // SharedConv: CSR over output pixels of the source pixels that reach them (deduplicated)
+  ConvChannels ch;
+  std::vector<uint64_t> pbegin;
+  std::vector<uint32_t> psrc;
+  // incremental partition state (stamps hold the serial of the core being filled)
+  std::vector<uint32_t> seg_stamp, seg_cnt;    // SparseLike: per source neuron
+  uint32_t dense_stamp = 0, dense_n = 0;       // Dense
+  std::vector<uint32_t> chan_stamp;            // SharedConv: per output channel
+  std::vector<uint32_t> group_stamp, group_k;  // SharedConv: per group, channels held
+  std::vector<uint32_t> pix_stamp;             // SharedConv: per source pixel
+};
+
+struct Usage {
+  uint64_t compartments = 0, input_axons = 0, synapse_words = 0;
+};
+
+std::string core_key(const char* field) { return std::string("chip.core.") + field; }
+
+[[noreturn]] void fail(const std::string& msg) { throw Error("mapping: " + msg); }
+
+class Mapper {
+ public:
+  Mapper(const Network& net, const ChipParams& chip) : net_(net), chip_(chip), geo_(MeshGeometry::from(chip.mesh)) {}
+
+  ChipProgram run() {
+    check_graded();
+    index_bits_ = std::max<uint8_t>(1, bits_for(chip_.core.compartments - 1));
+    offset_.assign(net_.populations.size() + 1, 0);
+    for (size_t p = 0; p < net_.populations.size(); ++p) offset_[p + 1] = offset_[p] + net_.populations[p].size();
+    build_views();
+    partition();
+    return compile();
+  }
+
+ private:
+  // ---- checks ----
+  void check_graded() const {
+    if (chip_.core.graded_spikes) return;
+    for (const auto& p : net_.populations)
+      if (p.kind == NeuronKind::Input && p.payload_bits > 1)
+        fail("population '" + p.name + "': resource graded spikes: needs " + std::to_string(p.payload_bits) +
+             "-bit spike payloads, a core sends binary spikes only (" + core_key("graded_spikes") + " = false)");
+  }
+
+  // ---- projection views ----
+  void build_views() {
+    incoming_.assign(net_.populations.size(), {});
+    views_.resize(net_.projections.size());
+    for (uint32_t j = 0; j < net_.projections.size(); ++j) {
+      const Projection& pr = net_.projections[j];
+      incoming_[pr.target].push_back(j);
+      ProjectionView& v = views_[j];
+      v.ns = net_.populations[pr.source].size();
+      v.nd = net_.populations[pr.target].size();
+      v.src_offset = offset_[pr.source];
+      uint32_t max_delay = 0;
+      for (auto d : pr.delays) max_delay = std::max<uint32_t>(max_delay, d);
+      max_delay_ = std::max(max_delay_, max_delay);
+      v.format.weight = pr.format;
+      v.format.weight_bits = stored_weight_bits(pr.format);
+      v.format.delay_bits = bits_for(max_delay);
+      v.format.index_bits = index_bits_;
+      switch (pr.encoding) {
+        case Encoding::Dense:
+          v.kind = ProjKind::Dense;
+          v.format.layout = BlockLayout::Dense;
+          break;
+        case Encoding::Sparse:
+        case Encoding::OneToOne:
+          v.kind = ProjKind::SparseLike;
+          v.format.layout = BlockLayout::Sparse;
+          build_reverse(pr, v);
+          break;
+        case Encoding::Conv:
+          v.ch = ConvChannels::of(net_, pr);
+          if (chip_.core.shared_conv_kernels) {
+            v.kind = ProjKind::SharedConv;
+            v.format.layout = BlockLayout::Dense;
+            build_pixel_reverse(pr, v);
+          } else {
+            v.kind = ProjKind::SparseLike;
+            v.format.layout = BlockLayout::Sparse;
+            build_reverse(pr, v);
+          }
+          break;
+      }
+      if (v.kind == ProjKind::SparseLike) {
+        v.seg_stamp.assign(v.ns, 0);
+        v.seg_cnt.assign(v.ns, 0);
+      }
+    }
+  }
+
+  // Calls fn(source, target, weight index) for every synapse of a sparse, one-to-one or (expanded) conv projection.
+  template <class Fn>
+  void for_each_synapse(const Projection& pr, const ProjectionView& v, Fn&& fn) const {
+    switch (pr.encoding) {
+      case Encoding::Sparse:
+        for (uint64_t k = 0; k < pr.pre.size(); ++k) fn(pr.pre[k], pr.post[k], k);
+        break;
+      case Encoding::OneToOne:
+        for (uint64_t i = 0; i < v.ns; ++i) fn(i, i, pr.weights.size() == 1 ? 0 : i);
+        break;
+      case Encoding::Conv: {
+        const auto& ds = net_.populations[pr.target].shape;
+        const auto& ss = net_.populations[pr.source].shape;
+        for (uint64_t s = 0; s < v.ns; ++s) {
+          const uint32_t ci = static_cast<uint32_t>(s / v.ch.in_pixels);
+          const uint32_t y = static_cast<uint32_t>((s % v.ch.in_pixels) / ss[2]), x = static_cast<uint32_t>(s % ss[2]);
+          const uint32_t g = v.ch.group_of_input(ci);
+          for_each_conv_tap(pr.conv, ds[1], ds[2], y, x, [&](uint64_t pix, uint32_t tap) {
+            for (uint32_t co = g * v.ch.cout_per_group; co < (g + 1) * v.ch.cout_per_group; ++co)
+              fn(s, co * v.ch.out_pixels + pix, v.ch.kernel_index(co, ci, tap));
+          });
+        }
+        break;
+      }
+      case Encoding::Dense: break;
+    }
+  }
+
+  void build_reverse(const Projection& pr, ProjectionView& v) {
+    v.rbegin.assign(v.nd + 1, 0);
+    for_each_synapse(pr, v, [&](uint64_t, uint64_t t, uint64_t) { ++v.rbegin[t + 1]; });
+    std::partial_sum(v.rbegin.begin(), v.rbegin.end(), v.rbegin.begin());
+    v.rsrc.resize(v.rbegin.back());
+    v.rk.resize(v.rbegin.back());
+    std::vector<uint64_t> fill(v.rbegin.begin(), v.rbegin.end() - 1);
+    for_each_synapse(pr, v, [&](uint64_t s, uint64_t t, uint64_t k) {
+      v.rsrc[fill[t]] = static_cast<uint32_t>(s);
+      v.rk[fill[t]++] = k;
+    });
+  }
+
+  void build_pixel_reverse(const Projection& pr, ProjectionView& v) {
+    const auto& ds = net_.populations[pr.target].shape;
+    const auto& ss = net_.populations[pr.source].shape;
+    std::vector<std::vector<uint32_t>> lists(v.ch.out_pixels);
+    for (uint32_t q = 0; q < v.ch.in_pixels; ++q)
+      for_each_conv_tap(pr.conv, ds[1], ds[2], q / ss[2], q % ss[2], [&](uint64_t pix, uint32_t) {
+        auto& l = lists[pix];
+        if (l.empty() || l.back() != q) l.push_back(q);
+      });
+    v.pbegin.assign(v.ch.out_pixels + 1, 0);
+    for (uint64_t p = 0; p < v.ch.out_pixels; ++p) {
+      v.pbegin[p + 1] = v.pbegin[p] + lists[p].size();
+      v.psrc.insert(v.psrc.end(), lists[p].begin(), lists[p].end());
+    }
+    v.chan_stamp.assign(ds[0], 0);
+    v.group_stamp.assign(pr.conv.groups, 0);
+    v.group_k.assign(pr.conv.groups, 0);
+    v.pix_stamp.assign(v.ch.in_pixels, 0);
+  }
+
+  // ---- partition ----
+  void set(uint32_t& slot, uint32_t value) {
+    log_.emplace_back(&slot, slot);
+    slot = value;
+  }
+  void claim_axon(uint64_t global) {
+    if (axon_stamp_[global] != serial_) {
+      set(axon_stamp_[global], serial_);
+      ++use_.input_axons;
+    }
+  }
+
+  // Adds neuron i of population P to the core being filled; false (and nothing changed) if it does not fit.
+  bool try_add(uint32_t P, uint64_t i) {
+    log_.clear();
+    const Usage before = use_;
+    ++use_.compartments;
+    for (uint32_t j : incoming_[P]) {
+      ProjectionView& v = views_[j];
+      switch (v.kind) {
+        case ProjKind::Dense: {
+          if (v.dense_stamp != serial_) {
+            set(v.dense_stamp, serial_);
+            set(v.dense_n, 0);
+          }
+          const uint32_t n = v.dense_n;
+          if (n == 0)
+            for (uint64_t s = 0; s < v.ns; ++s) claim_axon(v.src_offset + s);
+          use_.synapse_words += v.ns * (list_words(v.format, n + 1) - list_words(v.format, n));
+          set(v.dense_n, n + 1);
+          break;
+        }
+        case ProjKind::SparseLike:
+          for (uint64_t r = v.rbegin[i]; r < v.rbegin[i + 1]; ++r) {
+            const uint32_t s = v.rsrc[r];
+            claim_axon(v.src_offset + s);
+            if (v.seg_stamp[s] != serial_) {
+              set(v.seg_stamp[s], serial_);
+              set(v.seg_cnt[s], 0);
+            }
+            const uint32_t c = v.seg_cnt[s];
+            use_.synapse_words += list_words(v.format, c + 1) - list_words(v.format, c);
+            set(v.seg_cnt[s], c + 1);
+          }
+          break;
+        case ProjKind::SharedConv: {
+          const uint32_t co = static_cast<uint32_t>(i / v.ch.out_pixels);
+          const uint64_t pix = i % v.ch.out_pixels;
+          if (v.chan_stamp[co] != serial_) {
+            set(v.chan_stamp[co], serial_);
+            const uint32_t g = co / v.ch.cout_per_group;
+            if (v.group_stamp[g] != serial_) {
+              set(v.group_stamp[g], serial_);
+              set(v.group_k[g], 0);
+            }
+            const uint32_t k = v.group_k[g];
+            use_.synapse_words += uint64_t{v.ch.cin_per_group} * (list_words(v.format, uint64_t{k + 1} * v.ch.taps) -
+                                                                  list_words(v.format, uint64_t{k} * v.ch.taps));
+            set(v.group_k[g], k + 1);
+          }
+          for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r)
+            if (v.pix_stamp[v.psrc[r]] != serial_) {
+              set(v.pix_stamp[v.psrc[r]], serial_);
+              ++use_.input_axons;
+            }
+          break;
+        }
+      }
+    }
+    const auto& c = chip_.core;
+    if (use_.compartments <= c.compartments && use_.input_axons <= c.input_axons && use_.synapse_words <= c.synapse_words)
+      return true;
+    failed_ = use_;
+    for (auto it = log_.rbegin(); it != log_.rend(); ++it) *it->first = it->second;
+    use_ = before;
+    return false;
+  }
+
+  [[noreturn]] void fail_single(uint32_t P, uint64_t i) const {
+    const auto& c = chip_.core;
+    const std::string who = "population '" + net_.populations[P].name + "' (neuron " + std::to_string(i) + ")";
+    std::ostringstream os;
+    if (failed_.input_axons > c.input_axons)
+      os << who << ": resource input axons: one neuron needs " << failed_.input_axons << " input axons, a core has "
+         << c.input_axons << " (" << core_key("input_axons") << ")";
+    else if (failed_.synapse_words > c.synapse_words)
+      os << who << ": resource synapse words: one neuron needs " << failed_.synapse_words
+         << " 64-bit synapse words, a core has " << c.synapse_words << " (" << core_key("synapse_words") << ")";
+    else
+      os << who << ": resource compartments: needs 1, a core has " << c.compartments << " (" << core_key("compartments") << ")";
+    fail(os.str());
+  }
+
+  void partition() {
+    axon_stamp_.assign(offset_.back(), 0);
+    serial_ = 1;
+    cores_.emplace_back();
+    for (uint32_t P = 0; P < net_.populations.size(); ++P) {
+      const uint64_t n = net_.populations[P].size();
+      for (uint64_t i = 0; i < n; ++i) {
+        if (!try_add(P, i)) {
+          if (use_.compartments == 0) fail_single(P, i);
+          if (cores_.size() == geo_.cores() && first_overflow_ < 0) {
+            first_overflow_ = static_cast<int64_t>(P);
+            first_overflow_neuron_ = i;
+          }
+          cores_.emplace_back();
+          ++serial_;
+          use_ = Usage{};
+          if (!try_add(P, i)) fail_single(P, i);
+        }
+        auto& segs = cores_.back().segments;
+        if (segs.empty() || segs.back().population != P) {
+          CoreSegment s;
+          s.population = P;
+          s.first = i;
+          s.base = static_cast<uint32_t>(use_.compartments - 1);
+          segs.push_back(s);
+        }
+        ++segs.back().count;
+        cores_.back().compartments = static_cast<uint32_t>(use_.compartments);
+      }
+    }
+    if (cores_.size() > geo_.cores()) {
+      std::ostringstream os;
+      os << "resource cores: the network needs " << cores_.size() << " cores, the chip has " << geo_.cores() << " ("
+         << geo_.chips_x << "x" << geo_.chips_y << " chips of " << geo_.routers_x << "x" << geo_.routers_y
+         << " routers, " << geo_.cores_per_router << " cores each: chip.mesh); population '"
+         << net_.populations[first_overflow_].name << "' from neuron " << first_overflow_neuron_
+         << " is the first that does not fit";
+      fail(os.str());
+    }
+  }
+
+  // ---- compile ----
+  uint32_t format_id(CoreProgram& core, uint32_t c, const SynapseFormat& f) const {
+    for (uint32_t k = 0; k < core.formats.size(); ++k)
+      if (core.formats[k] == f) return k;
+    if (core.formats.size() == kMaxSynapseFormats)
+      fail("core " + std::to_string(c) + " (" + populations_on(core) + "): resource synapse formats: needs more than " +
+           std::to_string(kMaxSynapseFormats) + " synapse formats, a core has " + std::to_string(kMaxSynapseFormats) +
+           " (4-bit format id)");
+    core.formats.push_back(f);
+    return static_cast<uint32_t>(core.formats.size() - 1);
+  }
+
+  std::string populations_on(const CoreProgram& core) const {
+    std::string s = "populations";
+    for (size_t k = 0; k < core.segments.size(); ++k) s += (k ? ", '" : " '") + net_.populations[core.segments[k].population].name + "'";
+    return s;
+  }
+
+  struct Entry {
+    uint32_t source;       // global source neuron
+    uint32_t projection;
+    uint32_t compartment;
+    int16_t mantissa;
+    uint8_t delay;
+  };
+
+  void compile_discrete(CoreProgram& core, uint32_t c, std::vector<std::pair<uint32_t, Destination>>& dests) {
+    std::vector<Entry> entries;
+    for (const CoreSegment& seg : core.segments)
+      for (uint32_t j : incoming_[seg.population]) {
+        const ProjectionView& v = views_[j];
+        const Projection& pr = net_.projections[j];
+        if (v.kind == ProjKind::Dense) {
+          for (uint64_t t = seg.first; t < seg.first + seg.count; ++t)
+            for (uint64_t s = 0; s < v.ns; ++s) {
+              const uint64_t k = t * v.ns + s;
+              entries.push_back({static_cast<uint32_t>(v.src_offset + s), j, static_cast<uint32_t>(seg.base + (t - seg.first)),
+                                 pr.weights[k], pr.delay(k)});
+            }
+        } else if (v.kind == ProjKind::SparseLike) {
+          for (uint64_t t = seg.first; t < seg.first + seg.count; ++t)
+            for (uint64_t r = v.rbegin[t]; r < v.rbegin[t + 1]; ++r) {
+              const uint64_t k = v.rk[r];
+              entries.push_back({static_cast<uint32_t>(v.src_offset + v.rsrc[r]), j,
+                                 static_cast<uint32_t>(seg.base + (t - seg.first)), pr.weights[k], pr.delay(k)});
+            }
+        }
+      }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return a.source != b.source ? a.source < b.source : a.projection < b.projection;
+    });
+    std::vector<SynapseRecord> records;
+    for (size_t b = 0; b < entries.size();) {
+      const uint32_t source = entries[b].source;
+      InputAxonEntry axon;
+      axon.kind = AxonKind::Discrete;
+      axon.source_population = population_of(source);
+      axon.word_offset = core.synapse_words.size();
+      size_t e = b;
+      while (e < entries.size() && entries[e].source == source) {
+        const uint32_t j = entries[e].projection;
+        size_t f = e;
+        records.clear();
+        const ProjectionView& v = views_[j];
+        const uint32_t base = entries[e].compartment;
+        while (f < entries.size() && entries[f].source == source && entries[f].projection == j) {
+          const Entry& x = entries[f];
+          SynapseRecord rec;
+          rec.index = v.format.layout == BlockLayout::Dense ? x.compartment - base : x.compartment;
+          rec.delay = x.delay;
+          rec.mantissa = x.mantissa;
+          records.push_back(rec);
+          ++f;
+        }
+        pack_list(core.synapse_words, format_id(core, c, v.format), v.format, base, records.data(), records.size());
+        e = f;
+      }
+      axon.words = static_cast<uint32_t>(core.synapse_words.size() - axon.word_offset);
+      dests.push_back({source, Destination{c, static_cast<uint32_t>(core.input_axons.size()), 0}});
+      core.input_axons.push_back(axon);
+      b = e;
+    }
+  }
+
+  void compile_conv(CoreProgram& core, uint32_t c, std::vector<std::pair<uint32_t, Destination>>& dests) {
+    for (const CoreSegment& seg : core.segments)
+      for (uint32_t j : incoming_[seg.population]) {
+        const ProjectionView& v = views_[j];
+        if (v.kind != ProjKind::SharedConv) continue;
+        const Projection& pr = net_.projections[j];
+        const auto& ss = net_.populations[pr.source].shape;
+        ConvKernelEntry kern;
+        kern.projection = j;
+        kern.co_lo = static_cast<uint32_t>(seg.first / v.ch.out_pixels);
+        kern.co_hi = static_cast<uint32_t>((seg.first + seg.count - 1) / v.ch.out_pixels);
+        const SynapseFormat& f = v.format;
+        const uint32_t fid = format_id(core, c, f);
+        std::vector<SynapseRecord> records;
+        for (uint32_t ci = 0; ci < ss[0]; ++ci) {
+          const uint32_t g = v.ch.group_of_input(ci);
+          const uint32_t lo = std::max(kern.co_lo, g * v.ch.cout_per_group);
+          const uint32_t hi = std::min(kern.co_hi, (g + 1) * v.ch.cout_per_group - 1);
+          kern.row_offset.push_back(core.synapse_words.size());
+          kern.row_co_first.push_back(lo);
+          kern.row_co_count.push_back(lo <= hi ? hi - lo + 1 : 0);
+          records.clear();
+          for (uint32_t co = lo; co <= hi && lo <= hi; ++co)
+            for (uint32_t tap = 0; tap < v.ch.taps; ++tap) {
+              const uint64_t k = v.ch.kernel_index(co, ci, tap);
+              SynapseRecord rec;
+              rec.index = static_cast<uint32_t>(records.size());
+              rec.delay = pr.delay(k);
+              rec.mantissa = pr.weights[k];
+              records.push_back(rec);
+            }
+          const uint64_t w = records.empty() ? 0 : pack_list(core.synapse_words, fid, f, 0, records.data(), records.size());
+          kern.row_words.push_back(static_cast<uint32_t>(w));
+        }
+        const uint32_t kernel_index = static_cast<uint32_t>(core.kernels.size());
+        // Population axons: the source pixels that reach a neuron of this segment.
+        std::vector<uint8_t> reached(v.ch.in_pixels, 0);
+        for (uint64_t t = seg.first; t < seg.first + seg.count; ++t) {
+          const uint64_t pix = t % v.ch.out_pixels;
+          for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r) reached[v.psrc[r]] = 1;
+        }
+        for (uint32_t q = 0; q < v.ch.in_pixels; ++q) {
+          if (!reached[q]) continue;
+          InputAxonEntry axon;
+          axon.kind = AxonKind::ConvPopulation;
+          axon.source_population = pr.source;
+          axon.kernel = kernel_index;
+          axon.pixel_y = q / ss[2];
+          axon.pixel_x = q % ss[2];
+          const uint32_t id = static_cast<uint32_t>(core.input_axons.size());
+          core.input_axons.push_back(axon);
+          for (uint32_t ci = 0; ci < ss[0]; ++ci)
+            if (kern.row_words[ci] > 0)
+              dests.push_back({static_cast<uint32_t>(v.src_offset + uint64_t{ci} * v.ch.in_pixels + q), Destination{c, id, ci}});
+        }
+        core.kernels.push_back(std::move(kern));
+      }
+  }
+
+  uint32_t population_of(uint64_t global) const {
+    return static_cast<uint32_t>(std::upper_bound(offset_.begin(), offset_.end(), global) - offset_.begin() - 1);
+  }
+
+  ChipProgram compile() {
+    ChipProgram chip;
+    chip.geometry = geo_;
+    chip.cores.resize(geo_.cores());
+    chip.cores_used = static_cast<uint32_t>(cores_.size());
+    chip.max_delay = max_delay_;
+    chip.index_bits = index_bits_;
+    chip.placement.resize(net_.populations.size());
+    std::vector<std::pair<uint32_t, Destination>> dests;
+    for (uint32_t c = 0; c < cores_.size(); ++c) {
+      CoreProgram& core = chip.cores[c];
+      core.segments = cores_[c].segments;
+      core.compartments = cores_[c].compartments;
+      for (const auto& s : core.segments) chip.placement[s.population].push_back({c, s});
+      compile_discrete(core, c, dests);
+      compile_conv(core, c, dests);
+    }
+    std::stable_sort(dests.begin(), dests.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<uint64_t> dbegin(offset_.back() + 1, 0);
+    for (const auto& d : dests) ++dbegin[d.first + 1];
+    std::partial_sum(dbegin.begin(), dbegin.end(), dbegin.begin());
+    for (uint32_t c = 0; c < cores_.size(); ++c) {
+      CoreProgram& core = chip.cores[c];
+      core.out_begin.assign(1, 0);
+      for (const CoreSegment& s : core.segments)
+        for (uint64_t i = s.first; i < s.first + s.count; ++i) {
+          const uint64_t g = offset_[s.population] + i;
+          for (uint64_t k = dbegin[g]; k < dbegin[g + 1]; ++k) core.out.push_back(dests[k].second);
+          core.out_begin.push_back(static_cast<uint32_t>(core.out.size()));
+        }
+      if (core.out.size() > chip_.core.output_axons)
+        fail("core " + std::to_string(c) + " (" + populations_on(core) + "): resource output axons: needs " +
+             std::to_string(core.out.size()) + " output axons, a core has " + std::to_string(chip_.core.output_axons) + " (" +
+             core_key("output_axons") + ")");
+    }
+    return chip;
+  }
+
+  const Network& net_;
+  const ChipParams& chip_;
+  MeshGeometry geo_;
+  uint8_t index_bits_ = 10;
+  uint32_t max_delay_ = 0;
+  std::vector<uint64_t> offset_;
+  std::vector<std::vector<uint32_t>> incoming_;
+  std::vector<ProjectionView> views_;
+  std::vector<uint32_t> axon_stamp_;
+  uint32_t serial_ = 0;
+  Usage use_, failed_;
+  std::vector<std::pair<uint32_t*, uint32_t>> log_;
+  struct PartCore {
+    std::vector<CoreSegment> segments;
+    uint32_t compartments = 0;
+  };
+  std::vector<PartCore> cores_;
+  int64_t first_overflow_ = -1;
+  uint64_t first_overflow_neuron_ = 0;
+};
+
+}  // namespace
+
+ChipProgram map_network(const Network& net, const ChipParams& chip) { return Mapper(net, chip).run(); }
+
+}  // namespace spikemesh

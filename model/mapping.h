@@ -1,0 +1,93 @@
+// Basic mapping of a network onto the chip: partition populations into per-core pieces within the
+// per-core limits, place the pieces on cores in mesh order, and compile every core's tables (synapse
+// formats, synaptic memory image, input axons, output axons = the routing tables). A network that does
+// not fit fails here, before any simulation, naming the population, the resource, the need and the
+// capacity. Deliberately simple (greedy, in file order); a later compiler does better.
+//
+// What a core holds (Loihi 1 terms, loihi.md 2.1 and 6.1):
+//   compartments   one per neuron; a population's neurons on a core are one contiguous range
+//   input axons    discrete: one per source neuron with synapses on the core (its list holds one
+//                  segment per projection); population axons: one per source pixel of a conv
+//                  projection with a shared kernel, the spike's atom being the input channel
+//   synapse words  the lists (dense/sparse blocks, synapse_memory.h) plus shared kernel rows
+//   output axons   one per (compartment, destination axon): a spike sends one message per entry
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chip_params.h"
+#include "network.h"
+#include "routing.h"
+#include "synapse_memory.h"
+
+namespace spikemesh {
+
+struct CoreSegment {
+  uint32_t population = 0;
+  uint64_t first = 0;        // first neuron of the population on this core
+  uint32_t count = 0;
+  uint32_t base = 0;         // its first compartment
+};
+
+enum class AxonKind : uint8_t { Discrete, ConvPopulation };
+
+struct InputAxonEntry {
+  AxonKind kind = AxonKind::Discrete;
+  uint32_t source_population = 0;
+  uint64_t word_offset = 0;  // discrete: the axon's synapse list in the memory image
+  uint32_t words = 0;
+  uint32_t kernel = 0;       // population axon: index into CoreProgram::kernels
+  uint32_t pixel_y = 0, pixel_x = 0;
+};
+
+// A conv kernel stored once on a core: one row per input channel, each a dense list of the weights
+// [co][tap] for the output channels of its group held by this core.
+struct ConvKernelEntry {
+  uint32_t projection = 0;
+  uint32_t co_lo = 0, co_hi = 0;               // output channels with neurons on this core
+  std::vector<uint64_t> row_offset;            // per input channel: word offset in the image
+  std::vector<uint32_t> row_words;             // per input channel (0: no output channel of its group here)
+  std::vector<uint32_t> row_co_first;          // per input channel: first output channel of its row
+  std::vector<uint32_t> row_co_count;
+};
+
+// One message a spike sends: the destination core, the input axon there, and the atom (input channel
+// for a population axon, 0 otherwise).
+struct Destination {
+  uint32_t core = 0;
+  uint32_t axon = 0;
+  uint32_t atom = 0;
+  bool operator==(const Destination& o) const { return core == o.core && axon == o.axon && atom == o.atom; }
+};
+
+struct CoreProgram {
+  std::vector<CoreSegment> segments;
+  uint32_t compartments = 0;
+  std::vector<SynapseFormat> formats;          // the core's synapse-format table (<= 16)
+  std::vector<uint64_t> synapse_words;         // the synaptic memory image
+  std::vector<InputAxonEntry> input_axons;
+  std::vector<ConvKernelEntry> kernels;
+  std::vector<uint32_t> out_begin;             // per compartment + 1: CSR into `out`
+  std::vector<Destination> out;                // output axon table
+  uint64_t output_axons() const { return out.size(); }
+};
+
+struct ChipProgram {
+  MeshGeometry geometry;
+  std::vector<CoreProgram> cores;              // every core of the chip in mesh order; unused ones empty
+  uint32_t cores_used = 0;
+  uint32_t max_delay = 0;                      // largest synaptic delay: the cores' delay-slot ring
+  uint8_t index_bits = 10;                     // compartment index width of sparse records
+  // Where each population lives: per population, its segments (core index + segment).
+  struct Placement { uint32_t core; CoreSegment segment; };
+  std::vector<std::vector<Placement>> placement;
+};
+
+// Maps `net` (already validated) onto the chip. Throws Error("mapping: ...") naming the population, the
+// resource (compartments, input axons, output axons, synapse words, synapse formats, graded spikes,
+// cores), what it needs and what a core (or the chip) has, with the config key of the capacity.
+ChipProgram map_network(const Network& net, const ChipParams& chip);
+
+}  // namespace spikemesh

@@ -1,0 +1,144 @@
+// Mesh geometry, XY routing, arbitration, credits and barrier latency; see routing.h.
+#include "routing.h"
+
+#include <cassert>
+#include <cstdlib>
+
+namespace spikemesh {
+
+const char* port_name(uint32_t port) {
+  switch (port) {
+    case kPortNorth: return "north";
+    case kPortEast: return "east";
+    case kPortSouth: return "south";
+    case kPortWest: return "west";
+    default: return "local";
+  }
+}
+
+MeshGeometry::CorePlace MeshGeometry::place(uint32_t core) const {
+  const uint32_t per_router = cores_per_router;
+  const uint32_t per_chip = routers_x * routers_y * per_router;
+  const uint32_t chip = core / per_chip, in_chip = core % per_chip;
+  const uint32_t router = in_chip / per_router;
+  return {(chip % chips_x) * routers_x + router % routers_x, (chip / chips_x) * routers_y + router / routers_x,
+          in_chip % per_router};
+}
+
+uint32_t MeshGeometry::core_at(uint32_t x, uint32_t y, uint32_t local) const {
+  const uint32_t chip = (y / routers_y) * chips_x + x / routers_x;
+  const uint32_t router = (y % routers_y) * routers_x + x % routers_x;
+  return (chip * routers_x * routers_y + router) * cores_per_router + local;
+}
+
+bool MeshGeometry::has_neighbour(uint32_t x, uint32_t y, uint32_t port) const {
+  switch (port) {
+    case kPortNorth: return y > 0;
+    case kPortSouth: return y + 1 < height();
+    case kPortWest: return x > 0;
+    case kPortEast: return x + 1 < width();
+    default: return false;
+  }
+}
+
+LinkKind MeshGeometry::link(uint32_t x, uint32_t y, uint32_t port) const {
+  switch (port) {
+    case kPortEast: return (x + 1) % routers_x == 0 ? LinkKind::ChipEastWest : LinkKind::EastWest;
+    case kPortWest: return x % routers_x == 0 ? LinkKind::ChipEastWest : LinkKind::EastWest;
+    case kPortSouth: return (y + 1) % routers_y == 0 ? LinkKind::ChipNorthSouth : LinkKind::NorthSouth;
+    case kPortNorth: return y % routers_y == 0 ? LinkKind::ChipNorthSouth : LinkKind::NorthSouth;
+    default: return LinkKind::Eject;
+  }
+}
+
+uint32_t route_xy(uint32_t x, uint32_t y, const MeshGeometry::CorePlace& dest) {
+  if (dest.x > x) return kPortEast;
+  if (dest.x < x) return kPortWest;
+  if (dest.y > y) return kPortSouth;
+  if (dest.y < y) return kPortNorth;
+  return kPortLocal0 + dest.local;
+}
+
+uint32_t link_latency_cycles(const RouterParams& r, LinkKind kind) {
+  switch (kind) {
+    case LinkKind::EastWest: return r.hop_ew_cycles;
+    case LinkKind::NorthSouth: return r.hop_ns_cycles;
+    case LinkKind::ChipEastWest:
+    case LinkKind::ChipNorthSouth: return r.chip_link_cycles;
+    case LinkKind::Eject: return r.eject_cycles;
+  }
+  return 0;
+}
+
+uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst) {
+  const auto s = g.place(src), d = g.place(dst);
+  uint64_t cycles = r.inject_cycles;
+  uint32_t x = s.x, y = s.y;
+  for (;;) {
+    const uint32_t port = route_xy(x, y, d);
+    cycles += link_latency_cycles(r, g.link(x, y, port));
+    switch (port) {
+      case kPortEast: ++x; break;
+      case kPortWest: --x; break;
+      case kPortSouth: ++y; break;
+      case kPortNorth: --y; break;
+      default: return cycles;
+    }
+  }
+}
+
+uint32_t hop_count(const MeshGeometry& g, uint32_t src, uint32_t dst) {
+  const auto s = g.place(src), d = g.place(dst);
+  return static_cast<uint32_t>(std::abs(int64_t{s.x} - d.x) + std::abs(int64_t{s.y} - d.y));
+}
+
+int round_robin(uint32_t requests, int last, uint32_t n) {
+  for (uint32_t k = 1; k <= n; ++k) {
+    const uint32_t i = static_cast<uint32_t>((last + static_cast<int>(k)) % static_cast<int>(n));
+    if (requests & (1u << i)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+CreditCounter::CreditCounter(uint32_t capacity, bool unlimited)
+    : capacity_(capacity), credits_(capacity), unlimited_(unlimited), returns_(unlimited ? 0 : capacity) {}
+
+bool CreditCounter::available(uint64_t now) {
+  if (unlimited_) return true;
+  while (count_ > 0 && returns_[head_] <= now) {
+    head_ = (head_ + 1) % capacity_;
+    --count_;
+    ++credits_;
+  }
+  return credits_ > 0;
+}
+
+void CreditCounter::consume() {
+  if (unlimited_) return;
+  assert(credits_ > 0);
+  --credits_;
+}
+
+void CreditCounter::give_back(uint64_t usable_at) {
+  if (unlimited_) return;
+  assert(count_ < capacity_);
+  returns_[(head_ + count_) % capacity_] = usable_at;
+  ++count_;
+}
+
+uint32_t CreditCounter::in_use(uint64_t now) {
+  if (unlimited_) return 0;
+  available(now);
+  return capacity_ - credits_;
+}
+
+uint64_t barrier_latency_cycles(const MeshGeometry& g, const RouterParams& r, const BarrierParams& b) {
+  uint64_t one_way = 0;
+  for (uint32_t x = 0; x + 1 < g.width(); ++x)
+    one_way += link_latency_cycles(r, g.link(x, 0, kPortEast)) + b.router_cycles;
+  for (uint32_t y = 0; y + 1 < g.height(); ++y)
+    one_way += link_latency_cycles(r, g.link(g.width() - 1, y, kPortSouth)) + b.router_cycles;
+  return b.base_cycles + 2 * one_way;
+}
+
+}  // namespace spikemesh
