@@ -35,6 +35,7 @@ void Chip::control() {
   for (;;) {
     switch (phase_) {
       case Phase::Start: {
+        if (on_step_) on_step_(t_, now);
         if (t_ == timesteps_) {
           completed_ = true;
           end_cycle_ = now;
@@ -44,8 +45,8 @@ void Chip::control() {
             result_.synaptic_events += c->counters().synops();
             result_.spike_count += c->counters().spikes;
           }
-          sc_core::sc_stop();
-          return;
+          return;   // nothing is left to happen: sc_start() returns
+
         }
         for (auto& p : run_.payloads) p.clear();
         for (const auto& rows : stimulus_.inputs)

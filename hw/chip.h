@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ class Chip : public sc_core::sc_module {
   Noc& noc() { return noc_; }
   const Neurocore& core(uint32_t i) const { return *cores_[i]; }
   uint32_t core_count() const { return static_cast<uint32_t>(cores_.size()); }
+  // Called at the start of every timestep (and once more at the end, with t = timesteps): progress
+  // reports and benchmarks that time a window of steps.
+  void on_step(std::function<void(uint32_t t, uint64_t cycle)> fn) { on_step_ = std::move(fn); }
 
  private:
   enum class Phase { Start, Drain, Barrier };
@@ -65,6 +69,7 @@ class Chip : public sc_core::sc_module {
   std::vector<uint64_t> step_cycles_;
   bool completed_ = false;
   std::string deadlock_;
+  std::function<void(uint32_t, uint64_t)> on_step_;
 };
 
 }  // namespace spikemesh

@@ -1,0 +1,47 @@
+// One cycle-accurate run of the chip; see chip_run.h.
+#include "chip_run.h"
+
+#include <systemc>
+
+#include <cstdlib>
+#include <memory>
+
+#include "chip.h"
+
+namespace spikemesh {
+
+ChipCounters collect_counters(Chip& chip, const ChipParams& params) {
+  ChipCounters c;
+  for (uint32_t i = 0; i < chip.core_count(); ++i) {
+    c.core_names.push_back(chip.core(i).name());
+    c.cores.push_back(chip.core(i).counters());
+  }
+  for (const auto& r : chip.noc().routers()) {
+    c.router_names.push_back(r->name());
+    c.routers.push_back(r->counters());
+  }
+  c.step_cycles = chip.step_cycles();
+  c.cycles = chip.end_cycle();
+  c.clock_mhz = params.clock_mhz;
+  return c;
+}
+
+ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimulus& stim, uint32_t timesteps,
+                       uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  // sc_stop() after a deadlock reports "Simulation stopped by user" as an info message: not news here.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  ChipRunOutput out;
+  out.program = map_network(net, params);
+  auto chip = std::make_unique<Chip>("chip", net, out.program, params, stim, timesteps, context);
+  if (progress) chip->on_step(progress);
+  sc_core::sc_start();
+  out.completed = chip->completed();
+  out.deadlock = chip->deadlock_report();
+  out.result = chip->result();
+  out.barrier_cycles = chip->barrier_cycles();
+  out.counters = collect_counters(*chip, params);
+  return out;
+}
+
+}  // namespace spikemesh

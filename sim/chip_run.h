@@ -1,0 +1,34 @@
+// One cycle-accurate run of the chip: map, elaborate, simulate, collect. A process can elaborate one
+// SystemC design only, so call run_chip at most once per process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "chip_params.h"
+#include "energy.h"
+#include "mapping.h"
+#include "network.h"
+#include "reference_sim.h"
+
+namespace spikemesh {
+
+struct ChipRunOutput {
+  ChipProgram program;
+  SimResult result;
+  ChipCounters counters;
+  uint64_t barrier_cycles = 0;
+  bool completed = false;
+  std::string deadlock;          // the deadlock report when the watchdog stopped the run
+};
+
+// `progress` (optional) is called at the start of every timestep.
+ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimulus& stim, uint32_t timesteps,
+                       uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress = {});
+
+// Gathers every counter of an elaborated chip, named by hierarchy.
+class Chip;
+ChipCounters collect_counters(Chip& chip, const ChipParams& params);
+
+}  // namespace spikemesh

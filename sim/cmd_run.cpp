@@ -1,0 +1,93 @@
+// `spikemesh run CONFIG.yaml [--set key=value ...] [--out DIR]`: the cycle-accurate chip on a network.
+// Loads and validates everything (config, network, stimulus, energy table, mapping) before simulating,
+// then writes DIR/report.json, DIR/spikes.h5 (the reference simulator's layout) and DIR/config.yaml (the
+// effective config), and prints a short summary. Exit status 3 when the deadlock watchdog stopped the run.
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "chip_run.h"
+#include "commands.h"
+#include "config.h"
+#include "energy.h"
+#include "error.h"
+#include "network_file.h"
+#include "random_network.h"
+#include "reference_sim.h"
+#include "report.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace spikemesh::cli {
+namespace {
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream f(p);
+  f << text;
+  if (!f) throw Error(p.string() + ": cannot write");
+}
+
+}  // namespace
+
+int cmd_run(const Args& args) {
+  po::options_description opts(
+      "run options (CONFIG.yaml keys, with --set key=value overriding any of them:\n" + run_config_help() + ")");
+  std::string config_path, out_dir;
+  std::vector<std::string> sets;
+  opts.add_options()("help,h", "show this help and the config keys")
+      ("config", po::value(&config_path)->required(), "run config (YAML)")
+      ("set", po::value(&sets)->composing(), "override a config key: --set chip.core.compartments=2048 (repeatable)")
+      ("out", po::value(&out_dir)->default_value("out/run"), "output folder");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  if (!parse_command_line(args, opts, pos)) return 0;
+
+  // Everything that can fail on bad input fails here, before simulation.
+  const RunConfig cfg = load_run_config(config_path, sets);
+  const Network net = read_network(cfg.network_path());
+  Stimulus stim;
+  if (cfg.run.stimulus == "random") stim = make_random_stimulus(net, cfg.run.timesteps, cfg.run.seed, cfg.run.activity);
+  else if (cfg.run.stimulus != "none") stim = read_stimulus(net, cfg.stimulus_path());
+  const EnergyTable table = load_energy_table(cfg.energy_path());
+  const fs::path dir(out_dir);
+  fs::create_directories(dir);
+  write_text(dir / "config.yaml", dump_run_config(cfg));
+
+  const ChipRunOutput run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context);
+  const EnergyReport energy = price_energy(run.counters, table);
+  {
+    std::ofstream f(dir / "report.json");
+    write_report(f, cfg, net, run, table, energy);
+    if (!f) throw Error((dir / "report.json").string() + ": cannot write");
+  }
+  if (!run.completed) {
+    std::fprintf(stderr, "spikemesh run: %s", run.deadlock.c_str());
+    std::fprintf(stderr, "wrote %s\n", (dir / "report.json").c_str());
+    return 3;
+  }
+  write_result(run.result, (dir / "spikes.h5").string());
+
+  const auto& c = run.counters;
+  uint64_t messages = 0, hops = 0;
+  for (const auto& x : c.cores) messages += x.messages_out;
+  for (const auto& r : c.routers) hops += r.hops_ew + r.hops_ns + r.hops_chip;
+  std::printf("chip: %ux%u chips of %ux%u routers, %u cores per router (%u cores, %u used)\n", run.program.geometry.chips_x,
+              run.program.geometry.chips_y, run.program.geometry.routers_x, run.program.geometry.routers_y,
+              run.program.geometry.cores_per_router, run.program.geometry.cores(), run.program.cores_used);
+  std::printf("timesteps %u, cycles %llu, latency %.6g s (%.1f cycles/step at %.0f MHz)\n", cfg.run.timesteps,
+              static_cast<unsigned long long>(c.cycles), c.seconds(), double(c.cycles) / cfg.run.timesteps, cfg.chip.clock_mhz);
+  std::printf("spikes %llu, synaptic events %llu, messages %llu, flit hops %llu\n",
+              static_cast<unsigned long long>(run.result.spike_count), static_cast<unsigned long long>(run.result.synaptic_events),
+              static_cast<unsigned long long>(messages), static_cast<unsigned long long>(hops));
+  std::printf("energy %.6g J (dynamic %.6g J, static %.6g J; table %s)%s\n", energy.total_j, energy.dynamic_j,
+              energy.static_j, table.name.c_str(), energy.unpriced.empty() ? "" : " [some events unpriced, see report]");
+  std::printf("wrote %s, %s, %s\n", (dir / "report.json").c_str(), (dir / "spikes.h5").c_str(), (dir / "config.yaml").c_str());
+  return 0;
+}
+
+}  // namespace spikemesh::cli

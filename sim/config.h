@@ -1,0 +1,95 @@
+// Run configuration: YAML -> plain params structs (model/chip_params.h, RunParams, EnergyTable), validated
+// against the field list each struct declares once (describe()). The only yaml-cpp user is sim/.
+// Precedence: struct defaults < the chip file named by `chip.base` < keys in the config file < --set.
+// Unknown keys, wrong types and out-of-range values are errors naming the file, the line and the full
+// key path (or the --set argument).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chip_params.h"
+
+namespace spikemesh {
+
+// What to run, besides the chip. Paths are relative to the config file that names them.
+struct RunParams {
+  std::string network;                  // network file (HDF5), required
+  std::string stimulus = "none";        // stimulus file (HDF5), "none", or "random"
+  std::string energy = "energy/davies2018.yaml";   // energy table (YAML)
+  uint32_t timesteps = 16;
+  uint32_t context = 0;                 // bias-table context
+  uint64_t seed = 1;                    // seed of a random stimulus
+  double activity = 0.5;                // share of input neurons that fire per step in a random stimulus
+
+  template <class V> void describe(V& v) {
+    v.field("network", network, "network file (HDF5, docs/network-format.md), relative to this config");
+    v.field("stimulus", stimulus, "stimulus file (HDF5 /inputs/<population>), 'none', or 'random'");
+    v.field("energy", energy, "energy table (YAML, configs/energy/), relative to this config");
+    v.field("timesteps", timesteps, 1, 1u << 30, "timesteps to run");
+    v.field("context", context, 0, 1u << 30, "bias-table context (e.g. the diffusion step)");
+    v.field("seed", seed, 0, ~uint64_t{0} >> 1, "seed of a random stimulus");
+    v.field("activity", activity, 0.0, 1.0, "share of input neurons firing per step in a random stimulus");
+  }
+};
+
+// Energy per event (pJ) and static power (mW). An event without a price (key absent) is reported as
+// unpriced and contributes nothing; every table names its sources.
+struct EnergyTable {
+  std::string name;
+  std::string source;
+  std::optional<double> synop_dense_pj, synop_sparse_pj, synop_conv_pj, word_read_pj;
+  std::optional<double> update_active_pj, update_inactive_pj, spike_pj, message_out_pj, message_in_pj;
+  std::optional<double> hop_ew_pj, hop_ns_pj, chip_link_pj, tile_pj;
+  double core_static_mw = 0.0, router_static_mw = 0.0;
+
+  template <class V> void describe(V& v) {
+    v.field("name", name, "table name");
+    v.field("source", source, "where the numbers come from");
+    v.group("event_pj", [&](V& s) {
+      s.field("synop_dense", synop_dense_pj, 0.0, 1e9, "per synaptic op on a dense list");
+      s.field("synop_sparse", synop_sparse_pj, 0.0, 1e9, "per synaptic op on a sparse list");
+      s.field("synop_conv", synop_conv_pj, 0.0, 1e9, "per synaptic op through a shared conv kernel");
+      s.field("word_read", word_read_pj, 0.0, 1e9, "per 64-bit synaptic memory word read");
+      s.field("update_active", update_active_pj, 0.0, 1e9, "per active compartment update");
+      s.field("update_inactive", update_inactive_pj, 0.0, 1e9, "per inactive compartment update");
+      s.field("spike", spike_pj, 0.0, 1e9, "per spike generated");
+      s.field("message_out", message_out_pj, 0.0, 1e9, "per spike message sent (output-axon lookup)");
+      s.field("message_in", message_in_pj, 0.0, 1e9, "per spike message received (input-axon lookup)");
+      s.field("hop_ew", hop_ew_pj, 0.0, 1e9, "per flit over an on-chip east-west link");
+      s.field("hop_ns", hop_ns_pj, 0.0, 1e9, "per flit over an on-chip north-south link");
+      s.field("chip_link", chip_link_pj, 0.0, 1e9, "per flit over a chip-crossing link");
+      s.field("tile", tile_pj, 0.0, 1e9, "per flit delivered by a router to one of its cores (within-tile spike)");
+    });
+    v.group("static_mw", [&](V& s) {
+      s.field("core", core_static_mw, 0.0, 1e6, "static power per core slot");
+      s.field("router", router_static_mw, 0.0, 1e6, "static power per router");
+    });
+  }
+};
+
+struct RunConfig {
+  std::string path;                     // the config file
+  std::string chip_base;                // chip file named by chip.base ("" if none), resolved
+  ChipParams chip;
+  RunParams run;
+  // Paths of run.network / run.stimulus / run.energy resolved against the config file's folder.
+  std::string network_path() const;
+  std::string stimulus_path() const;
+  std::string energy_path() const;
+};
+
+// `sets`: "key.path=value" strings from --set, applied last.
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets);
+// A chip file alone (its keys are those under `chip:` in a run config).
+ChipParams load_chip_config(const std::string& path, const std::vector<std::string>& sets);
+EnergyTable load_energy_table(const std::string& path);
+
+// The effective config as YAML (every key, with the values used), loadable again.
+std::string dump_run_config(const RunConfig& c);
+// Every key of a run config with its default, range and description (for --help).
+std::string run_config_help();
+
+}  // namespace spikemesh

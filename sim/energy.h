@@ -1,0 +1,41 @@
+// Energy priced from the chip's integer counters at report time (hw/ only counts): pJ per event and static
+// mW per core and router from an EnergyTable (config.h). Because counters are saved in report.json, a new
+// table can be applied to an old run. Breakdown by component kind (core, router), by event, per core and
+// per router; the total is computed from chip-wide event totals and must equal the sum of the parts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config.h"
+#include "neurocore.h"
+#include "router.h"
+
+namespace spikemesh {
+
+// Every counter of a finished run, named by hierarchy (chip.core_3, chip.noc.router_1_0).
+struct ChipCounters {
+  std::vector<std::string> core_names;
+  std::vector<CoreCounters> cores;
+  std::vector<std::string> router_names;
+  std::vector<RouterCounters> routers;
+  std::vector<uint64_t> step_cycles;
+  uint64_t cycles = 0;
+  double clock_mhz = 0;
+  double seconds() const { return double(cycles) / (clock_mhz * 1e6); }
+};
+
+struct EnergyReport {
+  double total_j = 0, dynamic_j = 0, static_j = 0;
+  // Dynamic energy per event, e.g. {"core.synop_sparse", 1.2e-6}, in a fixed order; then the static parts.
+  std::vector<std::pair<std::string, double>> core_events, router_events;
+  double core_dynamic_j = 0, core_static_j = 0, router_dynamic_j = 0, router_static_j = 0;
+  std::vector<double> per_core_j, per_router_j;   // dynamic + static of each component
+  std::vector<std::string> unpriced;              // events that happened but have no price in the table
+};
+
+EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t);
+
+}  // namespace spikemesh

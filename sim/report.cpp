@@ -1,0 +1,129 @@
+// report.json writer; see report.h.
+#include "report.h"
+
+#include <algorithm>
+
+#include "json_writer.h"
+#include "routing.h"
+
+namespace spikemesh {
+namespace {
+
+void core_counters(JsonWriter& j, const CoreCounters& c) {
+  j.value("synops_dense", c.synops_dense).value("synops_sparse", c.synops_sparse).value("synops_conv", c.synops_conv);
+  j.value("words_read", c.words_read).value("updates_active", c.updates_active).value("updates_inactive", c.updates_inactive);
+  j.value("spikes", c.spikes).value("messages_out", c.messages_out).value("messages_in", c.messages_in);
+  j.value("sweep_cycles", c.sweep_cycles).value("dendrite_cycles", c.dendrite_cycles).value("output_cycles", c.output_cycles);
+  j.value("busy_cycles", c.busy_cycles).value("peak_input_fifo", c.peak_input_fifo);
+}
+
+void router_counters(JsonWriter& j, const RouterCounters& r) {
+  j.value("flits", r.flits).value("hops_ew", r.hops_ew).value("hops_ns", r.hops_ns).value("hops_chip", r.hops_chip);
+  j.value("injected", r.injected).value("ejected", r.ejected).value("stall_cycles", r.stall_cycles);
+  j.value("peak_buffer_flits", r.peak_buffer_flits);
+}
+
+}  // namespace
+
+void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
+                  const EnergyTable& table, const EnergyReport& e) {
+  const ChipCounters& c = run.counters;
+  const ChipParams& p = cfg.chip;
+  JsonWriter j(os);
+  j.begin_object();
+  j.value("format", "spikemesh-report").value("version", uint64_t{1});
+  j.value("completed", run.completed);
+  if (!run.completed) j.value("deadlock", run.deadlock);
+  j.value("network", cfg.network_path());
+  j.value("cycles", c.cycles).value("timesteps", uint64_t{c.step_cycles.size()});
+  j.value("clock_mhz", p.clock_mhz).value("latency_s", c.seconds());
+  // Energy.
+  j.begin_object("energy_j");
+  j.value("total", e.total_j).value("dynamic", e.dynamic_j).value("static", e.static_j);
+  j.value("table", table.name).value("table_source", table.source);
+  j.begin_object("breakdown");
+  j.begin_object("core").value("dynamic", e.core_dynamic_j).value("static", e.core_static_j).value("total", e.core_dynamic_j + e.core_static_j);
+  j.begin_object("events");
+  for (const auto& ev : e.core_events) j.value(ev.first.substr(5), ev.second);
+  j.end_object().end_object();
+  j.begin_object("router").value("dynamic", e.router_dynamic_j).value("static", e.router_static_j).value("total", e.router_dynamic_j + e.router_static_j);
+  j.begin_object("events");
+  for (const auto& ev : e.router_events) j.value(ev.first.substr(7), ev.second);
+  j.end_object().end_object();
+  j.end_object();
+  j.begin_object("per_core");
+  for (size_t k = 0; k < c.cores.size(); ++k) j.value(c.core_names[k], e.per_core_j[k]);
+  j.end_object();
+  j.begin_object("per_router");
+  for (size_t k = 0; k < c.routers.size(); ++k) j.value(c.router_names[k], e.per_router_j[k]);
+  j.end_object();
+  j.array("unpriced", e.unpriced);
+  j.end_object();
+  // Counters: chip totals, per timestep, per component.
+  j.begin_object("counters");
+  {
+    CoreCounters tc;
+    RouterCounters tr;
+    for (const auto& x : c.cores) {
+      tc.synops_dense += x.synops_dense; tc.synops_sparse += x.synops_sparse; tc.synops_conv += x.synops_conv;
+      tc.words_read += x.words_read; tc.updates_active += x.updates_active; tc.updates_inactive += x.updates_inactive;
+      tc.spikes += x.spikes; tc.messages_out += x.messages_out; tc.messages_in += x.messages_in;
+    }
+    for (const auto& x : c.routers) {
+      tr.flits += x.flits; tr.hops_ew += x.hops_ew; tr.hops_ns += x.hops_ns; tr.hops_chip += x.hops_chip;
+      tr.injected += x.injected; tr.ejected += x.ejected; tr.stall_cycles += x.stall_cycles;
+      tr.peak_buffer_flits = std::max(tr.peak_buffer_flits, x.peak_buffer_flits);
+    }
+    j.begin_object("chip");
+    j.value("synaptic_events", tc.synops()).value("spikes", tc.spikes).value("messages_sent", tc.messages_out);
+    j.value("messages_received", tc.messages_in).value("flits_injected", tr.injected).value("flits_ejected", tr.ejected);
+    j.value("flit_hops", tr.hops_ew + tr.hops_ns + tr.hops_chip).value("stall_cycles", tr.stall_cycles);
+    j.value("peak_buffer_flits", tr.peak_buffer_flits);
+    j.array("timestep_cycles", c.step_cycles);
+    j.end_object();
+  }
+  for (size_t k = 0; k < c.cores.size(); ++k) {
+    j.begin_object(c.core_names[k]);
+    core_counters(j, c.cores[k]);
+    j.end_object();
+  }
+  for (size_t k = 0; k < c.routers.size(); ++k) {
+    j.begin_object(c.router_names[k]);
+    router_counters(j, c.routers[k]);
+    j.end_object();
+  }
+  j.end_object();
+  // Chip summary.
+  const MeshGeometry& g = run.program.geometry;
+  j.begin_object("chip");
+  j.value("chips_x", g.chips_x).value("chips_y", g.chips_y).value("routers_x", g.routers_x).value("routers_y", g.routers_y);
+  j.value("cores_per_router", g.cores_per_router).value("mesh_width", g.width()).value("mesh_height", g.height());
+  j.value("routers", g.routers()).value("cores", g.cores()).value("barrier_cycles", run.barrier_cycles);
+  j.value("compartments_per_core", p.core.compartments).value("graded_spikes", p.core.graded_spikes);
+  j.value("shared_conv_kernels", p.core.shared_conv_kernels);
+  j.end_object();
+  // Mapping summary.
+  j.begin_object("mapping");
+  j.value("cores_used", run.program.cores_used).value("max_delay", run.program.max_delay);
+  j.begin_object("populations");
+  for (size_t q = 0; q < net.populations.size(); ++q) {
+    j.begin_object(net.populations[q].name).value("neurons", net.populations[q].size());
+    j.begin_array("cores");
+    for (const auto& pl : run.program.placement[q]) j.value("", pl.core);
+    j.end_array().end_object();
+  }
+  j.end_object();
+  j.begin_array("per_core");
+  for (uint32_t k = 0; k < run.program.cores_used; ++k) {
+    const CoreProgram& cp = run.program.cores[k];
+    j.begin_object().value("core", k).value("compartments", cp.compartments);
+    j.value("input_axons", uint64_t{cp.input_axons.size()}).value("output_axons", cp.output_axons());
+    j.value("synapse_words", uint64_t{cp.synapse_words.size()}).value("synapse_formats", uint64_t{cp.formats.size()});
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  j.end_object();
+}
+
+}  // namespace spikemesh

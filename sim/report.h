@@ -1,0 +1,18 @@
+// report.json of a chip run: cycles, timesteps, latency, energy with its breakdown, every counter by
+// hierarchical name, and chip and mapping summaries. Layout documented in docs/architecture.md.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "chip_run.h"
+#include "config.h"
+#include "energy.h"
+#include "network.h"
+
+namespace spikemesh {
+
+void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
+                  const EnergyTable& table, const EnergyReport& energy);
+
+}  // namespace spikemesh
