@@ -4,6 +4,7 @@
 // Source of every rule: shared/reference/loihi.md sections 1.2-1.4 and 10.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace spikemesh {
@@ -88,8 +89,9 @@ struct CompartmentOutput {
 // One timestep of a CUBA compartment (loihi.md section 10, rule 1), with q the accumulated synaptic
 // input for this step (any width: it is wrapped to 22 bits first) and `bias` the effective bias
 // (bias_mant << bias_exp, or a bias-table entry). A non-spiking compartment (readout) never fires.
-CompartmentOutput update_compartment(CompartmentState& s, const CompartmentParams& p, int64_t q, int64_t bias,
-                                     bool can_spike = true);
+// Defined inline below: the reference simulator and the neurocore call it once per compartment per step.
+inline CompartmentOutput update_compartment(CompartmentState& s, const CompartmentParams& p, int64_t q, int64_t bias,
+                                            bool can_spike = true);
 
 // ---- Synapses ---------------------------------------------------------------------------------------
 
@@ -113,6 +115,33 @@ int32_t effective_weight(int mantissa, const WeightFormat& f);
 // the payload 1 with 0 fractional bits.
 constexpr int64_t graded_contribution(int32_t w_eff, int32_t payload, int payload_frac_bits) {
   return floor_shift(int64_t{w_eff} * payload, payload_frac_bits);
+}
+
+// ---- Definitions ------------------------------------------------------------------------------------
+
+inline CompartmentOutput update_compartment(CompartmentState& s, const CompartmentParams& p, int64_t q, int64_t bias,
+                                            bool can_spike) {
+  // Dendritic accumulator: 21 bits + sign, two's-complement wrap.
+  const int64_t q22 = wrap_signed(q, kAccumBits);
+  // Current: decay with Loihi 1's +1 offset, add input, wrap to 24 bits. The stored u excludes bias.
+  const int64_t u = wrap_signed(decay_toward_zero(s.u, p.du, 1) + q22, kStateBits);
+  // Bias enters through u2 only, wrapped again (nengo-loihi order).
+  const int64_t u2 = wrap_signed(u + bias, kStateBits);
+  // Voltage: decay without offset, integrate u2, clamp (v saturates, it never wraps).
+  int64_t v = decay_toward_zero(s.v, p.dv, 0) + u2;
+  v = std::clamp(v, vmin_value(p.vmin_exp), vmax_value(p.vmax_exp));
+  if (s.refract > 0) v = 0;
+  CompartmentOutput out;
+  out.current = static_cast<int32_t>(u2);
+  if (can_spike && v > threshold_value(p.vth_mant)) {   // strict '>': equality does not fire
+    out.spike = true;
+    v = 0;
+    s.refract = p.refract_delay;
+  }
+  if (s.refract > 0) --s.refract;
+  s.u = static_cast<int32_t>(u);
+  s.v = static_cast<int32_t>(v);
+  return out;
 }
 
 }  // namespace spikemesh

@@ -135,11 +135,18 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
     return;
   }
   const bool can_spike = pop.kind == NeuronKind::Cuba;
+  const uint64_t t = t_ - context_start_;
+  // Without a bias table the bias is a parameter: no per-neuron table lookup.
+  const bool static_bias = !pop.has_bias_table();
+  const bool bias_on = t >= pop.bias_start;
   for (uint64_t i = 0; i < n; ++i) {
+    const CompartmentParams& q_params = pop.param(i);
+    const int64_t bias = static_bias ? (bias_on ? bias_value(q_params.bias_mant, q_params.bias_exp) : 0)
+                                     : pop.bias_at(context_, t, i);
     // The accumulator holds the synaptic sum modulo 2^32; update_compartment wraps it to 22 bits.
     const int64_t q = static_cast<int32_t>(acc[i]);
     acc[i] = 0;
-    const CompartmentOutput out = update_compartment(state_[o + i], pop.param(i), q, pop.bias_at(context_, t_ - context_start_, i), can_spike);
+    const CompartmentOutput out = update_compartment(state_[o + i], q_params, q, bias, can_spike);
     spikes_[o + i] = out.spike;
     current_[o + i] = out.current;
   }
@@ -193,8 +200,15 @@ void ReferenceSimulator::deliver(uint32_t p) {
   uint32_t* slot[kMaxDelay + 1];
   if (fo.any_delay)
     for (uint32_t d = 0; d + 2 <= slots_; ++d) slot[d] = slot_for_delay(d);
-  for (uint64_t i = 0; i < n; ++i) {
-    if (!spikes_[o + i]) continue;
+  // Gather the spiking neurons first so that each one's synapse row (a random place in a large array)
+  // can be prefetched a few spikes ahead of its use: the row's first read is the loop's main stall.
+  spiking_.clear();
+  for (uint64_t i = 0; i < n; ++i)
+    if (spikes_[o + i]) spiking_.push_back(i);
+  constexpr size_t kAhead = 4;
+  for (size_t k = 0; k < spiking_.size(); ++k) {
+    if (k + kAhead < spiking_.size()) __builtin_prefetch(fo.syn.data() + fo.begin[spiking_[k + kAhead]]);
+    const uint64_t i = spiking_[k];
     ++spike_count_;
     const Synapse* s = fo.syn.data() + fo.begin[i];
     const Synapse* e = fo.syn.data() + fo.begin[i + 1];

@@ -92,6 +92,7 @@ class ReferenceSimulator {
   std::vector<uint8_t> spikes_;
   std::vector<int32_t> current_;
   std::vector<int32_t> payload_;                    // input payloads for the next step
+  std::vector<uint64_t> spiking_;                   // scratch: indices of the spiking neurons of a population
   uint64_t t_ = 0;
   uint32_t context_ = 0;
   uint64_t context_start_ = 0;
