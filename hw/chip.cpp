@@ -14,6 +14,7 @@ Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& 
   run_.payloads.resize(net.populations.size());
   run_.result = &result_;
   run_.drained = &drained_;
+  run_.scheduler = &noc_.scheduler();
   result_.timesteps = timesteps;
   for (const auto& p : net.populations) {
     result_.names.push_back(p.name);
@@ -25,6 +26,8 @@ Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& 
     cores_.push_back(std::make_unique<Neurocore>(n.c_str(), c, net, program, params, run_, noc_.router_of_core(c)));
     eject_credit_.push_back(noc_.attach(c, cores_.back().get(), params.core.input_fifo_depth));
     cores_.back()->connect_eject_credit(eject_credit_.back());
+    const auto place = program.geometry.place(c);
+    noc_.router(place.x, place.y).connect_input_credit(kPortLocal0 + place.local, cores_.back()->output_port());
   }
   barrier_ = barrier_latency_cycles(program.geometry, params.router, params.barrier);
   SC_METHOD(control);
@@ -78,6 +81,7 @@ void Chip::control() {
         return;
       }
       case Phase::Barrier:
+        for (auto& c : cores_) c->flush();
         step_cycles_.push_back(now - step_start_);
         ++t_;
         phase_ = Phase::Start;
@@ -87,6 +91,7 @@ void Chip::control() {
 }
 
 void Chip::report_deadlock(uint64_t now) {
+  for (auto& c : cores_) c->flush();
   std::ostringstream os;
   os << "deadlock at cycle " << now << " (timestep " << t_ << "): " << run_.outstanding
      << " message(s) in flight, no flit granted since cycle " << noc_.last_grant_cycle() << " and no core busy ("
@@ -98,8 +103,9 @@ void Chip::report_deadlock(uint64_t now) {
   const auto& geo = program_.geometry;
   for (uint32_t c = 0; c < cores_.size(); ++c) {
     const auto p = geo.place(c);
-    const size_t queued = noc_.router(p.x, p.y).local_queue(p.local);
-    const bool fifo_full = eject_credit_[c]->in_use(now) == eject_credit_[c]->capacity();
+    const uint64_t queued = noc_.router(p.x, p.y).local_queue(p.local) + cores_[c]->queued_messages();
+    CreditCounter& credit = noc_.router(p.x, p.y).output_credit_counter(kPortLocal0 + p.local);
+    const bool fifo_full = credit.in_use(now) == credit.capacity();
     if (queued == 0 && !fifo_full) continue;
     os << "  " << cores_[c]->name() << ":";
     if (queued) os << " " << queued << " message(s) waiting to enter the mesh;";

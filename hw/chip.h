@@ -60,7 +60,7 @@ class Chip : public sc_core::sc_module {
   RunState run_;
   sc_core::sc_event drained_;
   std::vector<std::unique_ptr<Neurocore>> cores_;
-  std::vector<CreditCounter*> eject_credit_;
+  std::vector<CreditReturn*> eject_credit_;
   SimResult result_;
   uint64_t barrier_ = 0;
   Phase phase_ = Phase::Start;

@@ -10,24 +10,28 @@
 namespace spikemesh {
 
 struct Flit {
-  uint32_t dest_core = 0;
   uint32_t axon = 0;            // input axon at the destination core
   uint32_t atom = 0;            // input channel for a population axon
   int32_t payload = 1;          // graded spike payload; 1 for a binary spike
   uint32_t src_core = 0;
+  // Simulation annotation, not on the wire: the destination axon's list length, copied from the output
+  // axon table so the receiving core books its service time without a table lookup (Destination::synapses).
+  uint32_t list_synapses = 0;
+  uint16_t dest_x = 0, dest_y = 0, dest_local = 0;   // destination router and local port (the address)
   uint64_t id = 0;              // unique per run (scoreboards, traces)
   uint64_t emitted_cycle = 0;   // cycle the source handed it to its router's local port
-  uint16_t dest_x = 0, dest_y = 0, dest_local = 0;   // destination router and local port (routing key)
 
   bool operator==(const Flit& o) const {
-    return dest_core == o.dest_core && axon == o.axon && atom == o.atom && payload == o.payload &&
-           src_core == o.src_core && id == o.id && emitted_cycle == o.emitted_cycle;
+    return axon == o.axon && atom == o.atom && payload == o.payload && src_core == o.src_core &&
+           list_synapses == o.list_synapses && dest_x == o.dest_x && dest_y == o.dest_y && dest_local == o.dest_local &&
+           id == o.id && emitted_cycle == o.emitted_cycle;
   }
 };
+static_assert(sizeof(Flit) == 48, "a flit and its arrival time fill one 64-byte cache line in a router buffer");
 
 inline std::ostream& operator<<(std::ostream& os, const Flit& f) {
-  return os << "flit#" << f.id << "{core " << f.src_core << " -> core " << f.dest_core << " (router " << f.dest_x << ","
-            << f.dest_y << " local " << f.dest_local << "), axon " << f.axon << ", atom " << f.atom << ", payload "
+  return os << "flit#" << f.id << "{core " << f.src_core << " -> router " << f.dest_x << "," << f.dest_y << " local "
+            << f.dest_local << ", axon " << f.axon << ", atom " << f.atom << ", payload "
             << f.payload << ", emitted @" << f.emitted_cycle << "}";
 }
 
@@ -37,6 +41,13 @@ class FlitReceiver {
  public:
   virtual ~FlitReceiver() = default;
   virtual void receive(const Flit& f, uint64_t arrival_cycle) = 0;
+};
+
+// The sending end's credit counter, seen from the receiver: a slot is given back, usable from a cycle on.
+class CreditReturn {
+ public:
+  virtual ~CreditReturn() = default;
+  virtual void give_back(uint64_t usable_at) = 0;
 };
 
 // Ring FIFO that grows by doubling (router buffers are bounded by credits; a core's output queue is not).

@@ -18,33 +18,37 @@ Neurocore::Neurocore(sc_core::sc_module_name name, uint32_t index, const Network
   state_.resize(program_.compartments);
   slots_ = chip.max_delay + 2;
   acc_.assign(uint64_t{slots_} * program_.compartments, 0);
+  output_port_.core = this;
   decode();
 }
 
 void Neurocore::decode() {
   const auto& table = program_.formats;
   for (const InputAxonEntry& e : program_.input_axons) {
-    Axon a;
-    a.kind = e.kind;
+    Axon a{};
     const Population& src = net_.populations[e.source_population];
     a.graded = src.kind == NeuronKind::Input;
     a.frac_bits = src.payload_frac_bits;
     if (e.kind == AxonKind::Discrete) {
-      a.begin = synapses_.size();
+      a.begin = static_cast<uint32_t>(synapses_.size());
       a.words = e.words;
+      uint32_t dense = 0;
       unpack_list(program_.synapse_words.data() + e.word_offset, e.words, table, [&](const UnpackedSynapse& s) {
         const SynapseFormat& f = table[s.format_id];
-        synapses_.push_back({s.compartment, effective_weight(s.mantissa, f.weight), s.delay});
-        ++(f.layout == BlockLayout::Dense ? a.synops_dense : a.synops_sparse);
+        synapses_.push_back({s.compartment | uint32_t{s.delay} << 24, effective_weight(s.mantissa, f.weight)});
+        dense += f.layout == BlockLayout::Dense;
       });
-      a.end = synapses_.size();
+      a.end = static_cast<uint32_t>(synapses_.size());
+      a.synops_dense = dense;
+      if (dense != a.synops_dense) throw Error("neurocore: more than 2^24 dense synapses on one axon");
     } else {
-      a.kernel = e.kernel;
-      a.y = e.pixel_y;
-      a.x = e.pixel_x;
+      a.conv = 1;
+      a.begin = static_cast<uint32_t>(conv_axons_.size());
+      conv_axons_.push_back({e.kernel, e.pixel_y, e.pixel_x});
     }
     axons_.push_back(a);
   }
+  slot_offset_.assign(chip_.max_delay + 1, 0);
   for (const ConvKernelEntry& e : program_.kernels) {
     const Projection& pr = net_.projections[e.projection];
     const auto& ds = net_.populations[pr.target].shape;
@@ -74,34 +78,57 @@ void Neurocore::decode() {
   }
 }
 
-void Neurocore::emit(uint32_t compartment, int32_t payload, uint64_t spike_cycle) {
-  const auto& geo = chip_.geometry;
-  for (uint32_t k = program_.out_begin[compartment]; k < program_.out_begin[compartment + 1]; ++k) {
-    const Destination& d = program_.out[k];
-    const ServiceSlot s = serve(spike_cycle, output_free_, params_.core.axon_out_cycles);
-    output_free_ = s.finish;
-    counters_.output_cycles += params_.core.axon_out_cycles;
-    Flit f;
-    f.dest_core = d.core;
-    f.axon = d.axon;
-    f.atom = d.atom;
-    f.payload = payload;
-    f.src_core = index_;
-    f.id = run_.next_flit_id++;
-    f.emitted_cycle = s.finish;
-    const auto place = geo.place(d.core);
-    f.dest_x = static_cast<uint16_t>(place.x);
-    f.dest_y = static_cast<uint16_t>(place.y);
-    f.dest_local = static_cast<uint16_t>(place.local);
-    ++counters_.messages_out;
-    ++run_.outstanding;
-    router_.inject(local_, f, s.finish + params_.router.inject_cycles);
+void Neurocore::queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle) {
+  const uint32_t n = program_.out_begin[compartment + 1] - program_.out_begin[compartment];
+  if (n == 0) return;
+  spikes_out_.push_back({compartment, payload, spike_cycle});
+  counters_.messages_out += n;
+  counters_.output_cycles += uint64_t{n} * params_.core.axon_out_cycles;
+  run_.outstanding += n;
+}
+
+void Neurocore::hand_next_message(uint64_t earliest) {
+  if (next_spike_ == spikes_out_.size()) return;
+  const SpikeOut& sp = spikes_out_[next_spike_];
+  const uint32_t first = program_.out_begin[sp.compartment];
+  const Destination& d = program_.out[first + next_dest_];
+  const ServiceSlot s = serve(sp.cycle, output_free_, params_.core.axon_out_cycles);
+  output_free_ = s.finish;
+  Flit f;
+  f.axon = d.axon;
+  f.atom = d.atom;
+  f.payload = sp.payload;
+  f.src_core = index_;
+  f.id = run_.next_flit_id++;
+  f.emitted_cycle = s.finish;
+  f.dest_x = d.x;
+  f.dest_y = d.y;
+  f.dest_local = d.local;
+  f.list_synapses = d.synapses;
+  if (first + ++next_dest_ == program_.out_begin[sp.compartment + 1]) {
+    ++next_spike_;
+    next_dest_ = 0;
+    // The output axon table is read in spike order, long after the sweep: fetch the next lists early.
+    for (size_t k = next_spike_ + 1; k < std::min(spikes_out_.size(), next_spike_ + 3); ++k)
+      __builtin_prefetch(program_.out.data() + program_.out_begin[spikes_out_[k].compartment]);
   }
+  router_.inject(local_, f, std::max(s.finish + params_.router.inject_cycles, earliest));
+}
+
+uint64_t Neurocore::queued_messages() const {
+  uint64_t n = 0;
+  for (size_t k = next_spike_; k < spikes_out_.size(); ++k)
+    n += program_.out_begin[spikes_out_[k].compartment + 1] - program_.out_begin[spikes_out_[k].compartment];
+  return n - next_dest_;
 }
 
 void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   t_ = t;
+  for (uint32_t d = 0; d < slot_offset_.size(); ++d) slot_offset_[d] = uint64_t{(t + 1 + d) % slots_} * program_.compartments;
   output_free_ = std::max(output_free_, t0);
+  spikes_out_.clear();
+  next_spike_ = 0;
+  next_dest_ = 0;
   const uint64_t slot = uint64_t{t % slots_} * program_.compartments;
   uint64_t cycle = t0;
   for (const CoreSegment& seg : program_.segments) {
@@ -115,7 +142,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
         spikes[seg.first + k] = p != 0;
         if (p == 0) continue;
         ++counters_.spikes;
-        emit(seg.base + k, p, cycle);
+        queue_spike(seg.base + k, p, cycle);
       }
       continue;
     }
@@ -135,41 +162,64 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       if (currents) currents[i] = out.current;
       if (out.spike) {
         ++counters_.spikes;
-        emit(c, 1, cycle);
+        queue_spike(c, 1, cycle);
       }
     }
   }
   counters_.sweep_cycles += cycle - t0;
   sweep_end_ = cycle;
+  hand_next_message(0);
   counters_.busy_cycles = counters_.sweep_cycles + counters_.dendrite_cycles + counters_.output_cycles;
 }
 
-void Neurocore::receive(const Flit& f, uint64_t arrival) {
-  const Axon& a = axons_[f.axon];
-  uint64_t synops = 0;
-  const uint32_t n = program_.compartments;
-  auto slot_of = [&](uint32_t delay) { return uint64_t{(t_ + 1 + delay) % slots_} * n; };
-  if (a.kind == AxonKind::Discrete) {
+void Neurocore::flush() {
+  uint32_t* acc = acc_.data();
+  const uint64_t* slot = slot_offset_.data();
+  const size_t n = pending_.size();
+  constexpr size_t kAhead = 8;
+  for (size_t k = 0; k < std::min(n, kAhead); ++k) __builtin_prefetch(&axons_[pending_[k].axon]);
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kAhead < n) __builtin_prefetch(&axons_[pending_[k + kAhead].axon]);
+    if (k + kAhead / 2 < n) __builtin_prefetch(synapses_.data() + axons_[pending_[k + kAhead / 2].axon].begin);
+    const Axon a = axons_[pending_[k].axon];
     counters_.words_read += a.words;
     counters_.synops_dense += a.synops_dense;
-    counters_.synops_sparse += a.synops_sparse;
-    synops = a.end - a.begin;
-    for (uint64_t k = a.begin; k < a.end; ++k) {
-      const Synapse& s = synapses_[k];
-      add(slot_of(s.delay), s.compartment, a.graded ? graded_contribution(s.weight, f.payload, a.frac_bits) : s.weight);
+    counters_.synops_sparse += (a.end - a.begin) - a.synops_dense;
+    const Synapse* s = synapses_.data() + a.begin;
+    const Synapse* e = synapses_.data() + a.end;
+    if (!a.graded) {
+      for (; s != e; ++s) acc[slot[s->compartment_delay >> 24] + (s->compartment_delay & 0xffffff)] += static_cast<uint32_t>(s->weight);
+    } else {
+      const int32_t payload = pending_[k].payload;
+      for (; s != e; ++s)
+        acc[slot[s->compartment_delay >> 24] + (s->compartment_delay & 0xffffff)] +=
+            static_cast<uint32_t>(graded_contribution(s->weight, payload, a.frac_bits));
     }
-  } else {
-    const Kernel& kern = kernels_[a.kernel];
+  }
+  pending_.clear();
+}
+
+void Neurocore::receive(const Flit& f, uint64_t arrival) {
+  uint64_t synops = f.list_synapses;
+  if (synops > 0) {
+    pending_.push_back({f.axon, f.payload});
+  } else if (axons_[f.axon].conv) {
+    uint32_t* acc = acc_.data();
+    const uint64_t* slot = slot_offset_.data();
+    const Axon a = axons_[f.axon];
+    const ConvAxon& ca = conv_axons_[a.begin];
+    const Kernel& kern = kernels_[ca.kernel];
     const KernelRow& row = kern.rows[f.atom];
     counters_.words_read += row.words;
     const uint64_t lo = kern.target.first, hi = kern.target.first + kern.target.count;
-    for_each_conv_tap(kern.geometry, kern.out_h, kern.out_w, a.y, a.x, [&](uint64_t pix, uint32_t tap) {
+    for_each_conv_tap(kern.geometry, kern.out_h, kern.out_w, ca.y, ca.x, [&](uint64_t pix, uint32_t tap) {
       for (uint32_t j = 0; j < row.co_count; ++j) {
         const uint64_t target = uint64_t{row.co_first + j} * kern.out_pixels + pix;
         if (target < lo || target >= hi) continue;
         const uint32_t w = j * kern.taps + tap;
         const uint32_t c = kern.target.base + static_cast<uint32_t>(target - lo);
-        add(slot_of(row.delay[w]), c, a.graded ? graded_contribution(row.weight[w], f.payload, a.frac_bits) : row.weight[w]);
+        acc[slot[row.delay[w]] + c] +=
+            static_cast<uint32_t>(a.graded ? graded_contribution(row.weight[w], f.payload, a.frac_bits) : row.weight[w]);
         ++synops;
       }
     });
@@ -185,7 +235,7 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
   counters_.dendrite_cycles += cycles;
   counters_.busy_cycles = counters_.sweep_cycles + counters_.dendrite_cycles + counters_.output_cycles;
   ++counters_.messages_in;
-  if (--run_.outstanding == 0) run_.drained->notify(sc_core::SC_ZERO_TIME);
+  if (--run_.outstanding == 0) run_.scheduler->notify_now(*run_.drained);
 }
 
 std::string Neurocore::describe_state(uint64_t now) const {

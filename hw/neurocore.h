@@ -5,8 +5,11 @@
 //                      host-written spike generators and take none), reading delay slot t;
 //   output stage       a spike of compartment c sends one message per entry of c's output axons, each
 //                      taking axon_out_cycles after the spike (and after the previous message); the
-//                      message enters the router's local port inject_cycles later. The output queue is
-//                      not bounded, so the sweep never stalls on a busy mesh (Loihi's depth is not public);
+//                      message enters the router's local port inject_cycles later, and leaves it when the
+//                      router grants it (one per cycle). The output queue is not bounded, so the sweep
+//                      never stalls on a busy mesh (Loihi's depth is not public). The core hands its
+//                      messages to the router one at a time, the next when the router takes the previous
+//                      (the local port's credit return), so a long queue costs no router memory;
 //   dendrite unit      a message arriving (eject) at cycle a waits in the input FIFO (input_fifo_depth;
 //                      a full FIFO back-pressures the router) and is served from max(a, unit free):
 //                      axon_in_cycles, then synop_cycles per synapse, reading the synapse list from the
@@ -14,6 +17,10 @@
 // The FIFO slot is credited back to the router from the cycle after service starts.
 // Synaptic memory: the core keeps its packed image (words counted per read) and the decoded lists its
 // datapath uses, decoded from that image at construction (so a packing error changes the raster).
+// Simulation shortcut: a message's service time needs only its list length (carried as an annotation
+// on the flit, from the output axon table), so receive() books the timing at once and defers the accumulation of a discrete axon's list to flush(),
+// which walks all of a timestep's messages in one pass with prefetching. Delay slots t + 1 + d are only
+// read by later sweeps, so the raster cannot tell the difference.
 // Left out: learning, multi-compartment dendritic trees, Loihi's 32 shared compartment profiles (every
 // compartment has its own parameters here), delay-slot capacity limits.
 #pragma once
@@ -59,6 +66,7 @@ struct RunState {
   SimResult* result = nullptr;                         // raster being recorded
   uint64_t outstanding = 0;                            // messages emitted, not yet received
   sc_core::sc_event* drained = nullptr;                // notified when outstanding returns to 0
+  CycleScheduler* scheduler = nullptr;                 // notifies `drained` (ends its run-ahead)
   uint64_t next_flit_id = 0;
 };
 
@@ -68,11 +76,17 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
             const ChipParams& params, RunState& run, Router& router);
 
   // The router delivering into this core's input FIFO holds `credit` (input_fifo_depth slots).
-  void connect_eject_credit(CreditCounter* credit) { eject_credit_ = credit; }
+  void connect_eject_credit(CreditReturn* credit) { eject_credit_ = credit; }
+  // The router takes a message from this core's local port: the next one may follow (credit return).
+  CreditReturn* output_port() { return &output_port_; }
+  uint64_t queued_messages() const;               // messages of this step not yet taken by the router
 
   // Timestep t starts at cycle t0: sweep, spikes, messages into the router's local port.
   void begin_step(uint32_t t, uint64_t t0);
   void receive(const Flit& f, uint64_t arrival_cycle) override;
+  // Applies the synaptic input of the messages received in this timestep (see receive); the chip calls
+  // it when the timestep is over, before the next sweep reads the delay slots.
+  void flush();
 
   // The cycle by which every unit has finished what it has been given.
   uint64_t done_cycle() const { return std::max(std::max(sweep_end_, output_free_), dendrite_free_); }
@@ -84,17 +98,16 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
 
  private:
   struct Synapse {
-    uint32_t compartment;
-    int32_t weight;            // effective weight (effective_weight of the stored mantissa)
-    uint8_t delay;
+    uint32_t compartment_delay;  // compartment | delay << 24
+    int32_t weight;              // effective weight (effective_weight of the stored mantissa)
   };
+  // 16 bytes: the table is large (one entry per source neuron) and read once per message.
   struct Axon {
-    AxonKind kind = AxonKind::Discrete;
-    uint64_t begin = 0, end = 0;                 // decoded synapses
-    uint32_t words = 0;
-    uint32_t synops_dense = 0, synops_sparse = 0;
-    bool graded = false;
-    uint8_t frac_bits = 0;
+    uint32_t begin = 0, end = 0;   // discrete: decoded synapses; population axon: begin = index into conv_axons_
+    uint32_t words = 0;            // synaptic memory words of the list
+    uint32_t dense : 1, conv : 1, graded : 1, frac_bits : 5, synops_dense : 24;
+  };
+  struct ConvAxon {
     uint32_t kernel = 0, y = 0, x = 0;
   };
   struct KernelRow {
@@ -110,10 +123,17 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
     std::vector<KernelRow> rows;                 // per input channel
   };
   void decode();
-  void emit(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
-  void add(uint64_t slot_offset, uint32_t compartment, int64_t value) {
-    acc_[slot_offset + compartment] += static_cast<uint32_t>(value);
-  }
+  void queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
+  void hand_next_message(uint64_t earliest);      // the next queued message into the router's local port
+  struct OutputPort final : CreditReturn {
+    Neurocore* core = nullptr;
+    void give_back(uint64_t usable_at) override { core->hand_next_message(usable_at); }
+  };
+  struct SpikeOut {
+    uint32_t compartment;
+    int32_t payload;
+    uint64_t cycle;                              // the cycle the compartment update finished
+  };
 
   uint32_t index_;
   const Network& net_;
@@ -123,10 +143,17 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   RunState& run_;
   Router& router_;
   uint32_t local_;
-  CreditCounter* eject_credit_ = nullptr;
+  CreditReturn* eject_credit_ = nullptr;
 
   std::vector<Synapse> synapses_;
   std::vector<Axon> axons_;
+  std::vector<ConvAxon> conv_axons_;
+  std::vector<uint64_t> slot_offset_;            // per delay: offset of slot t + 1 + delay in acc_ (this step)
+  struct Pending {
+    uint32_t axon;
+    int32_t payload;
+  };
+  std::vector<Pending> pending_;                 // discrete messages of this step, not yet accumulated
   std::vector<Kernel> kernels_;
   std::vector<CompartmentState> state_;
   uint32_t slots_ = 2;                           // delay ring: max delay + 2
@@ -134,6 +161,10 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
 
   uint32_t t_ = 0;
   uint64_t sweep_end_ = 0, output_free_ = 0, dendrite_free_ = 0;
+  OutputPort output_port_;
+  std::vector<SpikeOut> spikes_out_;             // this step's spikes with destinations, in sweep order
+  size_t next_spike_ = 0;                        // output stage cursor: spike, and destination within it
+  uint32_t next_dest_ = 0;
   RingFifo<uint64_t> waiting_starts_;            // service starts of messages still in the FIFO
   CoreCounters counters_;
 };

@@ -40,7 +40,7 @@ Router& Noc::router_of_core(uint32_t core) {
   return router(p.x, p.y);
 }
 
-CreditCounter* Noc::attach(uint32_t core, FlitReceiver* receiver, uint32_t slots, bool unlimited) {
+CreditReturn* Noc::attach(uint32_t core, FlitReceiver* receiver, uint32_t slots, bool unlimited) {
   const auto p = geo_.place(core);
   Router& r = router(p.x, p.y);
   r.connect_output(kPortLocal0 + p.local, receiver, slots, unlimited);

@@ -28,7 +28,7 @@ class Noc : public sc_core::sc_module {
 
   // Binds core `core`'s eject port to `receiver` with `slots` credits (or unlimited); returns the credit
   // counter the receiver gives slots back to.
-  CreditCounter* attach(uint32_t core, FlitReceiver* receiver, uint32_t slots, bool unlimited = false);
+  CreditReturn* attach(uint32_t core, FlitReceiver* receiver, uint32_t slots, bool unlimited = false);
 
   uint64_t last_grant_cycle() const;
   uint64_t buffered_flits() const;

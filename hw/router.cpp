@@ -14,6 +14,7 @@ Router::Router(sc_core::sc_module_name name, uint32_t x, uint32_t y, const MeshG
   for (uint32_t p = 0; p < nports_; ++p) {
     inputs_[p].router = this;
     inputs_[p].port = p;
+    outputs_[p].router = this;
     outputs_[p].link = p < kPortLocal0 ? geo_.link(x, y, p) : LinkKind::Eject;
     outputs_[p].latency = link_latency_cycles(params_, outputs_[p].link);
   }
@@ -24,7 +25,12 @@ void Router::connect_output(uint32_t port, FlitReceiver* downstream, uint32_t cr
   outputs_[port].credit = CreditCounter(credits, unlimited);
 }
 
-void Router::connect_input_credit(uint32_t port, CreditCounter* upstream) { inputs_[port].upstream = upstream; }
+void Router::connect_input_credit(uint32_t port, CreditReturn* upstream) { inputs_[port].upstream = upstream; }
+
+void Router::OutputPort::give_back(uint64_t usable_at) {
+  credit.give_back(usable_at);
+  if (blocked) router->scheduler_.wake(router->id_, usable_at);
+}
 
 void Router::InputPort::receive(const Flit& f, uint64_t arrival_cycle) { router->accept(port, f, arrival_cycle); }
 
@@ -32,36 +38,54 @@ void Router::accept(uint32_t port, const Flit& f, uint64_t ready) {
   InputPort& in = inputs_[port];
   in.fifo.push({f, ready, route_xy(x_, y_, {f.dest_x, f.dest_y, f.dest_local})});
   if (port < kPortLocal0) counters_.peak_buffer_flits = std::max<uint64_t>(counters_.peak_buffer_flits, in.fifo.size());
-  if (in.fifo.size() == 1) scheduler_.wake(id_, ready);
+  if (in.fifo.size() == 1) {
+    nonempty_ |= 1u << port;
+    in.eligible_at = ready;
+    in.head_out = in.fifo.front().out;
+    scheduler_.wake(id_, ready);
+  }
 }
 
 void Router::inject(uint32_t local, const Flit& f, uint64_t ready_cycle) { accept(kPortLocal0 + local, f, ready_cycle); }
 
 void Router::step(uint64_t now) {
   // Requests: each input offers its head flit once it is eligible.
-  uint32_t requests[32] = {};
+  uint32_t requests[32];   // per output: the inputs requesting it (valid where requested_outputs has its bit)
   uint32_t requested_outputs = 0;
-  for (uint32_t p = 0; p < nports_; ++p) {
+  for (uint32_t m = nonempty_; m; m &= m - 1) {
+    const uint32_t p = static_cast<uint32_t>(__builtin_ctz(m));
     const InputPort& in = inputs_[p];
-    if (in.fifo.empty() || in.fifo.front().ready > now) continue;
-    const uint32_t o = in.fifo.front().out;
+    if (in.eligible_at > now) continue;
+    const uint32_t o = in.head_out;
+    if (!(requested_outputs & (1u << o))) requests[o] = 0;
     requests[o] |= 1u << p;
     requested_outputs |= 1u << o;
   }
-  for (uint32_t o = 0; o < nports_; ++o) {
-    if (!(requested_outputs & (1u << o))) continue;
+  for (uint32_t m = requested_outputs; m; m &= m - 1) {
+    const uint32_t o = static_cast<uint32_t>(__builtin_ctz(m));
     OutputPort& out = outputs_[o];
-    const uint32_t req = requests[o];
     if (!out.credit.available(now)) {
-      counters_.stall_cycles += static_cast<uint64_t>(__builtin_popcount(req));
+      // Back-pressure: sleep until a credit becomes usable (one already on its way, or a later give_back).
+      out.blocked = true;
+      const uint64_t next = out.credit.next_return();
+      if (next != ~uint64_t{0}) scheduler_.wake(id_, next);
       continue;
     }
-    const int g = round_robin(req, out.last_grant, nports_);
-    counters_.stall_cycles += static_cast<uint64_t>(__builtin_popcount(req) - 1);
+    out.blocked = false;
+    const int g = round_robin(requests[o], out.last_grant, nports_);
     out.last_grant = g;
     InputPort& in = inputs_[static_cast<uint32_t>(g)];
     const Flit f = in.fifo.front().flit;
+    counters_.stall_cycles += now - in.eligible_at;
     in.fifo.pop();
+    if (!in.fifo.empty()) {
+      const Arrival& head = in.fifo.front();
+      in.eligible_at = std::max(head.ready, now + 1);
+      in.head_out = head.out;
+      if (in.fifo.size() > 4) __builtin_prefetch(&in.fifo.at(4));
+    } else {
+      nonempty_ &= ~(1u << static_cast<uint32_t>(g));
+    }
     if (in.upstream) in.upstream->give_back(now + 1);
     out.credit.consume();
     ++counters_.flits;
@@ -76,12 +100,13 @@ void Router::step(uint64_t now) {
     }
     out.downstream->receive(f, now + out.latency);
   }
-  // Sleep until the next head flit is eligible; poll next cycle while an eligible one waits.
+  // Sleep until a head flit is (still) eligible: next cycle after losing arbitration, its arrival, or,
+  // when its output waits for a credit, the credit's return (woken by give_back / next_return above).
   uint64_t next = ~uint64_t{0};
-  for (uint32_t p = 0; p < nports_; ++p) {
-    const InputPort& in = inputs_[p];
-    if (in.fifo.empty()) continue;
-    next = std::min(next, std::max(in.fifo.front().ready, now + 1));
+  for (uint32_t m = nonempty_; m; m &= m - 1) {
+    const InputPort& in = inputs_[static_cast<uint32_t>(__builtin_ctz(m))];
+    if (in.eligible_at > now) next = std::min(next, in.eligible_at);
+    else if (!outputs_[in.head_out].blocked) next = std::min(next, now + 1);
   }
   if (next != ~uint64_t{0}) scheduler_.wake(id_, next);
 }

@@ -8,7 +8,10 @@
 //     credit for the downstream buffer; the granted flit is eligible downstream at t + link latency
 //     (hop_ew/hop_ns/chip_link, or eject into the core's FIFO);
 //   - the slot it leaves is credited back to the upstream sender from t + 1 on;
-//   - an eligible flit that is not granted in cycle t costs one stall cycle.
+//   - every cycle an eligible head flit waits (lost arbitration, or no credit) is one stall cycle.
+// Event-driven: a router is stepped only in cycles where a head flit becomes eligible, a flit lost
+// arbitration in the previous cycle, or a credit it waits for becomes usable; stalls are counted from
+// the cycle the head became eligible to the cycle it is granted.
 // Mesh input buffers hold input_buffer_flits (slots are reserved by credit while a flit is on the link);
 // local input ports are the cores' output queues (unbounded: the compartment sweep never stalls).
 // Left out: virtual channels, the second physical mesh for read responses (loihi.md 3.2), link errors.
@@ -48,9 +51,10 @@ class Router : public sc_core::sc_module, public Steppable {
   // Elaboration: the receiver behind output `port`, with `credits` slots; and, for input `port`, the
   // credit counter of the upstream sender (nullptr: local port, unbounded).
   void connect_output(uint32_t port, FlitReceiver* downstream, uint32_t credits, bool unlimited = false);
-  void connect_input_credit(uint32_t port, CreditCounter* upstream);
+  void connect_input_credit(uint32_t port, CreditReturn* upstream);
   FlitReceiver* input(uint32_t port) { return &inputs_[port]; }
-  CreditCounter* output_credit(uint32_t port) { return &outputs_[port].credit; }
+  CreditReturn* output_credit(uint32_t port) { return &outputs_[port]; }
+  CreditCounter& output_credit_counter(uint32_t port) { return outputs_[port].credit; }
 
   // A core (or source) hands a flit to local port `local`; it is eligible at `ready_cycle`.
   void inject(uint32_t local, const Flit& f, uint64_t ready_cycle);
@@ -64,7 +68,7 @@ class Router : public sc_core::sc_module, public Steppable {
   size_t local_queue(uint32_t local) const { return inputs_[kPortLocal0 + local].fifo.size(); }
 
  private:
-  struct Arrival {
+  struct alignas(64) Arrival {  // one cache line
     Flit flit;
     uint64_t ready = 0;
     uint32_t out = 0;          // output port, from route_xy at arrival
@@ -73,15 +77,20 @@ class Router : public sc_core::sc_module, public Steppable {
     Router* router = nullptr;
     uint32_t port = 0;
     RingFifo<Arrival> fifo;
-    CreditCounter* upstream = nullptr;
+    uint64_t eligible_at = 0;  // cycle the head flit became eligible (arrived, and first in line)
+    uint32_t head_out = 0;     // the head flit's output port (cached: the FIFO itself may be long and cold)
+    CreditReturn* upstream = nullptr;
     void receive(const Flit& f, uint64_t arrival_cycle) override;
   };
-  struct OutputPort {
+  struct OutputPort final : CreditReturn {
+    Router* router = nullptr;
     FlitReceiver* downstream = nullptr;
     CreditCounter credit;
     uint32_t latency = 0;
     LinkKind link = LinkKind::Eject;
     int last_grant = -1;
+    bool blocked = false;      // a requester found no credit: wake the router when one returns
+    void give_back(uint64_t usable_at) override;
   };
   void accept(uint32_t port, const Flit& f, uint64_t ready);
 
@@ -93,6 +102,7 @@ class Router : public sc_core::sc_module, public Steppable {
   uint32_t nports_;
   std::vector<InputPort> inputs_;
   std::vector<OutputPort> outputs_;
+  uint32_t nonempty_ = 0;      // bit p: input p holds a flit
   RouterCounters counters_;
   uint64_t last_grant_cycle_ = 0;
 };

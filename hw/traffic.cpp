@@ -7,7 +7,7 @@ namespace spikemesh {
 
 UniformTraffic::UniformTraffic(sc_core::sc_module_name name, Noc& noc, const RouterParams& router, double rate,
                                uint64_t seed, uint64_t stop_cycle)
-    : sc_module(name), noc_(noc), router_(router), rng_(seed), gap_(rate), stop_(stop_cycle) {
+    : sc_module(name), noc_(noc), router_(router), gap_(rate), stop_(stop_cycle) {
   const MeshGeometry& g = noc.geometry();
   nodes_.resize(g.routers());
   for (uint32_t y = 0; y < g.height(); ++y)
@@ -17,6 +17,7 @@ UniformTraffic::UniformTraffic(sc_core::sc_module_name name, Noc& noc, const Rou
       n.x = x;
       n.y = y;
       n.id = noc.scheduler().add(&n);
+      n.rng.seed(seed + g.router_index(x, y));
     }
   sinks_.resize(g.cores());
   for (uint32_t c = 0; c < g.cores(); ++c) {
@@ -26,11 +27,11 @@ UniformTraffic::UniformTraffic(sc_core::sc_module_name name, Noc& noc, const Rou
   SC_METHOD(start);
 }
 
-uint64_t UniformTraffic::gap() { return 1 + gap_(rng_); }
+uint64_t UniformTraffic::gap(Node& n) { return 1 + gap_(n.rng); }
 
 void UniformTraffic::start() {
   for (Node& n : nodes_) {
-    const uint64_t first = gap() - 1;
+    const uint64_t first = gap(n) - 1;
     if (first < stop_) noc_.scheduler().wake(n.id, first);
   }
 }
@@ -38,20 +39,19 @@ void UniformTraffic::start() {
 void UniformTraffic::inject(Node& n, uint64_t cycle) {
   const MeshGeometry& g = noc_.geometry();
   const uint32_t self = g.router_index(n.x, n.y);
-  uint32_t dest = static_cast<uint32_t>(std::uniform_int_distribution<uint32_t>(0, g.routers() - 2)(rng_));
+  uint32_t dest = static_cast<uint32_t>(std::uniform_int_distribution<uint32_t>(0, g.routers() - 2)(n.rng));
   if (dest >= self) ++dest;   // any router but this one
   Flit f;
   f.dest_x = static_cast<uint16_t>(dest % g.width());
   f.dest_y = static_cast<uint16_t>(dest / g.width());
-  f.dest_local = static_cast<uint16_t>(std::uniform_int_distribution<uint32_t>(0, g.cores_per_router - 1)(rng_));
-  f.dest_core = g.core_at(f.dest_x, f.dest_y, f.dest_local);
-  const uint32_t local = std::uniform_int_distribution<uint32_t>(0, g.cores_per_router - 1)(rng_);
+  f.dest_local = static_cast<uint16_t>(std::uniform_int_distribution<uint32_t>(0, g.cores_per_router - 1)(n.rng));
+  const uint32_t local = std::uniform_int_distribution<uint32_t>(0, g.cores_per_router - 1)(n.rng);
   f.src_core = g.core_at(n.x, n.y, local);
   f.id = next_id_++;
   f.emitted_cycle = cycle;
   ++stats_.injected;
   noc_.router(n.x, n.y).inject(local, f, cycle + router_.inject_cycles);
-  const uint64_t next = cycle + gap();
+  const uint64_t next = cycle + gap(n);
   if (next < stop_) noc_.scheduler().wake(n.id, next);
 }
 

@@ -1,7 +1,8 @@
 // Synthetic traffic for the mesh alone (benchmarks, testbenches): every router injects flits into a
 // random local port as a Bernoulli process of `rate` flits per cycle (drawn as geometric gaps, so idle
 // cycles cost nothing), each to a uniformly random other router and local port; sinks on every eject
-// port accept at once (unlimited credit) and record latency.
+// port accept at once (unlimited credit) and record latency. Node k draws from its own generator seeded
+// with seed + k.
 #pragma once
 
 #include <systemc>
@@ -34,6 +35,7 @@ class UniformTraffic : public sc_core::sc_module {
   struct Node final : Steppable {
     UniformTraffic* owner = nullptr;
     uint32_t x = 0, y = 0, id = 0;
+    std::mt19937_64 rng;       // one stream per node: the draws do not depend on the stepping order
     void step(uint64_t cycle) override { owner->inject(*this, cycle); }
   };
   struct Sink final : FlitReceiver {
@@ -42,11 +44,10 @@ class UniformTraffic : public sc_core::sc_module {
   };
   void start();
   void inject(Node& n, uint64_t cycle);
-  uint64_t gap();
+  uint64_t gap(Node& n);
 
   Noc& noc_;
   RouterParams router_;
-  std::mt19937_64 rng_;
   std::geometric_distribution<uint64_t> gap_;
   uint64_t stop_;
   std::vector<Node> nodes_;

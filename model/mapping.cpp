@@ -390,7 +390,7 @@ class Mapper {
         e = f;
       }
       axon.words = static_cast<uint32_t>(core.synapse_words.size() - axon.word_offset);
-      dests.push_back({source, Destination{c, static_cast<uint32_t>(core.input_axons.size()), 0}});
+      dests.push_back({source, Destination{c, static_cast<uint32_t>(core.input_axons.size()), 0, static_cast<uint32_t>(e - b)}});
       core.input_axons.push_back(axon);
       b = e;
     }
@@ -449,7 +449,7 @@ class Mapper {
           core.input_axons.push_back(axon);
           for (uint32_t ci = 0; ci < ss[0]; ++ci)
             if (kern.row_words[ci] > 0)
-              dests.push_back({static_cast<uint32_t>(v.src_offset + uint64_t{ci} * v.ch.in_pixels + q), Destination{c, id, ci}});
+              dests.push_back({static_cast<uint32_t>(v.src_offset + uint64_t{ci} * v.ch.in_pixels + q), Destination{c, id, ci, 0}});
         }
         core.kernels.push_back(std::move(kern));
       }
@@ -486,7 +486,14 @@ class Mapper {
       for (const CoreSegment& s : core.segments)
         for (uint64_t i = s.first; i < s.first + s.count; ++i) {
           const uint64_t g = offset_[s.population] + i;
-          for (uint64_t k = dbegin[g]; k < dbegin[g + 1]; ++k) core.out.push_back(dests[k].second);
+          for (uint64_t k = dbegin[g]; k < dbegin[g + 1]; ++k) {
+            Destination d = dests[k].second;
+            const auto place = geo_.place(d.core);
+            d.x = static_cast<uint16_t>(place.x);
+            d.y = static_cast<uint16_t>(place.y);
+            d.local = static_cast<uint16_t>(place.local);
+            core.out.push_back(d);
+          }
           core.out_begin.push_back(static_cast<uint32_t>(core.out.size()));
         }
       if (core.out.size() > chip_.core.output_axons)

@@ -59,7 +59,11 @@ struct Destination {
   uint32_t core = 0;
   uint32_t axon = 0;
   uint32_t atom = 0;
-  bool operator==(const Destination& o) const { return core == o.core && axon == o.axon && atom == o.atom; }
+  uint32_t synapses = 0;     // length of the destination axon's list (discrete axons; 0 for population axons)
+  uint16_t x = 0, y = 0, local = 0;   // the destination core's router and local port (geometry.place(core))
+  bool operator==(const Destination& o) const {
+    return core == o.core && axon == o.axon && atom == o.atom && synapses == o.synapses;
+  }
 };
 
 struct CoreProgram {

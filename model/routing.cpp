@@ -92,39 +92,8 @@ uint32_t hop_count(const MeshGeometry& g, uint32_t src, uint32_t dst) {
   return static_cast<uint32_t>(std::abs(int64_t{s.x} - d.x) + std::abs(int64_t{s.y} - d.y));
 }
 
-int round_robin(uint32_t requests, int last, uint32_t n) {
-  for (uint32_t k = 1; k <= n; ++k) {
-    const uint32_t i = static_cast<uint32_t>((last + static_cast<int>(k)) % static_cast<int>(n));
-    if (requests & (1u << i)) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 CreditCounter::CreditCounter(uint32_t capacity, bool unlimited)
     : capacity_(capacity), credits_(capacity), unlimited_(unlimited), returns_(unlimited ? 0 : capacity) {}
-
-bool CreditCounter::available(uint64_t now) {
-  if (unlimited_) return true;
-  while (count_ > 0 && returns_[head_] <= now) {
-    head_ = (head_ + 1) % capacity_;
-    --count_;
-    ++credits_;
-  }
-  return credits_ > 0;
-}
-
-void CreditCounter::consume() {
-  if (unlimited_) return;
-  assert(credits_ > 0);
-  --credits_;
-}
-
-void CreditCounter::give_back(uint64_t usable_at) {
-  if (unlimited_) return;
-  assert(count_ < capacity_);
-  returns_[(head_ + count_) % capacity_] = usable_at;
-  ++count_;
-}
 
 uint32_t CreditCounter::in_use(uint64_t now) {
   if (unlimited_) return 0;

@@ -58,7 +58,13 @@ uint32_t hop_count(const MeshGeometry& g, uint32_t src, uint32_t dst);   // rout
 
 // Round-robin arbiter: grants the first requester after `last` (cyclically over n inputs); -1 if none.
 // `requests` has bit i set when input i requests; n <= 32.
-int round_robin(uint32_t requests, int last, uint32_t n);
+inline int round_robin(uint32_t requests, int last, uint32_t n) {
+  requests &= n >= 32 ? ~0u : (1u << n) - 1;
+  if (!requests) return -1;
+  // The first requester after `last`, else the first from 0 (wrap-around).
+  const uint32_t after = last < 0 || last >= 31 ? 0u : requests & ~((2u << last) - 1);
+  return __builtin_ctz(after ? after : requests);
+}
 
 // Credit-based flow control for one link: the sender holds one credit per free slot of the receiver's
 // buffer. Sending consumes a credit; the receiver gives it back when the flit leaves its buffer, usable
@@ -68,11 +74,28 @@ class CreditCounter {
  public:
   CreditCounter() = default;
   explicit CreditCounter(uint32_t capacity, bool unlimited = false);
-  bool available(uint64_t now);                 // applies the returns usable by `now`
-  void consume();                               // requires available(now)
-  void give_back(uint64_t usable_at);           // cycles must be non-decreasing
+  bool available(uint64_t now) {                // applies the returns usable by `now`
+    if (unlimited_) return true;
+    while (count_ > 0 && returns_[head_] <= now) {
+      if (++head_ == capacity_) head_ = 0;
+      --count_;
+      ++credits_;
+    }
+    return credits_ > 0;
+  }
+  void consume() {                              // requires available(now)
+    if (!unlimited_) --credits_;
+  }
+  void give_back(uint64_t usable_at) {          // cycles must be non-decreasing
+    if (unlimited_) return;
+    const uint32_t tail = head_ + count_;
+    returns_[tail >= capacity_ ? tail - capacity_ : tail] = usable_at;
+    ++count_;
+  }
   uint32_t capacity() const { return capacity_; }
   uint32_t in_use(uint64_t now);                // slots reserved at the receiver at `now`
+  // The earliest cycle a pending return becomes usable (~0 when none is pending).
+  uint64_t next_return() const { return count_ ? returns_[head_] : ~uint64_t{0}; }
   bool unlimited() const { return unlimited_; }
 
  private:
