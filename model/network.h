@@ -30,7 +30,7 @@ struct Population {
   std::vector<uint32_t> shape;             // (C, H, W) for maps, (N) for vectors
   NeuronKind kind = NeuronKind::Cuba;
   // Compartment parameters: one entry for the whole population, or one per neuron.
-  std::vector<CompartmentParams> params{CompartmentParams{}};
+  std::vector<CompartmentParams> params = std::vector<CompartmentParams>(1);
   // Optional bias table: bias mantissas indexed [context][phase][column], replacing params.bias_mant.
   // Columns are neurons (size()) or channels (shape[0] of a (C, H, W) map; neuron i uses i / (H W)).
   // A run selects the context (e.g. the diffusion step); timestep t of a context uses phase

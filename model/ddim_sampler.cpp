@@ -1,0 +1,164 @@
+// Fixed-point FSDDIM sampler; see ddim_sampler.h.
+#include "ddim_sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "error.h"
+
+namespace spikemesh {
+namespace {
+
+int64_t attr_int(const Network& net, const std::string& key, const std::string& where) {
+  const auto it = net.metadata.attributes.find(key);
+  if (it == net.metadata.attributes.end())
+    throw Error(where + ": /metadata attribute '" + key + "' missing: not an FSDDIM network (export it with model/fsddim)");
+  try {
+    size_t used = 0;
+    const int64_t v = std::stoll(it->second, &used);
+    if (used != it->second.size()) throw std::invalid_argument(key);
+    return v;
+  } catch (const std::exception&) {
+    throw Error(where + ": /metadata attribute '" + key + "': expected an integer, got '" + it->second + "'");
+  }
+}
+
+uint32_t attr_population(const Network& net, const std::string& key, const std::string& where) {
+  const auto it = net.metadata.attributes.find(key);
+  if (it == net.metadata.attributes.end())
+    throw Error(where + ": /metadata attribute '" + key + "' missing: not an FSDDIM network (export it with model/fsddim)");
+  const int p = net.find(it->second);
+  if (p < 0) throw Error(where + ": /metadata attribute '" + key + "' names population '" + it->second + "', which does not exist");
+  return static_cast<uint32_t>(p);
+}
+
+std::vector<int64_t> table(const Network& net, const std::string& key, uint32_t size, const std::string& where) {
+  const auto it = net.metadata.arrays.find(key);
+  if (it == net.metadata.arrays.end()) throw Error(where + ": /metadata/" + key + " missing: not an FSDDIM network");
+  if (!it->second.is_integer || it->second.ints.size() != size)
+    throw Error(where + ": /metadata/" + key + ": expected " + std::to_string(size) + " integers (Q1.30), one per diffusion step");
+  for (auto v : it->second.ints)
+    if (v < 0 || v > (int64_t{1} << kDdimTableFracBits))
+      throw Error(where + ": /metadata/" + key + ": value " + std::to_string(v) + " outside [0, 2^30]");
+  return it->second.ints;
+}
+
+}  // namespace
+
+DdimSchedule read_ddim_schedule(const Network& net, const std::string& where) {
+  DdimSchedule s;
+  s.input_population = attr_population(net, "input_population", where);
+  s.readout_population = attr_population(net, "readout_population", where);
+  const Population& in = net.populations[s.input_population];
+  const Population& ro = net.populations[s.readout_population];
+  if (in.kind != NeuronKind::Input) throw Error(where + ": /metadata input_population '" + in.name + "' is not an input population");
+  if (ro.kind != NeuronKind::Readout) throw Error(where + ": /metadata readout_population '" + ro.name + "' is not a readout population");
+  if (in.size() != ro.size())
+    throw Error(where + ": input '" + in.name + "' and readout '" + ro.name + "' differ in size: the DDIM update needs one readout per pixel");
+  const int64_t T = attr_int(net, "snn_timesteps", where), K = attr_int(net, "diffusion_timesteps", where);
+  const int64_t R = attr_int(net, "readout_frac_bits", where), F = attr_int(net, "ddim_coeff_frac_bits", where);
+  if (T < 1 || T > 64) throw Error(where + ": /metadata snn_timesteps: expected 1..64, got " + std::to_string(T));
+  if (K < 1 || K > 100000) throw Error(where + ": /metadata diffusion_timesteps: expected 1..100000, got " + std::to_string(K));
+  if (R < 0 || R > 24) throw Error(where + ": /metadata readout_frac_bits: expected 0..24, got " + std::to_string(R));
+  if (F < 8 || F > 28) throw Error(where + ": /metadata ddim_coeff_frac_bits: expected 8..28, got " + std::to_string(F));
+  s.snn_timesteps = static_cast<uint32_t>(T);
+  s.diffusion_timesteps = static_cast<uint32_t>(K);
+  s.readout_frac_bits = static_cast<int>(R);
+  s.coeff_frac_bits = static_cast<int>(F);
+  s.payload_frac_bits = in.payload_frac_bits;
+  s.payload_bits = in.payload_bits;
+  if (s.payload_bits < 2) throw Error(where + ": input '" + in.name + "': the sampler needs signed payloads (payload_bits >= 2)");
+  const auto depth = net.metadata.attributes.find("pipeline_depth");
+  if (depth == net.metadata.attributes.end())
+    throw Error(where + ": /metadata attribute 'pipeline_depth' missing: delay-balance the network first (spikemesh balance)");
+  s.pipeline_depth = static_cast<uint32_t>(attr_int(net, "pipeline_depth", where));
+  s.sqrt_alpha_bar_q30 = table(net, "ddim_sqrt_alpha_bar_q30", s.diffusion_timesteps, where);
+  s.sqrt_one_minus_alpha_bar_q30 = table(net, "ddim_sqrt_one_minus_alpha_bar_q30", s.diffusion_timesteps, where);
+  return s;
+}
+
+std::vector<std::pair<int32_t, int32_t>> ddim_times(uint32_t timesteps, uint32_t steps) {
+  if (steps < 1 || steps > timesteps)
+    throw Error("DDIM steps must be in 1.." + std::to_string(timesteps) + ", got " + std::to_string(steps));
+  std::vector<int32_t> t(steps + 1);
+  for (uint32_t i = 0; i <= steps; ++i) t[i] = -1 + static_cast<int32_t>(uint64_t{i} * timesteps / steps);
+  std::vector<std::pair<int32_t, int32_t>> pairs;
+  for (uint32_t i = steps; i >= 1; --i) pairs.emplace_back(t[i], t[i - 1]);
+  return pairs;
+}
+
+DdimCoefficients ddim_coefficients(const DdimSchedule& s, int32_t t, int32_t t_prev) {
+  const int64_t one = int64_t{1} << kDdimTableFracBits;
+  const int64_t a_t = s.sqrt_alpha_bar_q30.at(t), s_t = s.sqrt_one_minus_alpha_bar_q30.at(t);
+  const int64_t a_p = t_prev < 0 ? one : s.sqrt_alpha_bar_q30.at(t_prev);
+  const int64_t s_p = t_prev < 0 ? 0 : s.sqrt_one_minus_alpha_bar_q30.at(t_prev);
+  const int sh = 2 * kDdimTableFracBits - s.coeff_frac_bits;
+  return {round_shift(a_p * a_t + s_p * s_t, sh), round_shift(s_p * a_t - a_p * s_t, sh)};
+}
+
+int32_t ddim_update(int32_t payload, int32_t readout, const DdimCoefficients& c, const DdimSchedule& s) {
+  const int64_t num = c.a * payload * (int64_t{1} << s.readout_frac_bits) + c.b * readout * (int64_t{1} << s.payload_frac_bits);
+  const int64_t x = round_shift(num, s.coeff_frac_bits + s.readout_frac_bits);
+  const int64_t lo = -(int64_t{1} << (s.payload_bits - 1)), hi = (int64_t{1} << (s.payload_bits - 1)) - 1;
+  return static_cast<int32_t>(std::clamp(x, lo, hi));
+}
+
+std::vector<int32_t> initial_payloads(const DdimSchedule& s, uint64_t size, uint64_t seed, uint64_t image) {
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + image + 1);
+  // Uniform in (0, 1] from the top 53 bits; Box-Muller pairs (written out: libstdc++'s normal_distribution
+  // is not specified bit for bit).
+  auto uniform = [&rng] { return (static_cast<double>(rng() >> 11) + 1.0) * (1.0 / 9007199254740992.0); };
+  const double lo = -std::ldexp(1.0, s.payload_bits - 1), hi = std::ldexp(1.0, s.payload_bits - 1) - 1;
+  std::vector<int32_t> out(size);
+  for (uint64_t i = 0; i < size; i += 2) {
+    const double r = std::sqrt(-2.0 * std::log(uniform())), phi = 2.0 * M_PI * uniform();
+    const double z[2] = {r * std::cos(phi), r * std::sin(phi)};
+    for (uint64_t k = 0; k < 2 && i + k < size; ++k)
+      out[i + k] = static_cast<int32_t>(std::clamp(std::nearbyint(std::ldexp(z[k], s.payload_frac_bits)), lo, hi));
+  }
+  return out;
+}
+
+std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, uint32_t steps, std::vector<int32_t> x,
+                                  std::vector<std::vector<int32_t>>* trajectory, DdimProgress* progress) {
+  const uint32_t T = s.snn_timesteps, D = s.pipeline_depth;
+  const uint64_t n = x.size();
+  if (n % T) throw Error("sample_image: payloads are not T x size");
+  const uint64_t size = n / T;
+  std::vector<int32_t> out(n);
+  const auto pairs = ddim_times(s.diffusion_timesteps, steps);
+  for (uint32_t k = 0; k < pairs.size(); ++k) {
+    const auto [t, t_prev] = pairs[k];
+    backend.reset();
+    backend.set_context(static_cast<uint32_t>(t));
+    for (uint32_t step = 0; step < T + D; ++step) {
+      if (step < T) backend.set_input(s.input_population, x.data() + uint64_t{step} * size);
+      backend.step();
+      if (step >= D) {
+        const int32_t* o = backend.currents(s.readout_population);
+        std::copy(o, o + size, out.begin() + uint64_t{step - D} * size);
+      }
+    }
+    const DdimCoefficients c = ddim_coefficients(s, t, t_prev);
+    for (uint64_t i = 0; i < n; ++i) x[i] = ddim_update(x[i], out[i], c, s);
+    backend.account_update(n);
+    if (trajectory) trajectory->push_back(x);
+    if (progress) progress->on_step(k + 1, static_cast<uint32_t>(pairs.size()));
+  }
+  return x;
+}
+
+std::vector<double> payloads_to_image(const std::vector<int32_t>& x, const DdimSchedule& s) {
+  const uint32_t T = s.snn_timesteps;
+  const uint64_t size = x.size() / T;
+  std::vector<double> img(size);
+  for (uint64_t i = 0; i < size; ++i) {
+    int64_t sum = 0;
+    for (uint32_t tau = 0; tau < T; ++tau) sum += x[uint64_t{tau} * size + i];
+    img[i] = std::clamp(static_cast<double>(sum) / T / std::ldexp(1.0, s.payload_frac_bits), -1.0, 1.0);
+  }
+  return img;
+}
+
+}  // namespace spikemesh

@@ -1,0 +1,105 @@
+// The fixed-point FSDDIM sampler (deterministic DDIM in the current domain, applied per SNN timestep),
+// in integers only, driving any timestep-exact backend: the reference simulator here, the chip's
+// management core in hw/. Its arithmetic matches model/fsddim/diffusion.py (`fixed_coefficients`,
+// `fixed_update`) bit for bit; the schedule comes from the network file's /metadata (the FSDDIM exporter).
+//
+// Per DDIM step (t, t_prev): reset the network, select bias context t, feed the T payload vectors x[tau]
+// on timesteps 0..T-1, run T + D timesteps (D = pipeline depth after delay balancing), read the readout
+// currents o[tau] on timesteps D..D+T-1, then x[tau] <- round((A x 2^R + B o 2^P) / 2^(F + R)) with A, B the
+// step's coefficients in Q.F, P the payload's and R the readout's fractional bits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "network.h"
+#include "reference_sim.h"
+
+namespace spikemesh {
+
+inline constexpr int kDdimTableFracBits = 30;   // sqrt(alpha_bar) tables in Q1.30
+
+// What the sampler needs from the network file (/metadata, written by model/fsddim/export.py).
+struct DdimSchedule {
+  uint32_t input_population = 0;
+  uint32_t readout_population = 0;
+  uint32_t snn_timesteps = 0;               // T
+  uint32_t diffusion_timesteps = 0;         // 1000
+  uint32_t pipeline_depth = 0;              // D (metadata pipeline_depth, set by delay balancing)
+  int readout_frac_bits = 0;                // R
+  int coeff_frac_bits = 0;                  // F
+  int payload_frac_bits = 0;                // P (the input population's)
+  int payload_bits = 0;
+  std::vector<int64_t> sqrt_alpha_bar_q30;           // a_t, Q1.30, t = 0..diffusion_timesteps-1
+  std::vector<int64_t> sqrt_one_minus_alpha_bar_q30; // s_t
+};
+
+// Reads the schedule from a balanced FSDDIM network; throws Error naming the missing or bad metadata.
+DdimSchedule read_ddim_schedule(const Network& net, const std::string& where);
+
+// The strided DDIM times: S + 1 points t_i = -1 + floor(i * timesteps / S), walked downwards in pairs
+// (t, t_prev); t_prev = -1 is the final step to x0.
+std::vector<std::pair<int32_t, int32_t>> ddim_times(uint32_t timesteps, uint32_t steps);
+
+// round(v / 2^n), ties toward plus infinity: floor((v + 2^(n-1)) / 2^n).
+constexpr int64_t round_shift(int64_t v, int n) {
+  const int64_t x = v + (int64_t{1} << (n - 1));
+  return x >= 0 ? (x >> n) : -((-x + (int64_t{1} << n) - 1) >> n);
+}
+
+struct DdimCoefficients {
+  int64_t a = 0, b = 0;   // x_prev = A x_t + B v, in Q.coeff_frac_bits
+};
+DdimCoefficients ddim_coefficients(const DdimSchedule& s, int32_t t, int32_t t_prev);
+
+// One element of the update: the next payload, rounded and saturated to payload_bits.
+int32_t ddim_update(int32_t payload, int32_t readout, const DdimCoefficients& c, const DdimSchedule& s);
+
+// x_T: seeded standard normal noise (Box-Muller over a 64-bit Mersenne twister) quantized to payloads,
+// round half to even, saturated; one independent stream per (seed, image).
+std::vector<int32_t> initial_payloads(const DdimSchedule& s, uint64_t size, uint64_t seed, uint64_t image);
+
+// A timestep-exact backend the sampler drives.
+class TimestepBackend {
+ public:
+  virtual ~TimestepBackend() = default;
+  virtual void reset() = 0;                                          // zero all state
+  virtual void set_context(uint32_t context) = 0;                    // bias-table context
+  virtual void set_input(uint32_t population, const int32_t* payloads) = 0;   // for the next step
+  virtual void step() = 0;
+  virtual const int32_t* currents(uint32_t population) const = 0;   // of the last step
+  // The management core computed `elements` DDIM updates (for cost accounting; default: nothing).
+  virtual void account_update(uint64_t /*elements*/) {}
+};
+
+// The reference simulator as a backend: the fixed-point reference sampler.
+class ReferenceBackend : public TimestepBackend {
+ public:
+  explicit ReferenceBackend(const Network& net) : sim_(net) {}
+  void reset() override { sim_.reset(); }
+  void set_context(uint32_t context) override { sim_.set_context(context); }
+  void set_input(uint32_t population, const int32_t* payloads) override { sim_.set_input(population, payloads); }
+  void step() override { sim_.step(); }
+  const int32_t* currents(uint32_t population) const override { return sim_.currents(population); }
+  const ReferenceSimulator& simulator() const { return sim_; }
+
+ private:
+  ReferenceSimulator sim_;
+};
+
+// One image through the whole loop. `trajectory`, when given, receives x (T x size payloads) after every
+// DDIM step. Returns the final payloads x (T x size).
+struct DdimProgress {
+  virtual ~DdimProgress() = default;
+  virtual void on_step(uint32_t /*step*/, uint32_t /*steps*/) {}
+};
+std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, uint32_t steps,
+                                  std::vector<int32_t> x, std::vector<std::vector<int32_t>>* trajectory = nullptr,
+                                  DdimProgress* progress = nullptr);
+
+// The image of final payloads: mean over T, divided by 2^P, clamped to [-1, 1].
+std::vector<double> payloads_to_image(const std::vector<int32_t>& x, const DdimSchedule& s);
+
+}  // namespace spikemesh

@@ -1,0 +1,164 @@
+// Fixed-point DDIM sampler: strided times, integer coefficients against the real ones, the update's
+// rounding and saturation, and the loop's timing on a balanced network (inputs at 0..T-1, readouts at D..D+T-1).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "ddim_sampler.h"
+#include "delay_balance.h"
+#include "error.h"
+
+using namespace spikemesh;
+
+namespace {
+
+// Cosine schedule (s = 0.008, betas clipped at 0.999) in Q1.30, as the FSDDIM exporter writes it.
+void cosine_tables(DdimSchedule& s, uint32_t K) {
+  std::vector<double> ac(K + 1);
+  for (uint32_t i = 0; i <= K; ++i) ac[i] = std::pow(std::cos((double(i) / K + 0.008) / 1.008 * M_PI / 2), 2);
+  double ab = 1.0;
+  for (uint32_t t = 0; t < K; ++t) {
+    ab *= 1.0 - std::min(0.999, std::max(0.0, 1.0 - (ac[t + 1] / ac[0]) / (ac[t] / ac[0])));
+    s.sqrt_alpha_bar_q30.push_back(std::llround(std::sqrt(ab) * (1 << 30)));
+    s.sqrt_one_minus_alpha_bar_q30.push_back(std::llround(std::sqrt(1 - ab) * (1 << 30)));
+  }
+  s.diffusion_timesteps = K;
+}
+
+DdimSchedule schedule() {
+  DdimSchedule s;
+  cosine_tables(s, 1000);
+  s.coeff_frac_bits = 24;
+  s.payload_frac_bits = 8;
+  s.payload_bits = 16;
+  s.readout_frac_bits = 12;
+  s.snn_timesteps = 3;
+  return s;
+}
+
+}  // namespace
+
+TEST(Ddim, StridedTimesWalkDownToMinusOne) {
+  const auto four = ddim_times(1000, 4);
+  EXPECT_EQ(four, (std::vector<std::pair<int32_t, int32_t>>{{999, 749}, {749, 499}, {499, 249}, {249, -1}}));
+  const auto three = ddim_times(1000, 3);   // -1 + floor(i * 1000 / 3): -1, 332, 665, 999
+  EXPECT_EQ(three, (std::vector<std::pair<int32_t, int32_t>>{{999, 665}, {665, 332}, {332, -1}}));
+  const auto all = ddim_times(1000, 1000);
+  ASSERT_EQ(all.size(), 1000u);
+  EXPECT_EQ(all.front(), std::make_pair(999, 998));
+  EXPECT_EQ(all.back(), std::make_pair(0, -1));
+  EXPECT_THROW(ddim_times(1000, 0), Error);
+  EXPECT_THROW(ddim_times(1000, 1001), Error);
+}
+
+TEST(Ddim, CoefficientsMatchRealArithmeticToOneUlp) {
+  const DdimSchedule s = schedule();
+  for (auto [t, tp] : ddim_times(1000, 10)) {
+    const auto c = ddim_coefficients(s, t, tp);
+    const double at = s.sqrt_alpha_bar_q30[t] / double(1 << 30), st = s.sqrt_one_minus_alpha_bar_q30[t] / double(1 << 30);
+    const double ap = tp < 0 ? 1.0 : s.sqrt_alpha_bar_q30[tp] / double(1 << 30);
+    const double sp = tp < 0 ? 0.0 : s.sqrt_one_minus_alpha_bar_q30[tp] / double(1 << 30);
+    EXPECT_NEAR(c.a, (ap * at + sp * st) * (1 << 24), 0.5 + 1e-6) << t;
+    EXPECT_NEAR(c.b, (sp * at - ap * st) * (1 << 24), 0.5 + 1e-6) << t;
+  }
+  // The last step gives x0 = a_t x - s_t v exactly: A = a_t, B = -s_t (rounded to Q24).
+  const auto last = ddim_coefficients(s, 0, -1);
+  EXPECT_EQ(last.a, round_shift(s.sqrt_alpha_bar_q30[0] << 30, 36));
+  EXPECT_EQ(last.b, round_shift(-(s.sqrt_one_minus_alpha_bar_q30[0] << 30), 36));
+}
+
+TEST(Ddim, UpdateRoundsHalfUpAndSaturates) {
+  DdimSchedule s = schedule();
+  s.coeff_frac_bits = 8;
+  s.readout_frac_bits = 0;
+  s.payload_frac_bits = 0;
+  // A = 0.5, B = 0: x -> round(x / 2), ties up.
+  EXPECT_EQ(ddim_update(3, 0, {128, 0}, s), 2);
+  EXPECT_EQ(ddim_update(-3, 0, {128, 0}, s), -1);
+  EXPECT_EQ(ddim_update(-4, 0, {128, 0}, s), -2);
+  // Saturation at 16 bits.
+  EXPECT_EQ(ddim_update(0, 40000, {0, 256}, s), 32767);
+  EXPECT_EQ(ddim_update(0, -40000, {0, 256}, s), -32768);
+  EXPECT_EQ(round_shift(-5, 1), -2);
+  EXPECT_EQ(round_shift(5, 1), 3);
+}
+
+// x (graded, 2 pixels, Q8) -> relay (CUBA, threshold 0: spikes when its input is positive) -> out, and
+// x -> out directly: the readout sees 16 x (w_eff = 64 * 64 over 2^8), plus 256 for every relay spike.
+// After balancing, D = 2, so readout step D + tau holds the answer to input tau.
+TEST(Ddim, LoopFeedsTStepsAndReadsAtDepth) {
+  Network net;
+  Population x;
+  x.name = "x";
+  x.shape = {2};
+  x.kind = NeuronKind::Input;
+  x.payload_bits = 16;
+  x.payload_frac_bits = 8;
+  net.populations.push_back(x);
+  Population relay;
+  relay.name = "relay";
+  relay.shape = {2};
+  relay.params[0].du = 4095;
+  relay.params[0].dv = 4095;
+  net.populations.push_back(relay);
+  Population out;
+  out.name = "out";
+  out.shape = {2};
+  out.kind = NeuronKind::Readout;
+  out.params[0].du = 4095;
+  net.populations.push_back(out);
+  auto o2o = [](uint32_t a, uint32_t b, int16_t w) {
+    Projection p;
+    p.source = a;
+    p.target = b;
+    p.encoding = Encoding::OneToOne;
+    p.weights = {w};
+    return p;
+  };
+  net.projections.push_back(o2o(0, 2, 64));
+  net.projections.push_back(o2o(0, 1, 2));
+  net.projections.push_back(o2o(1, 2, 4));   // each relay spike adds w_eff = 4 * 64 = 256 to the readout
+  net.metadata.attributes = {{"input_population", "x"}, {"readout_population", "out"}, {"snn_timesteps", "3"},
+                             {"diffusion_timesteps", "1000"}, {"readout_frac_bits", "12"}, {"ddim_coeff_frac_bits", "24"}};
+  DdimSchedule ref = schedule();
+  net.metadata.arrays["ddim_sqrt_alpha_bar_q30"] = MetaArray{{1000}, true, ref.sqrt_alpha_bar_q30, {}};
+  net.metadata.arrays["ddim_sqrt_one_minus_alpha_bar_q30"] = MetaArray{{1000}, true, ref.sqrt_one_minus_alpha_bar_q30, {}};
+  EXPECT_THROW(read_ddim_schedule(net, "net.h5"), Error);   // not balanced yet: no pipeline_depth
+  EXPECT_EQ(balance_delays(net).depth, 2u);
+  const DdimSchedule s = read_ddim_schedule(net, "net.h5");
+  EXPECT_EQ(s.pipeline_depth, 2u);
+  EXPECT_EQ(s.snn_timesteps, 3u);
+
+  // Different payloads per tau and per pixel, so that any mix-up of timesteps shows.
+  const std::vector<int32_t> x0 = {300, -200, 0, 77, -5, 1000};
+  ReferenceBackend backend(net);
+  std::vector<std::vector<int32_t>> traj;
+  const auto got = sample_image(backend, s, 2, x0, &traj);
+  // The same loop by hand: readout = 16 x + 256 * [x > 0] (relay fires when 2 * 64 * x / 256 > 0, i.e. x >= 2).
+  std::vector<int32_t> want = x0;
+  for (auto [t, tp] : ddim_times(1000, 2)) {
+    const auto c = ddim_coefficients(s, t, tp);
+    for (auto& v : want) {
+      const int32_t readout = static_cast<int32_t>(floor_shift(int64_t{64 * 64} * v, 8) + (floor_shift(int64_t{128} * v, 8) > 0 ? 256 : 0));
+      v = ddim_update(v, readout, c, s);
+    }
+  }
+  EXPECT_EQ(got, want);
+  ASSERT_EQ(traj.size(), 2u);
+  EXPECT_EQ(traj.back(), want);
+  EXPECT_EQ(backend.simulator().timestep(), 5u);   // T + D steps of the last DDIM step
+}
+
+TEST(Ddim, InitialNoiseIsSeededAndStandard) {
+  const DdimSchedule s = schedule();
+  const auto a = initial_payloads(s, 20000, 1, 0), b = initial_payloads(s, 20000, 1, 0), c = initial_payloads(s, 20000, 1, 1);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  double mean = 0, var = 0;
+  for (auto v : a) mean += v / 256.0;
+  mean /= a.size();
+  for (auto v : a) var += (v / 256.0 - mean) * (v / 256.0 - mean);
+  var /= a.size();
+  EXPECT_NEAR(mean, 0.0, 0.03);
+  EXPECT_NEAR(var, 1.0, 0.05);
+}
