@@ -1,0 +1,202 @@
+// Basic mapping (model/mapping.h): partition within limits, mesh-order placement, hand-counted tables,
+// errors naming population, resource, need and capacity; compiled usage never exceeds a limit.
+#include <gtest/gtest.h>
+
+#include "error.h"
+#include "mapping.h"
+#include "random_network.h"
+
+using namespace spikemesh;
+
+namespace {
+
+Population pop(const std::string& name, std::vector<uint32_t> shape, NeuronKind kind = NeuronKind::Cuba) {
+  Population p;
+  p.name = name;
+  p.shape = std::move(shape);
+  p.kind = kind;
+  p.params = {CompartmentParams{}};
+  return p;
+}
+
+Projection dense(uint32_t src, uint32_t dst, uint64_t n) {
+  Projection pr;
+  pr.name = "d";
+  pr.source = src;
+  pr.target = dst;
+  pr.encoding = Encoding::Dense;
+  pr.weights.assign(n, 10);
+  return pr;
+}
+
+ChipParams chip(uint32_t compartments, uint32_t cores = 4) {
+  ChipParams p;
+  p.mesh = {1, 1, cores, 1, 1};
+  p.core.compartments = compartments;
+  return p;
+}
+
+std::string map_error(const Network& net, const ChipParams& p) {
+  try {
+    map_network(net, p);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// input (4) -dense-> A (6)
+Network small() {
+  Network net;
+  net.populations = {pop("in", {4}, NeuronKind::Input), pop("A", {6})};
+  net.projections = {dense(0, 1, 24)};
+  return net;
+}
+
+}  // namespace
+
+TEST(Mapping, SplitsPopulationsAcrossCoresInMeshOrderWithinTheCompartmentLimit) {
+  const ChipProgram m = map_network(small(), chip(4));
+  EXPECT_EQ(m.cores_used, 3u);
+  ASSERT_EQ(m.cores[0].segments.size(), 1u);
+  EXPECT_EQ(m.cores[0].segments[0].population, 0u);
+  EXPECT_EQ(m.cores[0].compartments, 4u);
+  ASSERT_EQ(m.cores[1].segments.size(), 1u);
+  EXPECT_EQ(m.cores[1].segments[0].first, 0u);
+  EXPECT_EQ(m.cores[1].segments[0].count, 4u);
+  EXPECT_EQ(m.cores[2].segments[0].first, 4u);
+  EXPECT_EQ(m.cores[2].segments[0].count, 2u);
+  EXPECT_EQ(m.cores[3].compartments, 0u);
+  ASSERT_EQ(m.placement[1].size(), 2u);
+  EXPECT_EQ(m.placement[1][1].core, 2u);
+}
+
+TEST(Mapping, CountsAxonsWordsAndDestinationsByHand) {
+  const ChipProgram m = map_network(small(), chip(4));
+  // Core 1 holds A[0..3]: one discrete input axon per input neuron, each a dense list of 4 weights:
+  // 10 header bits + 2 base bits (4 compartments) + 4 x 8 weight bits = 44 bits -> 1 word.
+  EXPECT_EQ(m.cores[1].input_axons.size(), 4u);
+  EXPECT_EQ(m.cores[1].synapse_words.size(), 4u);
+  EXPECT_EQ(m.cores[2].input_axons.size(), 4u);
+  EXPECT_EQ(m.cores[2].synapse_words.size(), 4u);   // 10 + 2 + 2 x 8 = 28 bits -> 1 word each
+  // Each input neuron sends one message per destination core: 2 output axons each.
+  EXPECT_EQ(m.cores[0].output_axons(), 8u);
+  ASSERT_EQ(m.cores[0].out_begin.size(), 5u);
+  const Destination a = m.cores[0].out[0], b = m.cores[0].out[1];
+  EXPECT_EQ(a.core, 1u);
+  EXPECT_EQ(a.axon, 0u);
+  EXPECT_EQ(a.synapses, 4u);
+  EXPECT_EQ(b.core, 2u);
+  EXPECT_EQ(b.synapses, 2u);
+  EXPECT_EQ(b.x, 2u);   // core 2 sits on router (2, 0) with one core per router
+  EXPECT_EQ(m.cores[1].output_axons(), 0u);
+}
+
+TEST(Mapping, SharedConvKernelIsStoredOncePerCoreWithOnePopulationAxonPerPixel) {
+  Network net;
+  net.populations = {pop("img", {2, 4, 4}, NeuronKind::Input), pop("c", {3, 4, 4})};
+  Projection pr;
+  pr.source = 0;
+  pr.target = 1;
+  pr.encoding = Encoding::Conv;
+  pr.conv.kernel_h = pr.conv.kernel_w = 3;
+  pr.conv.pad_y = pr.conv.pad_x = 1;
+  pr.weights.assign(3 * 2 * 9, 4);
+  net.projections = {pr};
+  ChipParams p = chip(1024, 2);
+  p.core.shared_conv_kernels = true;
+  const ChipProgram m = map_network(net, p);
+  ASSERT_EQ(m.cores_used, 1u);
+  const CoreProgram& c = m.cores[0];
+  ASSERT_EQ(c.kernels.size(), 1u);
+  // Two rows (one per input channel) of 3 x 9 weights: 10 + 10 + 27 x 8 = 236 bits -> 4 words each.
+  EXPECT_EQ(c.kernels[0].row_words, (std::vector<uint32_t>{4, 4}));
+  EXPECT_EQ(c.synapse_words.size(), 8u);
+  EXPECT_EQ(c.input_axons.size(), 16u);   // one per source pixel
+  EXPECT_EQ(c.output_axons(), 32u);       // each of the 2 x 16 source neurons: one message (its atom)
+  EXPECT_EQ(c.out[c.out_begin[16]].atom, 1u);   // neuron 16 = channel 1, pixel 0
+  EXPECT_EQ(c.out[c.out_begin[16]].axon, c.out[c.out_begin[0]].axon);
+  // Expanded (Loihi 1): a sparse list per source neuron instead, one synapse per (tap, output channel).
+  p.core.shared_conv_kernels = false;
+  const ChipProgram e = map_network(net, p);
+  EXPECT_EQ(e.cores[0].kernels.size(), 0u);
+  uint64_t synapses = 0;
+  for (const auto& d : e.cores[0].out) synapses += d.synapses;
+  EXPECT_EQ(synapses, net.total_synapses());
+}
+
+TEST(Mapping, ANetworkThatDoesNotFitNamesPopulationResourceNeedAndCapacity) {
+  Network net;
+  net.populations = {pop("src", {10}), pop("dst", {3})};
+  net.projections = {dense(0, 1, 30)};
+  ChipParams p = chip(1024);
+  p.core.input_axons = 5;
+  EXPECT_EQ(map_error(net, p), "mapping: population 'dst' (neuron 0): resource input axons: one neuron needs 10 input "
+                               "axons, a core has 5 (chip.core.input_axons)");
+  p = chip(1024);
+  p.core.synapse_words = 3;   // 10 dense lists of 1 weight: 10 words
+  EXPECT_EQ(map_error(net, p), "mapping: population 'dst' (neuron 0): resource synapse words: one neuron needs 10 64-bit "
+                               "synapse words, a core has 3 (chip.core.synapse_words)");
+  p = chip(4, 2);
+  const std::string cores = map_error(net, p);
+  EXPECT_NE(cores.find("resource cores: the network needs 4 cores, the chip has 2"), std::string::npos) << cores;
+  EXPECT_NE(cores.find("population 'src' from neuron 8 is the first that does not fit"), std::string::npos) << cores;
+  p = chip(1024);
+  p.core.output_axons = 2;
+  net.populations[1].shape = {3};
+  p.core.compartments = 5;   // src on core 0 (5 + 5), dst on core 2: each src neuron has 1 destination
+  p.core.output_axons = 4;
+  EXPECT_EQ(map_error(net, p), "mapping: core 0 (populations 'src'): resource output axons: needs 5 output axons, a core "
+                               "has 4 (chip.core.output_axons)");
+}
+
+TEST(Mapping, GradedInputsNeedGradedSpikes) {
+  Network net = small();
+  net.populations[0].payload_bits = 8;
+  ChipParams p = chip(1024);
+  EXPECT_EQ(map_error(net, p), "mapping: population 'in': resource graded spikes: needs 8-bit spike payloads, a core sends "
+                               "binary spikes only (chip.core.graded_spikes = false)");
+  p.core.graded_spikes = true;
+  EXPECT_EQ(map_network(net, p).cores_used, 1u);
+}
+
+TEST(Mapping, CompiledUsageNeverExceedsALimitAndIsDeterministic) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    RandomNetworkParams rp;
+    rp.seed = seed;
+    const Network net = make_random_network(rp);
+    for (const bool shared : {false, true})
+      for (const uint32_t words : {40u, 80u, 400u}) {
+        ChipParams p;
+        p.mesh = {1, 1, 8, 8, 4};
+        p.core.compartments = 48;
+        p.core.input_axons = 120;
+        p.core.synapse_words = words;
+        p.core.graded_spikes = true;
+        p.core.shared_conv_kernels = shared;
+        ChipProgram m;
+        try {
+          m = map_network(net, p);
+        } catch (const Error& e) {
+          // Only a single neuron too big for a core may fail here.
+          EXPECT_NE(std::string(e.what()).find("one neuron needs"), std::string::npos) << e.what();
+          continue;
+        }
+        uint64_t neurons = 0;
+        for (uint32_t c = 0; c < m.cores_used; ++c) {
+          const CoreProgram& core = m.cores[c];
+          EXPECT_LE(core.compartments, p.core.compartments);
+          EXPECT_LE(core.input_axons.size(), p.core.input_axons) << "seed " << seed << " core " << c;
+          EXPECT_LE(core.synapse_words.size(), p.core.synapse_words) << "seed " << seed << " core " << c;
+          EXPECT_LE(core.formats.size(), kMaxSynapseFormats);
+          neurons += core.compartments;
+        }
+        EXPECT_EQ(neurons, net.total_neurons());
+        const ChipProgram again = map_network(net, p);
+        for (uint32_t c = 0; c < m.cores_used; ++c) {
+          EXPECT_EQ(again.cores[c].synapse_words, m.cores[c].synapse_words);
+          EXPECT_EQ(again.cores[c].out, m.cores[c].out);
+        }
+      }
+  }
+}
