@@ -1,0 +1,267 @@
+"""Bit-exact fixed-point forward of a spikemesh network file (same-timestep semantics) and the
+fixed-point FSDDIM sampler.
+
+`FixedNet` runs an exported (unbalanced: all delays 0) network the way the trained model computes it:
+within one SNN timestep every population sees its sources' spikes of the same timestep. Its arithmetic
+is model/neuron.cpp's, in int64 tensors: the dendritic sum q wraps to 22 bits, u and u2 to 24 bits, v is
+clamped, spikes are v > vth_mant << 6 (strict), hard reset, refractory counter; effective weights follow
+`effective_weight`; a graded input adds floor(w_eff * payload / 2^payload_frac_bits) per synapse. After
+`spikemesh balance`, the C++ reference simulator computes the same values D timesteps later: population p
+at timestep depth(p) + tau equals this forward at tau (tests/python/test_fixed_vs_reference.py proves it).
+
+Convolutions run as float64 sums of integers (exact below 2^53) and are rounded back to int64.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import diffusion
+from .errors import FsddimError
+from .netfile import Network
+
+ACCUM_BITS, STATE_BITS = 22, 24
+
+
+def wrap(x, bits):
+    half = 1 << (bits - 1)
+    return torch.remainder(x + half, 1 << bits) - half
+
+
+def decay_toward_zero(x, decay, offset):
+    factor = (1 << 12) - offset - decay
+    mag = torch.div(x.abs() * factor, 1 << 12, rounding_mode="floor")
+    return torch.where(x < 0, -mag, mag)
+
+
+def effective_weight(m, weight_exp, num_weight_bits, sign_mode):
+    """numpy int64 version of spikemesh::effective_weight."""
+    m = np.asarray(m, dtype=np.int64)
+    is_mixed = 1 if sign_mode == "mixed" else 0
+    prec = 1 << (8 - num_weight_bits + is_mixed)
+    mt = np.sign(m) * (np.abs(m) // prec) * prec          # trunc toward zero
+    scaled = mt * (1 << weight_exp) if weight_exp >= 0 else np.floor_divide(mt, 1 << (-weight_exp))
+    limit = (1 << 21) - 64
+    return np.clip(scaled * 64, -limit, limit)
+
+
+def _per_neuron(p, key, n):
+    v = np.asarray(p.param(key), dtype=np.int64)
+    return np.full(n, int(v)) if v.ndim == 0 or v.size == 1 else v.reshape(n)
+
+
+class FixedNet:
+    def __init__(self, net: Network, device="cpu"):
+        self.net = net
+        self.device = torch.device(device)
+        names = [p.name for p in net.populations]
+        self.index = {n: i for i, n in enumerate(names)}
+        for pr in net.projections:
+            for end in (pr.source, pr.target):
+                if end not in self.index:
+                    raise FsddimError(f"projection '{pr.name}': unknown population '{end}'")
+            if np.any(np.asarray(pr.delays) != 0):
+                raise FsddimError(f"projection '{pr.name}' has delays: the same-timestep forward runs the trained "
+                                  "(unbalanced) network file, before `spikemesh balance`")
+        for p in net.populations:
+            if p.bias_start:
+                raise FsddimError(f"population '{p.name}' has bias_start {p.bias_start}: expected an unbalanced file")
+        self.order = self._topo_order()
+        dev = self.device
+        self.incoming = {p.name: [] for p in net.populations}
+        for pr in net.projections:
+            w = effective_weight(pr.weights, pr.weight_exp, pr.num_weight_bits, pr.sign_mode)
+            self.incoming[pr.target].append((pr, torch.tensor(w, dtype=torch.float64, device=dev)))
+        self.params = {}
+        for p in net.populations:
+            n = p.size
+            prm = {k: torch.tensor(_per_neuron(p, k, n), device=dev) for k in
+                   ("du", "dv", "vth_mant", "bias_mant", "bias_exp", "refract_delay", "vmin_exp", "vmax_exp")}
+            prm["vmin"] = -(torch.ones_like(prm["vmin_exp"]) << prm["vmin_exp"]) + 1
+            prm["vmax"] = (torch.ones_like(prm["vmax_exp"]) << (9 + 2 * prm["vmax_exp"])) - 1
+            prm["vth"] = prm["vth_mant"] << 6
+            prm["bias"] = prm["bias_mant"] * (torch.ones_like(prm["bias_exp"]) << prm["bias_exp"])
+            if p.bias_table is not None:
+                bt = torch.tensor(p.bias_table, dtype=torch.int64, device=dev)
+                K, P, M = bt.shape
+                if M != n:
+                    if len(p.shape) != 3 or M != p.shape[0]:
+                        raise FsddimError(f"population '{p.name}': bias_table has {M} columns, expected {n} or {p.shape[0]}")
+                    bt = bt.repeat_interleave(n // M, dim=2)
+                prm["table"] = bt * (torch.ones_like(prm["bias_exp"]) << prm["bias_exp"]).view(1, 1, -1)
+            self.params[p.name] = prm
+
+    def _topo_order(self):
+        net = self.net
+        indeg = {p.name: 0 for p in net.populations}
+        out = {p.name: [] for p in net.populations}
+        for pr in net.projections:
+            if pr.source == pr.target:
+                raise FsddimError(f"projection '{pr.name}' is recurrent: the same-timestep forward needs a feed-forward network")
+            indeg[pr.target] += 1
+            out[pr.source].append(pr.target)
+        ready = deque(p.name for p in net.populations if indeg[p.name] == 0)
+        order = []
+        while ready:
+            u = ready.popleft()
+            order.append(u)
+            for v in out[u]:
+                indeg[v] -= 1
+                if indeg[v] == 0:
+                    ready.append(v)
+        if len(order) != len(net.populations):
+            raise FsddimError("the network has a cycle: the same-timestep forward needs a feed-forward network")
+        return order
+
+    def _contribution(self, pr, w, src_pop, val, graded, b):
+        """Synaptic input of projection pr for source values val (B, N_src): spikes or payloads."""
+        tgt = self.net.populations[self.index[pr.target]]
+        f = src_pop.payload_frac_bits if graded else 0
+        scale = float(1 << f)
+        if pr.encoding == "one_to_one":
+            wv = w if w.numel() > 1 else w.expand(val.shape[1])
+            return torch.floor(val * wv / scale)
+        if pr.encoding == "dense":
+            if graded:
+                return torch.floor(val.unsqueeze(1) * w.unsqueeze(0) / scale).sum(2)
+            return val @ w.t()
+        if pr.encoding == "sparse":
+            pre = torch.as_tensor(pr.pre, device=val.device)
+            post = torch.as_tensor(pr.post, device=val.device)
+            c = torch.floor(val[:, pre] * w / scale)
+            return torch.zeros(b, tgt.size, dtype=val.dtype, device=val.device).index_add_(1, post, c)
+        # conv
+        C, H, W = src_pop.shape
+        x = val.view(b, C, H, W)
+        if pr.upsample > 1:
+            x = F.interpolate(x, scale_factor=pr.upsample, mode="nearest")
+        if not graded:
+            y = F.conv2d(x, w, stride=pr.stride, padding=pr.padding, groups=pr.groups)
+            return y.reshape(b, -1)
+        if pr.groups != 1:
+            raise FsddimError(f"projection '{pr.name}': grouped convolutions from graded inputs are not supported here")
+        kh, kw = w.shape[2], w.shape[3]
+        co = w.shape[0]
+        cols = F.unfold(x, (kh, kw), padding=pr.padding, stride=pr.stride)        # (B, Cin*kh*kw, L)
+        wf = w.reshape(co, -1)
+        out = torch.empty(b, co, cols.shape[2], dtype=val.dtype, device=val.device)
+        chunk = max(1, int(2 ** 26 // max(1, co * cols.shape[1] * cols.shape[2])))
+        for a in range(0, b, chunk):
+            c = cols[a:a + chunk]
+            out[a:a + chunk] = torch.floor(wf.view(1, co, -1, 1) * c.unsqueeze(1) / scale).sum(2)
+        return out.reshape(b, -1)
+
+    @torch.no_grad()
+    def run(self, payloads, contexts, timesteps, record_spikes=False):
+        """payloads: {input population: int tensor (timesteps, B, N)}; contexts: int (B,) bias-table context
+        per sample. Returns {'currents': {readout: (T, B, N) int64}, 'spikes': {pop: (T, B, N) uint8}}."""
+        dev = self.device
+        pops = {p.name: p for p in self.net.populations}
+        b = int(contexts.shape[0])
+        ctx = torch.as_tensor(contexts, device=dev).long()
+        state = {}
+        for name in self.order:
+            n = pops[name].size
+            state[name] = (torch.zeros(b, n, dtype=torch.int64, device=dev), torch.zeros(b, n, dtype=torch.int64, device=dev),
+                           torch.zeros(b, n, dtype=torch.int64, device=dev))
+        currents = {p.name: [] for p in self.net.populations if p.kind == "readout"}
+        spikes = {p.name: [] for p in self.net.populations} if record_spikes else None
+        for tau in range(timesteps):
+            vals = {}
+            for name in self.order:
+                p = pops[name]
+                prm = self.params[name]
+                if p.kind == "input":
+                    if name in payloads and tau < payloads[name].shape[0]:
+                        pay = payloads[name][tau].to(dev).long()
+                    else:
+                        pay = torch.zeros(b, p.size, dtype=torch.int64, device=dev)
+                    lo = 0 if p.payload_bits == 1 else -(1 << (p.payload_bits - 1))
+                    hi = 1 if p.payload_bits == 1 else (1 << (p.payload_bits - 1)) - 1
+                    if pay.numel() and (int(pay.min()) < lo or int(pay.max()) > hi):
+                        raise FsddimError(f"input '{name}': payload out of range [{lo}, {hi}] at timestep {tau}")
+                    vals[name] = pay.double()
+                    if record_spikes:
+                        spikes[name].append((pay != 0).to(torch.uint8))
+                    continue
+                q = torch.zeros(b, p.size, dtype=torch.float64, device=dev)
+                for pr, w in self.incoming[name]:
+                    src = pops[pr.source]
+                    q += self._contribution(pr, w, src, vals[pr.source], src.kind == "input", b)
+                q = torch.round(q).long()
+                u, v, r = state[name]
+                if "table" in prm:
+                    K, P, _ = prm["table"].shape
+                    bias = prm["table"][ctx.clamp(max=K - 1), min(tau, P - 1)]
+                else:
+                    bias = prm["bias"].unsqueeze(0)
+                u = wrap(decay_toward_zero(u, prm["du"], 1) + wrap(q, ACCUM_BITS), STATE_BITS)
+                u2 = wrap(u + bias, STATE_BITS)
+                v = decay_toward_zero(v, prm["dv"], 0) + u2
+                v = torch.maximum(torch.minimum(v, prm["vmax"]), prm["vmin"])
+                v = torch.where(r > 0, torch.zeros_like(v), v)
+                if p.kind == "cuba":
+                    s = v > prm["vth"]
+                else:
+                    s = torch.zeros_like(v, dtype=torch.bool)
+                v = torch.where(s, torch.zeros_like(v), v)
+                r = torch.where(s, prm["refract_delay"].expand_as(r), r)
+                r = torch.where(r > 0, r - 1, r)
+                state[name] = (u, v, r)
+                vals[name] = s.double()
+                if p.kind == "readout":
+                    currents[name].append(u2)
+                if record_spikes:
+                    spikes[name].append(s.to(torch.uint8))
+        res = {"currents": {k: torch.stack(v) for k, v in currents.items()}}
+        if record_spikes:
+            res["spikes"] = {k: torch.stack(v) for k, v in spikes.items()}
+        return res
+
+
+def sampler_meta(net: Network):
+    """The fixed-point sampler parameters stored in /metadata by the exporter."""
+    a = net.attributes
+    need = ["input_population", "readout_population", "snn_timesteps", "readout_frac_bits", "ddim_coeff_frac_bits",
+            "diffusion_timesteps"]
+    for k in need:
+        if k not in a:
+            raise FsddimError(f"network file: /metadata attribute '{k}' missing: not an FSDDIM export")
+    for k in ("ddim_sqrt_alpha_bar_q30", "ddim_sqrt_one_minus_alpha_bar_q30"):
+        if k not in net.arrays:
+            raise FsddimError(f"network file: /metadata/{k} missing: not an FSDDIM export")
+    inp = net.population(a["input_population"])
+    return dict(input=a["input_population"], readout=a["readout_population"], T=int(a["snn_timesteps"]),
+                readout_frac=int(a["readout_frac_bits"]), coeff_frac=int(a["ddim_coeff_frac_bits"]),
+                timesteps=int(a["diffusion_timesteps"]), payload_bits=inp.payload_bits, payload_frac=inp.payload_frac_bits,
+                shape=inp.shape, a_q30=np.asarray(net.arrays["ddim_sqrt_alpha_bar_q30"], dtype=np.int64),
+                s_q30=np.asarray(net.arrays["ddim_sqrt_one_minus_alpha_bar_q30"], dtype=np.int64))
+
+
+@torch.no_grad()
+def sample_fixed(fnet: FixedNet, steps, n, generator=None, noise=None, T=None, progress=None):
+    """The fixed-point FSDDIM sampler on an exported network: integer state (input payloads), integer
+    coefficients from the exported Q1.30 tables. Returns images in [-1, 1] (N, C, H, W) (float) and the
+    final integer payloads (T, N, size)."""
+    m = sampler_meta(fnet.net)
+    T = T or m["T"]
+    dev = fnet.device
+    size = int(np.prod(m["shape"]))
+    pf, pb = m["payload_frac"], m["payload_bits"]
+    lo, hi = -(1 << (pb - 1)), (1 << (pb - 1)) - 1
+    if noise is None:
+        noise = torch.randn((n, size), generator=generator, dtype=torch.float32)
+    x = torch.clamp(torch.round(noise.double().view(n, size) * (1 << pf)), lo, hi).long().to(dev)
+    x = x.unsqueeze(0).repeat(T, 1, 1)
+    pairs = diffusion.ddim_times(m["timesteps"], steps)
+    for i, (t, t_prev) in enumerate(pairs):
+        out = fnet.run({m["input"]: x}, torch.full((n,), t, dtype=torch.long), T)["currents"][m["readout"]]
+        A, B = diffusion.fixed_coefficients(m["a_q30"], m["s_q30"], t, t_prev, m["coeff_frac"])
+        x = diffusion.fixed_update(x, out, A, B, m["coeff_frac"], pf, m["readout_frac"], pb)
+        if progress:
+            progress(i + 1, len(pairs))
+    img = (x.double().mean(0) / (1 << pf)).clamp(-1, 1).float()
+    return img.view(n, *m["shape"]).cpu(), x

@@ -1,0 +1,263 @@
+"""Training: float (SNN or ANN twin), then quantization-aware fine-tuning to the chip's formats.
+
+  cd model && /usr/bin/python3 -m fsddim.train --config small --run ../runs/small            # float
+  cd model && /usr/bin/python3 -m fsddim.train --config small --run ../runs/small --qat      # QAT
+Checkpoints (RUN/float.pt, RUN/qat.pt) are written atomically every train.checkpoint_every iterations
+and at the end; running the same command again resumes from them (batches and noise are a function of
+the seed and the iteration, so a resumed run computes what an uninterrupted one would). Progress goes to
+stdout and RUN/train_log.jsonl. --deadline-s stops cleanly (with a checkpoint) after that many seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import tempfile
+import time
+
+import torch
+
+from . import data, diffusion
+from .config import dump, from_dict, load_config
+from .errors import FsddimError
+from .net import FSDDIMNet, count_parameters
+from .quant import calibrate, forward_chip
+
+CKPT_FORMAT = "fsddim-checkpoint"
+CKPT_VERSION = 1
+
+
+def pick_device(name):
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise FsddimError("train.device = cuda but no CUDA device is available")
+    return torch.device(name)
+
+
+def atomic_save(obj, path):
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=d)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _cpu_state(module):
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def torch_load(path):
+    """torch.load of our own files (configs, numpy arrays inside): weights_only=False (torch >= 2.6 default is True)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except TypeError:  # torch without the weights_only argument
+        return torch.load(path, map_location="cpu")
+
+
+def read_checkpoint_raw(path):
+    if not os.path.exists(path):
+        raise FsddimError(f"{path}: checkpoint not found")
+    try:
+        ck = torch_load(path)
+    except Exception as e:  # torch raises many types for a damaged file
+        raise FsddimError(f"{path}: not a readable checkpoint (corrupt or truncated?): {type(e).__name__}: {e}") from None
+    if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
+        raise FsddimError(f"{path}: not an fsddim checkpoint (expected format '{CKPT_FORMAT}')")
+    if ck.get("version") != CKPT_VERSION:
+        raise FsddimError(f"{path}: checkpoint version {ck.get('version')} is not supported (expected {CKPT_VERSION})")
+    for k in ("config", "phase", "iteration", "model"):
+        if k not in ck:
+            raise FsddimError(f"{path}: checkpoint lacks '{k}'")
+    return ck
+
+
+def load_checkpoint(path, use_ema=True):
+    """{'model': FSDDIMNet on CPU with the EMA (or raw) weights, 'config', 'scales', 'iteration', 'phase'}."""
+    ck = read_checkpoint_raw(path)
+    cfg = from_dict(ck["config"], f"{path}: config")
+    model = FSDDIMNet(cfg["model"])
+    state = ck["ema"] if use_ema and ck.get("ema") is not None else ck["model"]
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise FsddimError(f"{path}: weights do not match the model its config describes: {e}") from None
+    model.eval()
+    return {"model": model, "config": cfg, "scales": ck.get("scales"), "iteration": ck["iteration"], "phase": ck["phase"],
+            "raw": ck}
+
+
+class Logger:
+    def __init__(self, path, quiet=False):
+        self.path, self.quiet = path, quiet
+
+    def __call__(self, rec, line):
+        if self.path:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(rec, sort_keys=True) + "\n")
+        if not self.quiet:
+            print(line, flush=True)
+
+
+def _ema_update(ema, model, decay, it):
+    d = min(decay, (1.0 + it) / (10.0 + it))
+    with torch.no_grad():
+        for pe, p in zip(ema.parameters(), model.parameters()):
+            pe.mul_(d).add_(p.detach(), alpha=1.0 - d)
+        for be, b in zip(ema.buffers(), model.buffers()):
+            be.copy_(b)
+
+
+def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False, init_from=None):
+    """Runs (or resumes) the float or QAT phase in run_dir. Returns the final checkpoint path."""
+    os.makedirs(run_dir, exist_ok=True)
+    phase = "qat" if qat else "float"
+    tc = cfg["train"]
+    pc = cfg["qat"] if qat else tc
+    dev = pick_device(tc["device"])
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = not qat   # QAT sums integers: keep full fp32 there
+        torch.backends.cudnn.allow_tf32 = not qat
+    ckpt_path = os.path.join(run_dir, f"{phase}.pt")
+    log = Logger(os.path.join(run_dir, "train_log.jsonl"), quiet)
+    with open(os.path.join(run_dir, "config.yaml.tmp"), "w", encoding="utf-8") as f:
+        f.write(dump(cfg))
+    os.replace(os.path.join(run_dir, "config.yaml.tmp"), os.path.join(run_dir, "config.yaml"))
+
+    torch.manual_seed(tc["seed"])
+    model = FSDDIMNet(cfg["model"]).to(dev)
+    scales = None
+    start = 0
+    if os.path.exists(ckpt_path):
+        ck = read_checkpoint_raw(ckpt_path)
+        if ck["config"]["model"] != cfg["model"]:
+            raise FsddimError(f"{ckpt_path}: was trained with another model config; use another --run directory")
+        model.load_state_dict(ck["model"])
+        start = ck["iteration"]
+        scales = ck.get("scales")
+        resume_ck = ck
+    else:
+        resume_ck = None
+        if qat:
+            src = init_from or os.path.join(run_dir, "float.pt")
+            base = load_checkpoint(src)
+            if base["config"]["model"] != cfg["model"]:
+                raise FsddimError(f"{src}: its model config differs from this config's")
+            model.load_state_dict(base["model"].state_dict())
+    ema = copy.deepcopy(model) if pc["ema_decay"] > 0 else None
+    if resume_ck is not None and ema is not None and resume_ck.get("ema") is not None:
+        ema.load_state_dict(resume_ck["ema"])
+    opt = torch.optim.Adam(model.parameters(), lr=pc["lr"])
+    if resume_ck is not None and resume_ck.get("optimizer") is not None:
+        opt.load_state_dict(resume_ck["optimizer"])
+
+    images, _ = data.load("train")
+    if tc["subset"]:
+        images = images[: tc["subset"]]
+    batches = data.Batches(images, cfg["model"]["image_size"], pc["batch_size"], tc["seed"] + (17 if qat else 0), dev)
+    sched = diffusion.Schedule(cfg["diffusion"]["timesteps"], cfg["diffusion"]["cosine_s"])
+    tables = sched.tables(torch.float32, dev)
+
+    if qat and scales is None:
+        g = torch.Generator().manual_seed(tc["seed"] + 99)
+        calib = data.to_model_range(images[: cfg["qat"]["calib_images"]], cfg["model"]["image_size"]).to(dev)
+        scales = calibrate(model, calib, sched, cfg, g)
+    if qat:
+        model.eval()          # tdBN frozen (running statistics), folded into the weights each step
+        if ema is not None:
+            ema.eval()
+    else:
+        model.train()
+
+    iters = pc["iterations"]
+    n_params = count_parameters(model)
+    if start == 0:
+        log({"event": "start", "phase": phase, "params": n_params, "device": str(dev), "iterations": iters},
+            f"[{phase}] {cfg.get('name')} {cfg['model']['neuron']} T={model.T}: {n_params} parameters on {dev}, {iters} iterations")
+    else:
+        log({"event": "resume", "phase": phase, "iteration": start}, f"[{phase}] resuming at iteration {start}")
+
+    def save(it):
+        atomic_save({"format": CKPT_FORMAT, "version": CKPT_VERSION, "config": cfg, "phase": phase, "iteration": it,
+                     "model": _cpu_state(model), "ema": _cpu_state(ema) if ema is not None else None,
+                     "optimizer": opt.state_dict(), "scales": scales}, ckpt_path)
+
+    t0 = time.time()
+    last_t, last_it = t0, start
+    run_loss = None
+    it = start
+    stopped = "done"
+    while it < iters:
+        x0 = batches.batch(it)
+        g = torch.Generator().manual_seed(tc["seed"] * 7919 + it + (10 ** 7 if qat else 0))
+        t = torch.randint(0, sched.timesteps, (x0.shape[0],), generator=g).to(dev)
+        noise = torch.randn(x0.shape, generator=g).to(dev)
+        x_t = tables[0][t].view(-1, 1, 1, 1) * x0 + tables[1][t].view(-1, 1, 1, 1) * noise
+        out = forward_chip(model, scales, x_t, t) if qat else model(x_t, t)
+        loss, l_img, l_rec = diffusion.losses(out, x0, noise, t, tables, cfg["diffusion"]["recons_loss"])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if ema is not None:
+            _ema_update(ema, model, pc["ema_decay"], it - start if qat else it)
+        it += 1
+        lv = float(loss.detach())
+        run_loss = lv if run_loss is None else 0.98 * run_loss + 0.02 * lv
+        if it % tc["log_every"] == 0 or it == iters:
+            now = time.time()
+            rate = (it - last_it) / max(now - last_t, 1e-9)
+            last_t, last_it = now, it
+            eta = (iters - it) / max(rate, 1e-9)
+            log({"event": "progress", "phase": phase, "iteration": it, "loss": lv, "loss_smooth": run_loss,
+                 "l_img": float(l_img), "l_recons": float(l_rec), "it_per_s": rate, "elapsed_s": now - t0},
+                f"[{phase}] it {it}/{iters} loss {lv:.4f} (smoothed {run_loss:.4f}, img {float(l_img):.4f}, "
+                f"recons {float(l_rec):.4f}) {rate:.2f} it/s, eta {eta / 60:.1f} min")
+        if it % tc["checkpoint_every"] == 0 and it < iters:
+            save(it)
+        if snapshot_every and it % snapshot_every == 0:
+            snap = ema if ema is not None else model
+            atomic_save({"format": CKPT_FORMAT, "version": CKPT_VERSION, "config": cfg, "phase": phase, "iteration": it,
+                         "model": _cpu_state(snap), "ema": None, "scales": scales},
+                        os.path.join(run_dir, "snapshots", f"{phase}_{it:07d}.pt"))
+        if deadline_s and time.time() - t0 > deadline_s:
+            stopped = "deadline"
+            break
+    save(it)
+    log({"event": "end", "phase": phase, "iteration": it, "stopped": stopped, "elapsed_s": time.time() - t0},
+        f"[{phase}] stopped at iteration {it} ({stopped}), checkpoint {ckpt_path}")
+    return ckpt_path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="fsddim.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="small", help="preset name (tiny, small, paper) or YAML path")
+    ap.add_argument("--run", required=True, help="run directory (checkpoints, log, effective config)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (YAML value)")
+    ap.add_argument("--qat", action="store_true", help="quantization-aware fine-tuning from RUN/float.pt (or --init)")
+    ap.add_argument("--init", help="float checkpoint to start QAT from (default RUN/float.pt)")
+    ap.add_argument("--deadline-s", type=float, default=0.0, help="stop (with a checkpoint) after this many seconds")
+    ap.add_argument("--snapshot-every", type=int, default=0, help="also keep EMA snapshots every N iterations")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: all cores)")
+    ap.add_argument("--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads or os.cpu_count() or 1)
+    try:
+        cfg = load_config(a.config, a.set)
+        train(cfg, a.run, qat=a.qat, deadline_s=a.deadline_s, snapshot_every=a.snapshot_every, quiet=a.quiet, init_from=a.init)
+    except FsddimError as e:
+        print(f"fsddim.train: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Export round trip, determinism, and the fixed-point forward against the C++ reference simulator."""
+import hashlib
+import os
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+from fsddim import netfile
+from fsddim.export import export_checkpoint
+from fsddim.fixed import FixedNet, effective_weight, sample_fixed, sampler_meta
+from fsddim.quant import forward_chip
+from fsddim.train import load_checkpoint
+from fsddim.verify import compare, make_payloads, verify
+
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_cpp_loader_accepts_the_export(tiny_run, binary, tmp_path):
+    _, cfg, net = tiny_run
+    out = subprocess.run([binary, "reference", net, "--timesteps", "3", "--context", "17", "--out", str(tmp_path / "r.h5")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "readout 'out'" in out.stdout
+    bal = subprocess.run([binary, "balance", net, str(tmp_path / "b.h5")], capture_output=True, text=True)
+    assert bal.returncode == 0, bal.stderr
+    assert "pipeline depth D" in bal.stdout
+
+
+def test_export_contents_and_python_round_trip(tiny_run, tmp_path):
+    _, cfg, net_path = tiny_run
+    net = netfile.read(net_path)
+    kinds = {p.kind for p in net.populations}
+    assert kinds == {"input", "cuba", "readout"}
+    tables = [p for p in net.populations if p.bias_table is not None]
+    assert tables and all(p.bias_table.shape == (1000, cfg["model"]["snn_timesteps"], p.shape[0]) for p in tables)
+    assert all(np.all(np.asarray(pr.delays) == 0) for pr in net.projections)
+    assert all(-256 <= pr.weights.min() and pr.weights.max() <= 255 for pr in net.projections)
+    assert all(np.all(pr.weights % 2 == 0) for pr in net.projections)   # the chip drops the LSB of 8-bit mixed mantissas
+    m = sampler_meta(net)
+    assert m["T"] == cfg["model"]["snn_timesteps"] and m["a_q30"].shape == (1000,)
+    assert net.attributes["fsddim_preset"] == "tiny"
+    # write -> read -> write gives the same bytes
+    netfile.write(net, str(tmp_path / "a.h5"))
+    netfile.write(netfile.read(str(tmp_path / "a.h5")), str(tmp_path / "b.h5"))
+    assert sha(str(tmp_path / "a.h5")) == sha(str(tmp_path / "b.h5"))
+
+
+def test_export_is_deterministic(tiny_run, tmp_path):
+    run, _, net_path = tiny_run
+    other = str(tmp_path / "again.h5")
+    export_checkpoint(os.path.join(run, "qat.pt"), other)
+    assert sha(other) == sha(net_path)
+
+
+def test_fixed_point_forward_equals_cpp_reference_bit_exactly(tiny_run, binary):
+    _, _, net_path = tiny_run
+    for context in (0, 640, 999):
+        r = verify(net_path, context=context, n_images=1, seed=context)
+        assert r["exact"], r["mismatch"]
+        assert r["spikes"] > 100          # the network is active: the comparison is not vacuous
+
+
+def test_qat_forward_tracks_the_fixed_point_forward(tiny_run):
+    run, cfg, net_path = tiny_run
+    ck = load_checkpoint(os.path.join(run, "qat.pt"), use_ema=True)
+    net = netfile.read(net_path)
+    meta = sampler_meta(net)
+    pay = make_payloads(meta, 4, 300, 5)                      # (T, 4, N)
+    x = (pay.double() / (1 << meta["payload_frac"])).float().view(meta["T"], 4, *meta["shape"])
+    with torch.no_grad():
+        qat = forward_chip(ck["model"], ck["scales"], x, torch.full((4,), 300)).view(meta["T"], 4, -1)
+    fx = FixedNet(net).run({"x": pay}, torch.full((4,), 300), meta["T"])["currents"]["out"].double() / (1 << meta["readout_frac"])
+    err = (qat.double() - fx).abs().mean().item()
+    assert err < 0.05 * fx.abs().mean().item() + 1e-3
+
+
+def test_effective_weight_matches_the_cpp_rule():
+    m = np.array([-256, -255, -3, -1, 0, 1, 3, 254, 255])
+    assert effective_weight(m, 0, 8, "mixed").tolist() == [x * 64 for x in [-256, -254, -2, 0, 0, 0, 2, 254, 254]]
+    assert effective_weight(m, -1, 8, "mixed").tolist() == [x * 64 for x in [-128, -127, -1, 0, 0, 0, 1, 127, 127]]
+    assert effective_weight(np.array([255]), 7, 8, "mixed").tolist() == [(1 << 21) - 64]      # clipped
+    assert effective_weight(np.array([7]), 0, 6, "excitatory").tolist() == [4 * 64]          # prec 4
+
+
+def _handmade(path, seed):
+    """A small network that exercises what FSDDIM exports do not: wrap-around of q, clamped v, du != 4095,
+    refractoriness, 6-bit and excitatory weights, dense/sparse/strided/upsampled projections, graded input."""
+    rng = np.random.default_rng(seed)
+    P, J = netfile.Population, netfile.Projection
+    pops = [
+        P("x", "input", (2, 6, 6), {}, payload_bits=16, payload_frac_bits=8),
+        P("a", "cuba", (4, 6, 6), {"du": 4095, "dv": 819, "vth_mant": rng.integers(50, 3000, 144), "bias_exp": 3},
+          bias_table=rng.integers(-4096, 4096, (3, 2, 4))),
+        P("b", "cuba", (4, 3, 3), {"du": 2047, "dv": 100, "vth_mant": 400, "bias_mant": rng.integers(-300, 300, 36),
+                                   "vmax_exp": 4, "vmin_exp": 12}),
+        P("c", "cuba", (4, 6, 6), {"du": 4095, "dv": 819, "vth_mant": 200, "refract_delay": 3}),
+        P("r", "readout", (1, 6, 6), {"du": 4095, "bias_mant": 77, "bias_exp": 2}),
+    ]
+    projs = [
+        J("x>a", "x", "a", "conv", rng.integers(-256, 256, (4, 2, 3, 3)), 7, 8, "mixed", 0, (1, 1), (1, 1)),
+        J("a>b", "a", "b", "conv", rng.integers(-256, 256, (4, 4, 2, 2)), 2, 6, "mixed", 0, (2, 2), (0, 0)),
+        J("b>c", "b", "c", "conv", rng.integers(0, 256, (4, 4, 3, 3)), 1, 8, "excitatory", 0, (1, 1), (1, 1), 1, 2),
+        J("a>c", "a", "c", "one_to_one", rng.integers(-256, 256, 144), 3),
+        J("c>r", "c", "r", "conv", rng.integers(-256, 256, (1, 4, 1, 1)), 4),
+        J("x>r", "x", "r", "conv", rng.integers(-256, 256, (1, 2, 3, 3)), 5, 8, "mixed", 0, (1, 1), (1, 1)),
+        J("b>r", "b", "r", "dense", rng.integers(-256, 256, (36, 36)), 0),
+        J("a>r", "a", "r", "sparse", rng.integers(-256, 256, 20), 6, pre=rng.integers(0, 144, 20), post=rng.integers(0, 36, 20)),
+    ]
+    netfile.write(netfile.Network(pops, projs), path)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fixed_point_forward_edge_cases_bit_exact(binary, tmp_path, seed):
+    path = str(tmp_path / "hand.h5")
+    _handmade(path, seed)
+    rng = np.random.default_rng(100 + seed)
+    T = 6
+    pay = torch.tensor(rng.integers(-32768, 32768, (T, 72)))
+    r = compare(path, {"x": pay}, context=seed + 1, T=T)
+    assert r["exact"], r["mismatch"]
+    q_a = r["spikes"]
+    assert q_a > 20
+
+
+def test_fixed_sampler_runs_on_the_export(tiny_run):
+    _, cfg, net_path = tiny_run
+    fnet = FixedNet(netfile.read(net_path))
+    img, x = sample_fixed(fnet, 3, 2, generator=torch.Generator().manual_seed(0))
+    assert img.shape == (2, 1, 28, 28) and img.abs().max() <= 1.0
+    img2, x2 = sample_fixed(fnet, 3, 2, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(x, x2)                      # integer state: reproducible exactly
