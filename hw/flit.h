@@ -50,6 +50,32 @@ class CreditReturn {
   virtual void give_back(uint64_t usable_at) = 0;
 };
 
+// Where the flits in a mesh live while they travel: routers pass 4-byte handles between their buffers and
+// touch a flit's contents only where it enters (inject) and leaves (eject) the mesh.
+class FlitPool {
+ public:
+  uint32_t put(const Flit& f) {
+    if (free_.empty()) {
+      flits_.push_back(f);
+      return static_cast<uint32_t>(flits_.size() - 1);
+    }
+    const uint32_t i = free_.back();
+    free_.pop_back();
+    flits_[i] = f;
+    return i;
+  }
+  const Flit& operator[](uint32_t i) const { return flits_[i]; }
+  void release(uint32_t i) { free_.push_back(i); }
+  size_t live() const { return flits_.size() - free_.size(); }
+
+ private:
+  std::vector<Flit> flits_;
+  std::vector<uint32_t> free_;
+};
+
+// A flit's destination packed for routing: x (12 bits) | y (12 bits) | local port (8 bits).
+inline uint32_t pack_address(uint32_t x, uint32_t y, uint32_t local) { return x | y << 12 | local << 24; }
+
 // Ring FIFO that grows by doubling (router buffers are bounded by credits; a core's output queue is not).
 template <class T>
 class RingFifo {

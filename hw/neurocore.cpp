@@ -79,19 +79,19 @@ void Neurocore::decode() {
 }
 
 void Neurocore::queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle) {
-  const uint32_t n = program_.out_begin[compartment + 1] - program_.out_begin[compartment];
-  if (n == 0) return;
-  spikes_out_.push_back({compartment, payload, spike_cycle});
-  counters_.messages_out += n;
-  counters_.output_cycles += uint64_t{n} * params_.core.axon_out_cycles;
-  run_.outstanding += n;
+  const uint32_t first = program_.out_begin[compartment], end = program_.out_begin[compartment + 1];
+  if (first == end) return;
+  if (spikes_out_.empty()) next_dest_ = first;
+  spikes_out_.push_back({first, end, payload, spike_cycle});
+  counters_.messages_out += end - first;
+  counters_.output_cycles += uint64_t{end - first} * params_.core.axon_out_cycles;
+  run_.outstanding += end - first;
 }
 
 void Neurocore::hand_next_message(uint64_t earliest) {
   if (next_spike_ == spikes_out_.size()) return;
   const SpikeOut& sp = spikes_out_[next_spike_];
-  const uint32_t first = program_.out_begin[sp.compartment];
-  const Destination& d = program_.out[first + next_dest_];
+  const Destination& d = program_.out[next_dest_];
   const ServiceSlot s = serve(sp.cycle, output_free_, params_.core.axon_out_cycles);
   output_free_ = s.finish;
   Flit f;
@@ -105,21 +105,19 @@ void Neurocore::hand_next_message(uint64_t earliest) {
   f.dest_y = d.y;
   f.dest_local = d.local;
   f.list_synapses = d.synapses;
-  if (first + ++next_dest_ == program_.out_begin[sp.compartment + 1]) {
+  if (++next_dest_ == sp.end) {
     ++next_spike_;
-    next_dest_ = 0;
+    if (next_spike_ < spikes_out_.size()) next_dest_ = spikes_out_[next_spike_].first;
     // The output axon table is read in spike order, long after the sweep: fetch the next lists early.
-    for (size_t k = next_spike_ + 1; k < std::min(spikes_out_.size(), next_spike_ + 3); ++k)
-      __builtin_prefetch(program_.out.data() + program_.out_begin[spikes_out_[k].compartment]);
+    if (next_spike_ + 2 < spikes_out_.size()) __builtin_prefetch(program_.out.data() + spikes_out_[next_spike_ + 2].first);
   }
   router_.inject(local_, f, std::max(s.finish + params_.router.inject_cycles, earliest));
 }
 
 uint64_t Neurocore::queued_messages() const {
   uint64_t n = 0;
-  for (size_t k = next_spike_; k < spikes_out_.size(); ++k)
-    n += program_.out_begin[spikes_out_[k].compartment + 1] - program_.out_begin[spikes_out_[k].compartment];
-  return n - next_dest_;
+  for (size_t k = next_spike_; k < spikes_out_.size(); ++k) n += spikes_out_[k].end - spikes_out_[k].first;
+  return next_spike_ < spikes_out_.size() ? n - (next_dest_ - spikes_out_[next_spike_].first) : 0;
 }
 
 void Neurocore::begin_step(uint32_t t, uint64_t t0) {
@@ -128,7 +126,6 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   output_free_ = std::max(output_free_, t0);
   spikes_out_.clear();
   next_spike_ = 0;
-  next_dest_ = 0;
   const uint64_t slot = uint64_t{t % slots_} * program_.compartments;
   uint64_t cycle = t0;
   for (const CoreSegment& seg : program_.segments) {

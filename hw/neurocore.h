@@ -130,7 +130,7 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
     void give_back(uint64_t usable_at) override { core->hand_next_message(usable_at); }
   };
   struct SpikeOut {
-    uint32_t compartment;
+    uint32_t first, end;                         // its destinations: program_.out[first, end)
     int32_t payload;
     uint64_t cycle;                              // the cycle the compartment update finished
   };
@@ -164,7 +164,7 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   OutputPort output_port_;
   std::vector<SpikeOut> spikes_out_;             // this step's spikes with destinations, in sweep order
   size_t next_spike_ = 0;                        // output stage cursor: spike, and destination within it
-  uint32_t next_dest_ = 0;
+  uint32_t next_dest_ = 0;                       // index into program_.out
   RingFifo<uint64_t> waiting_starts_;            // service starts of messages still in the FIFO
   CoreCounters counters_;
 };

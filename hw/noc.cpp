@@ -20,7 +20,7 @@ Noc::Noc(sc_core::sc_module_name name, const MeshGeometry& geometry, const Route
   for (uint32_t y = 0; y < geo_.height(); ++y)
     for (uint32_t x = 0; x < geo_.width(); ++x) {
       const std::string n = "router_" + std::to_string(x) + "_" + std::to_string(y);
-      routers_.push_back(std::make_unique<Router>(n.c_str(), x, y, geo_, params_, scheduler_));
+      routers_.push_back(std::make_unique<Router>(n.c_str(), x, y, geo_, params_, scheduler_, pool_));
     }
   for (uint32_t y = 0; y < geo_.height(); ++y)
     for (uint32_t x = 0; x < geo_.width(); ++x)
@@ -30,7 +30,7 @@ Noc::Noc(sc_core::sc_module_name name, const MeshGeometry& geometry, const Route
         const uint32_t ny = p == kPortSouth ? y + 1 : p == kPortNorth ? y - 1 : y;
         Router& from = router(x, y);
         Router& to = router(nx, ny);
-        from.connect_output(p, to.input(opposite(p)), params_.input_buffer_flits);
+        from.connect_link(p, to, opposite(p), params_.input_buffer_flits);
         to.connect_input_credit(opposite(p), from.output_credit(p));
       }
 }

@@ -37,6 +37,7 @@ class Noc : public sc_core::sc_module {
   MeshGeometry geo_;
   RouterParams params_;
   CycleScheduler scheduler_;
+  FlitPool pool_;
   std::vector<std::unique_ptr<Router>> routers_;
 };
 

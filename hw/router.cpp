@@ -7,8 +7,9 @@
 namespace spikemesh {
 
 Router::Router(sc_core::sc_module_name name, uint32_t x, uint32_t y, const MeshGeometry& geometry,
-               const RouterParams& params, CycleScheduler& scheduler)
-    : sc_module(name), x_(x), y_(y), geo_(geometry), params_(params), scheduler_(scheduler), nports_(geometry.ports()),
+               const RouterParams& params, CycleScheduler& scheduler, FlitPool& pool)
+    : sc_module(name), x_(x), y_(y), geo_(geometry), params_(params), scheduler_(scheduler), pool_(pool),
+      nports_(geometry.ports()),
       inputs_(geometry.ports()), outputs_(geometry.ports()) {
   id_ = scheduler_.add(this);
   for (uint32_t p = 0; p < nports_; ++p) {
@@ -25,6 +26,12 @@ void Router::connect_output(uint32_t port, FlitReceiver* downstream, uint32_t cr
   outputs_[port].credit = CreditCounter(credits, unlimited);
 }
 
+void Router::connect_link(uint32_t port, Router& next, uint32_t next_port, uint32_t credits) {
+  outputs_[port].next = &next;
+  outputs_[port].next_port = next_port;
+  outputs_[port].credit = CreditCounter(credits);
+}
+
 void Router::connect_input_credit(uint32_t port, CreditReturn* upstream) { inputs_[port].upstream = upstream; }
 
 void Router::OutputPort::give_back(uint64_t usable_at) {
@@ -32,21 +39,25 @@ void Router::OutputPort::give_back(uint64_t usable_at) {
   if (blocked) router->scheduler_.wake(router->id_, usable_at);
 }
 
-void Router::InputPort::receive(const Flit& f, uint64_t arrival_cycle) { router->accept(port, f, arrival_cycle); }
+void Router::InputPort::receive(const Flit& f, uint64_t arrival_cycle) {
+  router->accept(port, router->pool_.put(f), pack_address(f.dest_x, f.dest_y, f.dest_local), arrival_cycle);
+}
 
-void Router::accept(uint32_t port, const Flit& f, uint64_t ready) {
+void Router::accept(uint32_t port, uint32_t flit, uint32_t address, uint64_t ready) {
   InputPort& in = inputs_[port];
-  in.fifo.push({f, ready, route_xy(x_, y_, {f.dest_x, f.dest_y, f.dest_local})});
+  in.fifo.push({ready, flit, address});
   if (port < kPortLocal0) counters_.peak_buffer_flits = std::max<uint64_t>(counters_.peak_buffer_flits, in.fifo.size());
   if (in.fifo.size() == 1) {
     nonempty_ |= 1u << port;
     in.eligible_at = ready;
-    in.head_out = in.fifo.front().out;
+    in.head_out = route(address);
     scheduler_.wake(id_, ready);
   }
 }
 
-void Router::inject(uint32_t local, const Flit& f, uint64_t ready_cycle) { accept(kPortLocal0 + local, f, ready_cycle); }
+void Router::inject(uint32_t local, const Flit& f, uint64_t ready_cycle) {
+  accept(kPortLocal0 + local, pool_.put(f), pack_address(f.dest_x, f.dest_y, f.dest_local), ready_cycle);
+}
 
 void Router::step(uint64_t now) {
   // Requests: each input offers its head flit once it is eligible.
@@ -75,14 +86,13 @@ void Router::step(uint64_t now) {
     const int g = round_robin(requests[o], out.last_grant, nports_);
     out.last_grant = g;
     InputPort& in = inputs_[static_cast<uint32_t>(g)];
-    const Flit f = in.fifo.front().flit;
+    const Arrival a = in.fifo.front();
     counters_.stall_cycles += now - in.eligible_at;
     in.fifo.pop();
     if (!in.fifo.empty()) {
       const Arrival& head = in.fifo.front();
       in.eligible_at = std::max(head.ready, now + 1);
-      in.head_out = head.out;
-      if (in.fifo.size() > 4) __builtin_prefetch(&in.fifo.at(4));
+      in.head_out = route(head.address);
     } else {
       nonempty_ &= ~(1u << static_cast<uint32_t>(g));
     }
@@ -98,7 +108,13 @@ void Router::step(uint64_t now) {
       case LinkKind::ChipNorthSouth: ++counters_.hops_chip; break;
       case LinkKind::Eject: ++counters_.ejected; break;
     }
-    out.downstream->receive(f, now + out.latency);
+    if (out.next) {
+      out.next->accept(out.next_port, a.flit, a.address, now + out.latency);
+    } else {
+      const Flit f = pool_[a.flit];   // a copy: receive() may cause new flits to enter the pool
+      pool_.release(a.flit);
+      out.downstream->receive(f, now + out.latency);
+    }
   }
   // Sleep until a head flit is (still) eligible: next cycle after losing arbitration, its arrival, or,
   // when its output waits for a credit, the credit's return (woken by give_back / next_return above).
@@ -124,7 +140,7 @@ std::string Router::describe_state() const {
     const InputPort& in = inputs_[p];
     if (in.fifo.empty()) continue;
     os << " " << port_name(p) << (p >= kPortLocal0 ? std::to_string(p - kPortLocal0) : "") << " holds " << in.fifo.size()
-       << " flit(s), head to " << port_name(in.fifo.front().out) << " (" << in.fifo.front().flit << ")";
+       << " flit(s), head to " << port_name(in.head_out) << " (" << pool_[in.fifo.front().flit] << ")";
   }
   return os.str();
 }

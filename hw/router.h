@@ -43,14 +43,15 @@ struct RouterCounters {
 class Router : public sc_core::sc_module, public Steppable {
  public:
   Router(sc_core::sc_module_name name, uint32_t x, uint32_t y, const MeshGeometry& geometry, const RouterParams& params,
-         CycleScheduler& scheduler);
+         CycleScheduler& scheduler, FlitPool& pool);
 
   uint32_t x() const { return x_; }
   uint32_t y() const { return y_; }
 
-  // Elaboration: the receiver behind output `port`, with `credits` slots; and, for input `port`, the
-  // credit counter of the upstream sender (nullptr: local port, unbounded).
+  // Elaboration: the receiver behind output `port` (a core, a sink), with `credits` slots; or the next
+  // router's input `next_port`; and, for input `port`, the credit counter of the upstream sender.
   void connect_output(uint32_t port, FlitReceiver* downstream, uint32_t credits, bool unlimited = false);
+  void connect_link(uint32_t port, Router& next, uint32_t next_port, uint32_t credits);
   void connect_input_credit(uint32_t port, CreditReturn* upstream);
   FlitReceiver* input(uint32_t port) { return &inputs_[port]; }
   CreditReturn* output_credit(uint32_t port) { return &outputs_[port]; }
@@ -68,10 +69,10 @@ class Router : public sc_core::sc_module, public Steppable {
   size_t local_queue(uint32_t local) const { return inputs_[kPortLocal0 + local].fifo.size(); }
 
  private:
-  struct alignas(64) Arrival {  // one cache line
-    Flit flit;
+  struct Arrival {
     uint64_t ready = 0;
-    uint32_t out = 0;          // output port, from route_xy at arrival
+    uint32_t flit = 0;         // handle in the pool
+    uint32_t address = 0;      // pack_address of its destination
   };
   struct InputPort final : FlitReceiver {
     Router* router = nullptr;
@@ -84,7 +85,9 @@ class Router : public sc_core::sc_module, public Steppable {
   };
   struct OutputPort final : CreditReturn {
     Router* router = nullptr;
-    FlitReceiver* downstream = nullptr;
+    FlitReceiver* downstream = nullptr;   // a terminal (core, sink) ...
+    Router* next = nullptr;               // ... or the next router's input `next_port`
+    uint32_t next_port = 0;
     CreditCounter credit;
     uint32_t latency = 0;
     LinkKind link = LinkKind::Eject;
@@ -92,12 +95,16 @@ class Router : public sc_core::sc_module, public Steppable {
     bool blocked = false;      // a requester found no credit: wake the router when one returns
     void give_back(uint64_t usable_at) override;
   };
-  void accept(uint32_t port, const Flit& f, uint64_t ready);
+  void accept(uint32_t port, uint32_t flit, uint32_t address, uint64_t ready);
+  uint32_t route(uint32_t address) const {
+    return route_xy(x_, y_, {address & 0xfff, (address >> 12) & 0xfff, address >> 24});
+  }
 
   uint32_t x_, y_;
   MeshGeometry geo_;
   RouterParams params_;
   CycleScheduler& scheduler_;
+  FlitPool& pool_;
   uint32_t id_;
   uint32_t nports_;
   std::vector<InputPort> inputs_;

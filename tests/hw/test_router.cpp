@@ -21,7 +21,8 @@ void run_testbench(uint64_t seed, uint32_t buffer, uint32_t flits_per_source) {
   RouterParams rp;
   rp.input_buffer_flits = buffer;
   CycleScheduler scheduler("scheduler");
-  Router router("router", 1, 1, g, rp, scheduler);
+  FlitPool pool;
+  Router router("router", 1, 1, g, rp, scheduler, pool);
   const uint32_t ports = g.ports();
   std::vector<MeshGeometry::CorePlace> dests;
   for (uint32_t y = 0; y < 3; ++y)
@@ -111,6 +112,7 @@ void run_testbench(uint64_t seed, uint32_t buffer, uint32_t flits_per_source) {
   EXPECT_GT(stall, 0u);   // the back-pressure did bite
   EXPECT_LE(c.peak_buffer_flits, buffer);
   EXPECT_EQ(router.buffered_flits(), 0u);
+  EXPECT_EQ(pool.live(), 0u);   // every flit that entered left
 }
 
 }  // namespace
