@@ -149,6 +149,7 @@ def write(net: Network, path):
                 gm.attrs[k] = np.int64(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else str(v)
             for k in sorted(net.arrays):
                 _ds(gm, k, net.arrays[k])
+        os.chmod(tmp, 0o644)   # mkstemp creates 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
