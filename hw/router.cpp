@@ -49,8 +49,8 @@ void Router::accept(uint32_t port, uint32_t flit, uint32_t address, uint64_t rea
   if (port < kPortLocal0) counters_.peak_buffer_flits = std::max<uint64_t>(counters_.peak_buffer_flits, in.fifo.size());
   if (in.fifo.size() == 1) {
     nonempty_ |= 1u << port;
-    in.eligible_at = ready;
-    in.head_out = route(address);
+    eligible_at_[port] = ready;
+    head_out_[port] = static_cast<uint8_t>(route(address));
     scheduler_.wake(id_, ready);
   }
 }
@@ -65,9 +65,8 @@ void Router::step(uint64_t now) {
   uint32_t requested_outputs = 0;
   for (uint32_t m = nonempty_; m; m &= m - 1) {
     const uint32_t p = static_cast<uint32_t>(__builtin_ctz(m));
-    const InputPort& in = inputs_[p];
-    if (in.eligible_at > now) continue;
-    const uint32_t o = in.head_out;
+    if (eligible_at_[p] > now) continue;
+    const uint32_t o = head_out_[p];
     if (!(requested_outputs & (1u << o))) requests[o] = 0;
     requests[o] |= 1u << p;
     requested_outputs |= 1u << o;
@@ -87,12 +86,12 @@ void Router::step(uint64_t now) {
     out.last_grant = g;
     InputPort& in = inputs_[static_cast<uint32_t>(g)];
     const Arrival a = in.fifo.front();
-    counters_.stall_cycles += now - in.eligible_at;
+    counters_.stall_cycles += now - eligible_at_[g];
     in.fifo.pop();
     if (!in.fifo.empty()) {
       const Arrival& head = in.fifo.front();
-      in.eligible_at = std::max(head.ready, now + 1);
-      in.head_out = route(head.address);
+      eligible_at_[g] = std::max(head.ready, now + 1);
+      head_out_[g] = static_cast<uint8_t>(route(head.address));
     } else {
       nonempty_ &= ~(1u << static_cast<uint32_t>(g));
     }
@@ -120,9 +119,9 @@ void Router::step(uint64_t now) {
   // when its output waits for a credit, the credit's return (woken by give_back / next_return above).
   uint64_t next = ~uint64_t{0};
   for (uint32_t m = nonempty_; m; m &= m - 1) {
-    const InputPort& in = inputs_[static_cast<uint32_t>(__builtin_ctz(m))];
-    if (in.eligible_at > now) next = std::min(next, in.eligible_at);
-    else if (!outputs_[in.head_out].blocked) next = std::min(next, now + 1);
+    const uint32_t p = static_cast<uint32_t>(__builtin_ctz(m));
+    if (eligible_at_[p] > now) next = std::min(next, eligible_at_[p]);
+    else if (!outputs_[head_out_[p]].blocked) next = std::min(next, now + 1);
   }
   if (next != ~uint64_t{0}) scheduler_.wake(id_, next);
 }
@@ -140,7 +139,7 @@ std::string Router::describe_state() const {
     const InputPort& in = inputs_[p];
     if (in.fifo.empty()) continue;
     os << " " << port_name(p) << (p >= kPortLocal0 ? std::to_string(p - kPortLocal0) : "") << " holds " << in.fifo.size()
-       << " flit(s), head to " << port_name(in.head_out) << " (" << pool_[in.fifo.front().flit] << ")";
+       << " flit(s), head to " << port_name(head_out_[p]) << " (" << pool_[in.fifo.front().flit] << ")";
   }
   return os.str();
 }

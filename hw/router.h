@@ -78,8 +78,6 @@ class Router : public sc_core::sc_module, public Steppable {
     Router* router = nullptr;
     uint32_t port = 0;
     RingFifo<Arrival> fifo;
-    uint64_t eligible_at = 0;  // cycle the head flit became eligible (arrived, and first in line)
-    uint32_t head_out = 0;     // the head flit's output port (cached: the FIFO itself may be long and cold)
     CreditReturn* upstream = nullptr;
     void receive(const Flit& f, uint64_t arrival_cycle) override;
   };
@@ -110,6 +108,10 @@ class Router : public sc_core::sc_module, public Steppable {
   std::vector<InputPort> inputs_;
   std::vector<OutputPort> outputs_;
   uint32_t nonempty_ = 0;      // bit p: input p holds a flit
+  // Per input, kept together (one cache line) for the request scan: the cycle its head flit became
+  // eligible (arrived, and first in line), and that flit's output port.
+  uint64_t eligible_at_[kPortLocal0 + 16] = {};
+  uint8_t head_out_[kPortLocal0 + 16] = {};
   RouterCounters counters_;
   uint64_t last_grant_cycle_ = 0;
 };
