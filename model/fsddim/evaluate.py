@@ -196,6 +196,50 @@ def sample_network(net_path, steps, n, seed, device="cpu", batch=500, T=None):
     return (torch.cat(outs) + 1) / 2
 
 
+@torch.no_grad()
+def denoise_loss(n, seed=7, checkpoint=None, network=None, chip=False, batch=64):
+    """Per-call quality without sampling: the v-prediction error on n noised test images with seeded t and
+    noise (mean over T of the output currents), for a checkpoint's float (or QAT chip-domain) forward or an
+    exported network's fixed-point forward. Returns {'v_mse', 'weighted_loss'} (weighted: alpha_bar_t, the
+    training loss's image term)."""
+    from .quant import forward_chip
+    xs, _ = data.load("test")
+    if network:
+        from . import netfile
+        from .fixed import FixedNet, sampler_meta
+        net = netfile.read(network)
+        meta = sampler_meta(net)
+        fnet = FixedNet(net)
+        size = meta["shape"][-1]
+    else:
+        from .train import load_checkpoint
+        ck = load_checkpoint(checkpoint)
+        model = ck["model"].eval()
+        size = ck["config"]["model"]["image_size"]
+    x0 = data.to_model_range(xs[:n], size)
+    g = torch.Generator().manual_seed(seed)
+    t = torch.randint(0, 1000, (n,), generator=g)
+    noise = torch.randn(x0.shape, generator=g)
+    sched = diffusion.Schedule()
+    a, s, w, _ = sched.tables(torch.float64)
+    x_t = (a[t].view(-1, 1, 1, 1) * x0 + s[t].view(-1, 1, 1, 1) * noise).float()
+    v = a[t].view(-1, 1, 1, 1) * noise - s[t].view(-1, 1, 1, 1) * x0
+    preds = []
+    for k in range(0, n, batch):
+        xb, tb = x_t[k:k + batch], t[k:k + batch]
+        if network:
+            pf, pb = meta["payload_frac"], meta["payload_bits"]
+            pay = torch.clamp(torch.round(xb.double() * (1 << pf)), -(1 << (pb - 1)), (1 << (pb - 1)) - 1).long()
+            pay = pay.view(1, xb.shape[0], -1).repeat(meta["T"], 1, 1)
+            out = fnet.run({meta["input"]: pay}, tb, meta["T"])["currents"][meta["readout"]].double() / (1 << meta["readout_frac"])
+            preds.append(out.mean(0).view(xb.shape))
+        else:
+            out = forward_chip(model, ck["scales"], xb, tb) if chip else model(xb, tb)
+            preds.append(out.mean(0).double())
+    err = ((torch.cat(preds) - v) ** 2).flatten(1).mean(1)
+    return {"v_mse": float(err.mean()), "weighted_loss": float((err * w[t]).mean()), "n": n, "seed": seed}
+
+
 def save_grid(images01, path, nrow=10):
     import matplotlib
     matplotlib.use("Agg")
@@ -227,11 +271,18 @@ def main(argv=None):
     ap.add_argument("--T", type=int, default=None, help="SNN timesteps per network call (default: as trained)")
     ap.add_argument("--out", help="append results (JSON lines) here")
     ap.add_argument("--grid", help="save a 10x10 sample grid (PNG) of the first S here")
+    ap.add_argument("--denoise", type=int, default=0, metavar="N",
+                    help="instead of sampling: v-prediction error on N noised test images (one network call each)")
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
     try:
         results = []
+        if a.denoise:
+            r = denoise_loss(a.denoise, checkpoint=a.checkpoint, network=a.network, chip=a.chip)
+            results.append({"model": "fixed_point" if a.network else ("qat_chip" if a.chip else "float"),
+                            "source": a.network or a.checkpoint, "denoise": r})
+            a.steps = []
         if a.real:
             r = real_floor(a.samples, device=a.device)
             results.append({"model": "real_train", **r})
