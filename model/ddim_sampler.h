@@ -93,7 +93,8 @@ class ReferenceBackend : public TimestepBackend {
 // DDIM step. Returns the final payloads x (T x size).
 struct DdimProgress {
   virtual ~DdimProgress() = default;
-  virtual void on_step(uint32_t /*step*/, uint32_t /*steps*/) {}
+  virtual void on_image(uint32_t /*image*/, uint32_t /*images*/) {}   // before each image
+  virtual void on_step(uint32_t /*step*/, uint32_t /*steps*/) {}      // after each DDIM step
 };
 std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, uint32_t steps,
                                   std::vector<int32_t> x, std::vector<std::vector<int32_t>>* trajectory = nullptr,

@@ -1,0 +1,95 @@
+// Sampling images and writing them; see samples.h.
+#include "samples.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "error.h"
+#include "h5io.h"
+#include "png_writer.h"
+
+namespace spikemesh {
+
+SampleSet sample_images(TimestepBackend& backend, const Network& net, const DdimSchedule& s, uint32_t steps, uint32_t images,
+                        uint64_t seed, bool trajectory, const std::string& backend_name, DdimProgress* progress) {
+  SampleSet set;
+  set.shape = net.populations[s.input_population].shape;
+  set.steps = steps;
+  set.seed = seed;
+  set.backend = backend_name;
+  const uint64_t size = net.populations[s.input_population].size();
+  for (uint32_t k = 0; k < images; ++k) {
+    if (progress) progress->on_image(k, images);
+    // x_T: the same noise on every SNN timestep (FSDDIM's direct input encoding).
+    const std::vector<int32_t> one = initial_payloads(s, size, seed, k);
+    std::vector<int32_t> x;
+    for (uint32_t tau = 0; tau < s.snn_timesteps; ++tau) x.insert(x.end(), one.begin(), one.end());
+    set.noise.push_back(x);
+    std::vector<std::vector<int32_t>> traj;
+    set.payloads.push_back(sample_image(backend, s, steps, x, trajectory ? &traj : nullptr, progress));
+    set.images.push_back(payloads_to_image(set.payloads.back(), s));
+    if (trajectory) set.trajectory.push_back(std::move(traj));
+  }
+  return set;
+}
+
+namespace {
+std::vector<int64_t> flatten(const std::vector<std::vector<int32_t>>& rows) {
+  std::vector<int64_t> out;
+  for (const auto& r : rows) out.insert(out.end(), r.begin(), r.end());
+  return out;
+}
+}  // namespace
+
+void write_samples_h5(const SampleSet& set, const DdimSchedule& s, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  {
+    H5File f = H5File::create(tmp);
+    f.write_attr_string("/", "format", "spikemesh-samples");
+    f.write_attr_int("/", "version", 1);
+    f.write_attr_string("/", "backend", set.backend);
+    f.write_attr_int("/", "steps", set.steps);
+    f.write_attr_int("/", "seed", static_cast<int64_t>(set.seed));
+    f.write_attr_int("/", "snn_timesteps", s.snn_timesteps);
+    f.write_attr_int("/", "payload_frac_bits", s.payload_frac_bits);
+    f.write_attr_int("/", "pipeline_depth", s.pipeline_depth);
+    const uint64_t n = set.images.size();
+    Shape img{n};
+    img.insert(img.end(), set.shape.begin(), set.shape.end());
+    Shape pay{n, s.snn_timesteps};
+    pay.insert(pay.end(), set.shape.begin(), set.shape.end());
+    std::vector<double> pixels;
+    for (const auto& im : set.images) pixels.insert(pixels.end(), im.begin(), im.end());
+    f.write_reals("/images", pixels, img);
+    f.write_ints("/payloads", flatten(set.payloads), pay, 4, true);
+    f.write_ints("/noise", flatten(set.noise), pay, 4, true);
+    if (!set.trajectory.empty()) {
+      Shape tr{n, set.steps, s.snn_timesteps};
+      tr.insert(tr.end(), set.shape.begin(), set.shape.end());
+      std::vector<int64_t> all;
+      for (const auto& per_image : set.trajectory) {
+        const auto flat = flatten(per_image);
+        all.insert(all.end(), flat.begin(), flat.end());
+      }
+      f.write_ints("/trajectory", all, tr, 4, true);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot move the finished file into place");
+}
+
+void write_samples_png(const SampleSet& set, const std::string& path) {
+  const uint32_t h = set.shape.size() == 3 ? set.shape[1] : 1, w = set.shape.back();
+  uint32_t gw = 0, gh = 0;
+  const uint32_t columns = static_cast<uint32_t>(std::ceil(std::sqrt(double(set.images.size()))));
+  const auto px = image_grid(set.images, h, w, columns, 2, &gw, &gh);
+  write_png_gray(path, gw, gh, px);
+}
+
+double psnr_db(const std::vector<double>& a, const std::vector<double>& b) {
+  double mse = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) mse += (a[i] - b[i]) * (a[i] - b[i]);
+  mse /= static_cast<double>(a.size());
+  return mse == 0.0 ? INFINITY : 10.0 * std::log10(4.0 / mse);
+}
+
+}  // namespace spikemesh
