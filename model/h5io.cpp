@@ -67,7 +67,10 @@ H5File H5File::open_read(const std::string& path) {
 
 H5File H5File::create(const std::string& path) {
   silence_hdf5();
-  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // No modification times in object headers: same content, same bytes (runs are reproducible to the byte).
+  Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+  H5Pset_obj_track_times(fcpl, 0);
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
   if (id < 0) throw Error(path + ": cannot create HDF5 file (does the folder exist and is it writable?)");
   return H5File(id, path);
 }
@@ -276,22 +279,25 @@ int64_t H5File::read_attr_int(const std::string& obj, const std::string& name) c
 }
 
 void H5File::create_group(const std::string& group) {
-  if (exists(group)) return;
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  H5Pset_create_intermediate_group(lcpl, 1);
-  Handle g(H5Gcreate2(id_, group.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  if (group.empty() || group == "/" || exists(group)) return;
+  const size_t slash = group.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) create_group(group.substr(0, slash));   // parents first
+  Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  H5Pset_obj_track_times(gcpl, 0);
+  Handle g(H5Gcreate2(id_, group.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose);
   if (g < 0) fail(group, "cannot create group");
 }
 
 namespace {
-void write_raw(const H5File& f, hid_t file, const std::string& ds, hid_t mem_type, hid_t file_type,
+void write_raw(H5File& f, hid_t file, const std::string& ds, hid_t mem_type, hid_t file_type,
                const void* data, const Shape& shape, bool compress) {
+  const size_t slash = ds.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) f.create_group(ds.substr(0, slash));
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                H5Sclose);
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  H5Pset_create_intermediate_group(lcpl, 1);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl, 0);
   if (compress && !dims.empty() && count(shape) > 0) {
     // Chunk along the first axis (a timestep row for rasters) so readers can slice without inflating all.
     std::vector<hsize_t> chunk = dims;
@@ -299,7 +305,7 @@ void write_raw(const H5File& f, hid_t file, const std::string& ds, hid_t mem_typ
     H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
     H5Pset_deflate(dcpl, 4);
   }
-  Handle d(H5Dcreate2(file, ds.c_str(), file_type, space, lcpl, dcpl, H5P_DEFAULT), H5Dclose);
+  Handle d(H5Dcreate2(file, ds.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose);
   if (d < 0) f.fail(ds, "cannot create dataset (does it exist already?)");
   if (count(shape) > 0 && H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) f.fail(ds, "write failed");
 }

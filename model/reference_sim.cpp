@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "conv_taps.h"
 #include "error.h"
 #include "h5io.h"
 
@@ -82,9 +83,20 @@ ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
   for (size_t j = 0; j < net.projections.size(); ++j) {
     const auto& pr = net.projections[j];
     if (pr.encoding == Encoding::Conv) {
-      ConvTaps c{static_cast<uint32_t>(j), {}, pr.delays};
-      c.weights.reserve(pr.weights.size());
-      for (auto m : pr.weights) c.weights.push_back(effective_weight(m, pr.format));
+      // Effective weights (and per-tap delays) transposed from [C_out][C_in/g][tap] to [C_in][tap][C_out/g]
+      // (C_in indexes the source channel, whose group fixes the output channels it reaches).
+      const ConvChannels ch = ConvChannels::of(net, pr);
+      const uint32_t cin = net.populations[pr.source].shape[0];
+      ConvTaps c{static_cast<uint32_t>(j), std::vector<int32_t>(pr.weights.size()), pr.delays};
+      if (pr.delays.size() != 1) c.delays.assign(pr.weights.size(), 0);
+      for (uint32_t ci = 0; ci < cin; ++ci)
+        for (uint32_t tap = 0; tap < ch.taps; ++tap)
+          for (uint32_t jj = 0; jj < ch.cout_per_group; ++jj) {
+            const uint32_t co = ch.group_of_input(ci) * ch.cout_per_group + jj;
+            const uint64_t k = ch.kernel_index(co, ci, tap), t = (uint64_t{ci} * ch.taps + tap) * ch.cout_per_group + jj;
+            c.weights[t] = effective_weight(pr.weights[k], pr.format);
+            if (pr.delays.size() != 1) c.delays[t] = pr.delays[k];
+          }
       conv_[pr.source].push_back(std::move(c));
       continue;
     }
@@ -154,40 +166,38 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
 
 void ReferenceSimulator::scatter_conv(const ConvTaps& c, uint64_t src_index, int32_t payload) {
   const Projection& pr = net_.projections[c.projection];
+  const ConvChannels ch = ConvChannels::of(net_, pr);
   const auto& ss = net_.populations[pr.source].shape;
   const auto& ds = net_.populations[pr.target].shape;
-  const auto& g = pr.conv;
-  const uint32_t cin_g = ss[0] / g.groups, cout_g = ds[0] / g.groups;
-  const uint64_t hw = uint64_t{ss[1]} * ss[2];
-  const uint32_t ci = static_cast<uint32_t>(src_index / hw);
-  const uint32_t y = static_cast<uint32_t>((src_index % hw) / ss[2]), x = static_cast<uint32_t>(src_index % ss[2]);
-  const uint32_t group = ci / cin_g, cik = ci % cin_g;
-  const uint64_t dst_base = offset_[pr.target];
-  const uint64_t ohw = uint64_t{ds[1]} * ds[2];
+  const uint32_t ci = static_cast<uint32_t>(src_index / ch.in_pixels);
+  const uint64_t pix = src_index % ch.in_pixels;
+  const uint32_t group = ch.group_of_input(ci);
+  const uint64_t base = offset_[pr.target] + uint64_t{group} * ch.cout_per_group * ch.out_pixels;
+  // Transposed kernel: the cout_per_group weights of one (input channel, tap) are contiguous.
+  const uint64_t row0 = uint64_t{ci} * ch.taps;
   const bool graded = net_.populations[pr.source].kind == NeuronKind::Input;
   const int frac = net_.populations[pr.source].payload_frac_bits;
-  for (uint32_t a = 0; a < g.upsample; ++a)
-    for (uint32_t ky = 0; ky < g.kernel_h; ++ky) {
-      const int64_t ny = int64_t{y} * g.upsample + a + g.pad_y - ky;
-      if (ny < 0 || ny % g.stride_y) continue;
-      const int64_t oy = ny / g.stride_y;
-      if (oy >= ds[1]) continue;
-      for (uint32_t b = 0; b < g.upsample; ++b)
-        for (uint32_t kx = 0; kx < g.kernel_w; ++kx) {
-          const int64_t nx = int64_t{x} * g.upsample + b + g.pad_x - kx;
-          if (nx < 0 || nx % g.stride_x) continue;
-          const int64_t ox = nx / g.stride_x;
-          if (ox >= ds[2]) continue;
-          const uint64_t pix = static_cast<uint64_t>(oy) * ds[2] + static_cast<uint64_t>(ox);
-          for (uint32_t co = group * cout_g; co < (group + 1) * cout_g; ++co) {
-            const uint64_t k = ((uint64_t{co} * cin_g + cik) * g.kernel_h + ky) * g.kernel_w + kx;
-            const int64_t w = graded ? graded_contribution(c.weights[k], payload, frac) : c.weights[k];
-            const uint32_t d = c.delays.size() == 1 ? c.delays[0] : c.delays[k];
-            slot_for_delay(d)[dst_base + co * ohw + pix] += static_cast<uint32_t>(w);
-          }
-          synaptic_events_ += cout_g;
-        }
-    }
+  const uint32_t n = ch.cout_per_group;
+  const uint64_t stride = ch.out_pixels;
+  for_each_conv_tap(pr.conv, ds[1], ds[2], static_cast<uint32_t>(pix / ss[2]), static_cast<uint32_t>(pix % ss[2]),
+                    [&](uint64_t out_pixel, uint32_t tap) {
+                      const uint64_t row = (row0 + tap) * n;
+                      const int32_t* w = c.weights.data() + row;
+                      synaptic_events_ += n;
+                      if (c.delays.size() == 1) {
+                        uint32_t* dst = slot_for_delay(c.delays[0]) + base + out_pixel;
+                        if (graded) {
+                          for (uint32_t j = 0; j < n; ++j) dst[j * stride] += static_cast<uint32_t>(graded_contribution(w[j], payload, frac));
+                        } else {
+                          for (uint32_t j = 0; j < n; ++j) dst[j * stride] += static_cast<uint32_t>(w[j]);
+                        }
+                        return;
+                      }
+                      for (uint32_t j = 0; j < n; ++j) {
+                        const int64_t v = graded ? graded_contribution(w[j], payload, frac) : w[j];
+                        slot_for_delay(c.delays[row + j])[base + out_pixel + j * stride] += static_cast<uint32_t>(v);
+                      }
+                    });
 }
 
 void ReferenceSimulator::deliver(uint32_t p) {

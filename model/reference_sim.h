@@ -72,8 +72,8 @@ class ReferenceSimulator {
   };
   struct ConvTaps {          // one conv projection, scattered on the fly
     uint32_t projection;
-    std::vector<int32_t> weights;  // effective weights, kernel layout
-    std::vector<uint8_t> delays;   // kernel layout, or one
+    std::vector<int32_t> weights;  // effective weights, [C_in][tap][C_out / groups]
+    std::vector<uint8_t> delays;   // the same layout, or one
   };
 
   void update_population(uint32_t p, uint64_t slot);

@@ -292,3 +292,18 @@ TEST(NetworkFile, SparseIndexOutOfRange) {
   });
   EXPECT_NE(e.find("/projections/0/pre: index 4 out of range: source has 4 neurons"), std::string::npos) << e;
 }
+
+TEST(NetworkFile, SameNetworkGivesSameBytes) {
+  RandomNetworkParams rp;
+  rp.seed = 4;
+  const Network net = make_random_network(rp);
+  const std::string a = temp_path("bytes_a"), b = temp_path("bytes_b");
+  write_network(net, a);
+  write_network(net, b);
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  const std::string sa((std::istreambuf_iterator<char>(fa)), {}), sb((std::istreambuf_iterator<char>(fb)), {});
+  EXPECT_GT(sa.size(), 1000u);
+  EXPECT_EQ(sa, sb);   // no modification times in the object headers
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+}
