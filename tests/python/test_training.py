@@ -46,3 +46,18 @@ def test_resume_continues_from_the_checkpoint(tmp_path):
     assert load_checkpoint(str(tmp_path / "float.pt"))["iteration"] == 9
     events = [json.loads(line)["event"] for line in open(tmp_path / "train_log.jsonl")]
     assert "resume" in events
+
+
+def test_same_config_and_seed_give_the_same_exported_bytes(tmp_path):
+    import hashlib
+    from fsddim.export import export_checkpoint
+    torch.set_num_threads(2)
+    cfg = load_config("tiny", ["train.iterations=6", "qat.iterations=3", "train.subset=64", "train.device=cpu"])
+    digests = []
+    for k in range(2):
+        run = str(tmp_path / f"run{k}")
+        train(cfg, run, quiet=True)
+        train(cfg, run, qat=True, quiet=True)
+        export_checkpoint(os.path.join(run, "qat.pt"), os.path.join(run, "net.h5"))
+        digests.append(hashlib.sha256(open(os.path.join(run, "net.h5"), "rb").read()).hexdigest())
+    assert digests[0] == digests[1]
