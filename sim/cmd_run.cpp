@@ -39,7 +39,10 @@ int cmd_run(const Args& args) {
       "run options (CONFIG.yaml keys, with --set key=value overriding any of them:\n" + run_config_help() + ")");
   std::string config_path, out_dir;
   std::vector<std::string> sets;
+  bool check = false;
   opts.add_options()("help,h", "show this help and the config keys")
+      ("check", po::bool_switch(&check), "validate the config, network, stimulus and energy table and map the "
+                                         "network, print \"config OK\"; no simulation, nothing written")
       ("config", po::value(&config_path)->required(), "run config (YAML)")
       ("set", po::value(&sets)->composing(), "override a config key: --set chip.core.compartments=2048 (repeatable)")
       ("out", po::value(&out_dir)->default_value("out/run"), "output folder");
@@ -54,6 +57,11 @@ int cmd_run(const Args& args) {
   if (cfg.run.stimulus == "random") stim = make_random_stimulus(net, cfg.run.timesteps, cfg.run.seed, cfg.run.activity);
   else if (cfg.run.stimulus != "none") stim = read_stimulus(net, cfg.stimulus_path());
   const EnergyTable table = load_energy_table(cfg.energy_path());
+  if (check) {   // the mapping is the last step that can reject a config (a network that does not fit)
+    const ChipProgram program = map_network(net, cfg.chip);
+    std::printf("config OK: %s (%u cores used of %u)\n", config_path.c_str(), program.cores_used, program.geometry.cores());
+    return 0;
+  }
   const fs::path dir(out_dir);
   fs::create_directories(dir);
   write_text(dir / "config.yaml", dump_run_config(cfg));

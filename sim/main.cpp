@@ -32,6 +32,9 @@ const Command kCommands[] = {
     {"run", spikemesh::cli::cmd_run,
      "run CONFIG.yaml [--set key=value ...] [--out DIR]\n"
      "      run the cycle-accurate chip: DIR/report.json, DIR/spikes.h5, DIR/config.yaml"},
+    {"sweep", spikemesh::cli::cmd_sweep,
+     "sweep SWEEP.yaml --out DIR [--cores N] [--profile PROFILE_DIR]\n"
+     "      design-space sweep of `run` points with Snakemake: DIR/results.csv and plots (docs/sweeps.md)"},
 };
 
 void usage(std::ostream& os) {

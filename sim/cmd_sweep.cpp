@@ -1,0 +1,42 @@
+// `spikemesh sweep SWEEP.yaml --out DIR [--cores N] [--profile DIR]`: architecture design-space sweeps.
+// The sweep machinery (expansion, Snakemake, results.csv, plots) is Python in scripts/sweep/; this command
+// replaces itself with `/usr/bin/python3 scripts/sweep/sweep.py ARGS...` and tells it which binary to run.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "error.h"
+
+#ifndef SPIKEMESH_SOURCE_DIR
+#error "SPIKEMESH_SOURCE_DIR (the repository root) must be defined at build time (sim/CMakeLists.txt)"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace spikemesh::cli {
+
+int cmd_sweep(const Args& args) {
+  // Debian's numpy, yaml and matplotlib live under this interpreter, not necessarily the one on PATH.
+  const std::string python = "/usr/bin/python3";
+  const fs::path script = fs::path(SPIKEMESH_SOURCE_DIR) / "scripts" / "sweep" / "sweep.py";
+  if (!fs::is_regular_file(script)) throw Error(script.string() + ": sweep script not found (source tree moved?)");
+  // Points run this very binary unless the caller chose another one.
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && !std::getenv("SPIKEMESH_BIN")) setenv("SPIKEMESH_BIN", self.c_str(), 1);
+  std::vector<std::string> words = {python, script.string()};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  execv(python.c_str(), argv.data());
+  throw Error(python + ": cannot run: " + std::strerror(errno));
+}
+
+}  // namespace spikemesh::cli
