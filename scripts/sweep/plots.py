@@ -1,0 +1,131 @@
+"""Sweep plots: the Pareto front of energy against latency per image, coloured by quality (or, in a sweep
+without a quality metric, by the first axis); and each metric against each swept axis, one line per
+combination of the other axes. Writes PNGs into the sweep folder and returns their paths.
+
+    /usr/bin/python3 scripts/sweep/plots.py DIR      (re-plot DIR/results.csv)
+"""
+import csv
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# (column, label, lower is better?)
+METRICS = [
+    ("latency_s_per_image", "latency per image (s)"),
+    ("energy_j_per_image", "energy per image (J)"),
+    ("cycles_per_timestep", "cycles per timestep"),
+    ("spikes_per_image", "spikes per image"),
+    ("busy_fraction", "busy fraction of used cores"),
+    ("psnr_db", "PSNR vs float model (dB)"),
+    ("fid", "FID"),
+]
+QUALITY = [("psnr_db", "PSNR vs float model (dB; higher is better)", "viridis"),
+           ("fid", "FID (lower is better)", "viridis_r")]
+
+
+def _num(v):
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x
+
+
+def pareto(points):
+    """Indices of the (energy, latency) points no other point beats on both (lower is better), by latency."""
+    front = []
+    for i, (e, l) in enumerate(points):
+        if not any(e2 <= e and l2 <= l and (e2 < e or l2 < l) for j, (e2, l2) in enumerate(points) if j != i):
+            front.append(i)
+    return sorted(front, key=lambda i: (points[i][1], points[i][0]))
+
+
+def _label(v):
+    return str(v)
+
+
+def plot_sweep(out: Path, rows: list, axes: list) -> list:
+    ok = [r for r in rows if r.get("status") == "ok" and _num(r.get("energy_j_per_image")) is not None
+          and _num(r.get("latency_s_per_image")) is not None]
+    pngs = []
+    if not ok:
+        return pngs
+    e = [_num(r["energy_j_per_image"]) for r in ok]
+    lat = [_num(r["latency_s_per_image"]) for r in ok]
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    quality = next(((c, lab, cm) for c, lab, cm in QUALITY if all(_num(r.get(c)) is not None for r in ok)), None)
+    if quality:
+        sc = ax.scatter(lat, e, c=[_num(r[quality[0]]) for r in ok], cmap=quality[2], zorder=3)
+        fig.colorbar(sc, ax=ax, label=quality[1])
+    elif axes:
+        cats = list(dict.fromkeys(_label(r.get(axes[0])) for r in ok))
+        cmap = plt.get_cmap("tab10")
+        for i, c in enumerate(cats):
+            sel = [k for k, r in enumerate(ok) if _label(r.get(axes[0])) == c]
+            ax.scatter([lat[k] for k in sel], [e[k] for k in sel], color=cmap(i % 10), zorder=3,
+                       label=f"{axes[0]} = {c}")
+    front = pareto(list(zip(e, lat)))
+    ax.plot([lat[i] for i in front], [e[i] for i in front], "r--", lw=1, zorder=2, label="Pareto front")
+    ax.set_xlabel("latency per image (s)")
+    ax.set_ylabel("energy per image (J)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(f"energy vs latency ({len(ok)} points)" + ("" if quality else ", no quality metric in this sweep"),
+                 fontsize=9)
+    fig.tight_layout()
+    p = out / "pareto.png"
+    fig.savefig(p, dpi=100)
+    plt.close(fig)
+    pngs.append(p)
+
+    metrics = [(m, lab) for m, lab in METRICS if any(_num(r.get(m)) is not None for r in ok)]
+    for axis in axes:
+        others = [a for a in axes if a != axis]
+        cats = list(dict.fromkeys(_label(r.get(axis)) for r in ok))
+        groups = list(dict.fromkeys(tuple(_label(r.get(a)) for a in others) for r in ok))
+        fig, subs = plt.subplots(1, len(metrics), figsize=(3.0 * len(metrics), 3.2), squeeze=False)
+        for ax, (m, lab) in zip(subs[0], metrics):
+            for g in groups:
+                sel = [r for r in ok if tuple(_label(r.get(a)) for a in others) == g and _num(r.get(m)) is not None]
+                sel.sort(key=lambda r: cats.index(_label(r.get(axis))))
+                name = ", ".join(f"{a.split('.')[-1]}={v}" for a, v in zip(others, g))
+                ax.plot([cats.index(_label(r.get(axis))) for r in sel], [_num(r[m]) for r in sel], "o-", ms=3,
+                        lw=0.8, label=name)
+            ax.set_xticks(range(len(cats)))
+            ax.set_xticklabels(cats)
+            ax.set_xlabel(axis, fontsize=8)
+            ax.set_title(lab, fontsize=8)
+            ax.tick_params(labelsize=7)
+        if others and len(groups) <= 12:
+            subs[0][-1].legend(fontsize=6, loc="best")
+        fig.tight_layout()
+        p = out / f"by_{axis.replace('.', '_')}.png"
+        fig.savefig(p, dpi=90)
+        plt.close(fig)
+        pngs.append(p)
+    return pngs
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out = Path(argv[0])
+    with (out / "results.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    plan = json.loads((out / "sweep.json").read_text())
+    for p in plot_sweep(out, rows, list(plan["product"]) + list(plan["zip"])):
+        print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
