@@ -10,26 +10,53 @@ Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& 
            const Stimulus& stimulus, uint32_t timesteps, uint32_t context)
     : sc_module(name), net_(net), program_(program), params_(params), stimulus_(stimulus), timesteps_(timesteps),
       noc_("noc", program.geometry, params.router) {
+  build(context);
+}
+
+namespace {
+const Stimulus kNoStimulus;
+}
+
+Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params)
+    : sc_module(name), net_(net), program_(program), params_(params), stimulus_(kNoStimulus), timesteps_(1),
+      noc_("noc", program.geometry, params.router) {
+  hosted_ = true;
+  run_.single_row = true;
+  build(0);
+}
+
+void Chip::host_reset(uint32_t context) {
+  reset_pending_ = true;
+  reset_context_ = context;
+}
+
+void Chip::host_set_input(uint32_t population, const int32_t* payloads) {
+  run_.payloads[population].assign(payloads, payloads + net_.populations[population].size());
+}
+
+void Chip::host_delay(uint64_t cycles) { host_delay_pending_ += cycles; }
+
+void Chip::build(uint32_t context) {
   run_.context = context;
-  run_.payloads.resize(net.populations.size());
+  run_.payloads.resize(net_.populations.size());
   run_.result = &result_;
   run_.drained = &drained_;
   run_.scheduler = &noc_.scheduler();
-  result_.timesteps = timesteps;
-  for (const auto& p : net.populations) {
+  result_.timesteps = timesteps_;
+  for (const auto& p : net_.populations) {
     result_.names.push_back(p.name);
-    result_.spikes.emplace_back(uint64_t{timesteps} * p.size(), 0);
-    result_.currents.emplace_back(p.kind == NeuronKind::Readout ? uint64_t{timesteps} * p.size() : 0, 0);
+    result_.spikes.emplace_back(uint64_t{timesteps_} * p.size(), 0);
+    result_.currents.emplace_back(p.kind == NeuronKind::Readout ? uint64_t{timesteps_} * p.size() : 0, 0);
   }
-  for (uint32_t c = 0; c < program.geometry.cores(); ++c) {
+  for (uint32_t c = 0; c < program_.geometry.cores(); ++c) {
     const std::string n = "core_" + std::to_string(c);
-    cores_.push_back(std::make_unique<Neurocore>(n.c_str(), c, net, program, params, run_, noc_.router_of_core(c)));
-    eject_credit_.push_back(noc_.attach(c, cores_.back().get(), params.core.input_fifo_depth));
+    cores_.push_back(std::make_unique<Neurocore>(n.c_str(), c, net_, program_, params_, run_, noc_.router_of_core(c)));
+    eject_credit_.push_back(noc_.attach(c, cores_.back().get(), params_.core.input_fifo_depth));
     cores_.back()->connect_eject_credit(eject_credit_.back());
-    const auto place = program.geometry.place(c);
+    const auto place = program_.geometry.place(c);
     noc_.router(place.x, place.y).connect_input_credit(kPortLocal0 + place.local, cores_.back()->output_port());
   }
-  barrier_ = barrier_latency_cycles(program.geometry, params.router, params.barrier);
+  barrier_ = barrier_latency_cycles(program_.geometry, params_.router, params_.barrier);
   SC_METHOD(control);
 }
 
@@ -38,8 +65,21 @@ void Chip::control() {
   for (;;) {
     switch (phase_) {
       case Phase::Start: {
+        if (hosted_ && host_delay_pending_ > 0) {   // the management core is still computing
+          const uint64_t d = host_delay_pending_;
+          host_delay_pending_ = 0;
+          host_delay_total_ += d;
+          next_trigger(cycles_to_time(d));
+          return;
+        }
+        if (hosted_ && reset_pending_) {   // a new network call: fresh state, new bias context
+          for (auto& c : cores_) c->reset_state();
+          run_.context = reset_context_;
+          t_local_ = 0;
+          reset_pending_ = false;
+        }
         if (on_step_) on_step_(t_, now);
-        if (t_ == timesteps_) {
+        if (!hosted_ && t_ == timesteps_) {
           completed_ = true;
           end_cycle_ = now;
           result_.synaptic_events = 0;
@@ -51,14 +91,14 @@ void Chip::control() {
           return;   // nothing is left to happen: sc_start() returns
 
         }
-        for (auto& p : run_.payloads) p.clear();
+        if (!hosted_) for (auto& p : run_.payloads) p.clear();
         for (const auto& rows : stimulus_.inputs)
           if (t_ < rows.timesteps) {
             const uint64_t n = net_.populations[rows.population].size();
             run_.payloads[rows.population].assign(rows.payloads.begin() + t_ * n, rows.payloads.begin() + (t_ + 1) * n);
           }
         step_start_ = now;
-        for (auto& c : cores_) c->begin_step(t_, now);
+        for (auto& c : cores_) c->begin_step(hosted_ ? t_local_ : t_, now);
         phase_ = Phase::Drain;
         break;
       }
@@ -84,7 +124,14 @@ void Chip::control() {
         for (auto& c : cores_) c->flush();
         step_cycles_.push_back(now - step_start_);
         ++t_;
+        ++t_local_;
         phase_ = Phase::Start;
+        if (hosted_) {   // hand control back to the host until its next sc_start()
+          for (auto& p : run_.payloads) p.clear();   // a payload is emitted once
+          sc_core::sc_pause();
+          next_trigger(sc_core::SC_ZERO_TIME);
+          return;
+        }
         break;
     }
   }

@@ -32,6 +32,21 @@ class Chip : public sc_core::sc_module {
   Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params,
        const Stimulus& stimulus, uint32_t timesteps, uint32_t context = 0);
 
+  // Hosted mode: the FSDDIM loop's management core drives the chip one timestep per sc_start(). The chip
+  // pauses (sc_pause) after each timestep's barrier; between calls the host writes the input payloads of
+  // the next step, may reset every compartment and delay slot and select a new bias context (a new
+  // network call: the next DDIM step, whose timesteps count from 0 again), and may keep the chip waiting
+  // while the management core computes (host_delay). Only the last step's spikes and currents are kept.
+  // Left out: the management core's reads and writes do not travel the mesh (they are host I/O between
+  // timesteps, as in the stimulus mode); its compute time is the only cost it adds.
+  Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params);
+  void host_reset(uint32_t context);
+  void host_set_input(uint32_t population, const int32_t* payloads);
+  void host_delay(uint64_t cycles);
+  uint64_t host_delay_cycles() const { return host_delay_total_; }
+  uint32_t local_timestep() const { return t_local_; }
+  uint32_t timesteps_done() const { return t_; }
+
   bool completed() const { return completed_; }
   bool deadlocked() const { return !deadlock_.empty(); }
   const std::string& deadlock_report() const { return deadlock_; }
@@ -48,6 +63,7 @@ class Chip : public sc_core::sc_module {
 
  private:
   enum class Phase { Start, Drain, Barrier };
+  void build(uint32_t context);
   void control();
   void report_deadlock(uint64_t now);
 
@@ -68,6 +84,11 @@ class Chip : public sc_core::sc_module {
   uint64_t step_start_ = 0, end_cycle_ = 0;
   std::vector<uint64_t> step_cycles_;
   bool completed_ = false;
+  bool hosted_ = false;
+  bool reset_pending_ = false;
+  uint32_t reset_context_ = 0;
+  uint32_t t_local_ = 0;                         // timestep within the current network call
+  uint64_t host_delay_pending_ = 0, host_delay_total_ = 0;
   std::string deadlock_;
   std::function<void(uint32_t, uint64_t)> on_step_;
 };

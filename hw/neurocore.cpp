@@ -131,7 +131,8 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   for (const CoreSegment& seg : program_.segments) {
     const Population& pop = net_.populations[seg.population];
     const uint64_t n = pop.size();
-    uint8_t* spikes = run_.result->spikes[seg.population].data() + uint64_t{t} * n;
+    const uint64_t row = run_.single_row ? 0 : t;
+    uint8_t* spikes = run_.result->spikes[seg.population].data() + row * n;
     if (pop.kind == NeuronKind::Input) {
       const auto& pay = run_.payloads[seg.population];
       for (uint32_t k = 0; k < seg.count; ++k) {
@@ -144,7 +145,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       continue;
     }
     const bool can_spike = pop.kind == NeuronKind::Cuba;
-    int32_t* currents = pop.kind == NeuronKind::Readout ? run_.result->currents[seg.population].data() + uint64_t{t} * n : nullptr;
+    int32_t* currents = pop.kind == NeuronKind::Readout ? run_.result->currents[seg.population].data() + row * n : nullptr;
     for (uint32_t k = 0; k < seg.count; ++k) {
       const uint32_t c = seg.base + k;
       const uint64_t i = seg.first + k;
@@ -167,6 +168,11 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   sweep_end_ = cycle;
   hand_next_message(0);
   counters_.busy_cycles = counters_.sweep_cycles + counters_.dendrite_cycles + counters_.output_cycles;
+}
+
+void Neurocore::reset_state() {
+  std::fill(state_.begin(), state_.end(), CompartmentState{});
+  std::fill(acc_.begin(), acc_.end(), 0u);
 }
 
 void Neurocore::flush() {

@@ -64,6 +64,7 @@ struct RunState {
   uint32_t context = 0;                                // bias-table context
   std::vector<std::vector<int32_t>> payloads;          // per population: input payloads of this step
   SimResult* result = nullptr;                         // raster being recorded
+  bool single_row = false;                             // hosted loop: every step writes row 0 (the last step)
   uint64_t outstanding = 0;                            // messages emitted, not yet received
   sc_core::sc_event* drained = nullptr;                // notified when outstanding returns to 0
   CycleScheduler* scheduler = nullptr;                 // notifies `drained` (ends its run-ahead)
@@ -84,6 +85,9 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // Timestep t starts at cycle t0: sweep, spikes, messages into the router's local port.
   void begin_step(uint32_t t, uint64_t t0);
   void receive(const Flit& f, uint64_t arrival_cycle) override;
+  // Zeroes every compartment's state and every delay slot: a new network call (the next DDIM step).
+  // The chip calls it between timesteps, when no message is in flight.
+  void reset_state();
   // Applies the synaptic input of the messages received in this timestep (see receive); the chip calls
   // it when the timestep is over, before the next sweep reads the delay slots.
   void flush();

@@ -89,12 +89,24 @@ struct BarrierParams {
   }
 };
 
+// The embedded management core that runs the DDIM loop (Loihi has x86 cores on the mesh for this).
+struct ManagementParams {
+  uint32_t update_cycles = 8;              // per element of the fixed-point DDIM update (assumption)
+
+  template <class V> void describe(V& v) {
+    v.field("update_cycles", update_cycles, 0, 1u << 20,
+            "management-core cycles per element of the DDIM update: two multiplies, an add, a rounding shift and a "
+            "saturation on an in-order x86 core (assumption; no public Loihi figure)");
+  }
+};
+
 struct ChipParams {
   double clock_mhz = 2000.0;               // notional clock: Loihi is asynchronous; cycles map latencies to 0.5 ns
   MeshParams mesh;
   CoreParams core;
   RouterParams router;
   BarrierParams barrier;
+  ManagementParams management;
   uint64_t watchdog_cycles = 10000000;     // no flit moves and no core busy for this long: deadlock
 
   template <class V> void describe(V& v) {
@@ -104,6 +116,7 @@ struct ChipParams {
     v.section("core", core);
     v.section("router", router);
     v.section("barrier", barrier);
+    v.section("management", management);
   }
 };
 

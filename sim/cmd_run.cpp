@@ -15,6 +15,7 @@
 #include "config.h"
 #include "energy.h"
 #include "error.h"
+#include "fsddim_run.h"
 #include "network_file.h"
 #include "random_network.h"
 #include "reference_sim.h"
@@ -65,6 +66,10 @@ int cmd_run(const Args& args) {
   const fs::path dir(out_dir);
   fs::create_directories(dir);
   write_text(dir / "config.yaml", dump_run_config(cfg));
+  if (cfg.run.fsddim.images > 0) {   // the FSDDIM denoising loop on the chip
+    Network fsddim_net = net;
+    return run_fsddim(cfg, fsddim_net, table, dir);
+  }
 
   const ChipRunOutput run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context);
   const EnergyReport energy = price_energy(run.counters, table);

@@ -14,6 +14,26 @@
 
 namespace spikemesh {
 
+// The FSDDIM denoising loop on the chip (issue 5): when `images` > 0, `spikemesh run` generates images
+// with the network (an FSDDIM export) instead of running a stimulus.
+struct FsddimParams {
+  uint32_t images = 0;                  // images to generate; 0: no denoising loop
+  uint32_t steps = 10;                  // DDIM steps S
+  uint32_t snn_timesteps = 0;           // T; 0: the exported model's
+  uint64_t seed = 0;                    // noise seed: image k uses (seed, k)
+  bool trajectory = false;              // store x after every DDIM step in samples.h5
+  bool check_reference = true;          // also run the reference sampler and require identical images
+
+  template <class V> void describe(V& v) {
+    v.field("images", images, 0, 1u << 20, "images to generate with the FSDDIM loop on the chip (0: run the stimulus instead)");
+    v.field("steps", steps, 1, 100000, "DDIM steps S (strided over the model's diffusion steps)");
+    v.field("snn_timesteps", snn_timesteps, 0, 64, "SNN timesteps T per DDIM step (0: the exported model's)");
+    v.field("seed", seed, 0, ~uint64_t{0} >> 1, "noise seed; image k draws its noise from (seed, k)");
+    v.field("trajectory", trajectory, "store x after every DDIM step in samples.h5");
+    v.field("check_reference", check_reference, "also run the fixed-point reference sampler and require bit-identical images");
+  }
+};
+
 // What to run, besides the chip. Paths are relative to the config file that names them.
 struct RunParams {
   std::string network;                  // network file (HDF5), required
@@ -23,6 +43,7 @@ struct RunParams {
   uint32_t context = 0;                 // bias-table context
   uint64_t seed = 1;                    // seed of a random stimulus
   double activity = 0.5;                // share of input neurons that fire per step in a random stimulus
+  FsddimParams fsddim;
 
   template <class V> void describe(V& v) {
     v.field("network", network, "network file (HDF5, docs/network-format.md), relative to this config");
@@ -32,6 +53,7 @@ struct RunParams {
     v.field("context", context, 0, 1u << 30, "bias-table context (e.g. the diffusion step)");
     v.field("seed", seed, 0, ~uint64_t{0} >> 1, "seed of a random stimulus");
     v.field("activity", activity, 0.0, 1.0, "share of input neurons firing per step in a random stimulus");
+    v.section("fsddim", fsddim);
   }
 };
 

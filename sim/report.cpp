@@ -26,7 +26,7 @@ void router_counters(JsonWriter& j, const RouterCounters& r) {
 }  // namespace
 
 void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
-                  const EnergyTable& table, const EnergyReport& e) {
+                  const EnergyTable& table, const EnergyReport& e, const std::function<void(JsonWriter&)>& extra) {
   const ChipCounters& c = run.counters;
   const ChipParams& p = cfg.chip;
   JsonWriter j(os);
@@ -114,8 +114,9 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   }
   j.end_object();
   j.begin_array("per_core");
-  for (uint32_t k = 0; k < run.program.cores_used; ++k) {
+  for (uint32_t k = 0; k < run.program.cores.size(); ++k) {   // placement may leave gaps between used cores
     const CoreProgram& cp = run.program.cores[k];
+    if (cp.compartments == 0) continue;
     j.begin_object().value("core", k).value("compartments", cp.compartments);
     j.value("input_axons", uint64_t{cp.input_axons.size()}).value("output_axons", cp.output_axons());
     j.value("synapse_words", uint64_t{cp.synapse_words.size()}).value("synapse_formats", uint64_t{cp.formats.size()});
@@ -123,6 +124,7 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   }
   j.end_array();
   j.end_object();
+  if (extra) extra(j);
   j.end_object();
 }
 

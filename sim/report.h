@@ -2,6 +2,9 @@
 // hierarchical name, and chip and mapping summaries. Layout documented in docs/architecture.md.
 #pragma once
 
+#include "json_writer.h"
+
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -12,7 +15,9 @@
 
 namespace spikemesh {
 
+// `extra`, when given, writes more members into the top-level object (the FSDDIM loop's per-image results).
 void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
-                  const EnergyTable& table, const EnergyReport& energy);
+                  const EnergyTable& table, const EnergyReport& energy,
+                  const std::function<void(JsonWriter&)>& extra = {});
 
 }  // namespace spikemesh

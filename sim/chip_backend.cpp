@@ -1,0 +1,119 @@
+// The chip as a timestep backend; see chip_backend.h.
+#include "chip_backend.h"
+
+#include <systemc>
+
+#include <cstdlib>
+
+#include "chip.h"
+#include "chip_run.h"
+#include "error.h"
+
+namespace spikemesh {
+
+ChipBackend::ChipBackend(const Network& net, const ChipProgram& program, const ChipParams& params) : net_(net), params_(params) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  chip_ = std::make_unique<Chip>("chip", net, program, params);
+}
+
+ChipBackend::~ChipBackend() = default;
+
+void ChipBackend::set_input(uint32_t population, const int32_t* payloads) { chip_->host_set_input(population, payloads); }
+
+void ChipBackend::step() {
+  if (reset_pending_) {
+    chip_->host_reset(context_);
+    reset_pending_ = false;
+  }
+  const uint32_t before = chip_->timesteps_done();
+  sc_core::sc_start();
+  if (chip_->deadlocked()) throw Error("chip: " + chip_->deadlock_report());
+  if (chip_->timesteps_done() != before + 1) throw Error("chip: internal: the hosted chip did not finish one timestep");
+}
+
+const int32_t* ChipBackend::currents(uint32_t population) const { return chip_->result().currents[population].data(); }
+const uint8_t* ChipBackend::spikes(uint32_t population) const { return chip_->result().spikes[population].data(); }
+
+void ChipBackend::account_update(uint64_t elements) {
+  management_updates_ += elements;
+  chip_->host_delay(elements * params_.management.update_cycles);
+}
+
+uint64_t ChipBackend::cycle() const {
+  uint64_t c = 0;
+  for (auto s : chip_->step_cycles()) c += s;
+  return c + chip_->host_delay_cycles();
+}
+
+const std::vector<uint64_t>& ChipBackend::step_cycles() const { return chip_->step_cycles(); }
+
+ChipCounters ChipBackend::counters() const {
+  ChipCounters c = collect_counters(*chip_, params_);
+  c.cycles = cycle();
+  return c;
+}
+
+ChipTotals ChipBackend::totals() const {
+  ChipTotals t;
+  t.cycle = cycle();
+  for (uint32_t i = 0; i < chip_->core_count(); ++i) {
+    const CoreCounters& c = chip_->core(i).counters();
+    t.core.synops_dense += c.synops_dense;
+    t.core.synops_sparse += c.synops_sparse;
+    t.core.synops_conv += c.synops_conv;
+    t.core.words_read += c.words_read;
+    t.core.updates_active += c.updates_active;
+    t.core.updates_inactive += c.updates_inactive;
+    t.core.spikes += c.spikes;
+    t.core.messages_out += c.messages_out;
+    t.core.messages_in += c.messages_in;
+  }
+  for (const auto& r : chip_->noc().routers()) {
+    const RouterCounters& c = r->counters();
+    t.router.flits += c.flits;
+    t.router.hops_ew += c.hops_ew;
+    t.router.hops_ns += c.hops_ns;
+    t.router.hops_chip += c.hops_chip;
+  }
+  t.management_updates = management_updates_;
+  t.management_cycles = chip_->host_delay_cycles();
+  return t;
+}
+
+ChipCounters counters_between(const ChipCounters& before, const ChipCounters& after) {
+  ChipCounters d = after;
+  for (size_t i = 0; i < d.cores.size(); ++i) {
+    CoreCounters& c = d.cores[i];
+    const CoreCounters& b = before.cores[i];
+    c.synops_dense -= b.synops_dense;
+    c.synops_sparse -= b.synops_sparse;
+    c.synops_conv -= b.synops_conv;
+    c.words_read -= b.words_read;
+    c.updates_active -= b.updates_active;
+    c.updates_inactive -= b.updates_inactive;
+    c.spikes -= b.spikes;
+    c.messages_out -= b.messages_out;
+    c.messages_in -= b.messages_in;
+    c.sweep_cycles -= b.sweep_cycles;
+    c.dendrite_cycles -= b.dendrite_cycles;
+    c.output_cycles -= b.output_cycles;
+    c.busy_cycles -= b.busy_cycles;
+  }
+  for (size_t i = 0; i < d.routers.size(); ++i) {
+    RouterCounters& r = d.routers[i];
+    const RouterCounters& b = before.routers[i];
+    r.flits -= b.flits;
+    r.hops_ew -= b.hops_ew;
+    r.hops_ns -= b.hops_ns;
+    r.hops_chip -= b.hops_chip;
+    r.injected -= b.injected;
+    r.ejected -= b.ejected;
+    r.stall_cycles -= b.stall_cycles;
+  }
+  d.step_cycles.assign(after.step_cycles.begin() + static_cast<std::ptrdiff_t>(before.step_cycles.size()), after.step_cycles.end());
+  d.cycles = after.cycles - before.cycles;
+  return d;
+}
+
+}  // namespace spikemesh

@@ -1,0 +1,246 @@
+// The FSDDIM denoising loop on the chip; see fsddim_run.h.
+#include "fsddim_run.h"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "chip_backend.h"
+#include "delay_balance.h"
+#include "error.h"
+#include "json_writer.h"
+#include "report.h"
+#include "samples.h"
+
+namespace spikemesh {
+namespace {
+
+// Records what every timestep cost: the chip-wide totals after it, and each population's spikes.
+class RecordingBackend : public TimestepBackend {
+ public:
+  RecordingBackend(ChipBackend& chip, const Network& net) : chip_(chip), net_(net), pop_spikes_(net.populations.size(), 0) {}
+  void reset() override { chip_.reset(); }
+  void set_context(uint32_t c) override { chip_.set_context(c); }
+  void set_input(uint32_t p, const int32_t* x) override { chip_.set_input(p, x); }
+  void step() override {
+    chip_.step();
+    steps_.push_back(chip_.totals());
+    for (uint32_t p = 0; p < net_.populations.size(); ++p) {
+      const uint8_t* s = chip_.spikes(p);
+      uint64_t n = 0;
+      for (uint64_t i = 0; i < net_.populations[p].size(); ++i) n += s[i];
+      pop_spikes_[p] += n;
+    }
+  }
+  const int32_t* currents(uint32_t p) const override { return chip_.currents(p); }
+  void account_update(uint64_t n) override { chip_.account_update(n); }
+
+  const std::vector<ChipTotals>& steps() const { return steps_; }
+  const std::vector<uint64_t>& population_spikes() const { return pop_spikes_; }
+
+ private:
+  ChipBackend& chip_;
+  const Network& net_;
+  std::vector<ChipTotals> steps_;
+  std::vector<uint64_t> pop_spikes_;
+};
+
+// Snapshots the full counters (for priced breakdowns) at every DDIM step and image boundary, and draws
+// the progress bar.
+struct Progress : DdimProgress {
+  ChipBackend* chip = nullptr;
+  std::vector<ChipCounters> step_marks;       // after each DDIM step, all images in order
+  std::vector<ChipCounters> image_marks;      // at the start of each image (and one at the end)
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  uint32_t image = 0, images = 0;
+  void on_image(uint32_t k, uint32_t n) override {
+    image = k, images = n;
+    image_marks.push_back(chip->counters());
+  }
+  void on_step(uint32_t step, uint32_t steps) override {
+    step_marks.push_back(chip->counters());
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const uint32_t done = image * steps + step, total = images * steps;
+    const int width = 30, filled = static_cast<int>(width * double(done) / total);
+    std::fprintf(stderr, "\r[%.*s%*s] image %u/%u  DDIM step %u/%u  %.0f s ", filled,
+                 "##############################", width - filled, "", image + 1, images, step, steps, s);
+    if (done == total) std::fprintf(stderr, "\n");
+  }
+};
+
+// The energy breakdown the FSDDIM report uses: synaptic ops, compartment updates, spike messages
+// (output and input axon lookups), mesh hops, synaptic memory, management core, static.
+struct Breakdown {
+  double synops = 0, updates = 0, messages = 0, mesh = 0, memory = 0, management = 0, static_j = 0, total = 0, dynamic = 0;
+};
+
+Breakdown breakdown_of(const ChipCounters& interval, const EnergyTable& table, uint64_t management_updates) {
+  const EnergyReport e = price_energy(interval, table);
+  Breakdown b;
+  for (const auto& [name, j] : e.core_events) {
+    if (name.rfind("core.synop", 0) == 0) b.synops += j;
+    else if (name.rfind("core.update", 0) == 0) b.updates += j;
+    else if (name == "core.word_read") b.memory += j;
+    else b.messages += j;   // spike generation, message out / in
+  }
+  for (const auto& [name, j] : e.router_events) b.mesh += j;
+  (void)management_updates;   // no shipped table prices the management core (no public figure): 0, listed as unpriced
+  b.static_j = e.static_j;
+  b.dynamic = e.dynamic_j + b.management;
+  b.total = e.total_j + b.management;
+  return b;
+}
+
+void write_breakdown(JsonWriter& j, const Breakdown& b) {
+  j.begin_object("energy_j").value("total", b.total).value("dynamic", b.dynamic).value("static", b.static_j);
+  j.begin_object("breakdown");
+  j.value("synaptic_ops", b.synops).value("compartment_updates", b.updates).value("spike_messages", b.messages);
+  j.value("mesh_hops", b.mesh).value("memory", b.memory).value("management_core", b.management).value("static", b.static_j);
+  j.end_object().end_object();
+}
+
+uint64_t synops(const CoreCounters& c) { return c.synops(); }
+
+}  // namespace
+
+int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, const std::filesystem::path& dir) {
+  const FsddimParams& fp = cfg.run.fsddim;
+  if (!net.metadata.attributes.count("pipeline_depth")) {
+    const BalanceReport rep = balance_delays(net);
+    std::printf("delay-balanced %s: pipeline depth D = %u timesteps\n", cfg.network_path().c_str(), rep.depth);
+  }
+  DdimSchedule s = read_ddim_schedule(net, cfg.network_path());
+  if (fp.snn_timesteps) s.snn_timesteps = fp.snn_timesteps;
+  ddim_times(s.diffusion_timesteps, fp.steps);   // validates S before anything runs
+
+  ChipRunOutput run;
+  run.program = map_network(net, cfg.chip);
+  ChipBackend chip(net, run.program, cfg.chip);
+  RecordingBackend rec(chip, net);
+  Progress progress;
+  progress.chip = &chip;
+  const auto t0 = std::chrono::steady_clock::now();
+  const SampleSet set = sample_images(rec, net, s, fp.steps, fp.images, fp.seed, fp.trajectory, "chip", &progress);
+  const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  progress.image_marks.push_back(chip.counters());
+
+  // The same images from the reference sampler: they must be identical.
+  bool reference_match = true;
+  double reference_s = 0;
+  if (fp.check_reference) {
+    const auto r0 = std::chrono::steady_clock::now();
+    ReferenceBackend ref(net);
+    const SampleSet rset = sample_images(ref, net, s, fp.steps, fp.images, fp.seed, false, "reference");
+    reference_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
+    reference_match = rset.payloads == set.payloads;
+  }
+
+  write_samples_h5(set, s, (dir / "samples.h5").string());
+  write_samples_png(set, (dir / "samples.png").string());
+
+  // Whole-run report, plus the loop's per-image, per-DDIM-step and per-timestep results.
+  run.counters = chip.counters();
+  run.completed = true;
+  run.result.timesteps = 0;
+  const EnergyReport energy = price_energy(run.counters, table);
+  const double mhz = cfg.chip.clock_mhz;
+  const auto& steps = rec.steps();
+  const uint32_t per_step = s.snn_timesteps + s.pipeline_depth;
+  const uint32_t ddim_steps = static_cast<uint32_t>(ddim_times(s.diffusion_timesteps, fp.steps).size());
+  std::vector<Breakdown> image_energy;
+  for (uint32_t k = 0; k < fp.images; ++k)
+    image_energy.push_back(breakdown_of(counters_between(progress.image_marks[k], progress.image_marks[k + 1]), table, 0));
+  uint64_t total_synops = 0;
+  for (const auto& c : run.counters.cores) total_synops += c.synops();
+  {
+    std::ofstream f(dir / "report.json");
+    write_report(f, cfg, net, run, table, energy, [&](JsonWriter& j) {
+      j.begin_object("fsddim");
+      j.value("images", fp.images).value("ddim_steps", fp.steps).value("snn_timesteps", s.snn_timesteps);
+      j.value("pipeline_depth", s.pipeline_depth).value("timesteps_per_ddim_step", per_step).value("seed", fp.seed);
+      j.value("reference_checked", fp.check_reference).value("reference_match", reference_match);
+      j.value("host_seconds", host_s).value("host_reference_seconds", reference_s);
+      j.value("host_images_per_hour", fp.images / host_s * 3600.0).value("host_synaptic_events_per_s", total_synops / host_s);
+      double lat = 0, en = 0, dyn = 0, st = 0;
+      for (uint32_t k = 0; k < fp.images; ++k) {
+        const uint64_t c = progress.image_marks[k + 1].cycles - progress.image_marks[k].cycles;
+        lat += c / (mhz * 1e6);
+        en += image_energy[k].total;
+        dyn += image_energy[k].dynamic;
+        st += image_energy[k].static_j;
+      }
+      const double n = fp.images ? fp.images : 1;
+      j.begin_object("per_image_mean").value("latency_s", lat / n);
+      j.begin_object("energy_j").value("total", en / n).value("dynamic", dyn / n).value("static", st / n).end_object();
+      j.end_object();
+      // Firing rate per population: spikes per neuron per timestep over the whole run.
+      j.begin_object("firing_rate");
+      for (uint32_t p = 0; p < net.populations.size(); ++p)
+        j.value(net.populations[p].name, double(rec.population_spikes()[p]) / (double(net.populations[p].size()) * steps.size()));
+      j.end_object();
+      j.begin_array("per_image");
+      for (uint32_t k = 0; k < fp.images; ++k) {
+        const uint64_t c = progress.image_marks[k + 1].cycles - progress.image_marks[k].cycles;
+        j.begin_object().value("image", k).value("cycles", c).value("latency_s", c / (mhz * 1e6));
+        write_breakdown(j, image_energy[k]);
+        j.begin_array("ddim_steps");
+        const auto pairs = ddim_times(s.diffusion_timesteps, fp.steps);
+        for (uint32_t d = 0; d < ddim_steps; ++d) {
+          const uint32_t idx = k * ddim_steps + d;
+          const ChipCounters& before = d == 0 ? progress.image_marks[k] : progress.step_marks[idx - 1];
+          const ChipCounters iv = counters_between(before, progress.step_marks[idx]);
+          uint64_t sp = 0, sy = 0;
+          for (const auto& cc : iv.cores) sp += cc.spikes, sy += synops(cc);
+          j.begin_object().value("t", int64_t{pairs[d].first}).value("t_prev", int64_t{pairs[d].second});
+          j.value("cycles", iv.cycles).value("latency_s", iv.cycles / (mhz * 1e6)).value("spikes", sp).value("synaptic_events", sy);
+          write_breakdown(j, breakdown_of(iv, table, 0));
+          j.end_object();
+        }
+        j.end_array();
+        // Per timestep: cycles (the management core's compute is in the first timestep after an update)
+        // and chip-wide events.
+        j.begin_object("timesteps");
+        std::vector<uint64_t> cyc, spk, syn, hops;
+        for (uint32_t t = k * ddim_steps * per_step; t < (k + 1) * ddim_steps * per_step && t < steps.size(); ++t) {
+          const ChipTotals& a = steps[t];
+          const ChipTotals b = t ? steps[t - 1] : ChipTotals{};
+          cyc.push_back(a.cycle - b.cycle);
+          spk.push_back(a.core.spikes - b.core.spikes);
+          syn.push_back(synops(a.core) - synops(b.core));
+          hops.push_back(a.router.hops_ew + a.router.hops_ns + a.router.hops_chip - b.router.hops_ew - b.router.hops_ns - b.router.hops_chip);
+        }
+        j.array("cycles", cyc).array("spikes", spk).array("synaptic_events", syn).array("flit_hops", hops);
+        j.end_object();
+        j.end_object();
+      }
+      j.end_array();
+      j.value("management_updates", steps.empty() ? uint64_t{0} : steps.back().management_updates);
+      j.value("management_cycles", chip.totals().management_cycles);
+      j.end_object();
+    });
+    if (!f) throw Error((dir / "report.json").string() + ": cannot write");
+  }
+
+  // Summary table.
+  std::printf("\n%-6s %12s %14s %14s %14s\n", "image", "cycles", "latency (s)", "energy (J)", "synaptic ops");
+  for (uint32_t k = 0; k < fp.images; ++k) {
+    const uint64_t c = progress.image_marks[k + 1].cycles - progress.image_marks[k].cycles;
+    uint64_t sy = 0;
+    for (const auto& cc : counters_between(progress.image_marks[k], progress.image_marks[k + 1]).cores) sy += cc.synops();
+    std::printf("%-6u %12llu %14.6g %14.6g %14llu\n", k, static_cast<unsigned long long>(c), c / (mhz * 1e6), image_energy[k].total,
+                static_cast<unsigned long long>(sy));
+  }
+  std::printf("S = %u DDIM steps x (T = %u + D = %u) timesteps per image; %u cores used; energy table %s\n", fp.steps,
+              s.snn_timesteps, s.pipeline_depth, run.program.cores_used, table.name.c_str());
+  std::printf("host: %.1f s, %.1f images/hour, %.3g synaptic events/s%s\n", host_s, fp.images / host_s * 3600.0, total_synops / host_s,
+              fp.check_reference ? (reference_match ? "; images identical to the reference sampler's" : "") : "");
+  std::printf("wrote %s, %s, %s\n", (dir / "samples.png").c_str(), (dir / "samples.h5").c_str(), (dir / "report.json").c_str());
+  if (!reference_match) {
+    std::fprintf(stderr, "spikemesh run: error: the chip's images differ from the reference sampler's (see report.json)\n");
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace spikemesh

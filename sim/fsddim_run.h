@@ -1,0 +1,17 @@
+// `spikemesh run` with an `fsddim:` section: generates images with the FSDDIM denoising loop running on
+// the chip (S DDIM steps x (T + D) chip timesteps per image, the fixed-point DDIM update on the management
+// core), checks them against the fixed-point reference sampler, and writes DIR/samples.png,
+// DIR/samples.h5 and DIR/report.json (whole run, plus per image, per DDIM step and per timestep).
+#pragma once
+
+#include <filesystem>
+
+#include "config.h"
+#include "network.h"
+
+namespace spikemesh {
+
+// Returns the exit status: 0, or 4 when the chip's images differ from the reference sampler's.
+int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, const std::filesystem::path& dir);
+
+}  // namespace spikemesh
