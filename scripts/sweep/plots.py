@@ -45,8 +45,22 @@ def pareto(points):
     return sorted(front, key=lambda i: (points[i][1], points[i][0]))
 
 
-def _label(v):
-    return str(v)
+def _value(r, axis):
+    """A row's value on an axis: one key, or a tuple of zipped keys shown as "a x b"."""
+    if isinstance(axis, (tuple, list)):
+        return " x ".join(str(r.get(k)) for k in axis)
+    return str(r.get(axis))
+
+
+def _short(axis):
+    keys = axis if isinstance(axis, (tuple, list)) else [axis]
+    return "/".join(k.split(".")[-1] for k in keys)
+
+
+def _name(axis):
+    if isinstance(axis, (tuple, list)):
+        return " x ".join(axis)
+    return axis
 
 
 def plot_sweep(out: Path, rows: list, axes: list) -> list:
@@ -63,12 +77,12 @@ def plot_sweep(out: Path, rows: list, axes: list) -> list:
         sc = ax.scatter(lat, e, c=[_num(r[quality[0]]) for r in ok], cmap=quality[2], zorder=3)
         fig.colorbar(sc, ax=ax, label=quality[1])
     elif axes:
-        cats = list(dict.fromkeys(_label(r.get(axes[0])) for r in ok))
+        cats = list(dict.fromkeys(_value(r, axes[0]) for r in ok))
         cmap = plt.get_cmap("tab10")
         for i, c in enumerate(cats):
-            sel = [k for k, r in enumerate(ok) if _label(r.get(axes[0])) == c]
+            sel = [k for k, r in enumerate(ok) if _value(r, axes[0]) == c]
             ax.scatter([lat[k] for k in sel], [e[k] for k in sel], color=cmap(i % 10), zorder=3,
-                       label=f"{axes[0]} = {c}")
+                       label=f"{_name(axes[0])} = {c}")
     front = pareto(list(zip(e, lat)))
     ax.plot([lat[i] for i in front], [e[i] for i in front], "r--", lw=1, zorder=2, label="Pareto front")
     ax.set_xlabel("latency per image (s)")
@@ -88,25 +102,25 @@ def plot_sweep(out: Path, rows: list, axes: list) -> list:
     metrics = [(m, lab) for m, lab in METRICS if any(_num(r.get(m)) is not None for r in ok)]
     for axis in axes:
         others = [a for a in axes if a != axis]
-        cats = list(dict.fromkeys(_label(r.get(axis)) for r in ok))
-        groups = list(dict.fromkeys(tuple(_label(r.get(a)) for a in others) for r in ok))
+        cats = list(dict.fromkeys(_value(r, axis) for r in ok))
+        groups = list(dict.fromkeys(tuple(_value(r, a) for a in others) for r in ok))
         fig, subs = plt.subplots(1, len(metrics), figsize=(3.0 * len(metrics), 3.2), squeeze=False)
         for ax, (m, lab) in zip(subs[0], metrics):
             for g in groups:
-                sel = [r for r in ok if tuple(_label(r.get(a)) for a in others) == g and _num(r.get(m)) is not None]
-                sel.sort(key=lambda r: cats.index(_label(r.get(axis))))
-                name = ", ".join(f"{a.split('.')[-1]}={v}" for a, v in zip(others, g))
-                ax.plot([cats.index(_label(r.get(axis))) for r in sel], [_num(r[m]) for r in sel], "o-", ms=3,
+                sel = [r for r in ok if tuple(_value(r, a) for a in others) == g and _num(r.get(m)) is not None]
+                sel.sort(key=lambda r: cats.index(_value(r, axis)))
+                name = ", ".join(f"{_short(a)}={v}" for a, v in zip(others, g))
+                ax.plot([cats.index(_value(r, axis)) for r in sel], [_num(r[m]) for r in sel], "o-", ms=3,
                         lw=0.8, label=name)
             ax.set_xticks(range(len(cats)))
             ax.set_xticklabels(cats)
-            ax.set_xlabel(axis, fontsize=8)
+            ax.set_xlabel(_name(axis), fontsize=7)
             ax.set_title(lab, fontsize=8)
             ax.tick_params(labelsize=7)
         if others and len(groups) <= 12:
             subs[0][-1].legend(fontsize=6, loc="best")
         fig.tight_layout()
-        p = out / f"by_{axis.replace('.', '_')}.png"
+        p = out / f"by_{'_x_'.join(axis if isinstance(axis, (tuple, list)) else [axis]).replace('.', '_')}.png"
         fig.savefig(p, dpi=90)
         plt.close(fig)
         pngs.append(p)
@@ -122,7 +136,8 @@ def main(argv=None) -> int:
     with (out / "results.csv").open() as f:
         rows = list(csv.DictReader(f))
     plan = json.loads((out / "sweep.json").read_text())
-    for p in plot_sweep(out, rows, list(plan["product"]) + list(plan["zip"])):
+    axes = list(plan["product"]) + ([tuple(plan["zip"])] if plan["zip"] else [])
+    for p in plot_sweep(out, rows, axes):
         print(p)
     return 0
 

@@ -41,6 +41,7 @@ import itertools
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -134,7 +135,7 @@ def load_sweep(path: Path) -> dict:
                     raise SweepError(f"{at}: expected a list of values")
                 if not value:
                     raise SweepError(f"{at}: empty axis (expected at least one value)")
-                if len({json.dumps(v, sort_keys=True) for v in value}) != len(value):
+                if group == "product" and len({json.dumps(v) for v in value}) != len(value):
                     raise SweepError(f"{at}: a value is listed twice")
             for v in values:
                 if not _scalar_ok(v):
@@ -144,6 +145,10 @@ def load_sweep(path: Path) -> dict:
     if len(set(zip_lengths.values())) > 1:
         raise SweepError(f"{where(doc, 'zip')}: zip: the zipped axes need equal lengths, got "
                          + ", ".join(f"{k}: {n}" for k, n in zip_lengths.items()))
+    if len(set(zip_lengths.values())) == 1:
+        tuples = [json.dumps(t) for t in zip(*groups["zip"].values())]
+        if len(set(tuples)) != len(tuples):
+            raise SweepError(f"{where(doc, 'zip')}: zip: a combination of the zipped values is listed twice")
     if not groups["product"] and not groups["zip"]:
         raise SweepError(f"{path}: no axes: give `product` or `zip` with at least one key")
     repeats = doc.get("repeats", 1)
@@ -169,6 +174,11 @@ def load_sweep(path: Path) -> dict:
 def swept_keys(sweep: dict) -> list[str]:
     """The CSV's key columns: the product axes, the zipped axes, then the seed when repeated."""
     return list(sweep["product"]) + list(sweep["zip"]) + ([sweep["seed_key"]] if sweep["repeats"] > 1 else [])
+
+
+def plot_axes(sweep: dict) -> list:
+    """The axes the plots walk: each product key, and the zipped keys together as one axis (a tuple)."""
+    return list(sweep["product"]) + ([tuple(sweep["zip"])] if sweep["zip"] else [])
 
 
 def point_id(overrides: dict) -> str:
@@ -301,7 +311,10 @@ def point_results(report: dict) -> dict:
     chip, mapping = report.get("chip", {}), report.get("mapping", {})
     counters = _get(report, "counters.chip") or {}
     cores_used = mapping.get("cores_used")
-    busy = [v.get("busy_cycles", 0) for k, v in counters.items() if k.startswith("core_") and isinstance(v, dict)]
+    # Per-core counters sit at counters["chip.core_N"] (or nested as counters.chip.core_N).
+    cores = {**{k: v for k, v in report.get("counters", {}).items() if re.fullmatch(r"chip\.core_\d+", k)},
+             **{k: v for k, v in counters.items() if re.fullmatch(r"core_\d+", k)}}
+    busy = [v["busy_cycles"] for v in cores.values() if isinstance(v, dict) and "busy_cycles" in v]
     row = {
         "images": images,
         "latency_s_per_image": img.get("latency_s"),
@@ -389,6 +402,27 @@ def finished(out: Path, p: dict) -> bool:
     return (out / "points" / p["id"] / "report.json").is_file()
 
 
+def report_progress(out: Path, seen: int, n_done: int, total: int) -> tuple[int, int]:
+    """Prints the points that finished or failed since byte `seen` of DIR/attempts.log."""
+    log = out / "attempts.log"
+    if not log.is_file():
+        return seen, n_done
+    with log.open("rb") as f:
+        f.seek(seen)
+        chunk = f.read()
+    end = chunk.rfind(b"\n") + 1   # whole lines only
+    for line in chunk[:end].decode().splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[2] == "done":
+            n_done += 1
+            print(f"  [{n_done}/{total}] point {parts[1]} finished", flush=True)
+        elif len(parts) >= 3 and parts[2] == "failed":
+            err = out / "points" / parts[1] / "error.txt"
+            last = err.read_text().strip().splitlines()[-1] if err.is_file() and err.read_text().strip() else ""
+            print(f"  point {parts[1]} failed: {last}", flush=True)
+    return seen + end, n_done
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="spikemesh sweep", description=__doc__.split("\n\n")[0],
                                  epilog="The sweep file format: docs/sweeps.md.")
@@ -442,11 +476,14 @@ def main(argv: list[str] | None = None) -> int:
         # Only the unfinished points are asked for, so nothing finished is ever rerun (whatever Snakemake's
         # rerun triggers think of a changed Snakefile); --nolock because the flock above guards the folder
         # and Snakemake's own lock outlives a killed run.
-        cmd = ["snakemake", *(f"points/{p['id']}/report.json" for p in todo), "--snakefile", str(SNAKEFILE), "--directory", str(out), "--cores", str(args.cores),
-               "--keep-going", "--rerun-incomplete", "--nolock", "--quiet", "--config", f"plan={out / 'sweep.json'}"]
+        cmd = ["snakemake", *(f"points/{p['id']}/.snakemake_done" for p in todo), "--snakefile", str(SNAKEFILE),
+               "--directory", str(out), "--cores", str(args.cores), "--keep-going", "--rerun-incomplete", "--nolock", "--quiet", "--config", f"plan={out / 'sweep.json'}"]
         if args.profile is not None:
             cmd += ["--profile", str(args.profile.resolve())]
-        proc = subprocess.Popen(cmd)
+        # Snakemake's own chatter goes to DIR/snakemake.log; the console gets one line per finished point.
+        log_start = (out / "attempts.log").stat().st_size if (out / "attempts.log").is_file() else 0
+        with (out / "snakemake.log").open("a") as snakelog:
+            proc = subprocess.Popen(cmd, stdout=snakelog, stderr=subprocess.STDOUT)
         interrupted = []
 
         def stop(signum, _frame):
@@ -455,7 +492,15 @@ def main(argv: list[str] | None = None) -> int:
 
         old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            rc = proc.wait()
+            seen, n_done = log_start, len(points) - len(todo)
+            while True:
+                try:
+                    rc = proc.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    rc = None
+                seen, n_done = report_progress(out, seen, n_done, len(points))
+                if rc is not None:
+                    break
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
@@ -465,6 +510,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"spikemesh sweep: interrupted; {done} of {len(points)} points finished and kept "
                   f"({out / 'results.csv'}); rerun the same command to go on", file=sys.stderr)
             return 130
+        attempted = (out / "attempts.log").is_file() and (out / "attempts.log").stat().st_size > log_start
+        if rc != 0 and not attempted:   # Snakemake itself failed (a profile, a scheduler): show why
+            tail = (out / "snakemake.log").read_text().strip().splitlines()[-15:]
+            print(f"spikemesh sweep: snakemake exited with status {rc} ({out / 'snakemake.log'}):\n  "
+                  + "\n  ".join(tail), file=sys.stderr)
     rows, _ = collect(out, sweep, points)
     bad = [r for r in rows if r["status"] != "ok"]
     print(f"spikemesh sweep: wrote {out / 'results.csv'} ({len(rows) - len(bad)} ok, {len(bad)} failed or not run)")
@@ -472,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  point {r['point']}: {r['status']}{': ' + r['error'] if r.get('error') else ''}")
     if not args.no_plots:
         from plots import plot_sweep   # matplotlib only when plotting
-        for png in plot_sweep(out, rows, list(sweep["product"]) + list(sweep["zip"])):
+        for png in plot_sweep(out, rows, plot_axes(sweep)):
             print(f"  plot {png}")
     return 0 if not bad and rc == 0 else 1
 
