@@ -37,13 +37,14 @@ const uint8_t* ChipBackend::spikes(uint32_t population) const { return chip_->re
 
 void ChipBackend::account_update(uint64_t elements) {
   management_updates_ += elements;
-  chip_->host_delay(elements * params_.management.update_cycles);
+  management_cycles_ += elements * params_.management.update_cycles;
+  chip_->host_delay(elements * params_.management.update_cycles);   // the next timestep waits for it
 }
 
 uint64_t ChipBackend::cycle() const {
   uint64_t c = 0;
   for (auto s : chip_->step_cycles()) c += s;
-  return c + chip_->host_delay_cycles();
+  return c + management_cycles_;   // every update, including a last one that no timestep has waited for yet
 }
 
 const std::vector<uint64_t>& ChipBackend::step_cycles() const { return chip_->step_cycles(); }
@@ -77,7 +78,7 @@ ChipTotals ChipBackend::totals() const {
     t.router.hops_chip += c.hops_chip;
   }
   t.management_updates = management_updates_;
-  t.management_cycles = chip_->host_delay_cycles();
+  t.management_cycles = management_cycles_;
   return t;
 }
 

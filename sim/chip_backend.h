@@ -52,7 +52,7 @@ class ChipBackend : public TimestepBackend {
   std::unique_ptr<Chip> chip_;
   bool reset_pending_ = false;
   uint32_t context_ = 0;
-  uint64_t management_updates_ = 0;
+  uint64_t management_updates_ = 0, management_cycles_ = 0;
 };
 
 // Component-wise difference of two chip snapshots (peaks: the later value).
