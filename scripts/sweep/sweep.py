@@ -280,28 +280,33 @@ def _leaves(prefix: str, obj, out: dict) -> None:
 
 
 def per_image(report: dict) -> tuple[dict, int]:
-    """The cost of one image and the number of images. With the fsddim section the report lists per-image
-    results (`per_image` or `images`: a list of {latency_s, energy_j: {total, dynamic, static, breakdown}}):
-    their mean. A plain run is one 'image': the whole-run latency and energy."""
-    for key in ("per_image", "images"):
-        items = report.get(key)
+    """The cost of one image and the number of images. A run of the FSDDIM loop (`fsddim.images` > 0)
+    reports per-image results under `fsddim` (`per_image`: a list of {latency_s, energy_j: {total, dynamic,
+    static, breakdown}}; `per_image_mean`): the mean over the images, breakdown included. A plain run is one
+    'image': the whole-run latency and energy. Dotted leaves, e.g. energy_j.breakdown.core.total."""
+    for block in (report.get("fsddim"), report):
+        if not isinstance(block, dict):
+            continue
+        items = block.get("per_image")
         if isinstance(items, list) and items and all(isinstance(i, dict) and "latency_s" in i for i in items):
             flat = [{} for _ in items]
             for f, item in zip(flat, items):
-                _leaves("", {"latency_s": item.get("latency_s"), "energy_j": item.get("energy_j", {})}, f)
+                _leaves("", {"latency_s": item["latency_s"], "energy_j": item.get("energy_j", {})}, f)
             keys = [k for k in flat[0] if all(k in f for f in flat)]
             return {k: sum(f[k] for f in flat) / len(flat) for k in keys}, len(items)
-    if isinstance(report.get("per_image_mean"), dict):
-        f: dict = {}
-        _leaves("", report["per_image_mean"], f)
-        n = report.get("images")
-        return f, n if isinstance(n, int) else 1
+        if isinstance(block.get("per_image_mean"), dict):
+            f: dict = {}
+            _leaves("", block["per_image_mean"], f)
+            n = block.get("images")
+            return f, n if isinstance(n, int) and n > 0 else 1
     f = {}
     _leaves("", {"latency_s": report.get("latency_s"), "energy_j": report.get("energy_j", {})}, f)
     return f, 1
 
 
-QUALITY_COLUMNS = [("psnr_db", ["quality.psnr_db", "psnr_db", "quality.psnr"]), ("fid", ["quality.fid", "fid"])]
+# The quality metric, wherever the report puts it (the FSDDIM report's quality fields are still settling).
+QUALITY_COLUMNS = [("psnr_db", ["fsddim.psnr_db", "fsddim.quality.psnr_db", "quality.psnr_db", "psnr_db"]),
+                   ("fid", ["fsddim.fid", "fsddim.quality.fid", "quality.fid", "fid"])]
 
 
 def point_results(report: dict) -> dict:

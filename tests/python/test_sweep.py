@@ -176,3 +176,32 @@ def test_spikemesh_sweep_command_runs_the_script(tmp_path, base):
     res = subprocess.run([str(BIN), "sweep", str(sweep), "--out", str(tmp_path / "o")], env=ENV,
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "chip.mesh.cores_per_rooter" in res.stderr, res.stdout + res.stderr
+
+
+def test_per_image_columns_from_an_fsddim_report():
+    # A report of the FSDDIM loop: the per-image columns are the means over `fsddim.per_image`, breakdown
+    # included, and spikes are divided by the images; whole-run keys give cycles per timestep.
+    sys.path.insert(0, str(SWEEP.parent))
+    from sweep import point_results
+    img = [{"image": 0, "cycles": 400, "latency_s": 2e-7,
+            "energy_j": {"total": 4.0, "dynamic": 3.0, "static": 1.0, "breakdown": {"synaptic_ops": 2.0, "static": 1.0}}},
+           {"image": 1, "cycles": 600, "latency_s": 3e-7,
+            "energy_j": {"total": 6.0, "dynamic": 4.0, "static": 2.0, "breakdown": {"synaptic_ops": 3.0, "static": 2.0}}}]
+    report = {"cycles": 1000, "timesteps": 40, "latency_s": 5e-7,
+              "energy_j": {"total": 10.0, "dynamic": 7.0, "static": 3.0, "breakdown": {"core": {"total": 10.0}}},
+              "chip": {"cores": 16}, "mapping": {"cores_used": 4},
+              "counters": {"chip": {"spikes": 90}, "chip.core_0": {"busy_cycles": 600}, "chip.core_1": {"busy_cycles": 200}},
+              "fsddim": {"images": 2, "per_image_mean": {"latency_s": 2.5e-7}, "per_image": img}}
+    r = point_results(report)
+    assert r["images"] == 2
+    assert r["latency_s_per_image"] == pytest.approx(2.5e-7)
+    assert (r["energy_j_per_image"], r["energy_j_dynamic_per_image"], r["energy_j_static_per_image"]) == (5.0, 3.5, 1.5)
+    assert r["energy_j_per_image.synaptic_ops"] == 2.5 and r["energy_j_per_image.static"] == 1.5
+    assert "energy_j_per_image.core.total" not in r   # the whole-run breakdown is not per image
+    assert r["cycles_per_timestep"] == 25 and r["spikes_per_image"] == 45
+    assert r["core_utilisation"] == 0.25 and r["busy_fraction"] == pytest.approx(800 / (4 * 1000))
+    # Without per-image results the whole run is the one image.
+    del report["fsddim"]
+    r = point_results(report)
+    assert (r["images"], r["latency_s_per_image"], r["energy_j_per_image"]) == (1, 5e-7, 10.0)
+    assert r["energy_j_per_image.core.total"] == 10.0
