@@ -89,6 +89,20 @@ struct BarrierParams {
   }
 };
 
+// How the compiler (model/compiler.h) lays a network out on the chip. Not hardware: a toolchain setting.
+struct MappingParams {
+  std::string placement = "min_hops";     // "mesh_order" | "min_hops" (traffic-weighted local search)
+  uint32_t rate_timesteps = 8;             // reference steps (after the pipeline depth D) that measure firing rates
+  uint64_t rate_seed = 1;                  // seed of the random stimulus that drives the rate measurement
+
+  template <class V> void describe(V& v) {
+    v.field("placement", placement, "where partitions go on the mesh: 'mesh_order' (core i in slot i) or 'min_hops' "
+                                    "(local search minimising traffic x hop latency, traffic from measured firing rates)");
+    v.field("rate_timesteps", rate_timesteps, 1, 1u << 16, "reference-simulator timesteps, after the depth D, whose firing rates weigh the traffic estimate");
+    v.field("rate_seed", rate_seed, 0, ~uint64_t{0} >> 1, "seed of the random input that drives the firing-rate measurement");
+  }
+};
+
 // The embedded management core that runs the DDIM loop (Loihi has x86 cores on the mesh for this).
 struct ManagementParams {
   uint32_t update_cycles = 8;              // per element of the fixed-point DDIM update (assumption)
@@ -106,6 +120,7 @@ struct ChipParams {
   CoreParams core;
   RouterParams router;
   BarrierParams barrier;
+  MappingParams mapping;
   ManagementParams management;
   uint64_t watchdog_cycles = 10000000;     // no flit moves and no core busy for this long: deadlock
 
@@ -116,6 +131,7 @@ struct ChipParams {
     v.section("core", core);
     v.section("router", router);
     v.section("barrier", barrier);
+    v.section("mapping", mapping);
     v.section("management", management);
   }
 };

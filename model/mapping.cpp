@@ -42,7 +42,10 @@ struct Usage {
 
 std::string core_key(const char* field) { return std::string("chip.core.") + field; }
 
-[[noreturn]] void fail(const std::string& msg) { throw Error("mapping: " + msg); }
+[[noreturn]] void fail(const std::string& msg, const std::string& population, const std::string& resource, uint64_t need,
+                       uint64_t capacity) {
+  throw MappingError("mapping: " + msg, population, resource, need, capacity);
+}
 
 class Mapper {
  public:
@@ -65,7 +68,8 @@ class Mapper {
     for (const auto& p : net_.populations)
       if (p.kind == NeuronKind::Input && p.payload_bits > 1)
         fail("population '" + p.name + "': resource graded spikes: needs " + std::to_string(p.payload_bits) +
-             "-bit spike payloads, a core sends binary spikes only (" + core_key("graded_spikes") + " = false)");
+             "-bit spike payloads, a core sends binary spikes only (" + core_key("graded_spikes") + " = false)",
+             p.name, "graded spikes", p.payload_bits, 1);
   }
 
   // ---- projection views ----
@@ -259,16 +263,20 @@ class Mapper {
   [[noreturn]] void fail_single(uint32_t P, uint64_t i) const {
     const auto& c = chip_.core;
     const std::string who = "population '" + net_.populations[P].name + "' (neuron " + std::to_string(i) + ")";
+    const std::string& name = net_.populations[P].name;
     std::ostringstream os;
-    if (failed_.input_axons > c.input_axons)
+    if (failed_.input_axons > c.input_axons) {
       os << who << ": resource input axons: one neuron needs " << failed_.input_axons << " input axons, a core has "
          << c.input_axons << " (" << core_key("input_axons") << ")";
-    else if (failed_.synapse_words > c.synapse_words)
+      fail(os.str(), name, "input axons", failed_.input_axons, c.input_axons);
+    }
+    if (failed_.synapse_words > c.synapse_words) {
       os << who << ": resource synapse words: one neuron needs " << failed_.synapse_words
          << " 64-bit synapse words, a core has " << c.synapse_words << " (" << core_key("synapse_words") << ")";
-    else
-      os << who << ": resource compartments: needs 1, a core has " << c.compartments << " (" << core_key("compartments") << ")";
-    fail(os.str());
+      fail(os.str(), name, "synapse words", failed_.synapse_words, c.synapse_words);
+    }
+    os << who << ": resource compartments: needs 1, a core has " << c.compartments << " (" << core_key("compartments") << ")";
+    fail(os.str(), name, "compartments", 1, c.compartments);
   }
 
   void partition() {
@@ -308,7 +316,7 @@ class Mapper {
          << " routers, " << geo_.cores_per_router << " cores each: chip.mesh); population '"
          << net_.populations[first_overflow_].name << "' from neuron " << first_overflow_neuron_
          << " is the first that does not fit";
-      fail(os.str());
+      fail(os.str(), net_.populations[first_overflow_].name, "cores", cores_.size(), geo_.cores());
     }
   }
 
@@ -319,9 +327,13 @@ class Mapper {
     if (core.formats.size() == kMaxSynapseFormats)
       fail("core " + std::to_string(c) + " (" + populations_on(core) + "): resource synapse formats: needs more than " +
            std::to_string(kMaxSynapseFormats) + " synapse formats, a core has " + std::to_string(kMaxSynapseFormats) +
-           " (4-bit format id)");
+           " (4-bit format id)", sole_population(core), "synapse formats", kMaxSynapseFormats + 1, kMaxSynapseFormats);
     core.formats.push_back(f);
     return static_cast<uint32_t>(core.formats.size() - 1);
+  }
+
+  std::string sole_population(const CoreProgram& core) const {
+    return core.segments.size() == 1 ? net_.populations[core.segments[0].population].name : std::string();
   }
 
   std::string populations_on(const CoreProgram& core) const {
@@ -499,7 +511,7 @@ class Mapper {
       if (core.out.size() > chip_.core.output_axons)
         fail("core " + std::to_string(c) + " (" + populations_on(core) + "): resource output axons: needs " +
              std::to_string(core.out.size()) + " output axons, a core has " + std::to_string(chip_.core.output_axons) + " (" +
-             core_key("output_axons") + ")");
+             core_key("output_axons") + ")", sole_population(core), "output axons", core.out.size(), chip_.core.output_axons);
     }
     return chip;
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "error.h"
 #include "network.h"
 #include "routing.h"
 #include "synapse_memory.h"
@@ -80,7 +81,8 @@ struct CoreProgram {
 
 struct ChipProgram {
   MeshGeometry geometry;
-  std::vector<CoreProgram> cores;              // every core of the chip in mesh order; unused ones empty
+  std::vector<CoreProgram> cores;              // every core of the chip in mesh order; unused ones empty (map_network
+                                               // fills 0..cores_used-1; the compiler's placement may scatter them)
   uint32_t cores_used = 0;
   uint32_t max_delay = 0;                      // largest synaptic delay: the cores' delay-slot ring
   uint8_t index_bits = 10;                     // compartment index width of sparse records
@@ -89,9 +91,21 @@ struct ChipProgram {
   std::vector<std::vector<Placement>> placement;
 };
 
+// A network that does not fit. what() is the full message; the fields let tools act on it (e.g. search
+// for a chip shape that fits: only resource "cores" depends on the mesh, every other limit is per core).
+class MappingError : public Error {
+ public:
+  MappingError(const std::string& what, std::string population_, std::string resource_, uint64_t need_, uint64_t capacity_)
+      : Error(what), population(std::move(population_)), resource(std::move(resource_)), need(need_), capacity(capacity_) {}
+  std::string population;    // the population that does not fit ('' when several share a core)
+  std::string resource;      // compartments, input axons, output axons, synapse words, synapse formats, graded spikes, cores
+  uint64_t need = 0, capacity = 0;
+};
+
 // Maps `net` (already validated) onto the chip. Throws Error("mapping: ...") naming the population, the
 // resource (compartments, input axons, output axons, synapse words, synapse formats, graded spikes,
-// cores), what it needs and what a core (or the chip) has, with the config key of the capacity.
+// cores), what it needs and what a core (or the chip) has, with the config key of the capacity; the
+// exception is a MappingError carrying those fields.
 ChipProgram map_network(const Network& net, const ChipParams& chip);
 
 }  // namespace spikemesh

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "chip.h"
+#include "compiler.h"
 
 namespace spikemesh {
 
@@ -32,7 +33,7 @@ ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimu
   // sc_stop() after a deadlock reports "Simulation stopped by user" as an info message: not news here.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   ChipRunOutput out;
-  out.program = map_network(net, params);
+  out.program = compile_network(net, params).program;
   auto chip = std::make_unique<Chip>("chip", net, out.program, params, stim, timesteps, context);
   if (progress) chip->on_step(progress);
   sc_core::sc_start();

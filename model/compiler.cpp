@@ -1,0 +1,319 @@
+// The compiler passes after partitioning: delay report, traffic estimate, placement, core permutation,
+// utilisation, and the search for a mesh that fits; see compiler.h.
+#include "compiler.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "delay_balance.h"
+#include "error.h"
+#include "random_network.h"
+#include "reference_sim.h"
+#include "synapse_memory.h"
+
+namespace spikemesh {
+namespace {
+
+std::vector<uint64_t> population_offsets(const Network& net) {
+  std::vector<uint64_t> off(net.populations.size() + 1, 0);
+  for (size_t p = 0; p < net.populations.size(); ++p) off[p + 1] = off[p] + net.populations[p].size();
+  return off;
+}
+
+// The population whose segment holds compartment `comp` of a core.
+uint32_t population_at(const CoreProgram& core, uint32_t comp) {
+  for (const auto& s : core.segments)
+    if (comp >= s.base && comp < s.base + s.count) return s.population;
+  throw Error("compiler: compartment " + std::to_string(comp) + " of a core belongs to no segment (corrupt program)");
+}
+
+std::vector<SlotXY> slots_of(const MeshGeometry& g) {
+  std::vector<SlotXY> slots(g.cores());
+  for (uint32_t c = 0; c < g.cores(); ++c) {
+    const auto p = g.place(c);
+    slots[c] = {static_cast<int32_t>(p.x), static_cast<int32_t>(p.y)};
+  }
+  return slots;
+}
+
+}  // namespace
+
+CoreUsage core_usage(const CoreProgram& core) {
+  CoreUsage u;
+  u.compartments = core.compartments;
+  u.input_axons = core.input_axons.size();
+  u.output_axons = core.output_axons();
+  u.synapse_words = core.synapse_words.size();
+  u.synapse_formats = core.formats.size();
+  return u;
+}
+
+CoreUsage core_capacity(const ChipParams& chip) {
+  CoreUsage u;
+  u.compartments = chip.core.compartments;
+  u.input_axons = chip.core.input_axons;
+  u.output_axons = chip.core.output_axons;
+  u.synapse_words = chip.core.synapse_words;
+  u.synapse_formats = kMaxSynapseFormats;
+  return u;
+}
+
+std::vector<PopulationUsage> population_usage(const Network& net, const ChipProgram& program) {
+  std::vector<PopulationUsage> pops(net.populations.size());
+  for (uint32_t c = 0; c < program.cores.size(); ++c) {
+    const CoreProgram& core = program.cores[c];
+    if (core.compartments == 0) continue;
+    for (const auto& s : core.segments) {
+      PopulationUsage& pu = pops[s.population];
+      if (pu.cores.empty() || pu.cores.back() != c) pu.cores.push_back(c);
+      pu.use.compartments += s.count;
+      pu.use.output_axons += core.out_begin[s.base + s.count] - core.out_begin[s.base];
+    }
+    // Discrete axons: every block of a list targets one projection, hence one population.
+    for (const auto& ax : core.input_axons) {
+      if (ax.kind != AxonKind::Discrete) {
+        pops[net.projections[core.kernels[ax.kernel].projection].target].use.input_axons += 1;
+        continue;
+      }
+      std::set<uint32_t> reached;
+      uint64_t w = ax.word_offset;
+      const uint64_t end = ax.word_offset + ax.words;
+      while (w < end) {
+        BitReader r(core.synapse_words.data() + w, end - w);
+        const uint32_t id = static_cast<uint32_t>(r.read(kFormatIdBits));
+        const SynapseFormat& f = core.formats.at(id);
+        const uint32_t n = static_cast<uint32_t>(r.read(kCountBits)) + 1;
+        const uint32_t comp = static_cast<uint32_t>(r.read(f.index_bits));   // dense: base; sparse: first target
+        const uint32_t p = population_at(core, comp);
+        const uint64_t words = (block_bits(f, n) + 63) / 64;
+        pops[p].use.synapse_words += words;
+        reached.insert(p);
+        w += words;
+      }
+      for (uint32_t p : reached) pops[p].use.input_axons += 1;
+    }
+    for (const auto& k : core.kernels) {
+      uint64_t words = 0;
+      for (auto rw : k.row_words) words += rw;
+      pops[net.projections[k.projection].target].use.synapse_words += words;
+    }
+  }
+  return pops;
+}
+
+std::vector<double> measure_firing_rates(const Network& net, uint32_t warmup, uint32_t timesteps, uint64_t seed) {
+  const uint32_t total = warmup + timesteps;
+  const Stimulus stim = make_random_stimulus(net, total, seed);
+  const auto off = population_offsets(net);
+  std::vector<double> rates(off.back(), 0.0);
+  ReferenceSimulator sim(net);
+  sim.set_context(0);
+  for (uint32_t t = 0; t < total; ++t) {
+    for (const auto& rows : stim.inputs)
+      if (t < rows.timesteps) sim.set_input(rows.population, rows.payloads.data() + uint64_t{t} * net.populations[rows.population].size());
+    sim.step();
+    if (t < warmup) continue;
+    for (uint32_t p = 0; p < net.populations.size(); ++p) {
+      const uint8_t* s = sim.spikes(p);
+      for (uint64_t i = 0; i < net.populations[p].size(); ++i) rates[off[p] + i] += s[i];
+    }
+  }
+  for (auto& r : rates) r /= timesteps;
+  return rates;
+}
+
+std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram& program, const std::vector<double>& rates) {
+  const auto off = population_offsets(net);
+  if (rates.size() != off.back())
+    throw Error("compiler: firing rates: expected one per neuron (" + std::to_string(off.back()) + "), got " +
+                std::to_string(rates.size()));
+  std::map<std::pair<uint32_t, uint32_t>, double> edges;   // ordered: deterministic
+  for (uint32_t c = 0; c < program.cores.size(); ++c) {
+    const CoreProgram& core = program.cores[c];
+    for (const auto& s : core.segments)
+      for (uint32_t k = 0; k < s.count; ++k) {
+        const double r = rates[off[s.population] + s.first + k];
+        if (r <= 0.0) continue;
+        for (uint32_t e = core.out_begin[s.base + k]; e < core.out_begin[s.base + k + 1]; ++e) edges[{c, core.out[e].core}] += r;
+      }
+  }
+  std::vector<TrafficEdge> out;
+  out.reserve(edges.size());
+  for (const auto& [k, m] : edges) out.push_back({k.first, k.second, m});
+  return out;
+}
+
+TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const ChipProgram& program, const ChipParams& chip) {
+  const auto slots = slots_of(program.geometry);
+  const auto ident = place_mesh_order(program.geometry.cores());
+  TrafficTotals t;
+  for (const auto& e : traffic) t.messages += e.messages;
+  t.flit_hops = traffic_hops(traffic, ident, slots);
+  t.flit_hop_cycles = traffic_hops(traffic, ident, slots, {double(chip.router.hop_ew_cycles), double(chip.router.hop_ns_cycles)});
+  return t;
+}
+
+ChipProgram permute_cores(ChipProgram program, const std::vector<uint32_t>& slot_of_core) {
+  const MeshGeometry& g = program.geometry;
+  std::vector<uint32_t> slot(g.cores());
+  std::vector<uint8_t> taken(g.cores(), 0);
+  // Cores beyond slot_of_core are empty: they fill the slots left free, in order.
+  for (uint32_t c = 0; c < slot_of_core.size(); ++c) {
+    if (slot_of_core[c] >= g.cores() || taken[slot_of_core[c]])
+      throw Error("compiler: placement maps core " + std::to_string(c) + " to slot " + std::to_string(slot_of_core[c]) +
+                  ", which is outside the mesh or taken");
+    slot[c] = slot_of_core[c];
+    taken[slot[c]] = 1;
+  }
+  uint32_t free_slot = 0;
+  for (uint32_t c = static_cast<uint32_t>(slot_of_core.size()); c < g.cores(); ++c) {
+    if (program.cores[c].compartments != 0) throw Error("compiler: placement leaves used core " + std::to_string(c) + " unplaced");
+    while (taken[free_slot]) ++free_slot;
+    slot[c] = free_slot;
+    taken[free_slot] = 1;
+  }
+  std::vector<CoreProgram> cores(g.cores());
+  for (uint32_t c = 0; c < g.cores(); ++c) {
+    CoreProgram& dst = cores[slot[c]];
+    dst = std::move(program.cores[c]);
+    for (Destination& d : dst.out) {
+      d.core = slot[d.core];
+      const auto p = g.place(d.core);
+      d.x = static_cast<uint16_t>(p.x);
+      d.y = static_cast<uint16_t>(p.y);
+      d.local = static_cast<uint16_t>(p.local);
+    }
+  }
+  program.cores = std::move(cores);
+  for (auto& pl : program.placement)
+    for (auto& x : pl) x.core = slot[x.core];
+  return program;
+}
+
+CompiledNetwork compile_network(const Network& net, const ChipParams& chip, const CompileOptions& options) {
+  const MappingParams& mp = chip.mapping;
+  if (mp.placement != "mesh_order" && mp.placement != "min_hops")
+    throw Error("chip.mapping.placement: expected 'mesh_order' or 'min_hops', got '" + mp.placement + "'");
+  CompiledNetwork out;
+  CompileReport& rep = out.report;
+  rep.placement = mp.placement;
+  {
+    Network copy = net;
+    try {
+      const BalanceReport b = balance_delays(copy);
+      rep.depth_known = true;
+      rep.depth = b.depth;
+      rep.projection_delay = b.projection_delay;
+      rep.balanced = true;
+      for (size_t j = 0; j < net.projections.size(); ++j) rep.balanced &= net.projections[j].delays == copy.projections[j].delays;
+      for (size_t p = 0; p < net.populations.size(); ++p)
+        rep.balanced &= net.populations[p].bias_start == copy.populations[p].bias_start;
+    } catch (const Error& e) {
+      rep.depth_note = e.what();
+    }
+  }
+  ChipProgram program = map_network(net, chip);
+  rep.cores_used = program.cores_used;
+  if (options.rates.empty()) {
+    rep.rate_timesteps = mp.rate_timesteps;
+    rep.rates = measure_firing_rates(net, rep.depth_known ? rep.depth : 0, mp.rate_timesteps, mp.rate_seed);
+  } else {
+    rep.rates = options.rates;
+  }
+  const std::vector<TrafficEdge> traffic = estimate_traffic(net, program, rep.rates);
+  rep.mesh_order = traffic_totals(traffic, program, chip);
+  if (mp.placement == "mesh_order") {
+    rep.slot_of_core = place_mesh_order(program.cores_used);
+    rep.optimised = rep.mesh_order;
+  } else {
+    const PlacementCost cost{double(chip.router.hop_ew_cycles), double(chip.router.hop_ns_cycles)};
+    rep.slot_of_core = place_min_hops(traffic, program.cores_used, slots_of(program.geometry), cost);
+    program = permute_cores(std::move(program), rep.slot_of_core);
+    rep.optimised = traffic_totals(estimate_traffic(net, program, rep.rates), program, chip);
+  }
+  out.program = std::move(program);
+  return out;
+}
+
+std::string ShapeSearch::describe() const {
+  if (!found) return why;
+  std::ostringstream os;
+  os << "chips_x=" << mesh.chips_x << " chips_y=" << mesh.chips_y << " routers_x=" << mesh.routers_x
+     << " routers_y=" << mesh.routers_y << " cores_per_router=" << mesh.cores_per_router << " (" << mesh.cores() << " cores)";
+  return os.str();
+}
+
+ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, uint32_t max_routers, uint32_t max_chips) {
+  ShapeSearch res;
+  uint64_t need = 0;
+  try {
+    map_network(net, chip);
+    res.found = true;
+    res.mesh = chip.mesh;
+    return res;
+  } catch (const MappingError& e) {
+    if (e.resource != "cores") {
+      res.why = "none: the limit is per core (resource " + e.resource + "), a larger mesh does not help";
+      return res;
+    }
+    need = e.need;
+  }
+  const MeshParams& m = chip.mesh;
+  // Candidates of one stage, fewest cores first, then the squarer, then the smaller x.
+  auto try_stage = [&](std::vector<MeshParams> cands) {
+    std::sort(cands.begin(), cands.end(), [](const MeshParams& a, const MeshParams& b) {
+      const auto ka = std::make_tuple(a.cores(), std::abs(int(a.routers_x * a.chips_x) - int(a.routers_y * a.chips_y)),
+                                      a.chips_x * a.routers_x, a.chips_x);
+      const auto kb = std::make_tuple(b.cores(), std::abs(int(b.routers_x * b.chips_x) - int(b.routers_y * b.chips_y)),
+                                      b.chips_x * b.routers_x, b.chips_x);
+      return ka < kb;
+    });
+    uint32_t tries = 0;
+    for (const MeshParams& c : cands) {
+      if (c.cores() < need) continue;
+      if (++tries > 8) break;   // bounded: each try maps the whole network
+      ChipParams p = chip;
+      p.mesh = c;
+      try {
+        map_network(net, p);
+        res.found = true;
+        res.mesh = c;
+        return true;
+      } catch (const MappingError& e) {
+        if (e.resource != "cores") return false;
+        need = std::max<uint64_t>(need, e.need);
+      }
+    }
+    return false;
+  };
+  std::vector<MeshParams> stage;
+  for (uint32_t rx = m.routers_x; rx <= max_routers; ++rx)
+    for (uint32_t ry = m.routers_y; ry <= max_routers; ++ry) {
+      MeshParams c = m;
+      c.routers_x = rx;
+      c.routers_y = ry;
+      stage.push_back(c);
+    }
+  if (try_stage(stage)) return res;
+  stage.clear();
+  for (uint32_t cx = m.chips_x; cx <= max_chips; ++cx)
+    for (uint32_t cy = m.chips_y; cy <= max_chips; ++cy) {
+      MeshParams c = m;
+      c.chips_x = cx;
+      c.chips_y = cy;
+      stage.push_back(c);
+    }
+  if (try_stage(stage)) return res;
+  std::ostringstream os;
+  os << "none up to " << m.chips_x << "x" << m.chips_y << " chips of " << max_routers << "x" << max_routers << " routers or "
+     << max_chips << "x" << max_chips << " chips of " << m.routers_x << "x" << m.routers_y << " routers (" << m.cores_per_router
+     << " cores each): the network needs " << need << " cores";
+  res.why = os.str();
+  return res;
+}
+
+}  // namespace spikemesh

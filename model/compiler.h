@@ -1,0 +1,100 @@
+// The compiler: network -> ChipProgram in passes. (1) delay report: the pipeline depth D and per-projection
+// delays of delay balancing (delay_balance.h), computed on a copy, the network is never changed here;
+// (2) partition and tables: map_network (mapping.h); (3) traffic estimate: measured firing rates (a short
+// reference-simulator run with random input) times each compartment's output-axon entries; (4) placement:
+// place_min_hops (placement.h) over every core slot of the mesh, then a pure permutation of the program's
+// cores. The spike raster does not depend on placement, only timing and hop counts do.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chip_params.h"
+#include "mapping.h"
+#include "network.h"
+#include "placement.h"
+
+namespace spikemesh {
+
+struct CompileOptions {
+  // Firing rate (spikes per timestep) of every neuron, in global order (population by population). Empty:
+  // measured with the reference simulator as chip.mapping.rate_timesteps / rate_seed say.
+  std::vector<double> rates;
+};
+
+// What one core holds, and the capacities it is checked against.
+struct CoreUsage {
+  uint64_t compartments = 0, input_axons = 0, output_axons = 0, synapse_words = 0, synapse_formats = 0;
+};
+CoreUsage core_usage(const CoreProgram& core);
+CoreUsage core_capacity(const ChipParams& chip);
+
+// Per population: the cores it occupies and the resources its neurons use there. Input axons and synapse
+// words are those whose synapses reach this population (an axon shared by two populations on one core
+// counts for both, so the column can sum to more than the cores' totals); output axons are its
+// compartments' routing entries.
+struct PopulationUsage {
+  std::vector<uint32_t> cores;
+  CoreUsage use;
+};
+std::vector<PopulationUsage> population_usage(const Network& net, const ChipProgram& program);
+
+// Spike traffic of one placement: messages per timestep, hops over router links.
+struct TrafficTotals {
+  double messages = 0.0;        // messages per timestep (one per output-axon entry of a spiking compartment)
+  double flit_hops = 0.0;       // sum of messages x router-to-router links on the XY path
+  double flit_hop_cycles = 0.0; // the same, east-west hops weighted hop_ew_cycles, north-south hop_ns_cycles
+};
+
+struct CompileReport {
+  std::string placement;                       // "mesh_order" or "min_hops"
+  // Delay balancing (informational; the chip runs the delays the network file holds).
+  bool depth_known = false;                    // false when the network cannot be balanced (depth_note says why)
+  std::string depth_note;
+  uint32_t depth = 0;                          // D, timesteps from input to the deepest readout
+  bool balanced = false;                       // the network's delays already equal the balanced ones
+  std::vector<uint32_t> projection_delay;      // balanced delay per projection
+  uint32_t cores_used = 0;
+  std::vector<uint32_t> slot_of_core;          // logical core (map_network's order) -> core slot on the mesh
+  std::vector<double> rates;                   // per neuron, the rates that weighed the traffic
+  uint32_t rate_timesteps = 0;                 // reference steps measured (0 when rates were given)
+  TrafficTotals mesh_order, optimised;         // traffic of plain mesh order and of the chosen placement
+};
+
+struct CompiledNetwork {
+  ChipProgram program;
+  CompileReport report;
+};
+
+// Throws MappingError (mapping.h) when the network does not fit and Error naming chip.mapping.placement for
+// an unknown placement. Deterministic: same network and params, same program.
+CompiledNetwork compile_network(const Network& net, const ChipParams& chip, const CompileOptions& options = {});
+
+// Mean spikes per timestep of every neuron over `timesteps` reference steps that follow `warmup` steps,
+// driven by make_random_stimulus(net, ..., seed) in bias context 0.
+std::vector<double> measure_firing_rates(const Network& net, uint32_t warmup, uint32_t timesteps, uint64_t seed);
+
+// Messages per timestep between logical cores: rate of each compartment x its output-axon entries.
+std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram& program, const std::vector<double>& rates);
+TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const ChipProgram& program, const ChipParams& chip);
+
+// Moves logical core c of `program` to slot slot_of_core[c]: core tables, every Destination's core, x, y,
+// local, and the placement lists. slot_of_core must be injective into the mesh's cores.
+ChipProgram permute_cores(ChipProgram program, const std::vector<uint32_t>& slot_of_core);
+
+// The smallest mesh on which the network fits: routers_x / routers_y grown from the configured values
+// (chips fixed) up to `max_routers` each, then chips_x / chips_y grown (routers as configured) up to
+// `max_chips` each; among the candidates of a stage the fewest cores wins (then the squarer, then the
+// smaller x). `found` is false when the failure is a per-core limit (no mesh helps) or no candidate
+// within the bounds has enough cores; `why` then says which.
+struct ShapeSearch {
+  bool found = false;
+  MeshParams mesh;
+  std::string why;
+  std::string describe() const;                // "1x1 chips of 8x8 routers, 4 cores each (256 cores)" or why
+};
+ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, uint32_t max_routers = 64,
+                                   uint32_t max_chips = 16);
+
+}  // namespace spikemesh
