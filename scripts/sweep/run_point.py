@@ -68,6 +68,8 @@ def main() -> int:
     t0 = time.monotonic()
     stdout, stderr = child.communicate()
     wall = time.monotonic() - t0
+    # The run printed its scratch folder; name the folder its files end up in.
+    stdout, stderr = stdout.replace(str(scratch), str(out)), stderr.replace(str(scratch), str(out))
     sys.stdout.write(stdout)
     sys.stderr.write(stderr)
     if child.returncode != 0 or not (scratch / "report.json").is_file():

@@ -467,6 +467,17 @@ def main(argv: list[str] | None = None) -> int:
     except BlockingIOError:
         print(f"spikemesh sweep: error: {out} is in use by another sweep", file=sys.stderr)
         return 2
+    # A point's id covers only its swept values: the rest of what it ran (base, set, quality) must not change
+    # under the results already in DIR. Axes may grow; new values are new points.
+    old_plan = out / "sweep.json"
+    if old_plan.is_file():
+        old = json.loads(old_plan.read_text())
+        for key in ("base", "set", "quality", "seed_key"):
+            if old.get(key) != sweep[key]:
+                print(f"spikemesh sweep: error: {args.sweep}: {key} differs from the sweep already in {out} "
+                      f"({old.get(key)!r} there, {sweep[key]!r} now): its finished points would not match; "
+                      "use another --out", file=sys.stderr)
+                return 2
     plan = {"sweep_file": str(args.sweep.resolve()), "spikemesh": spikemesh_bin(), "python": sys.executable,
             "run_point": str(HERE / "run_point.py"), **sweep,
             "points": [{**p, "run_overrides": run_overrides(sweep, p["overrides"])} for p in points]}
@@ -482,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         # rerun triggers think of a changed Snakefile); --nolock because the flock above guards the folder
         # and Snakemake's own lock outlives a killed run.
         cmd = ["snakemake", *(f"points/{p['id']}/.snakemake_done" for p in todo), "--snakefile", str(SNAKEFILE),
-               "--directory", str(out), "--cores", str(args.cores), "--keep-going", "--rerun-incomplete", "--nolock", "--quiet", "--config", f"plan={out / 'sweep.json'}"]
+               "--directory", str(out), "--cores", str(args.cores), "--keep-going", "--rerun-incomplete",
+               "--nolock", "--quiet", "--config", f"plan={out / 'sweep.json'}"]
         if args.profile is not None:
             cmd += ["--profile", str(args.profile.resolve())]
         # Snakemake's own chatter goes to DIR/snakemake.log; the console gets one line per finished point.

@@ -205,3 +205,18 @@ def test_per_image_columns_from_an_fsddim_report():
     r = point_results(report)
     assert (r["images"], r["latency_s_per_image"], r["energy_j_per_image"]) == (1, 5e-7, 10.0)
     assert r["energy_j_per_image.core.total"] == 10.0
+
+
+def test_changed_base_settings_refuse_an_existing_folder(tmp_path, base):
+    # Finished points are reused by their swept values, so a rerun into the same folder with other fixed
+    # settings would mix results: refused, naming the key. Adding an axis value is fine: one new point runs.
+    out = tmp_path / "out"
+    sweep = write_sweep(tmp_path, base, "set: {timesteps: 4}\nproduct:\n  chip.mesh.cores_per_router: [4]\n")
+    res = subprocess.run(sweep_cmd(sweep, out, "--no-plots"), env=ENV, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    sweep = write_sweep(tmp_path, base, "set: {timesteps: 4}\nproduct:\n  chip.mesh.cores_per_router: [4, 8]\n")
+    res = subprocess.run(sweep_cmd(sweep, out, "--no-plots"), env=ENV, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "1 already finished, 1 to run" in res.stdout, res.stdout + res.stderr
+    sweep = write_sweep(tmp_path, base, "set: {timesteps: 5}\nproduct:\n  chip.mesh.cores_per_router: [4, 8]\n")
+    res = subprocess.run(sweep_cmd(sweep, out, "--no-plots"), env=ENV, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "set differs" in res.stderr, res.stdout + res.stderr
