@@ -72,9 +72,19 @@ class FixedNet:
         self.order = self._topo_order()
         dev = self.device
         self.incoming = {p.name: [] for p in net.populations}
+        self.fast = {}   # projection name -> float32 weights / 64 when float32 sums are provably exact
         for pr in net.projections:
             w = effective_weight(pr.weights, pr.weight_exp, pr.num_weight_bits, pr.sign_mode)
             self.incoming[pr.target].append((pr, torch.tensor(w, dtype=torch.float64, device=dev)))
+            src = next(p for p in net.populations if p.name == pr.source)
+            if pr.encoding == "conv" and src.kind != "input" and pr.groups == 1 and self.device.type == "cpu":
+                # (CPU only: CUDA may run float32 convolutions in TF32, which is not exact)
+                # Binary spikes times integer weights (multiples of 64): in units of 64 every partial sum of
+                # a float32 convolution is an integer bounded by the output channel's sum of |w| / 64;
+                # below 2^24 float32 holds each one exactly, whatever the summation order.
+                w64 = np.abs(w.reshape(w.shape[0], -1)) // 64
+                if int(w64.sum(1).max()) < (1 << 24) and np.all(w % 64 == 0):
+                    self.fast[id(pr)] = torch.tensor(w // 64, dtype=torch.float32, device=dev)
         self.params = {}
         for p in net.populations:
             n = p.size
@@ -139,6 +149,10 @@ class FixedNet:
         if pr.upsample > 1:
             x = F.interpolate(x, scale_factor=pr.upsample, mode="nearest")
         if not graded:
+            wf = self.fast.get(id(pr))
+            if wf is not None:
+                y = F.conv2d(x.float(), wf, stride=pr.stride, padding=pr.padding)
+                return y.double().reshape(b, -1) * 64.0
             y = F.conv2d(x, w, stride=pr.stride, padding=pr.padding, groups=pr.groups)
             return y.reshape(b, -1)
         if pr.groups != 1:
@@ -148,7 +162,7 @@ class FixedNet:
         cols = F.unfold(x, (kh, kw), padding=pr.padding, stride=pr.stride)        # (B, Cin*kh*kw, L)
         wf = w.reshape(co, -1)
         out = torch.empty(b, co, cols.shape[2], dtype=val.dtype, device=val.device)
-        chunk = max(1, int(2 ** 26 // max(1, co * cols.shape[1] * cols.shape[2])))
+        chunk = max(1, int(2 ** 23 // max(1, co * cols.shape[1] * cols.shape[2])))
         for a in range(0, b, chunk):
             c = cols[a:a + chunk]
             out[a:a + chunk] = torch.floor(wf.view(1, co, -1, 1) * c.unsqueeze(1) / scale).sum(2)

@@ -31,7 +31,7 @@ def tiny_run(tmp_path_factory):
     from fsddim.export import export_checkpoint
     from fsddim.train import train
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     run = str(tmp_path_factory.mktemp("tiny"))
     over = ["train.iterations=60", "qat.iterations=10", "train.subset=512", "train.device=cpu"]
     cfg = load_config("tiny", over)
@@ -40,3 +40,10 @@ def tiny_run(tmp_path_factory):
     net = os.path.join(run, "network.h5")
     export_checkpoint(os.path.join(run, "qat.pt"), net)
     return run, cfg, net
+
+
+def pytest_configure(config):
+    # One thread: CI and developer machines have 2 cores shared with compilers, and OpenMP thread pools
+    # slow down by orders of magnitude when oversubscribed.
+    import torch
+    torch.set_num_threads(1)

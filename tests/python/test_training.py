@@ -26,7 +26,7 @@ def fixed_batch_loss(model, cfg, n=64):
 
 
 def test_short_training_lowers_the_loss(tmp_path):
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     cfg = load_config("tiny", ["train.iterations=80", "train.subset=256", "train.device=cpu", "train.ema_decay=0.0"])
     torch.manual_seed(cfg["train"]["seed"])
     before = fixed_batch_loss(FSDDIMNet(cfg["model"]), cfg)
@@ -38,7 +38,7 @@ def test_short_training_lowers_the_loss(tmp_path):
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path):
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     cfg = load_config("tiny", ["train.iterations=6", "train.subset=64", "train.device=cpu", "train.checkpoint_every=3"])
     train(cfg, str(tmp_path), quiet=True)
     cfg2 = load_config("tiny", ["train.iterations=9", "train.subset=64", "train.device=cpu", "train.checkpoint_every=3"])
@@ -51,7 +51,7 @@ def test_resume_continues_from_the_checkpoint(tmp_path):
 def test_same_config_and_seed_give_the_same_exported_bytes(tmp_path):
     import hashlib
     from fsddim.export import export_checkpoint
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     cfg = load_config("tiny", ["train.iterations=6", "qat.iterations=3", "train.subset=64", "train.device=cpu"])
     digests = []
     for k in range(2):
