@@ -84,7 +84,8 @@ def plot_sweep(out: Path, rows: list, axes: list) -> list:
             ax.scatter([lat[k] for k in sel], [e[k] for k in sel], color=cmap(i % 10), zorder=3,
                        label=f"{_name(axes[0])} = {c}")
     front = pareto(list(zip(e, lat)))
-    ax.plot([lat[i] for i in front], [e[i] for i in front], "r--", lw=1, zorder=2, label="Pareto front")
+    ax.plot([lat[i] for i in front], [e[i] for i in front], "r--", lw=1, marker="o", ms=11, mfc="none", zorder=4,
+            label=f"Pareto front ({len(front)} point{'s' if len(front) != 1 else ''})")
     ax.set_xlabel("latency per image (s)")
     ax.set_ylabel("energy per image (J)")
     ax.set_xscale("log")
