@@ -55,7 +55,9 @@ def ddim_times(timesteps, steps):
     """Pairs (t, t_prev) of the strided DDIM sampler (lucidrains' ddim_sample spacing)."""
     if not 1 <= steps <= timesteps:
         raise ValueError(f"DDIM steps must be in 1..{timesteps}, got {steps}")
-    times = torch.linspace(-1, timesteps - 1, steps=steps + 1).int().tolist()
+    # t_i = -1 + floor(i * timesteps / steps) in integers (the C++ sampler, model/ddim_sampler.cpp, uses the
+    # same formula; float linspace would round differently for some S).
+    times = [-1 + (i * timesteps) // steps for i in range(steps + 1)]
     times = list(reversed(times))
     return list(zip(times[:-1], times[1:]))
 
