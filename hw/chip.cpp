@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "tracer.h"
+
 namespace spikemesh {
 
 Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params,
@@ -69,6 +71,7 @@ void Chip::control() {
           const uint64_t d = host_delay_pending_;
           host_delay_pending_ = 0;
           host_delay_total_ += d;
+          management_from_ = now, management_until_ = now + d;
           next_trigger(cycles_to_time(d));
           return;
         }
@@ -77,6 +80,7 @@ void Chip::control() {
           run_.context = reset_context_;
           t_local_ = 0;
           reset_pending_ = false;
+          ++calls_;
         }
         if (on_step_) on_step_(t_, now);
         if (!hosted_ && t_ == timesteps_) {
@@ -98,6 +102,15 @@ void Chip::control() {
             run_.payloads[rows.population].assign(rows.payloads.begin() + t_ * n, rows.payloads.begin() + (t_ + 1) * n);
           }
         step_start_ = now;
+        if (tracer_) {
+          const uint32_t call = calls_ ? calls_ - 1 : 0;
+          tracer_->step_begin(t_, hosted_ ? t_local_ : t_, call, now);
+          tracer_->set(sig_timestep_, now, hosted_ ? t_local_ : t_);
+          if (hosted_) {
+            tracer_->set(sig_ddim_, now, call);
+            if (management_until_ == now) tracer_->interval(sig_management_, management_from_, now);
+          }
+        }
         for (auto& c : cores_) c->begin_step(hosted_ ? t_local_ : t_, now);
         phase_ = Phase::Drain;
         break;
@@ -117,12 +130,14 @@ void Chip::control() {
         uint64_t quiet = now;
         for (const auto& c : cores_) quiet = std::max(quiet, c->done_cycle());
         phase_ = Phase::Barrier;
+        if (tracer_) tracer_->interval(sig_barrier_, quiet, quiet + barrier_);
         next_trigger(cycles_to_time(quiet - now + barrier_));
         return;
       }
       case Phase::Barrier:
         for (auto& c : cores_) c->flush();
         step_cycles_.push_back(now - step_start_);
+        if (tracer_) tracer_->step_end(*this, now);
         ++t_;
         ++t_local_;
         phase_ = Phase::Start;
@@ -135,6 +150,58 @@ void Chip::control() {
         break;
     }
   }
+}
+
+void Chip::attach_tracer(Tracer& tracer) {
+  tracer_ = &tracer;
+  sig_timestep_ = tracer.declare("chip.timestep", Tracer::Kind::Value, 1);
+  sig_barrier_ = tracer.declare("chip.barrier", Tracer::Kind::Wire, 2);
+  if (hosted_) {
+    sig_ddim_ = tracer.declare("chip.ddim_step", Tracer::Kind::Value, 1);
+    sig_management_ = tracer.declare("chip.management.busy", Tracer::Kind::Wire, 2);
+  } else {
+    sig_ddim_ = sig_management_ = Tracer::kNone;
+  }
+  // Bounds per timestep: every output-axon entry of every core sends one message (each compartment spikes
+  // at most once per timestep); walk each message's XY path to count the flits through every port.
+  const MeshGeometry& geo = program_.geometry;
+  std::vector<uint64_t> messages_in(cores_.size(), 0);
+  std::vector<std::vector<uint64_t>> flits_in(geo.routers(), std::vector<uint64_t>(geo.ports(), 0)), flits_out = flits_in;
+  for (uint32_t c = 0; c < cores_.size(); ++c) {
+    const auto src = geo.place(c);
+    for (const Destination& d : program_.cores[c].out) {
+      ++messages_in[d.core];
+      uint32_t x = src.x, y = src.y, in = kPortLocal0 + src.local;
+      for (;;) {
+        const uint32_t r = geo.router_index(x, y);
+        const uint32_t o = route_xy(x, y, {d.x, d.y, d.local});
+        ++flits_in[r][in];
+        ++flits_out[r][o];
+        if (o >= kPortLocal0) break;
+        x = o == kPortEast ? x + 1 : o == kPortWest ? x - 1 : x;
+        y = o == kPortSouth ? y + 1 : o == kPortNorth ? y - 1 : y;
+        in = o == kPortNorth ? kPortSouth : o == kPortSouth ? kPortNorth : o == kPortEast ? kPortWest : kPortEast;
+      }
+    }
+  }
+  // Probes: the core and compartment holding each (population, index).
+  std::vector<std::vector<Neurocore::Probe>> probes(cores_.size());
+  const auto& wanted = tracer.params().probes;
+  for (uint32_t k = 0; k < wanted.size(); ++k) {
+    const auto [pop, index] = wanted[k];
+    const std::string name = net_.populations[pop].name + "_" + std::to_string(index);
+    tracer.probe_names().push_back(name);
+    for (uint32_t c = 0; c < cores_.size(); ++c)
+      for (const CoreSegment& seg : program_.cores[c].segments)
+        if (seg.population == pop && index >= seg.first && index < seg.first + seg.count)
+          probes[c].push_back({seg.base + static_cast<uint32_t>(index - seg.first), k, name});
+  }
+  for (uint32_t c = 0; c < cores_.size(); ++c) cores_[c]->attach_tracer(tracer, messages_in[c], probes[c]);
+  for (const auto& r : noc_.routers()) {
+    const uint32_t i = geo.router_index(r->x(), r->y());
+    r->attach_tracer(tracer, flits_in[i], flits_out[i]);
+  }
+  tracer.check_size();
 }
 
 void Chip::report_deadlock(uint64_t now) {

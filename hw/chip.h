@@ -25,6 +25,8 @@
 
 namespace spikemesh {
 
+class Tracer;
+
 class Chip : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Chip);
@@ -55,6 +57,12 @@ class Chip : public sc_core::sc_module {
   uint64_t end_cycle() const { return end_cycle_; }
   uint64_t barrier_cycles() const { return barrier_; }
   Noc& noc() { return noc_; }
+  const Noc& noc_const() const { return noc_; }
+  bool hosted() const { return hosted_; }
+  // Waveform and per-timestep tracing (hw/tracer.h), before sc_start: declares chip.timestep, chip.barrier
+  // (and in hosted mode chip.ddim_step, chip.management.busy) and every core's and router's signals with
+  // their per-timestep bounds, resolves the probes, then checks the VCD size bound (throws above the cap).
+  void attach_tracer(Tracer& tracer);
   const Neurocore& core(uint32_t i) const { return *cores_[i]; }
   uint32_t core_count() const { return static_cast<uint32_t>(cores_.size()); }
   // Called at the start of every timestep (and once more at the end, with t = timesteps): progress
@@ -91,6 +99,10 @@ class Chip : public sc_core::sc_module {
   uint64_t host_delay_pending_ = 0, host_delay_total_ = 0;
   std::string deadlock_;
   std::function<void(uint32_t, uint64_t)> on_step_;
+  Tracer* tracer_ = nullptr;                     // null when tracing is off
+  uint32_t sig_timestep_ = 0, sig_barrier_ = 0, sig_ddim_ = 0, sig_management_ = 0;
+  uint32_t calls_ = 0;                           // hosted: network calls started (host_reset), the DDIM steps
+  uint64_t management_from_ = 0, management_until_ = 0;   // hosted: the last management-core interval
 };
 
 }  // namespace spikemesh

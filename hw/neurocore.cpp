@@ -8,6 +8,7 @@
 #include "core_timing.h"
 #include "error.h"
 #include "synapse_memory.h"
+#include "tracer.h"
 
 namespace spikemesh {
 
@@ -94,6 +95,7 @@ void Neurocore::hand_next_message(uint64_t earliest) {
   const Destination& d = program_.out[next_dest_];
   const ServiceSlot s = serve(sp.cycle, output_free_, params_.core.axon_out_cycles);
   output_free_ = s.finish;
+  if (tracer_) tracer_->interval(sig_output_, s.start, s.finish);
   Flit f;
   f.axon = d.axon;
   f.atom = d.atom;
@@ -128,6 +130,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   next_spike_ = 0;
   const uint64_t slot = uint64_t{t % slots_} * program_.compartments;
   uint64_t cycle = t0;
+  const bool probing = tracer_ && !probe_of_.empty();
   for (const CoreSegment& seg : program_.segments) {
     const Population& pop = net_.populations[seg.population];
     const uint64_t n = pop.size();
@@ -140,6 +143,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
         spikes[seg.first + k] = p != 0;
         if (p == 0) continue;
         ++counters_.spikes;
+        if (tracer_) tracer_->pulse(sig_spike_, cycle);
         queue_spike(seg.base + k, p, cycle);
       }
       continue;
@@ -153,19 +157,31 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       acc_[slot + c] = 0;
       const int64_t bias = pop.bias_at(run_.context, t, i);
       const bool inactive = is_inactive_update(state_[c], q, bias);
+      if (probing && probe_of_[c] != kNoProbe) {   // the state the update starts from, at t0
+        tracer_->set(probe_sig_u_[probe_of_[c]], t0, state_[c].u);
+        tracer_->set(probe_sig_v_[probe_of_[c]], t0, state_[c].v);
+      }
       const CompartmentOutput out = update_compartment(state_[c], pop.param(i), q, bias, can_spike);
       cycle += update_cycles(params_.core, inactive);
+      if (probing && probe_of_[c] != kNoProbe) {   // the updated state, when its update finishes
+        const uint32_t k = probe_of_[c];
+        tracer_->set(probe_sig_u_[k], cycle, state_[c].u);
+        tracer_->set(probe_sig_v_[k], cycle, state_[c].v);
+        if (tracer_->in_window()) tracer_->record_probe(probe_index_[k], state_[c].u, state_[c].v);
+      }
       ++(inactive ? counters_.updates_inactive : counters_.updates_active);
       spikes[i] = out.spike;
       if (currents) currents[i] = out.current;
       if (out.spike) {
         ++counters_.spikes;
+        if (tracer_) tracer_->pulse(sig_spike_, cycle);
         queue_spike(c, 1, cycle);
       }
     }
   }
   counters_.sweep_cycles += cycle - t0;
   sweep_end_ = cycle;
+  if (tracer_) tracer_->interval(sig_sweep_, t0, cycle);
   hand_next_message(0);
   counters_.busy_cycles = counters_.sweep_cycles + counters_.dendrite_cycles + counters_.output_cycles;
 }
@@ -231,6 +247,10 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
   const uint64_t cycles = message_service_cycles(params_.core, synops);
   const ServiceSlot s = serve(arrival, dendrite_free_, cycles);
   dendrite_free_ = s.finish;
+  if (tracer_) {   // in the FIFO from its arrival through the cycle its service starts (credit at start + 1)
+    tracer_->interval(sig_fifo_, arrival, s.start + 1);
+    tracer_->interval(sig_dendrite_, s.start, s.finish);
+  }
   eject_credit_->give_back(s.start + 1);
   while (!waiting_starts_.empty() && waiting_starts_.front() < arrival) waiting_starts_.pop();
   waiting_starts_.push(s.start);
@@ -239,6 +259,26 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
   counters_.busy_cycles = counters_.sweep_cycles + counters_.dendrite_cycles + counters_.output_cycles;
   ++counters_.messages_in;
   if (--run_.outstanding == 0) run_.scheduler->notify_now(*run_.drained);
+}
+
+void Neurocore::attach_tracer(Tracer& tracer, uint64_t messages_in_bound, const std::vector<Probe>& probes) {
+  const std::string n = name();
+  const uint64_t out = program_.out.size();
+  tracer_ = &tracer;
+  // Bounds on value changes per timestep: every compartment spikes, every output axon sends, every message
+  // that can reach this core arrives (each a pulse or an interval: two changes).
+  sig_spike_ = tracer.declare(n + ".spike_out", Tracer::Kind::Wire, 2 * uint64_t{program_.compartments} + 2);
+  sig_sweep_ = tracer.declare(n + ".sweep_busy", Tracer::Kind::Wire, 2);
+  sig_output_ = tracer.declare(n + ".output_busy", Tracer::Kind::Wire, 2 * out);
+  sig_dendrite_ = tracer.declare(n + ".dendrite_busy", Tracer::Kind::Wire, 2 * messages_in_bound);
+  sig_fifo_ = tracer.declare(n + ".input_fifo", Tracer::Kind::Count, 2 * messages_in_bound);
+  if (!probes.empty()) probe_of_.assign(program_.compartments, kNoProbe);
+  for (const Probe& p : probes) {
+    probe_of_[p.compartment] = static_cast<uint32_t>(probe_sig_u_.size());
+    probe_sig_u_.push_back(tracer.declare(n + ".probe_" + p.name + ".u", Tracer::Kind::Value, 2));
+    probe_sig_v_.push_back(tracer.declare(n + ".probe_" + p.name + ".v", Tracer::Kind::Value, 2));
+    probe_index_.push_back(p.index);
+  }
 }
 
 std::string Neurocore::describe_state(uint64_t now) const {

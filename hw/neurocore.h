@@ -41,6 +41,8 @@
 
 namespace spikemesh {
 
+class Tracer;
+
 struct CoreCounters {
   uint64_t synops_dense = 0;       // synaptic ops on dense lists
   uint64_t synops_sparse = 0;      // on sparse lists (sparse, one-to-one, expanded conv)
@@ -99,6 +101,15 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   uint32_t index() const { return index_; }
   uint64_t synapse_words_used() const { return program_.synapse_words.size(); }
   std::string describe_state(uint64_t now) const;
+
+  // Waveform tracing (hw/tracer.h): declares this core's signals; `messages_in_bound` bounds the messages
+  // it can receive in one timestep; `probes`: (compartment, probe index, name) whose u and v are traced.
+  static constexpr uint32_t kNoProbe = ~0u;
+  struct Probe {
+    uint32_t compartment, index;
+    std::string name;
+  };
+  void attach_tracer(Tracer& tracer, uint64_t messages_in_bound, const std::vector<Probe>& probes);
 
  private:
   struct Synapse {
@@ -171,6 +182,12 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   uint32_t next_dest_ = 0;                       // index into program_.out
   RingFifo<uint64_t> waiting_starts_;            // service starts of messages still in the FIFO
   CoreCounters counters_;
+  // Tracing (null when off): signal ids of spike_out, the three units' busy wires, the input FIFO depth;
+  // per compartment its probe slot (kNone if not probed), and per probe its u signal (v is the next id).
+  Tracer* tracer_ = nullptr;
+  uint32_t sig_spike_ = 0, sig_sweep_ = 0, sig_output_ = 0, sig_dendrite_ = 0, sig_fifo_ = 0;
+  std::vector<uint32_t> probe_of_;
+  std::vector<uint32_t> probe_sig_u_, probe_sig_v_, probe_index_;
 };
 
 }  // namespace spikemesh

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "tracer.h"
+
 namespace spikemesh {
 
 Router::Router(sc_core::sc_module_name name, uint32_t x, uint32_t y, const MeshGeometry& geometry,
@@ -46,6 +48,7 @@ void Router::InputPort::receive(const Flit& f, uint64_t arrival_cycle) {
 void Router::accept(uint32_t port, uint32_t flit, uint32_t address, uint64_t ready) {
   InputPort& in = inputs_[port];
   in.fifo.push({ready, flit, address});
+  if (tracer_) tracer_->add(sig_in_[port], ready, 1);
   if (port < kPortLocal0) counters_.peak_buffer_flits = std::max<uint64_t>(counters_.peak_buffer_flits, in.fifo.size());
   if (in.fifo.size() == 1) {
     nonempty_ |= 1u << port;
@@ -96,6 +99,10 @@ void Router::step(uint64_t now) {
       nonempty_ &= ~(1u << static_cast<uint32_t>(g));
     }
     if (in.upstream) in.upstream->give_back(now + 1);
+    if (tracer_) {
+      tracer_->add(sig_in_[static_cast<uint32_t>(g)], now + 1, -1);
+      tracer_->pulse(sig_out_[o], now);
+    }
     out.credit.consume();
     ++counters_.flits;
     last_grant_cycle_ = now;
@@ -124,6 +131,24 @@ void Router::step(uint64_t now) {
     else if (!outputs_[head_out_[p]].blocked) next = std::min(next, now + 1);
   }
   if (next != ~uint64_t{0}) scheduler_.wake(id_, next);
+}
+
+std::string Router::port_label(uint32_t port) {
+  static const char* mesh[] = {"N", "E", "S", "W"};
+  return port < kPortLocal0 ? mesh[port] : "L" + std::to_string(port - kPortLocal0);
+}
+
+void Router::attach_tracer(Tracer& tracer, const std::vector<uint64_t>& flits_in, const std::vector<uint64_t>& flits_out) {
+  tracer_ = &tracer;
+  const std::string n = name();
+  sig_in_.assign(nports_, Tracer::kNone);
+  sig_out_.assign(nports_, Tracer::kNone);
+  for (uint32_t p = 0; p < nports_; ++p) {
+    // A mesh port without a neighbour never carries a flit: not declared.
+    if (p < kPortLocal0 && !geo_.has_neighbour(x_, y_, p)) continue;
+    sig_in_[p] = tracer.declare(n + ".in_" + port_label(p) + "_occupancy", Tracer::Kind::Count, 2 * flits_in[p]);
+    sig_out_[p] = tracer.declare(n + ".out_" + port_label(p) + "_busy", Tracer::Kind::Wire, 2 * flits_out[p]);
+  }
 }
 
 uint64_t Router::buffered_flits() const {

@@ -29,6 +29,8 @@
 
 namespace spikemesh {
 
+class Tracer;
+
 struct RouterCounters {
   uint64_t flits = 0;              // flits granted to any output
   uint64_t hops_ew = 0;            // flits sent over on-chip east-west links
@@ -67,6 +69,12 @@ class Router : public sc_core::sc_module, public Steppable {
   uint64_t last_grant_cycle() const { return last_grant_cycle_; }
   std::string describe_state() const;                 // for deadlock reports
   size_t local_queue(uint32_t local) const { return inputs_[kPortLocal0 + local].fifo.size(); }
+
+  // Waveform tracing (hw/tracer.h): per port p, in_<p>_occupancy (flits in input buffer p, from the cycle
+  // a flit arrives through the cycle it is granted) and out_<p>_busy (high in a cycle the output grants a
+  // flit onto its link). `flits_in[p]`, `flits_out[p]`: bounds on the flits through each port per timestep.
+  void attach_tracer(Tracer& tracer, const std::vector<uint64_t>& flits_in, const std::vector<uint64_t>& flits_out);
+  static std::string port_label(uint32_t port);   // N, E, S, W, L0, L1, ...
 
  private:
   struct Arrival {
@@ -114,6 +122,8 @@ class Router : public sc_core::sc_module, public Steppable {
   uint8_t head_out_[kPortLocal0 + 16] = {};
   RouterCounters counters_;
   uint64_t last_grant_cycle_ = 0;
+  Tracer* tracer_ = nullptr;                     // null when tracing is off
+  std::vector<uint32_t> sig_in_, sig_out_;       // per port: occupancy and link-busy signal ids
 };
 
 }  // namespace spikemesh

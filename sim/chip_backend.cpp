@@ -35,6 +35,8 @@ void ChipBackend::step() {
 const int32_t* ChipBackend::currents(uint32_t population) const { return chip_->result().currents[population].data(); }
 const uint8_t* ChipBackend::spikes(uint32_t population) const { return chip_->result().spikes[population].data(); }
 
+void ChipBackend::attach_tracer(Tracer& tracer) { chip_->attach_tracer(tracer); }
+
 void ChipBackend::account_update(uint64_t elements) {
   management_updates_ += elements;
   management_cycles_ += elements * params_.management.update_cycles;

@@ -17,6 +17,7 @@
 namespace spikemesh {
 
 class Chip;
+class Tracer;
 
 // Chip-wide event totals at one moment (sums over cores and routers), for per-interval reports.
 struct ChipTotals {
@@ -45,6 +46,7 @@ class ChipBackend : public TimestepBackend {
   uint64_t cycle() const;
   const std::vector<uint64_t>& step_cycles() const;  // per timestep so far
   const uint8_t* spikes(uint32_t population) const;  // of the last step
+  void attach_tracer(Tracer& tracer);                 // before the first step (hw/tracer.h)
 
  private:
   const Network& net_;

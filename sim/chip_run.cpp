@@ -8,6 +8,7 @@
 
 #include "chip.h"
 #include "compiler.h"
+#include "tracer.h"
 
 namespace spikemesh {
 
@@ -28,7 +29,7 @@ ChipCounters collect_counters(Chip& chip, const ChipParams& params) {
 }
 
 ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimulus& stim, uint32_t timesteps,
-                       uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress) {
+                       uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress, Tracer* tracer) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   // sc_stop() after a deadlock reports "Simulation stopped by user" as an info message: not news here.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
@@ -36,6 +37,7 @@ ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimu
   out.program = compile_network(net, params).program;
   auto chip = std::make_unique<Chip>("chip", net, out.program, params, stim, timesteps, context);
   if (progress) chip->on_step(progress);
+  if (tracer) chip->attach_tracer(*tracer);
   sc_core::sc_start();
   out.completed = chip->completed();
   out.deadlock = chip->deadlock_report();

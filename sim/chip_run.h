@@ -23,9 +23,12 @@ struct ChipRunOutput {
   std::string deadlock;          // the deadlock report when the watchdog stopped the run
 };
 
-// `progress` (optional) is called at the start of every timestep.
+// `progress` (optional) is called at the start of every timestep. `tracer` (optional, hw/tracer.h) records
+// waveforms and per-timestep counters; attaching it may refuse the run (VCD size cap) before it starts.
+class Tracer;
 ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimulus& stim, uint32_t timesteps,
-                       uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress = {});
+                       uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress = {},
+                       Tracer* tracer = nullptr);
 
 // Gathers every counter of an elaborated chip, named by hierarchy.
 class Chip;

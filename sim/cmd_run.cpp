@@ -20,6 +20,7 @@
 #include "random_network.h"
 #include "reference_sim.h"
 #include "report.h"
+#include "trace_output.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -58,6 +59,8 @@ int cmd_run(const Args& args) {
   if (cfg.run.stimulus == "random") stim = make_random_stimulus(net, cfg.run.timesteps, cfg.run.seed, cfg.run.activity);
   else if (cfg.run.stimulus != "none") stim = read_stimulus(net, cfg.stimulus_path());
   const EnergyTable table = load_energy_table(cfg.energy_path());
+  // Trace settings are checked here too (the FSDDIM loop checks its own window against its schedule).
+  const std::unique_ptr<Tracer> tracer = cfg.run.fsddim.images > 0 ? nullptr : make_tracer(cfg, net, 1, cfg.run.timesteps);
   if (check) {   // the mapping is the last step that can reject a config (a network that does not fit)
     const ChipProgram program = map_network(net, cfg.chip);
     std::printf("config OK: %s (%u cores used of %u)\n", config_path.c_str(), program.cores_used, program.geometry.cores());
@@ -71,13 +74,14 @@ int cmd_run(const Args& args) {
     return run_fsddim(cfg, fsddim_net, table, dir);
   }
 
-  const ChipRunOutput run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context);
+  const ChipRunOutput run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get());
   const EnergyReport energy = price_energy(run.counters, table);
   {
     std::ofstream f(dir / "report.json");
     write_report(f, cfg, net, run, table, energy);
     if (!f) throw Error((dir / "report.json").string() + ": cannot write");
   }
+  if (tracer) write_trace_outputs(*tracer, cfg, net, dir);   // also after a deadlock: the waveform shows it
   if (!run.completed) {
     std::fprintf(stderr, "spikemesh run: %s", run.deadlock.c_str());
     std::fprintf(stderr, "wrote %s\n", (dir / "report.json").c_str());

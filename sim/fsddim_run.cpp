@@ -12,6 +12,7 @@
 #include "json_writer.h"
 #include "report.h"
 #include "samples.h"
+#include "trace_output.h"
 
 namespace spikemesh {
 namespace {
@@ -117,6 +118,9 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   ChipRunOutput run;
   run.program = map_network(net, cfg.chip);
   ChipBackend chip(net, run.program, cfg.chip);
+  const std::unique_ptr<Tracer> tracer =
+      make_tracer(cfg, net, uint64_t{fp.images} * ddim_times(s.diffusion_timesteps, fp.steps).size(), s.snn_timesteps + s.pipeline_depth);
+  if (tracer) chip.attach_tracer(*tracer);   // may refuse (VCD size cap) before anything runs
   RecordingBackend rec(chip, net);
   Progress progress;
   progress.chip = &chip;
@@ -138,6 +142,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
 
   write_samples_h5(set, s, (dir / "samples.h5").string());
   write_samples_png(set, (dir / "samples.png").string());
+  if (tracer) write_trace_outputs(*tracer, cfg, net, dir);
 
   // Whole-run report, plus the loop's per-image, per-DDIM-step and per-timestep results.
   run.counters = chip.counters();
