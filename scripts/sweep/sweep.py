@@ -252,12 +252,13 @@ def check_keys(sweep: dict, cores: int) -> None:
             raise SweepError(f"{spikemesh_bin()} run --check crashed (signal {-res.returncode}) with {over}")
         lines = (res.stderr.strip() or res.stdout.strip()).splitlines()
         msg = lines[-1].replace("spikemesh run: error: ", "") if lines else f"exit status {res.returncode}"
-        # Config errors name the --set that caused them; "mapping: ..." (the network does not fit this chip)
-        # is a point's result, decided when that point runs with all its values.
-        if label is None and not msg.startswith("mapping:"):
+        # "mapping: ..." (the network does not fit this chip) is a point's result, decided when that point
+        # runs with all its values; anything else is a bad key, value or file, named by the message.
+        if msg.startswith("mapping:"):
+            continue
+        if label is None:
             raise SweepError(f"{sweep['base']} with the sweep's set/quality overrides is rejected: {msg}")
-        if label is not None and "--set " in msg:
-            raise SweepError(f"{label} = {yaml_value(value)}: rejected by `spikemesh run --check`: {msg}")
+        raise SweepError(f"{label} = {yaml_value(value)}: rejected by `spikemesh run --check`: {msg}")
 
 
 # ----------------------------------------------------------------------------------------------------------

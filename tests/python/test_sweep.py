@@ -160,9 +160,10 @@ def test_failing_point_recorded_others_continue(tmp_path, base):
     ("prodcut:\n  chip.mesh.cores_per_router: [1, 2]\n", "prodcut"),   # unknown sweep-file key
     ("zip:\n  chip.mesh.routers_x: [1, 2]\n  chip.mesh.routers_y: [1]\n", "chip.mesh.routers_y"),
     ("product:\n  chip.mesh.cores_per_router: 4\n", "product.chip.mesh.cores_per_router"),   # not a list
+    ("product:\n  network: [{dir}/example/network.h5, {dir}/example/no_such.h5]\n", "no_such.h5"),   # no file
 ])
 def test_bad_sweep_rejected_before_running(tmp_path, base, text, key):
-    sweep = write_sweep(tmp_path, base, text)
+    sweep = write_sweep(tmp_path, base, text.replace("{dir}", str(base.parent)))
     out = tmp_path / "out"
     res = subprocess.run(sweep_cmd(sweep, out), env=ENV, capture_output=True, text=True, timeout=60)
     assert res.returncode == 2, res.stdout + res.stderr
