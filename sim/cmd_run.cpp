@@ -12,6 +12,7 @@
 
 #include "chip_run.h"
 #include "commands.h"
+#include "compiler.h"
 #include "config.h"
 #include "energy.h"
 #include "error.h"
@@ -61,8 +62,8 @@ int cmd_run(const Args& args) {
   const EnergyTable table = load_energy_table(cfg.energy_path());
   // Trace settings are checked here too (the FSDDIM loop checks its own window against its schedule).
   const std::unique_ptr<Tracer> tracer = cfg.run.fsddim.images > 0 ? nullptr : make_tracer(cfg, net, 1, cfg.run.timesteps);
-  if (check) {   // the mapping is the last step that can reject a config (a network that does not fit)
-    const ChipProgram program = map_network(net, cfg.chip);
+  if (check) {   // compiling is the last step that can reject a config (a network that does not fit)
+    const ChipProgram program = compile_network(net, cfg.chip).program;   // what run_chip runs
     std::printf("config OK: %s (%u cores used of %u)\n", config_path.c_str(), program.cores_used, program.geometry.cores());
     return 0;
   }
