@@ -7,6 +7,7 @@
 #include <map>
 
 #include "chip_backend.h"
+#include "compiler.h"
 #include "delay_balance.h"
 #include "error.h"
 #include "json_writer.h"
@@ -116,7 +117,8 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   ddim_times(s.diffusion_timesteps, fp.steps);   // validates S before anything runs
 
   ChipRunOutput run;
-  run.program = map_network(net, cfg.chip);
+  const CompiledNetwork compiled = compile_network(net, cfg.chip);   // partition, place by measured traffic
+  run.program = compiled.program;
   ChipBackend chip(net, run.program, cfg.chip);
   const std::unique_ptr<Tracer> tracer =
       make_tracer(cfg, net, uint64_t{fp.images} * ddim_times(s.diffusion_timesteps, fp.steps).size(), s.snn_timesteps + s.pipeline_depth);
@@ -165,6 +167,9 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
       j.value("images", fp.images).value("ddim_steps", fp.steps).value("snn_timesteps", s.snn_timesteps);
       j.value("pipeline_depth", s.pipeline_depth).value("timesteps_per_ddim_step", per_step).value("seed", fp.seed);
       j.value("reference_checked", fp.check_reference).value("reference_match", reference_match);
+      j.begin_object("placement").value("mode", compiled.report.placement);
+      j.value("mesh_order_flit_hops_per_timestep", compiled.report.mesh_order.flit_hops);
+      j.value("placed_flit_hops_per_timestep", compiled.report.optimised.flit_hops).end_object();
       j.value("host_seconds", host_s).value("host_reference_seconds", reference_s);
       j.value("host_images_per_hour", fp.images / host_s * 3600.0).value("host_synaptic_events_per_s", total_synops / host_s);
       double lat = 0, en = 0, dyn = 0, st = 0;
