@@ -263,6 +263,7 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
     need = e.need;
   }
   const MeshParams& m = chip.mesh;
+  std::string per_core;   // a per-core failure met on a mesh with enough cores
   // Candidates of one stage, fewest cores first, then the squarer, then the smaller x.
   auto try_stage = [&](std::vector<MeshParams> cands) {
     std::sort(cands.begin(), cands.end(), [](const MeshParams& a, const MeshParams& b) {
@@ -284,7 +285,10 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
         res.mesh = c;
         return true;
       } catch (const MappingError& e) {
-        if (e.resource != "cores") return false;
+        if (e.resource != "cores") {
+          per_core = e.what();
+          return false;
+        }
         need = std::max<uint64_t>(need, e.need);
       }
     }
@@ -299,6 +303,10 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
       stage.push_back(c);
     }
   if (try_stage(stage)) return res;
+  if (!per_core.empty()) {
+    res.why = "none: on a mesh with enough cores: " + per_core;
+    return res;
+  }
   stage.clear();
   for (uint32_t cx = m.chips_x; cx <= max_chips; ++cx)
     for (uint32_t cy = m.chips_y; cy <= max_chips; ++cy) {
@@ -308,6 +316,10 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
       stage.push_back(c);
     }
   if (try_stage(stage)) return res;
+  if (!per_core.empty()) {
+    res.why = "none: on a mesh with enough cores: " + per_core;
+    return res;
+  }
   std::ostringstream os;
   os << "none up to " << m.chips_x << "x" << m.chips_y << " chips of " << max_routers << "x" << max_routers << " routers or "
      << max_chips << "x" << max_chips << " chips of " << m.routers_x << "x" << m.routers_y << " routers (" << m.cores_per_router

@@ -37,7 +37,7 @@ struct ProjectionView {
 };
 
 struct Usage {
-  uint64_t compartments = 0, input_axons = 0, synapse_words = 0;
+  uint64_t compartments = 0, input_axons = 0, synapse_words = 0, output_axons = 0;
 };
 
 std::string core_key(const char* field) { return std::string("chip.core.") + field; }
@@ -57,8 +57,33 @@ class Mapper {
     offset_.assign(net_.populations.size() + 1, 0);
     for (size_t p = 0; p < net_.populations.size(); ++p) offset_[p + 1] = offset_[p] + net_.populations[p].size();
     build_views();
-    partition();
-    return compile();
+    // Output axons depend on how the targets are cut, which the greedy pass decides later: partition,
+    // compile, and while a core has too many output axons, partition again with each neuron charged the
+    // routing entries it needed (estimates only grow, so this ends; targets' cuts do not depend on their
+    // sources' cuts except where two populations share a core).
+    out_estimate_.assign(offset_.back(), 0);
+    for (uint32_t round = 0;; ++round) {
+      partition();
+      ChipProgram program = compile();
+      if (over_core_ < 0) {
+        check_core_count();
+        return program;
+      }
+      bool grew = false;
+      for (uint32_t c = 0; c < cores_.size(); ++c) {
+        const CoreProgram& core = program.cores[c];
+        for (const CoreSegment& s : core.segments)
+          for (uint32_t k = 0; k < s.count; ++k) {
+            const uint32_t need = core.out_begin[s.base + k + 1] - core.out_begin[s.base + k];
+            uint32_t& e = out_estimate_[offset_[s.population] + s.first + k];
+            if (need > e) {
+              e = need;
+              grew = true;
+            }
+          }
+      }
+      if (!grew || round == 16) fail_output_axons(program.cores[static_cast<uint32_t>(over_core_)], static_cast<uint32_t>(over_core_));
+    }
   }
 
  private:
@@ -199,6 +224,7 @@ class Mapper {
     log_.clear();
     const Usage before = use_;
     ++use_.compartments;
+    use_.output_axons += out_estimate_[offset_[P] + i];
     for (uint32_t j : incoming_[P]) {
       ProjectionView& v = views_[j];
       switch (v.kind) {
@@ -252,7 +278,8 @@ class Mapper {
       }
     }
     const auto& c = chip_.core;
-    if (use_.compartments <= c.compartments && use_.input_axons <= c.input_axons && use_.synapse_words <= c.synapse_words)
+    if (use_.compartments <= c.compartments && use_.input_axons <= c.input_axons && use_.synapse_words <= c.synapse_words &&
+        use_.output_axons <= c.output_axons)
       return true;
     failed_ = use_;
     for (auto it = log_.rbegin(); it != log_.rend(); ++it) *it->first = it->second;
@@ -275,13 +302,21 @@ class Mapper {
          << " 64-bit synapse words, a core has " << c.synapse_words << " (" << core_key("synapse_words") << ")";
       fail(os.str(), name, "synapse words", failed_.synapse_words, c.synapse_words);
     }
+    if (failed_.output_axons > c.output_axons) {
+      os << who << ": resource output axons: one neuron needs " << failed_.output_axons << " output axons, a core has "
+         << c.output_axons << " (" << core_key("output_axons") << ")";
+      fail(os.str(), name, "output axons", failed_.output_axons, c.output_axons);
+    }
     os << who << ": resource compartments: needs 1, a core has " << c.compartments << " (" << core_key("compartments") << ")";
     fail(os.str(), name, "compartments", 1, c.compartments);
   }
 
   void partition() {
     axon_stamp_.assign(offset_.back(), 0);
-    serial_ = 1;
+    ++serial_;   // never reused: the projection views keep stamps of earlier rounds
+    cores_.clear();
+    use_ = Usage{};
+    first_overflow_ = -1;
     cores_.emplace_back();
     for (uint32_t P = 0; P < net_.populations.size(); ++P) {
       const uint64_t n = net_.populations[P].size();
@@ -309,6 +344,11 @@ class Mapper {
         cores_.back().compartments = static_cast<uint32_t>(use_.compartments);
       }
     }
+  }
+
+  // After the last round: the core count against the mesh (rounds run on an unbounded mesh, so the need
+  // reported is the final one).
+  void check_core_count() const {
     if (cores_.size() > geo_.cores()) {
       std::ostringstream os;
       os << "resource cores: the network needs " << cores_.size() << " cores, the chip has " << geo_.cores() << " ("
@@ -474,11 +514,12 @@ class Mapper {
   ChipProgram compile() {
     ChipProgram chip;
     chip.geometry = geo_;
-    chip.cores.resize(geo_.cores());
+    chip.cores.resize(std::max<size_t>(geo_.cores(), cores_.size()));   // more only in a round that will fail
     chip.cores_used = static_cast<uint32_t>(cores_.size());
     chip.max_delay = max_delay_;
     chip.index_bits = index_bits_;
     chip.placement.resize(net_.populations.size());
+    over_core_ = -1;
     std::vector<std::pair<uint32_t, Destination>> dests;
     for (uint32_t c = 0; c < cores_.size(); ++c) {
       CoreProgram& core = chip.cores[c];
@@ -508,12 +549,15 @@ class Mapper {
           }
           core.out_begin.push_back(static_cast<uint32_t>(core.out.size()));
         }
-      if (core.out.size() > chip_.core.output_axons)
-        fail("core " + std::to_string(c) + " (" + populations_on(core) + "): resource output axons: needs " +
-             std::to_string(core.out.size()) + " output axons, a core has " + std::to_string(chip_.core.output_axons) + " (" +
-             core_key("output_axons") + ")", sole_population(core), "output axons", core.out.size(), chip_.core.output_axons);
+      if (core.out.size() > chip_.core.output_axons && over_core_ < 0) over_core_ = c;
     }
     return chip;
+  }
+
+  [[noreturn]] void fail_output_axons(const CoreProgram& core, uint32_t c) const {
+    fail("core " + std::to_string(c) + " (" + populations_on(core) + "): resource output axons: needs " +
+         std::to_string(core.out.size()) + " output axons, a core has " + std::to_string(chip_.core.output_axons) + " (" +
+         core_key("output_axons") + ")", sole_population(core), "output axons", core.out.size(), chip_.core.output_axons);
   }
 
   const Network& net_;
@@ -534,6 +578,8 @@ class Mapper {
   };
   std::vector<PartCore> cores_;
   int64_t first_overflow_ = -1;
+  int64_t over_core_ = -1;                     // the first core of the last compile over its output axons
+  std::vector<uint32_t> out_estimate_;         // per global neuron: routing entries charged in the partition
   uint64_t first_overflow_neuron_ = 0;
 };
 
