@@ -20,26 +20,10 @@
 #include "mapping.h"
 #include "random_network.h"
 
+#include "bench_util.h"
+
 namespace po = boost::program_options;
 using namespace spikemesh;
-
-namespace {
-
-double wall_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
-
-}  // namespace
 
 int sc_main(int argc, char** argv) {
   uint32_t neurons = 0, fanout = 0, warmup = 0, steps = 0;
@@ -54,18 +38,7 @@ int sc_main(int argc, char** argv) {
       ("warmup", po::value(&warmup)->default_value(500), "untimed steps first")
       ("steps", po::value(&steps)->default_value(100), "timed steps")
       ("out", po::value(&out)->default_value("bench/results/chip.json"), "JSON output path");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    if (vm.count("help")) {
-      std::cout << opts;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_chip: %s\n", e.what());
-    return 2;
-  }
+  if (const int rc = bench::parse_args(argc, argv, opts, "bench_chip"); rc >= 0) return rc;
   ChipParams params;
   try {
     params = load_chip_config(chip_path, {});
@@ -73,11 +46,11 @@ int sc_main(int argc, char** argv) {
     std::fprintf(stderr, "bench_chip: %s\n", e.what());
     return 1;
   }
-  const double t0 = wall_now();
+  const double t0 = bench::wall_now();
   const Network net = make_benchmark_network(neurons, fanout, seed);
-  const double t1 = wall_now();
+  const double t1 = bench::wall_now();
   const ChipProgram program = map_network(net, params);
-  const double t2 = wall_now();
+  const double t2 = bench::wall_now();
   std::printf("network: %u neurons, %llu synapses (%.2f s); mapped onto %u of %u cores (%.2f s)\n", neurons,
               static_cast<unsigned long long>(net.total_synapses()), t1 - t0, program.cores_used, program.geometry.cores(),
               t2 - t1);
@@ -88,8 +61,8 @@ int sc_main(int argc, char** argv) {
     uint64_t cycle = 0, synops = 0, spikes = 0, flits = 0, steps = 0, busy = 0;
   } start, stop;
   auto mark = [&](Mark& m, uint64_t cycle) {
-    m.wall = wall_now();
-    m.cpu = cpu_now();
+    m.wall = bench::wall_now();
+    m.cpu = bench::cpu_now();
     m.cycle = cycle;
     m.synops = m.spikes = m.flits = 0;
     for (uint32_t c = 0; c < chip.core_count(); ++c) {
@@ -104,9 +77,9 @@ int sc_main(int argc, char** argv) {
     if (t == warmup) mark(start, cycle);
     if (t == warmup + steps) mark(stop, cycle);
   });
-  const double e0 = wall_now();
+  const double e0 = bench::wall_now();
   sc_core::sc_start();
-  const double e1 = wall_now();
+  const double e1 = bench::wall_now();
   if (!chip.completed()) {
     std::fprintf(stderr, "bench_chip: %s\n", chip.deadlock_report().c_str());
     return 1;
@@ -130,7 +103,7 @@ int sc_main(int argc, char** argv) {
   f << "{\n"
     << "  \"benchmark\": \"chip_benchmark_network\",\n"
     << "  \"command\": \"" << cmd << "\",\n"
-    << "  \"cpu_model\": \"" << cpu_model() << "\",\n"
+    << "  \"cpu_model\": \"" << bench::cpu_model() << "\",\n"
     << "  \"threads\": 1,\n"
     << "  \"chip_config\": \"" << chip_path << "\",\n"
     << "  \"cores_used\": " << program.cores_used << ",\n"

@@ -16,24 +16,10 @@
 #include "noc.h"
 #include "traffic.h"
 
+#include "bench_util.h"
+
 namespace po = boost::program_options;
 using namespace spikemesh;
-
-namespace {
-double wall_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
-}  // namespace
 
 int sc_main(int argc, char** argv) {
   double rate = 0;
@@ -65,9 +51,9 @@ int sc_main(int argc, char** argv) {
   const MeshGeometry geo{1, 1, width, height, 4};
   Noc noc("noc", geo, router);
   UniformTraffic traffic("traffic", noc, router, rate, seed, cycles);
-  const double w0 = wall_now(), c0 = cpu_now();
+  const double w0 = bench::wall_now(), c0 = bench::cpu_now();
   sc_core::sc_start();   // injection stops at `cycles`; runs on until the mesh is empty
-  const double wall = wall_now() - w0, cpu = cpu_now() - c0;
+  const double wall = bench::wall_now() - w0, cpu = bench::cpu_now() - c0;
   const uint64_t simulated = noc.scheduler().last_cycle();   // the scheduler runs ahead of kernel time
   const TrafficStats& s = traffic.stats();
   uint64_t hops = 0, stalls = 0;
@@ -94,7 +80,7 @@ int sc_main(int argc, char** argv) {
   f << "{\n"
     << "  \"benchmark\": \"mesh_uniform_random\",\n"
     << "  \"command\": \"" << cmd << "\",\n"
-    << "  \"cpu_model\": \"" << cpu_model() << "\",\n"
+    << "  \"cpu_model\": \"" << bench::cpu_model() << "\",\n"
     << "  \"mesh\": [" << width << ", " << height << "],\n"
     << "  \"cores_per_router\": 4,\n"
     << "  \"rate_flits_per_router_cycle\": " << rate << ",\n"

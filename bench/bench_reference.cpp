@@ -20,31 +20,12 @@
 #include "random_network.h"
 #include "reference_sim.h"
 
+#include "bench_util.h"
+
 namespace po = boost::program_options;
 using namespace spikemesh;
 
 namespace {
-
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double thread_cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("model name", 0) == 0) {
-      const auto c = line.find(':');
-      return c == std::string::npos ? line : line.substr(c + 2);
-    }
-  return "unknown";
-}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -82,28 +63,17 @@ int main(int argc, char** argv) {
       ("steps", po::value(&steps)->default_value(200), "timed steps per repeat")
       ("repeats", po::value(&repeats)->default_value(3), "timed repeats (best and median are reported)")
       ("out", po::value(&out)->default_value("bench/results/reference.json"), "JSON output path");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    if (vm.count("help")) {
-      std::cout << opts;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_reference: %s\n", e.what());
-    return 2;
-  }
+  if (const int rc = bench::parse_args(argc, argv, opts, "bench_reference"); rc >= 0) return rc;
   if (neurons == 0 || steps == 0 || repeats == 0) {
     std::fprintf(stderr, "bench_reference: --neurons, --steps and --repeats must be positive\n");
     return 2;
   }
 
-  const double t0 = wall_now();
+  const double t0 = bench::wall_now();
   const Network net = make_benchmark_network(neurons, fanout, seed);
-  const double t1 = wall_now();
+  const double t1 = bench::wall_now();
   ReferenceSimulator sim(net);
-  const double t2 = wall_now();
+  const double t2 = bench::wall_now();
   const double build_net_s = t1 - t0, build_sim_s = t2 - t1;
   const uint64_t synapses = net.total_synapses();
   std::printf("network: %u neurons, %llu synapses; built in %.3f s (network) + %.3f s (simulator)\n", neurons,
@@ -115,7 +85,7 @@ int main(int argc, char** argv) {
     for (uint32_t t = 0; t < warmup; ++t) sim.step();
     Repeat rep;
     const uint64_t ev0 = sim.synaptic_events(), sp0 = sim.spike_count();
-    const double w0 = wall_now(), c0 = thread_cpu_now();
+    const double w0 = bench::wall_now(), c0 = bench::cpu_now(CLOCK_THREAD_CPUTIME_ID);
     for (uint32_t t = 0; t < steps; ++t) {
       const uint64_t before = sim.spike_count();
       sim.step();
@@ -123,8 +93,8 @@ int main(int argc, char** argv) {
       rep.min_activity = std::min(rep.min_activity, a);
       rep.max_activity = std::max(rep.max_activity, a);
     }
-    rep.cpu_s = thread_cpu_now() - c0;
-    rep.wall_s = wall_now() - w0;
+    rep.cpu_s = bench::cpu_now(CLOCK_THREAD_CPUTIME_ID) - c0;
+    rep.wall_s = bench::wall_now() - w0;
     rep.events = sim.synaptic_events() - ev0;
     rep.spikes = sim.spike_count() - sp0;
     std::printf("repeat %u: %u steps, wall %.3f s, cpu %.3f s, %.2f M events/s (wall), %.2f M events/s (cpu), "
@@ -162,7 +132,7 @@ int main(int argc, char** argv) {
   f << "{\n"
     << "  \"benchmark\": \"reference_simulator\",\n"
     << "  \"command\": \"" << cmd << "\",\n"
-    << "  \"cpu_model\": \"" << cpu_model() << "\",\n"
+    << "  \"cpu_model\": \"" << bench::cpu_model() << "\",\n"
     << "  \"threads\": 1,\n"
     << "  \"neurons\": " << neurons << ",\n"
     << "  \"fanout\": " << fanout << ",\n"
