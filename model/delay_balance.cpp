@@ -71,3 +71,47 @@ BalanceReport balance_delays(Network& net) {
 }
 
 }  // namespace spikemesh
+
+namespace spikemesh {
+
+uint32_t gate_bias_after_window(Network& net, uint32_t window) {
+  uint32_t changed = 0;
+  for (Population& p : net.populations) {
+    if (p.kind == NeuronKind::Input) continue;
+    const uint64_t n = p.size();
+    if (p.has_bias_table()) {
+      if (p.bias_phases > window) {   // already gated (a zero phase at `window`), or longer than the window
+        bool zero = true;
+        for (uint32_t k = 0; k < p.bias_contexts && zero; ++k)
+          for (uint32_t c = 0; c < p.bias_columns; ++c)
+            zero &= p.bias_table[(uint64_t{k} * p.bias_phases + window) * p.bias_columns + c] == 0;
+        if (zero) continue;
+      }
+      // Phases 0..window-1 as they were (the last one repeated where the table was shorter), then zero.
+      std::vector<int16_t> t(uint64_t{p.bias_contexts} * (window + 1) * p.bias_columns, 0);
+      for (uint32_t k = 0; k < p.bias_contexts; ++k)
+        for (uint32_t ph = 0; ph < window; ++ph) {
+          const uint32_t src = std::min(ph, p.bias_phases - 1);
+          std::copy_n(p.bias_table.begin() + (uint64_t{k} * p.bias_phases + src) * p.bias_columns, p.bias_columns,
+                      t.begin() + (uint64_t{k} * (window + 1) + ph) * p.bias_columns);
+        }
+      p.bias_table = std::move(t);
+      p.bias_phases = window + 1;
+      ++changed;
+      continue;
+    }
+    bool any = false;
+    for (const auto& q : p.params) any |= q.bias_mant != 0;
+    if (!any) continue;
+    p.bias_contexts = 1;
+    p.bias_phases = window + 1;
+    p.bias_columns = static_cast<uint32_t>(n);
+    p.bias_table.assign(uint64_t{window + 1} * n, 0);
+    for (uint32_t ph = 0; ph < window; ++ph)
+      for (uint64_t i = 0; i < n; ++i) p.bias_table[uint64_t{ph} * n + i] = p.param(i).bias_mant;
+    ++changed;
+  }
+  return changed;
+}
+
+}  // namespace spikemesh

@@ -24,3 +24,15 @@ struct BalanceReport {
 BalanceReport balance_delays(Network& net);
 
 }  // namespace spikemesh
+
+namespace spikemesh {
+
+// Bias gating for a pipelined network call of `window` timesteps: every population's bias (static or from a
+// table) is switched off `window` timesteps after its bias_start, through a bias table whose last phase is
+// zero. Within the window nothing changes; after it a population stops integrating bias, so a shallow
+// layer does not keep firing (and spending energy) while the deeper layers finish the call. Its spikes
+// after the window could only reach the readout after the readout's own window, so the outputs read at
+// steps D..D+T-1 are unchanged. Returns the populations it changed.
+uint32_t gate_bias_after_window(Network& net, uint32_t window);
+
+}  // namespace spikemesh

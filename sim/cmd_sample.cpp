@@ -37,13 +37,14 @@ int cmd_sample(const Args& args) {
   std::string net_path, out_dir;
   uint32_t steps = 20, images = 4;
   uint64_t seed = 0;
-  bool trajectory = false;
+  bool trajectory = false, no_gate = false;
   opts.add_options()("help,h", "show this help")
       ("network", po::value(&net_path)->required(), "FSDDIM network file (balanced or not)")
       ("steps", po::value(&steps)->default_value(20), "DDIM steps S")
       ("images", po::value(&images)->default_value(4), "images to generate")
       ("seed", po::value(&seed)->default_value(0), "noise seed")
       ("trajectory", po::bool_switch(&trajectory), "also store x after every DDIM step")
+      ("no-bias-gating", po::bool_switch(&no_gate), "keep every bias on after its population's T-step window")
       ("out", po::value(&out_dir)->default_value("out/sample"), "output folder");
   po::positional_options_description pos;
   pos.add("network", 1);
@@ -54,6 +55,7 @@ int cmd_sample(const Args& args) {
     std::printf("balanced %s: pipeline depth D = %u\n", net_path.c_str(), rep.depth);
   }
   const DdimSchedule s = read_ddim_schedule(net, net_path);
+  if (!no_gate) gate_bias_after_window(net, s.snn_timesteps);
   fs::create_directories(out_dir);
   ReferenceBackend backend(net);
   Bar bar;

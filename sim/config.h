@@ -23,6 +23,7 @@ struct FsddimParams {
   uint64_t seed = 0;                    // noise seed: image k uses (seed, k)
   bool trajectory = false;              // store x after every DDIM step in samples.h5
   bool check_reference = true;          // also run the reference sampler and require identical images
+  bool gate_bias = true;                // switch each population's bias off after its T-step window
 
   template <class V> void describe(V& v) {
     v.field("images", images, 0, 1u << 20, "images to generate with the FSDDIM loop on the chip (0: run the stimulus instead)");
@@ -31,6 +32,7 @@ struct FsddimParams {
     v.field("seed", seed, 0, ~uint64_t{0} >> 1, "noise seed; image k draws its noise from (seed, k)");
     v.field("trajectory", trajectory, "store x after every DDIM step in samples.h5");
     v.field("check_reference", check_reference, "also run the fixed-point reference sampler and require bit-identical images");
+    v.field("gate_bias", gate_bias, "switch each population's bias off T timesteps after its first input (same images, fewer spikes)");
   }
 };
 

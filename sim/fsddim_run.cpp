@@ -114,6 +114,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   }
   DdimSchedule s = read_ddim_schedule(net, cfg.network_path());
   if (fp.snn_timesteps) s.snn_timesteps = fp.snn_timesteps;
+  if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
   ddim_times(s.diffusion_timesteps, fp.steps);   // validates S before anything runs
 
   ChipRunOutput run;

@@ -331,3 +331,42 @@ TEST(DelayBalance, CycleIsRefusedWithTheProjection) {
   net.projections.push_back(proj("ba", 1, 0, Encoding::Dense, {1}));
   EXPECT_THROW(balance_delays(net), Error);
 }
+
+// Bias gating: in -> a (static bias) -> b (bias table) -> out, with a skip in -> out; T = 3.
+TEST(DelayBalance, BiasGatingKeepsTheWindowAndSilencesTheTail) {
+  Network net;
+  Population in = pop("in", {2}, NeuronKind::Input);
+  in.payload_bits = 8;
+  net.populations.push_back(in);
+  CompartmentParams pa = integrator(10);
+  pa.dv = 800;
+  pa.bias_mant = 300;
+  net.populations.push_back(pop("a", {2}, NeuronKind::Cuba, pa));
+  Population b = pop("b", {2}, NeuronKind::Cuba, pa);
+  b.bias_contexts = 2;
+  b.bias_phases = 2;
+  b.bias_columns = 2;
+  b.bias_table = {100, 200, 300, 400, 500, 600, 700, 800};
+  net.populations.push_back(b);
+  net.populations.push_back(pop("out", {2}, NeuronKind::Readout, integrator(0)));
+  net.projections.push_back(proj("in_a", 0, 1, Encoding::OneToOne, {40}));
+  net.projections.push_back(proj("a_b", 1, 2, Encoding::OneToOne, {60}));
+  net.projections.push_back(proj("b_out", 2, 3, Encoding::OneToOne, {80}));
+  net.projections.push_back(proj("skip", 0, 3, Encoding::OneToOne, {20}));
+  const uint32_t D = balance_delays(net).depth, T = 3;
+  ASSERT_EQ(D, 3u);
+  Network gated = net;
+  EXPECT_EQ(gate_bias_after_window(gated, T), 2u);   // a and b; the input and the bias-free readout stay
+  EXPECT_EQ(gated.populations[1].bias_phases, T + 1);
+  EXPECT_EQ(gated.populations[2].bias_table[(1 * (T + 1) + 2) * 2 + 1], 800);   // context 1, phase 2 repeats phase 1
+  EXPECT_EQ(gated.populations[2].bias_table[(1 * (T + 1) + 3) * 2 + 1], 0);     // then off
+  Network twice = gated;
+  EXPECT_EQ(gate_bias_after_window(twice, T), 0u);   // idempotent
+  Stimulus stim;
+  stim.inputs.push_back({0, T, {5, -3, 7, 2, -1, 4}});
+  const uint32_t steps = D + T + 10;
+  const SimResult r0 = run_reference(net, stim, steps, 1), r1 = run_reference(gated, stim, steps, 1);
+  for (uint32_t t = D; t < D + T; ++t)
+    for (uint32_t i = 0; i < 2; ++i) EXPECT_EQ(r0.currents[3][t * 2 + i], r1.currents[3][t * 2 + i]) << t;
+  EXPECT_LT(r1.spike_count, r0.spike_count);
+}
