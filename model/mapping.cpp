@@ -82,7 +82,7 @@ class Mapper {
             }
           }
       }
-      if (!grew || round == 16) fail_output_axons(program.cores[static_cast<uint32_t>(over_core_)], static_cast<uint32_t>(over_core_));
+      if (!grew || round == 32) fail_output_axons(program.cores[static_cast<uint32_t>(over_core_)], static_cast<uint32_t>(over_core_));
     }
   }
 
@@ -529,10 +529,16 @@ class Mapper {
       compile_discrete(core, c, dests);
       compile_conv(core, c, dests);
     }
-    std::stable_sort(dests.begin(), dests.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Stable counting sort by source neuron (the same order as a stable sort, in linear time).
     std::vector<uint64_t> dbegin(offset_.back() + 1, 0);
     for (const auto& d : dests) ++dbegin[d.first + 1];
     std::partial_sum(dbegin.begin(), dbegin.end(), dbegin.begin());
+    {
+      std::vector<std::pair<uint32_t, Destination>> sorted(dests.size());
+      std::vector<uint64_t> fill(dbegin.begin(), dbegin.end() - 1);
+      for (const auto& d : dests) sorted[fill[d.first]++] = d;
+      dests.swap(sorted);
+    }
     for (uint32_t c = 0; c < cores_.size(); ++c) {
       CoreProgram& core = chip.cores[c];
       core.out_begin.assign(1, 0);
