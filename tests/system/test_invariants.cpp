@@ -107,6 +107,7 @@ TEST(ChipEnergy, AOneMessageRunPricedByHandWithDavies2018) {
   ChipParams p;
   p.mesh = {1, 1, 4, 3, 1};
   p.core.compartments = 1;
+  p.mapping.placement = "mesh_order";   // the hand count below follows mesh order: 'in' at (0,0), 'target' at (2,2)
   Stimulus stim;
   stim.inputs.push_back({0, 1, {1}});
   const ChipRunOutput run = run_chip(net, p, stim, 3, 0);
