@@ -94,12 +94,8 @@ int sc_main(int argc, char** argv) {
               double(stop.flits - start.flits) / steps);
   std::printf("router steps/step %.0f in %.0f busy cycles/step\n", double(stop.steps - start.steps) / steps,
               double(stop.busy - start.busy) / steps);
-  std::string cmd;
-  for (int k = 0; k < argc; ++k) cmd += (k ? " " : "") + std::string(argv[k]);
-  const std::filesystem::path op(out);
-  if (op.has_parent_path()) std::filesystem::create_directories(op.parent_path());
-  std::ofstream f(out);
-  f.precision(10);
+  const std::string cmd = bench::command_line(argc, argv);
+  std::ofstream f = bench::open_result(out);
   f << "{\n"
     << "  \"benchmark\": \"chip_benchmark_network\",\n"
     << "  \"command\": \"" << cmd << "\",\n"

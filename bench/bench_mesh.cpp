@@ -71,12 +71,8 @@ int sc_main(int argc, char** argv) {
               static_cast<unsigned long long>(s.latency_max), static_cast<unsigned long long>(hops),
               static_cast<unsigned long long>(stalls), static_cast<unsigned long long>(noc.scheduler().steps()),
               static_cast<unsigned long long>(noc.scheduler().busy_cycles()));
-  std::string cmd;
-  for (int k = 0; k < argc; ++k) cmd += (k ? " " : "") + std::string(argv[k]);
-  const std::filesystem::path op(out);
-  if (op.has_parent_path()) std::filesystem::create_directories(op.parent_path());
-  std::ofstream f(out);
-  f.precision(10);
+  const std::string cmd = bench::command_line(argc, argv);
+  std::ofstream f = bench::open_result(out);
   f << "{\n"
     << "  \"benchmark\": \"mesh_uniform_random\",\n"
     << "  \"command\": \"" << cmd << "\",\n"

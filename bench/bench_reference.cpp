@@ -123,12 +123,8 @@ int main(int argc, char** argv) {
               *std::max_element(st_cpu.begin(), st_cpu.end()), *std::max_element(st_wall.begin(), st_wall.end()),
               median(act));
 
-  std::string cmd;
-  for (int k = 0; k < argc; ++k) cmd += (k ? " " : "") + std::string(argv[k]);
-  const std::filesystem::path op(out);
-  if (op.has_parent_path()) std::filesystem::create_directories(op.parent_path());
-  std::ofstream f(out);
-  f.precision(10);
+  const std::string cmd = bench::command_line(argc, argv);
+  std::ofstream f = bench::open_result(out);
   f << "{\n"
     << "  \"benchmark\": \"reference_simulator\",\n"
     << "  \"command\": \"" << cmd << "\",\n"

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -30,6 +31,22 @@ inline std::string cpu_model() {
       return c == std::string::npos ? line : line.substr(c + 2);
     }
   return "unknown";
+}
+
+// The command line as one string (recorded in every result file).
+inline std::string command_line(int argc, char** argv) {
+  std::string cmd;
+  for (int k = 0; k < argc; ++k) cmd += (k ? " " : "") + std::string(argv[k]);
+  return cmd;
+}
+
+// Opens a result file for writing, creating its folder; 10 significant digits.
+inline std::ofstream open_result(const std::string& path) {
+  const std::filesystem::path op(path);
+  if (op.has_parent_path()) std::filesystem::create_directories(op.parent_path());
+  std::ofstream f(path);
+  f.precision(10);
+  return f;
 }
 
 // Parses argv into `opts`. Returns -1 to go on, otherwise the exit status (0 after --help, 2 on bad arguments).
