@@ -27,6 +27,7 @@
 
 #include <systemc>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,6 +60,22 @@ struct CoreCounters {
   uint64_t busy_cycles = 0;        // sum of the three units' busy cycles (they overlap in time)
   uint64_t peak_input_fifo = 0;    // most messages waiting in the input FIFO
   uint64_t synops() const { return synops_dense + synops_sparse + synops_conv; }
+
+  // The counters that add up (all but the peak), for totals (+=) and intervals (later -= earlier).
+  static constexpr uint64_t CoreCounters::*kSums[] = {
+      &CoreCounters::synops_dense, &CoreCounters::synops_sparse, &CoreCounters::synops_conv, &CoreCounters::words_read,
+      &CoreCounters::updates_active, &CoreCounters::updates_inactive, &CoreCounters::spikes, &CoreCounters::messages_out,
+      &CoreCounters::messages_in, &CoreCounters::sweep_cycles, &CoreCounters::dendrite_cycles, &CoreCounters::output_cycles,
+      &CoreCounters::busy_cycles};
+  CoreCounters& operator+=(const CoreCounters& o) {
+    for (auto m : kSums) this->*m += o.*m;
+    peak_input_fifo = std::max(peak_input_fifo, o.peak_input_fifo);
+    return *this;
+  }
+  CoreCounters& operator-=(const CoreCounters& earlier) {   // the peak stays the later one's
+    for (auto m : kSums) this->*m -= earlier.*m;
+    return *this;
+  }
 };
 
 // What the cores of one chip share during a run (owned by the chip top).

@@ -60,25 +60,8 @@ ChipCounters ChipBackend::counters() const {
 ChipTotals ChipBackend::totals() const {
   ChipTotals t;
   t.cycle = cycle();
-  for (uint32_t i = 0; i < chip_->core_count(); ++i) {
-    const CoreCounters& c = chip_->core(i).counters();
-    t.core.synops_dense += c.synops_dense;
-    t.core.synops_sparse += c.synops_sparse;
-    t.core.synops_conv += c.synops_conv;
-    t.core.words_read += c.words_read;
-    t.core.updates_active += c.updates_active;
-    t.core.updates_inactive += c.updates_inactive;
-    t.core.spikes += c.spikes;
-    t.core.messages_out += c.messages_out;
-    t.core.messages_in += c.messages_in;
-  }
-  for (const auto& r : chip_->noc().routers()) {
-    const RouterCounters& c = r->counters();
-    t.router.flits += c.flits;
-    t.router.hops_ew += c.hops_ew;
-    t.router.hops_ns += c.hops_ns;
-    t.router.hops_chip += c.hops_chip;
-  }
+  for (uint32_t i = 0; i < chip_->core_count(); ++i) t.core += chip_->core(i).counters();
+  for (const auto& r : chip_->noc().routers()) t.router += r->counters();
   t.management_updates = management_updates_;
   t.management_cycles = management_cycles_;
   return t;
@@ -86,34 +69,8 @@ ChipTotals ChipBackend::totals() const {
 
 ChipCounters counters_between(const ChipCounters& before, const ChipCounters& after) {
   ChipCounters d = after;
-  for (size_t i = 0; i < d.cores.size(); ++i) {
-    CoreCounters& c = d.cores[i];
-    const CoreCounters& b = before.cores[i];
-    c.synops_dense -= b.synops_dense;
-    c.synops_sparse -= b.synops_sparse;
-    c.synops_conv -= b.synops_conv;
-    c.words_read -= b.words_read;
-    c.updates_active -= b.updates_active;
-    c.updates_inactive -= b.updates_inactive;
-    c.spikes -= b.spikes;
-    c.messages_out -= b.messages_out;
-    c.messages_in -= b.messages_in;
-    c.sweep_cycles -= b.sweep_cycles;
-    c.dendrite_cycles -= b.dendrite_cycles;
-    c.output_cycles -= b.output_cycles;
-    c.busy_cycles -= b.busy_cycles;
-  }
-  for (size_t i = 0; i < d.routers.size(); ++i) {
-    RouterCounters& r = d.routers[i];
-    const RouterCounters& b = before.routers[i];
-    r.flits -= b.flits;
-    r.hops_ew -= b.hops_ew;
-    r.hops_ns -= b.hops_ns;
-    r.hops_chip -= b.hops_chip;
-    r.injected -= b.injected;
-    r.ejected -= b.ejected;
-    r.stall_cycles -= b.stall_cycles;
-  }
+  for (size_t i = 0; i < d.cores.size(); ++i) d.cores[i] -= before.cores[i];
+  for (size_t i = 0; i < d.routers.size(); ++i) d.routers[i] -= before.routers[i];
   d.step_cycles.assign(after.step_cycles.begin() + static_cast<std::ptrdiff_t>(before.step_cycles.size()), after.step_cycles.end());
   d.cycles = after.cycles - before.cycles;
   return d;

@@ -219,7 +219,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
           cyc.push_back(a.cycle - b.cycle);
           spk.push_back(a.core.spikes - b.core.spikes);
           syn.push_back(synops(a.core) - synops(b.core));
-          hops.push_back(a.router.hops_ew + a.router.hops_ns + a.router.hops_chip - b.router.hops_ew - b.router.hops_ns - b.router.hops_chip);
+          hops.push_back(a.router.hops() - b.router.hops());
         }
         j.array("cycles", cyc).array("spikes", spk).array("synaptic_events", syn).array("flit_hops", hops);
         j.end_object();

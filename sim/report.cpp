@@ -64,16 +64,8 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   {
     CoreCounters tc;
     RouterCounters tr;
-    for (const auto& x : c.cores) {
-      tc.synops_dense += x.synops_dense; tc.synops_sparse += x.synops_sparse; tc.synops_conv += x.synops_conv;
-      tc.words_read += x.words_read; tc.updates_active += x.updates_active; tc.updates_inactive += x.updates_inactive;
-      tc.spikes += x.spikes; tc.messages_out += x.messages_out; tc.messages_in += x.messages_in;
-    }
-    for (const auto& x : c.routers) {
-      tr.flits += x.flits; tr.hops_ew += x.hops_ew; tr.hops_ns += x.hops_ns; tr.hops_chip += x.hops_chip;
-      tr.injected += x.injected; tr.ejected += x.ejected; tr.stall_cycles += x.stall_cycles;
-      tr.peak_buffer_flits = std::max(tr.peak_buffer_flits, x.peak_buffer_flits);
-    }
+    for (const auto& x : c.cores) tc += x;
+    for (const auto& x : c.routers) tr += x;
     j.begin_object("chip");
     j.value("synaptic_events", tc.synops()).value("spikes", tc.spikes).value("messages_sent", tc.messages_out);
     j.value("messages_received", tc.messages_in).value("flits_injected", tr.injected).value("flits_ejected", tr.ejected);
