@@ -77,7 +77,9 @@ struct Breakdown {
   double synops = 0, updates = 0, messages = 0, mesh = 0, memory = 0, management = 0, static_j = 0, total = 0, dynamic = 0;
 };
 
-Breakdown breakdown_of(const ChipCounters& interval, const EnergyTable& table, uint64_t management_updates) {
+// The management core has no price in any shipped table (no public figure): its part is 0 J, and the
+// report lists it under fsddim.unpriced (docs/architecture.md).
+Breakdown breakdown_of(const ChipCounters& interval, const EnergyTable& table) {
   const EnergyReport e = price_energy(interval, table);
   Breakdown b;
   for (const auto& [name, j] : e.core_events) {
@@ -87,7 +89,6 @@ Breakdown breakdown_of(const ChipCounters& interval, const EnergyTable& table, u
     else b.messages += j;   // spike generation, message out / in
   }
   for (const auto& [name, j] : e.router_events) b.mesh += j;
-  (void)management_updates;   // no shipped table prices the management core (no public figure): 0, listed as unpriced
   b.static_j = e.static_j;
   b.dynamic = e.dynamic_j + b.management;
   b.total = e.total_j + b.management;
@@ -158,7 +159,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   const uint32_t ddim_steps = static_cast<uint32_t>(ddim_times(s.diffusion_timesteps, fp.steps).size());
   std::vector<Breakdown> image_energy;
   for (uint32_t k = 0; k < fp.images; ++k)
-    image_energy.push_back(breakdown_of(counters_between(progress.image_marks[k], progress.image_marks[k + 1]), table, 0));
+    image_energy.push_back(breakdown_of(counters_between(progress.image_marks[k], progress.image_marks[k + 1]), table));
   uint64_t total_synops = 0;
   for (const auto& c : run.counters.cores) total_synops += c.synops();
   {
@@ -205,7 +206,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
           for (const auto& cc : iv.cores) sp += cc.spikes, sy += synops(cc);
           j.begin_object().value("t", int64_t{pairs[d].first}).value("t_prev", int64_t{pairs[d].second});
           j.value("cycles", iv.cycles).value("latency_s", iv.cycles / (mhz * 1e6)).value("spikes", sp).value("synaptic_events", sy);
-          write_breakdown(j, breakdown_of(iv, table, 0));
+          write_breakdown(j, breakdown_of(iv, table));
           j.end_object();
         }
         j.end_array();
@@ -226,6 +227,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
         j.end_object();
       }
       j.end_array();
+      j.array("unpriced", std::vector<std::string>{"management_core"});
       j.value("management_updates", steps.empty() ? uint64_t{0} : steps.back().management_updates);
       j.value("management_cycles", chip.totals().management_cycles);
       j.end_object();
