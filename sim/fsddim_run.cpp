@@ -172,8 +172,6 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
       j.begin_object("placement").value("mode", compiled.report.placement);
       j.value("mesh_order_flit_hops_per_timestep", compiled.report.mesh_order.flit_hops);
       j.value("placed_flit_hops_per_timestep", compiled.report.optimised.flit_hops).end_object();
-      j.value("host_seconds", host_s).value("host_reference_seconds", reference_s);
-      j.value("host_images_per_hour", fp.images / host_s * 3600.0).value("host_synaptic_events_per_s", total_synops / host_s);
       double lat = 0, en = 0, dyn = 0, st = 0;
       for (uint32_t k = 0; k < fp.images; ++k) {
         const uint64_t c = progress.image_marks[k + 1].cycles - progress.image_marks[k].cycles;
@@ -235,6 +233,17 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
     if (!f) throw Error((dir / "report.json").string() + ": cannot write");
   }
 
+  // Host speed goes to its own file: report.json stays the same bytes for the same config and seed.
+  {
+    std::ofstream f(dir / "host.json");
+    JsonWriter j(f);
+    j.begin_object().value("note", "measured on the machine that ran it; not deterministic");
+    j.value("host_seconds", host_s).value("host_reference_seconds", reference_s);
+    j.value("images_per_hour", fp.images / host_s * 3600.0).value("synaptic_events_per_s", total_synops / host_s);
+    j.end_object();
+    if (!f) throw Error((dir / "host.json").string() + ": cannot write");
+  }
+
   // Summary table.
   std::printf("\n%-6s %12s %14s %14s %14s\n", "image", "cycles", "latency (s)", "energy (J)", "synaptic ops");
   for (uint32_t k = 0; k < fp.images; ++k) {
@@ -248,7 +257,8 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
               s.snn_timesteps, s.pipeline_depth, run.program.cores_used, table.name.c_str());
   std::printf("host: %.1f s, %.1f images/hour, %.3g synaptic events/s%s\n", host_s, fp.images / host_s * 3600.0, total_synops / host_s,
               fp.check_reference ? (reference_match ? "; images identical to the reference sampler's" : "") : "");
-  std::printf("wrote %s, %s, %s\n", (dir / "samples.png").c_str(), (dir / "samples.h5").c_str(), (dir / "report.json").c_str());
+  std::printf("wrote %s, %s, %s, %s\n", (dir / "samples.png").c_str(), (dir / "samples.h5").c_str(), (dir / "report.json").c_str(),
+              (dir / "host.json").c_str());
   if (!reference_match) {
     std::fprintf(stderr, "spikemesh run: error: the chip's images differ from the reference sampler's (see report.json)\n");
     return 4;

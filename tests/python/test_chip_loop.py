@@ -24,6 +24,13 @@ def test_chip_images_equal_reference_and_python_fixed_sampler(binary, tiny_run, 
     out = tmp_path / "out"
     res = subprocess.run([binary, "run", str(cfg), "--out", str(out)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr + res.stdout
+    # Same config and seed, same bytes (host speed goes to host.json, which is not compared).
+    again = tmp_path / "again"
+    res2 = subprocess.run([binary, "run", str(cfg), "--out", str(again)], capture_output=True, text=True)
+    assert res2.returncode == 0, res2.stderr
+    for name in ("report.json", "samples.h5", "samples.png"):
+        assert (out / name).read_bytes() == (again / name).read_bytes(), name
+    assert json.loads((out / "host.json").read_text())["images_per_hour"] > 0
     report = json.loads((out / "report.json").read_text())
     loop = report["fsddim"]
     assert loop["reference_checked"] and loop["reference_match"]
