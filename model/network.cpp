@@ -79,6 +79,16 @@ uint64_t Network::total_neurons() const {
   return n;
 }
 
+uint32_t limit_weight_bits(Network& net, uint8_t bits) {
+  uint32_t changed = 0;
+  for (auto& pr : net.projections)
+    if (pr.format.num_weight_bits > bits) {
+      pr.format.num_weight_bits = bits;
+      ++changed;
+    }
+  return changed;
+}
+
 int64_t conv_out_size(int64_t in, uint32_t upsample, uint32_t pad, uint32_t kernel, uint32_t stride) {
   const int64_t span = in * upsample + 2 * int64_t{pad} - kernel;
   return span < 0 ? 0 : span / stride + 1;

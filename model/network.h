@@ -103,6 +103,11 @@ struct Network {
 // messages (the file name when loading).
 void validate(const Network& net, const std::string& where = "network");
 
+// Quantization for design-space questions ("what if the chip had b-bit weights?"): every projection keeps
+// at most `bits` weight bits (num_weight_bits = min(num_weight_bits, bits)), so effective_weight drops the
+// mantissas' low bits as the chip's synapse format would. Returns the projections it changed.
+uint32_t limit_weight_bits(Network& net, uint8_t bits);
+
 // Output size of a convolution along one axis: (in * upsample + 2 pad - kernel) / stride + 1.
 int64_t conv_out_size(int64_t in, uint32_t upsample, uint32_t pad, uint32_t kernel, uint32_t stride);
 

@@ -24,6 +24,8 @@ struct FsddimParams {
   bool trajectory = false;              // store x after every DDIM step in samples.h5
   bool check_reference = true;          // also run the reference sampler and require identical images
   bool gate_bias = true;                // switch each population's bias off after its T-step window
+  uint32_t weight_bits = 0;             // at most this many weight bits per projection; 0: as exported
+  std::string quality = "none";         // "psnr": PSNR against the exported model's images (same S, seed)
 
   template <class V> void describe(V& v) {
     v.field("images", images, 0, 1u << 20, "images to generate with the FSDDIM loop on the chip (0: run the stimulus instead)");
@@ -32,6 +34,9 @@ struct FsddimParams {
     v.field("seed", seed, 0, ~uint64_t{0} >> 1, "noise seed; image k draws its noise from (seed, k)");
     v.field("trajectory", trajectory, "store x after every DDIM step in samples.h5");
     v.field("check_reference", check_reference, "also run the fixed-point reference sampler and require bit-identical images");
+    v.field("weight_bits", weight_bits, 0, 8, "limit every projection to this many weight bits (1..8; 0: as exported)");
+    v.field("quality", quality, "'psnr': also generate the exported model's images (exported T and weight bits, same S and seed) "
+                                "with the reference sampler and report the PSNR of the chip's images against them; 'none': skip");
     v.field("gate_bias", gate_bias, "switch each population's bias off T timesteps after its first input (same images, fewer spikes)");
   }
 };

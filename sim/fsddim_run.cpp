@@ -2,6 +2,7 @@
 #include "fsddim_run.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -113,8 +114,15 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
     const BalanceReport rep = balance_delays(net);
     std::printf("delay-balanced %s: pipeline depth D = %u timesteps\n", cfg.network_path().c_str(), rep.depth);
   }
+  if (fp.quality != "none" && fp.quality != "psnr")
+    throw Error(cfg.path + ": fsddim.quality: unknown value '" + fp.quality + "': expected 'none' or 'psnr'");
   DdimSchedule s = read_ddim_schedule(net, cfg.network_path());
+  // The exported model as it is (its T, its weight bits): what quality is measured against.
+  const DdimSchedule exported_s = s;
+  Network exported = net;
+  if (fp.gate_bias) gate_bias_after_window(exported, exported_s.snn_timesteps);
   if (fp.snn_timesteps) s.snn_timesteps = fp.snn_timesteps;
+  if (fp.weight_bits) limit_weight_bits(net, static_cast<uint8_t>(fp.weight_bits));
   if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
   ddim_times(s.diffusion_timesteps, fp.steps);   // validates S before anything runs
 
@@ -144,6 +152,14 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
     reference_match = rset.payloads == set.payloads;
   }
 
+  // Quality: PSNR of the chip's images against the exported model's (reference sampler, same S and seed).
+  std::vector<double> psnr;
+  if (fp.quality == "psnr") {
+    ReferenceBackend ref(exported);
+    const SampleSet eset = sample_images(ref, exported, exported_s, fp.steps, fp.images, fp.seed, false, "reference");
+    for (uint32_t k = 0; k < fp.images; ++k) psnr.push_back(psnr_db(set.images[k], eset.images[k]));
+  }
+
   write_samples_h5(set, s, (dir / "samples.h5").string());
   write_samples_png(set, (dir / "samples.png").string());
   if (tracer) write_trace_outputs(*tracer, cfg, net, dir);
@@ -169,6 +185,17 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
       j.value("images", fp.images).value("ddim_steps", fp.steps).value("snn_timesteps", s.snn_timesteps);
       j.value("pipeline_depth", s.pipeline_depth).value("timesteps_per_ddim_step", per_step).value("seed", fp.seed);
       j.value("reference_checked", fp.check_reference).value("reference_match", reference_match);
+      j.value("weight_bits", fp.weight_bits);
+      if (!psnr.empty()) {   // PSNR of identical images is infinite: JSON has no infinity, so it is left out
+        j.begin_object("quality").value("metric", "psnr_db against the exported model's images (same S and seed)");
+        double sum = 0;
+        uint32_t finite = 0;
+        for (double v : psnr)
+          if (std::isfinite(v)) sum += v, ++finite;
+        j.value("identical_images", uint64_t{fp.images - finite});
+        if (finite) j.value("psnr_db", sum / finite);
+        j.end_object();
+      }
       j.begin_object("placement").value("mode", compiled.report.placement);
       j.value("mesh_order_flit_hops_per_timestep", compiled.report.mesh_order.flit_hops);
       j.value("placed_flit_hops_per_timestep", compiled.report.optimised.flit_hops).end_object();

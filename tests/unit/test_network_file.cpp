@@ -307,3 +307,26 @@ TEST(NetworkFile, SameNetworkGivesSameBytes) {
   std::remove(a.c_str());
   std::remove(b.c_str());
 }
+
+TEST(Quantization, LimitWeightBitsDropsLowBitsOnlyWhereWider) {
+  Network net;
+  Population a, b;
+  a.name = "a";
+  a.shape = {1};
+  b.name = "b";
+  b.shape = {1};
+  net.populations = {a, b};
+  Projection wide, narrow;
+  wide.source = narrow.source = 0;
+  wide.target = narrow.target = 1;
+  wide.weights = {100};
+  narrow.weights = {100};
+  narrow.format.num_weight_bits = 3;
+  net.projections = {wide, narrow};
+  EXPECT_EQ(limit_weight_bits(net, 4), 1u);
+  EXPECT_EQ(net.projections[0].format.num_weight_bits, 4);
+  EXPECT_EQ(net.projections[1].format.num_weight_bits, 3);
+  // 4 mixed bits: prec 32, so 100 -> 96.
+  EXPECT_EQ(effective_weight(net.projections[0].weights[0], net.projections[0].format), 96 * 64);
+  EXPECT_EQ(limit_weight_bits(net, 8), 0u);
+}
