@@ -7,6 +7,7 @@ combination of the other axes. Writes PNGs into the sweep folder and returns the
 import csv
 import json
 import sys
+import math
 from pathlib import Path
 
 import matplotlib
@@ -21,10 +22,10 @@ METRICS = [
     ("cycles_per_timestep", "cycles per timestep"),
     ("spikes_per_image", "spikes per image"),
     ("busy_fraction", "busy fraction of used cores"),
-    ("psnr_db", "PSNR vs float model (dB)"),
+    ("psnr_db", "PSNR vs exported model (dB)"),
     ("fid", "FID"),
 ]
-QUALITY = [("psnr_db", "PSNR vs float model (dB; higher is better)", "viridis"),
+QUALITY = [("psnr_db", "PSNR vs exported model (dB)", "viridis"),
            ("fid", "FID (lower is better)", "viridis_r")]
 
 
@@ -74,8 +75,16 @@ def plot_sweep(out: Path, rows: list, axes: list) -> list:
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     quality = next(((c, lab, cm) for c, lab, cm in QUALITY if all(_num(r.get(c)) is not None for r in ok)), None)
     if quality:
-        sc = ax.scatter(lat, e, c=[_num(r[quality[0]]) for r in ok], cmap=quality[2], zorder=3)
-        fig.colorbar(sc, ax=ax, label=quality[1])
+        # An infinite PSNR (images identical to the reference) is drawn 3 dB above the best finite one and
+        # labelled.
+        qv = [_num(r[quality[0]]) for r in ok]
+        finite = [v for v in qv if math.isfinite(v)]
+        top = max(finite) + 3.0 if finite else 0.0
+        sc = ax.scatter(lat, e, c=[v if math.isfinite(v) else top for v in qv], cmap=quality[2], zorder=3)
+        for k, v in enumerate(qv):
+            if not math.isfinite(v):
+                ax.annotate("identical", (lat[k], e[k]), textcoords="offset points", xytext=(5, -10), fontsize=7)
+        fig.colorbar(sc, ax=ax, label=quality[1] + ("; identical at +3 dB" if len(finite) < len(qv) else ""))
     elif axes:
         cats = list(dict.fromkeys(_value(r, axes[0]) for r in ok))
         cmap = plt.get_cmap("tab10")

@@ -342,6 +342,9 @@ def point_results(report: dict) -> dict:
     }
     for col, candidates in QUALITY_COLUMNS:
         row[col] = next((_get(report, c) for c in candidates if _get(report, c) is not None), None)
+    identical = _get(report, "fsddim.quality.identical_images")
+    if row.get("psnr_db") is None and identical:
+        row["psnr_db"] = float("inf")   # every image equals the exported model's: PSNR is infinite
     # The energy breakdown per component kind (and per event), whatever the table calls them.
     for k, v in img.items():
         if k.startswith("energy_j.breakdown."):
