@@ -11,6 +11,7 @@
 #include "mapping.h"
 #include "noc.h"
 #include "testbench.h"
+#include "../line_network.h"
 
 using namespace spikemesh;
 using namespace spikemesh::testing;
@@ -130,35 +131,6 @@ TEST(MeshTiming, AFullReceiverStallsTheSenderUntilItsSlotIsCreditedBack) {
 }
 
 namespace {
-
-// input (1 neuron, on core 0) -> target (1 neuron, on core `target_core`), with idle filler populations
-// between them so that the target lands on the wanted core (one compartment per core).
-Network line_network(uint32_t target_core) {
-  Network net;
-  Population in;
-  in.name = "in";
-  in.shape = {1};
-  in.kind = NeuronKind::Input;
-  net.populations.push_back(in);
-  for (uint32_t k = 1; k < target_core; ++k) {
-    Population f;
-    f.name = "filler" + std::to_string(k);
-    f.shape = {1};
-    net.populations.push_back(f);
-  }
-  Population t;
-  t.name = "target";
-  t.shape = {1};
-  t.params[0].vth_mant = 1000;
-  net.populations.push_back(t);
-  Projection pr;
-  pr.source = 0;
-  pr.target = static_cast<uint32_t>(net.populations.size() - 1);
-  pr.encoding = Encoding::Dense;
-  pr.weights = {100};
-  net.projections.push_back(pr);
-  return net;
-}
 
 ChipParams line_chip() {
   ChipParams p;

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "chip_harness.h"
+#include "../line_network.h"
 #include "chip_run.h"
 #include "config.h"
 #include "energy.h"
@@ -82,28 +83,7 @@ TEST(ChipInvariants, MultiChipRunConservesMessagesAndPricesEnergyAsTheSumOfItsPa
 TEST(ChipEnergy, AOneMessageRunPricedByHandWithDavies2018) {
   // One input spike from core 0 to a neuron on core 10 of a 4 x 3 mesh (one compartment per core, nine
   // idle fillers), 3 timesteps: the run of ChipTiming.TimestepIsSweepMessageDendriteAndBarrierToTheCycle.
-  Network net;
-  Population in;
-  in.name = "in";
-  in.shape = {1};
-  in.kind = NeuronKind::Input;
-  net.populations.push_back(in);
-  for (int k = 1; k < 10; ++k) {
-    Population f;
-    f.name = "filler" + std::to_string(k);
-    f.shape = {1};
-    net.populations.push_back(f);
-  }
-  Population t;
-  t.name = "target";
-  t.shape = {1};
-  t.params[0].vth_mant = 1000;
-  net.populations.push_back(t);
-  Projection pr;
-  pr.source = 0;
-  pr.target = 10;
-  pr.weights = {100};
-  net.projections.push_back(pr);
+  const Network net = line_network(10);
   ChipParams p;
   p.mesh = {1, 1, 4, 3, 1};
   p.core.compartments = 1;

@@ -11,6 +11,7 @@
 
 #include "chip.h"
 #include "chip_harness.h"
+#include "../line_network.h"
 #include "error.h"
 #include "mapping.h"
 #include "random_network.h"
@@ -82,34 +83,8 @@ struct Vcd {
 };
 
 // Input neuron on core 0 -> target on core 10 (router (2, 2) of a 4 x 3 mesh, one compartment per core);
-// core 1 holds a neuron whose bias alone makes it fire at every update (bias 100 > threshold 64).
-Network line_network() {
-  Network net;
-  Population in;
-  in.name = "in";
-  in.shape = {1};
-  in.kind = NeuronKind::Input;
-  net.populations.push_back(in);
-  for (uint32_t k = 1; k < 10; ++k) {
-    Population f;
-    f.name = "filler" + std::to_string(k);
-    f.shape = {1};
-    if (k == 1) f.params[0].vth_mant = 1, f.params[0].bias_mant = 100;
-    net.populations.push_back(f);
-  }
-  Population t;
-  t.name = "target";
-  t.shape = {1};
-  t.params[0].vth_mant = 1000;
-  net.populations.push_back(t);
-  Projection pr;
-  pr.source = 0;
-  pr.target = 10;
-  pr.encoding = Encoding::Dense;
-  pr.weights = {100};
-  net.projections.push_back(pr);
-  return net;
-}
+// core 1 holds a neuron whose bias alone makes it fire at every update.
+Network line_network() { return spikemesh::testing::line_network(10, true); }
 
 ChipParams line_chip() {
   ChipParams p;
