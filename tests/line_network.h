@@ -1,11 +1,13 @@
-// The timing tests' one-message network, shared by tests/hw and tests/system: an input neuron on core 0
+// The timing tests' one-message network (and its chip and stimulus), shared by tests/hw and tests/system: an input neuron on core 0
 // sends one spike to a target neuron on core `target_core`, with idle one-neuron filler populations in
 // between so that, at one compartment per core in mesh order, the target lands on the wanted core.
 #pragma once
 
 #include <string>
 
+#include "chip_params.h"
 #include "network.h"
+#include "reference_sim.h"
 
 namespace spikemesh::testing {
 
@@ -36,6 +38,21 @@ inline Network line_network(uint32_t target_core, bool firing_filler = false) {
   pr.weights = {100};
   net.projections.push_back(pr);
   return net;
+}
+
+// The chip it runs on: 4 x 3 routers, one core of one compartment each (target core 10 = router (2, 2)).
+inline ChipParams line_chip() {
+  ChipParams p;
+  p.mesh = {1, 1, 4, 3, 1};
+  p.core.compartments = 1;
+  return p;
+}
+
+// One input spike at timestep 0.
+inline Stimulus one_input_spike() {
+  Stimulus s;
+  s.inputs.push_back({0, 1, {1}});
+  return s;
 }
 
 }  // namespace spikemesh::testing

@@ -130,23 +130,6 @@ TEST(MeshTiming, AFullReceiverStallsTheSenderUntilItsSlotIsCreditedBack) {
   EXPECT_EQ(m.noc.router(0, 0).counters().stall_cycles, 53u);
 }
 
-namespace {
-
-ChipParams line_chip() {
-  ChipParams p;
-  p.mesh = {1, 1, 4, 3, 1};
-  p.core.compartments = 1;
-  return p;
-}
-
-Stimulus one_input_spike() {
-  Stimulus s;
-  s.inputs.push_back({0, 1, {1}});
-  return s;
-}
-
-}  // namespace
-
 TEST(ChipTiming, TimestepIsSweepMessageDendriteAndBarrierToTheCycle) {
   const Network net = line_network(10);   // target on core 10 = router (2, 2)
   const ChipParams p = line_chip();

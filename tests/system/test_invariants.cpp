@@ -84,13 +84,9 @@ TEST(ChipEnergy, AOneMessageRunPricedByHandWithDavies2018) {
   // One input spike from core 0 to a neuron on core 10 of a 4 x 3 mesh (one compartment per core, nine
   // idle fillers), 3 timesteps: the run of ChipTiming.TimestepIsSweepMessageDendriteAndBarrierToTheCycle.
   const Network net = line_network(10);
-  ChipParams p;
-  p.mesh = {1, 1, 4, 3, 1};
-  p.core.compartments = 1;
+  ChipParams p = line_chip();
   p.mapping.placement = "mesh_order";   // the hand count below follows mesh order: 'in' at (0,0), 'target' at (2,2)
-  Stimulus stim;
-  stim.inputs.push_back({0, 1, {1}});
-  const ChipRunOutput run = run_chip(net, p, stim, 3, 0);
+  const ChipRunOutput run = run_chip(net, p, one_input_spike(), 3, 0);
   ASSERT_TRUE(run.completed);
   EXPECT_EQ(run.counters.cycles, 681u + 603 + 603);
   const EnergyReport e = price_energy(run.counters, load_energy_table(source_path("configs/energy/davies2018.yaml")));

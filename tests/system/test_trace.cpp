@@ -86,19 +86,6 @@ struct Vcd {
 // core 1 holds a neuron whose bias alone makes it fire at every update.
 Network line_network() { return spikemesh::testing::line_network(10, true); }
 
-ChipParams line_chip() {
-  ChipParams p;
-  p.mesh = {1, 1, 4, 3, 1};
-  p.core.compartments = 1;
-  return p;
-}
-
-Stimulus one_input_spike() {
-  Stimulus s;
-  s.inputs.push_back({0, 1, {1}});
-  return s;
-}
-
 std::string vcd_of(const Tracer& t) {
   std::ostringstream os;
   t.write_vcd(os);
