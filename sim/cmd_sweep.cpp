@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "error.h"
+#include "float_quality.h"
 
 #ifndef SPIKEMESH_SOURCE_DIR
 #error "SPIKEMESH_SOURCE_DIR (the repository root) must be defined at build time (sim/CMakeLists.txt)"
@@ -23,7 +24,7 @@ namespace spikemesh::cli {
 
 int cmd_sweep(const Args& args) {
   // Debian's numpy, yaml and matplotlib live under this interpreter, not necessarily the one on PATH.
-  const std::string python = "/usr/bin/python3";
+  const std::string python = kPython;
   const fs::path script = fs::path(SPIKEMESH_SOURCE_DIR) / "scripts" / "sweep" / "sweep.py";
   if (!fs::is_regular_file(script)) throw Error(script.string() + ": sweep script not found (source tree moved?)");
   // Points run this very binary unless the caller chose another one.

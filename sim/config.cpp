@@ -366,6 +366,9 @@ std::string RunConfig::stimulus_path() const {
   return run.stimulus == "none" || run.stimulus == "random" ? run.stimulus : resolve(path, run.stimulus);
 }
 std::string RunConfig::energy_path() const { return resolve(path, run.energy); }
+std::string RunConfig::float_checkpoint_path() const {
+  return run.fsddim.float_checkpoint.empty() ? "" : resolve(path, run.fsddim.float_checkpoint);
+}
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets) {
   RunConfig c;
@@ -422,6 +425,7 @@ std::string dump_run_config(const RunConfig& c) {
   x.run.network = fs::absolute(c.network_path()).lexically_normal().string();
   if (x.run.stimulus != "none" && x.run.stimulus != "random") x.run.stimulus = fs::absolute(c.stimulus_path()).lexically_normal().string();
   x.run.energy = fs::absolute(c.energy_path()).lexically_normal().string();
+  if (!c.float_checkpoint_path().empty()) x.run.fsddim.float_checkpoint = fs::absolute(c.float_checkpoint_path()).lexically_normal().string();
   YAML::Emitter e;
   e << YAML::BeginMap;
   Dumper d(e);

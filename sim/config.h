@@ -26,6 +26,7 @@ struct FsddimParams {
   bool gate_bias = true;                // switch each population's bias off after its T-step window
   uint32_t weight_bits = 0;             // at most this many weight bits per projection; 0: as exported
   std::string quality = "none";         // "psnr": PSNR against the exported model's images (same S, seed)
+  std::string float_checkpoint;         // the trained float model: PSNR of the chip's images against its images
 
   template <class V> void describe(V& v) {
     v.field("images", images, 0, 1u << 20, "images to generate with the FSDDIM loop on the chip (0: run the stimulus instead)");
@@ -37,6 +38,8 @@ struct FsddimParams {
     v.field("weight_bits", weight_bits, 0, 8, "limit every projection to this many weight bits (1..8; 0: as exported)");
     v.field("quality", quality, "'psnr': also generate the exported model's images (exported T and weight bits, same S and seed) "
                                 "with the reference sampler and report the PSNR of the chip's images against them; 'none': skip");
+    v.field("float_checkpoint", float_checkpoint, "float model checkpoint (PyTorch, model/fsddim): also generate its images from the "
+                                                  "same x_T, S and T and report the PSNR of the chip's images against them; '': skip");
     v.field("gate_bias", gate_bias, "switch each population's bias off T timesteps after its first input (same images, fewer spikes)");
   }
 };
@@ -135,6 +138,7 @@ struct RunConfig {
   std::string network_path() const;
   std::string stimulus_path() const;
   std::string energy_path() const;
+  std::string float_checkpoint_path() const;   // '' when unset
 };
 
 // `sets`: "key.path=value" strings from --set, applied last.

@@ -1,6 +1,7 @@
 // The FSDDIM denoising loop on the chip; see fsddim_run.h.
 #include "fsddim_run.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "compiler.h"
 #include "delay_balance.h"
 #include "error.h"
+#include "float_quality.h"
 #include "json_writer.h"
 #include "report.h"
 #include "samples.h"
@@ -106,6 +108,16 @@ void write_breakdown(JsonWriter& j, const Breakdown& b) {
 
 uint64_t synops(const CoreCounters& c) { return c.synops(); }
 
+// The mean PSNR over the images whose PSNR is finite, and how many were identical (infinite PSNR).
+void write_psnr(JsonWriter& j, const std::vector<double>& psnr, const char* identical_key, const char* mean_key) {
+  double sum = 0;
+  uint64_t finite = 0;
+  for (double v : psnr)
+    if (std::isfinite(v)) sum += v, ++finite;
+  j.value(identical_key, uint64_t{psnr.size() - finite});
+  if (finite) j.value(mean_key, sum / static_cast<double>(finite));
+}
+
 }  // namespace
 
 int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, const std::filesystem::path& dir) {
@@ -125,6 +137,9 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   if (fp.weight_bits) limit_weight_bits(net, static_cast<uint8_t>(fp.weight_bits));
   if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
   ddim_times(s.diffusion_timesteps, fp.steps);   // validates S before anything runs
+  const std::string float_checkpoint = cfg.float_checkpoint_path();
+  if (!float_checkpoint.empty() && !std::filesystem::is_regular_file(float_checkpoint))
+    throw Error(cfg.path + ": fsddim.float_checkpoint: " + float_checkpoint + ": checkpoint not found");
 
   ChipRunOutput run;
   const CompiledNetwork compiled = compile_network(net, cfg.chip);   // partition, place by measured traffic
@@ -161,6 +176,10 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   }
 
   write_samples_h5(set, s, (dir / "samples.h5").string());
+  // Quality against the float model: its images from the same x_T, S and T (sim/float_quality.h).
+  std::vector<double> float_psnr;
+  if (!float_checkpoint.empty())
+    float_psnr = psnr_against_float_model(set, float_checkpoint, (dir / "samples.h5").string(), (dir / "float_images.h5").string());
   write_samples_png(set, (dir / "samples.png").string());
   if (tracer) write_trace_outputs(*tracer, cfg, net, dir);
 
@@ -186,14 +205,19 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
       j.value("pipeline_depth", s.pipeline_depth).value("timesteps_per_ddim_step", per_step).value("seed", fp.seed);
       j.value("reference_checked", fp.check_reference).value("reference_match", reference_match);
       j.value("weight_bits", fp.weight_bits);
-      if (!psnr.empty()) {   // PSNR of identical images is infinite: JSON has no infinity, so it is left out
-        j.begin_object("quality").value("metric", "psnr_db against the exported model's images (same S and seed)");
-        double sum = 0;
-        uint32_t finite = 0;
-        for (double v : psnr)
-          if (std::isfinite(v)) sum += v, ++finite;
-        j.value("identical_images", uint64_t{fp.images - finite});
-        if (finite) j.value("psnr_db", sum / finite);
+      if (!psnr.empty() || !float_psnr.empty()) {   // PSNR of identical images is infinite: JSON has none, so it is left out
+        j.begin_object("quality");
+        if (!psnr.empty()) {
+          j.value("metric", "psnr_db against the exported model's images (same S and seed)");
+          write_psnr(j, psnr, "identical_images", "psnr_db");
+        }
+        if (!float_psnr.empty()) {
+          j.value("float_checkpoint", std::filesystem::absolute(float_checkpoint).lexically_normal().string());
+          j.value("float_metric", "psnr_db_vs_float: against the float model's images (same x_T, S and T; float_images.h5)");
+          write_psnr(j, float_psnr, "identical_to_float", "psnr_db_vs_float");
+          if (std::all_of(float_psnr.begin(), float_psnr.end(), [](double v) { return std::isfinite(v); }))
+            j.array("psnr_db_vs_float_per_image", float_psnr);
+        }
         j.end_object();
       }
       j.begin_object("placement").value("mode", compiled.report.placement);
@@ -282,6 +306,14 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   }
   std::printf("S = %u DDIM steps x (T = %u + D = %u) timesteps per image; %u cores used; energy table %s\n", fp.steps,
               s.snn_timesteps, s.pipeline_depth, run.program.cores_used, table.name.c_str());
+  auto print_psnr = [&](const char* what, const std::vector<double>& v) {
+    if (v.empty()) return;
+    std::printf("PSNR against %s:", what);
+    for (double x : v) std::printf(std::isfinite(x) ? " %.2f" : " identical", x);
+    std::printf(" dB\n");
+  };
+  print_psnr("the exported model's images", psnr);
+  print_psnr("the float model's images", float_psnr);
   std::printf("host: %.1f s, %.1f images/hour, %.3g synaptic events/s%s\n", host_s, fp.images / host_s * 3600.0, total_synops / host_s,
               fp.check_reference ? (reference_match ? "; images identical to the reference sampler's" : "") : "");
   std::printf("wrote %s, %s, %s, %s\n", (dir / "samples.png").c_str(), (dir / "samples.h5").c_str(), (dir / "report.json").c_str(),

@@ -58,3 +58,62 @@ def test_chip_images_equal_reference_and_python_fixed_sampler(binary, tiny_run, 
     _, x = sample_fixed(fnet, 3, 2, noise=x_T)
     py = x.cpu().numpy().transpose(1, 0, 2).reshape(payloads.shape)   # (T, N, size) -> (N, T, C, H, W)
     np.testing.assert_array_equal(py, payloads)
+
+
+def _loop_config(tmp_path, net_path, extra=""):
+    cfg = tmp_path / "loop_float.yaml"
+    cfg.write_text(
+        f"network: {net_path}\n"
+        f"energy: {os.path.join(ROOT, 'configs', 'energy', 'davies2018.yaml')}\n"
+        "fsddim:\n  images: 2\n  steps: 3\n  seed: 9\n  check_reference: false\n" + extra +
+        f"chip:\n  base: {os.path.join(ROOT, 'configs', 'chip_loihi2.yaml')}\n"
+        "  core: {output_axons: 131072}\n")
+    return cfg
+
+
+def test_psnr_against_the_float_model(binary, tiny_run, tmp_path):
+    """fsddim.float_checkpoint: the float model's images start from the run's own x_T, and the reported PSNR
+    is 10 log10(2^2 / MSE) of the chip's images against them, image by image."""
+    run, _, net_path = tiny_run
+    ck = os.path.join(run, "float.pt")
+    cfg = _loop_config(tmp_path, net_path, f"  float_checkpoint: {ck}\n")
+    out = tmp_path / "out"
+    res = subprocess.run([binary, "run", str(cfg), "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert "PSNR against the float model's images:" in res.stdout
+    q = json.loads((out / "report.json").read_text())["fsddim"]["quality"]
+
+    # The float images, computed here independently from the chip's x_T with the float model.
+    from fsddim import diffusion
+    from fsddim.train import load_checkpoint
+    with h5py.File(out / "samples.h5", "r") as f:
+        x_T = f["noise"][()][:, 0] / float(1 << int(f.attrs["payload_frac_bits"]))
+        chip_images = f["images"][()]
+        T = int(f.attrs["snn_timesteps"])
+    ckd = load_checkpoint(ck)
+    model = ckd["model"].double()
+    model.T = T
+    sched = diffusion.Schedule(ckd["config"]["diffusion"]["timesteps"], ckd["config"]["diffusion"]["cosine_s"])
+    noise = torch.from_numpy(x_T)
+    with torch.no_grad():
+        want = diffusion.sample(lambda x, t: model(x, torch.full((2,), t, dtype=torch.long)), sched, noise.shape, T, 3,
+                                noise=noise).numpy()
+    with h5py.File(out / "float_images.h5", "r") as f:
+        got = f["images"][()]
+        assert int(f.attrs["steps"]) == 3 and int(f.attrs["snn_timesteps"]) == T
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    # The chip's images are not the float model's (quantized weights and state), but close to them.
+    per = [10 * np.log10(4.0 / np.mean((chip_images[k] - want[k]) ** 2)) for k in range(2)]
+    np.testing.assert_allclose(q["psnr_db_vs_float_per_image"], per, rtol=1e-9)
+    assert q["identical_to_float"] == 0
+    assert abs(q["psnr_db_vs_float"] - np.mean(per)) < 1e-9
+
+
+def test_missing_float_checkpoint_is_named_before_the_run(binary, tiny_run, tmp_path):
+    _, _, net_path = tiny_run
+    cfg = _loop_config(tmp_path, net_path, "  float_checkpoint: no/such/float.pt\n")
+    out = tmp_path / "out"
+    res = subprocess.run([binary, "run", str(cfg), "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "fsddim.float_checkpoint" in res.stderr and "no/such/float.pt" in res.stderr and "not found" in res.stderr
+    assert not (out / "samples.h5").exists()

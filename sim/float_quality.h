@@ -1,0 +1,27 @@
+// Quality against the float model (issue 5): the chip's images compared with the images the trained float
+// network makes from the same x_T, S and T. The float forward is PyTorch (model/fsddim/float_images.py),
+// run as a child process of `spikemesh run`: /usr/bin/python3 (Debian's torch and h5py live under it) with
+// the source tree's model/ on PYTHONPATH. It writes DIR/float_images.h5; the PSNR is computed here, with
+// the same psnr_db as every other quality number.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "samples.h"
+
+namespace spikemesh {
+
+// Runs the float model from `checkpoint` on the x_T, S and T recorded in `samples_h5` (written for `set`),
+// writes `float_h5`, and returns the PSNR (dB) of each of `set`'s images against the float model's.
+// Errors (no such checkpoint, Python or torch missing, shapes that differ) name the checkpoint, the
+// config key and the command.
+std::vector<double> psnr_against_float_model(const SampleSet& set, const std::string& checkpoint,
+                                             const std::string& samples_h5, const std::string& float_h5);
+
+// The interpreter Python tools run under, and `argv` run as a child process; returns its exit status
+// (stdout/stderr are the caller's). Throws when it cannot be started.
+extern const char* const kPython;
+int run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env);
+
+}  // namespace spikemesh
