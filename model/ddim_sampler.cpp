@@ -75,6 +75,22 @@ DdimSchedule read_ddim_schedule(const Network& net, const std::string& where) {
   s.pipeline_depth = static_cast<uint32_t>(attr_int(net, "pipeline_depth", where));
   s.sqrt_alpha_bar_q30 = table(net, "ddim_sqrt_alpha_bar_q30", s.diffusion_timesteps, where);
   s.sqrt_one_minus_alpha_bar_q30 = table(net, "ddim_sqrt_one_minus_alpha_bar_q30", s.diffusion_timesteps, where);
+  const auto ct = net.metadata.arrays.find("ddim_context_times");
+  if (ct != net.metadata.arrays.end()) {
+    const std::string key = where + ": /metadata/ddim_context_times";
+    if (!ct->second.is_integer || ct->second.ints.empty()) throw Error(key + ": expected a non-empty list of integers");
+    for (size_t k = 0; k < ct->second.ints.size(); ++k) {
+      const int64_t t = ct->second.ints[k];
+      if (t < 0 || t >= K) throw Error(key + ": value " + std::to_string(t) + " outside 0.." + std::to_string(K - 1));
+      if (k && t <= ct->second.ints[k - 1]) throw Error(key + ": expected increasing diffusion steps");
+    }
+    s.context_times = ct->second.ints;
+    // Every time-embedding bias table must have exactly one context per listed time.
+    for (const Population& p : net.populations)
+      if (!p.bias_table.empty() && p.bias_contexts != s.context_times.size())
+        throw Error(where + ": population '" + p.name + "' has " + std::to_string(p.bias_contexts) + " bias contexts, " +
+                    "/metadata/ddim_context_times lists " + std::to_string(s.context_times.size()));
+  }
   return s;
 }
 
@@ -86,6 +102,27 @@ std::vector<std::pair<int32_t, int32_t>> ddim_times(uint32_t timesteps, uint32_t
   std::vector<std::pair<int32_t, int32_t>> pairs;
   for (uint32_t i = steps; i >= 1; --i) pairs.emplace_back(t[i], t[i - 1]);
   return pairs;
+}
+
+std::vector<uint32_t> ddim_contexts(const DdimSchedule& s, uint32_t steps) {
+  std::vector<uint32_t> ctx;
+  for (const auto& [t, t_prev] : ddim_times(s.diffusion_timesteps, steps)) {
+    if (s.context_times.empty()) {
+      ctx.push_back(static_cast<uint32_t>(t));
+      continue;
+    }
+    const auto it = std::lower_bound(s.context_times.begin(), s.context_times.end(), int64_t{t});
+    if (it == s.context_times.end() || *it != t) {
+      std::string have;
+      for (size_t k = 0; k < s.context_times.size() && k < 12; ++k) have += (k ? "," : "") + std::to_string(s.context_times[k]);
+      if (s.context_times.size() > 12) have += ",...";
+      throw Error("DDIM steps S = " + std::to_string(steps) + " need the time embedding of diffusion step " + std::to_string(t) +
+                  ", but the network was exported with bias contexts for steps {" + have +
+                  "} only (/metadata/ddim_context_times; re-export with fsddim.export --steps " + std::to_string(steps) + ")");
+    }
+    ctx.push_back(static_cast<uint32_t>(it - s.context_times.begin()));
+  }
+  return ctx;
 }
 
 DdimCoefficients ddim_coefficients(const DdimSchedule& s, int32_t t, int32_t t_prev) {
@@ -128,10 +165,11 @@ std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& 
   const uint64_t size = n / T;
   std::vector<int32_t> out(n);
   const auto pairs = ddim_times(s.diffusion_timesteps, steps);
+  const std::vector<uint32_t> contexts = ddim_contexts(s, steps);
   for (uint32_t k = 0; k < pairs.size(); ++k) {
     const auto [t, t_prev] = pairs[k];
     backend.reset();
-    backend.set_context(static_cast<uint32_t>(t));
+    backend.set_context(contexts[k]);
     for (uint32_t step = 0; step < T + D; ++step) {
       if (step < T) backend.set_input(s.input_population, x.data() + uint64_t{step} * size);
       backend.step();

@@ -34,6 +34,9 @@ struct DdimSchedule {
   int payload_bits = 0;
   std::vector<int64_t> sqrt_alpha_bar_q30;           // a_t, Q1.30, t = 0..diffusion_timesteps-1
   std::vector<int64_t> sqrt_one_minus_alpha_bar_q30; // s_t
+  // The diffusion step of each bias-table context (/metadata/ddim_context_times, increasing), for exports
+  // that keep only the DDIM times of chosen step counts; empty: context k is diffusion step k (all of them).
+  std::vector<int64_t> context_times;
 };
 
 // Reads the schedule from a balanced FSDDIM network; throws Error naming the missing or bad metadata.
@@ -42,6 +45,10 @@ DdimSchedule read_ddim_schedule(const Network& net, const std::string& where);
 // The strided DDIM times: S + 1 points t_i = -1 + floor(i * timesteps / S), walked downwards in pairs
 // (t, t_prev); t_prev = -1 is the final step to x0.
 std::vector<std::pair<int32_t, int32_t>> ddim_times(uint32_t timesteps, uint32_t steps);
+
+// The bias-table context of each DDIM step of S = `steps` (in ddim_times order); throws an Error naming
+// the missing diffusion step when the network was exported for other step counts.
+std::vector<uint32_t> ddim_contexts(const DdimSchedule& s, uint32_t steps);
 
 // round(v / 2^n), ties toward plus infinity: floor((v + 2^(n-1)) / 2^n).
 constexpr int64_t round_shift(int64_t v, int n) {

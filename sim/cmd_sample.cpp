@@ -56,6 +56,7 @@ int cmd_sample(const Args& args) {
   }
   const DdimSchedule s = read_ddim_schedule(net, net_path);
   if (!no_gate) gate_bias_after_window(net, s.snn_timesteps);
+  ddim_contexts(s, steps);   // S valid, and its time embeddings exported, before anything is written
   fs::create_directories(out_dir);
   ReferenceBackend backend(net);
   Bar bar;

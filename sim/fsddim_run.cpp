@@ -136,7 +136,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   if (fp.snn_timesteps) s.snn_timesteps = fp.snn_timesteps;
   if (fp.weight_bits) limit_weight_bits(net, static_cast<uint8_t>(fp.weight_bits));
   if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
-  ddim_times(s.diffusion_timesteps, fp.steps);   // validates S before anything runs
+  ddim_contexts(s, fp.steps);   // validates S (and that the export has its time embeddings) before anything runs
   const std::string float_checkpoint = cfg.float_checkpoint_path();
   if (!float_checkpoint.empty() && !std::filesystem::is_regular_file(float_checkpoint))
     throw Error(cfg.path + ": fsddim.float_checkpoint: " + float_checkpoint + ": checkpoint not found");

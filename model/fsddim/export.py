@@ -28,12 +28,27 @@ from .quant import (BIAS_MANT_MAX, BIAS_MANT_MIN, bias_real, lower, quantize_wei
 
 
 @torch.no_grad()
-def build_network(model, scales, cfg, extra_attrs=None):
-    """The network file content (netfile.Network) of a model with calibrated scales; deterministic."""
+def context_times(timesteps, steps):
+    """The diffusion steps whose time embedding DDIM sampling with any of `steps` (S values) needs, sorted."""
+    return sorted({t for S in steps for t, _ in diffusion.ddim_times(timesteps, S)})
+
+
+def build_network(model, scales, cfg, extra_attrs=None, steps=None):
+    """The network file content (netfile.Network) of a model with calibrated scales; deterministic.
+    steps: keep the time-embedding bias tables of only the DDIM times these step counts S visit
+    (/metadata/ddim_context_times); None: every diffusion step, so S is free at run time."""
     model = copy.deepcopy(model).to("cpu").double().eval()
     pops_l = lower(model)
     sched = diffusion.Schedule(cfg["diffusion"]["timesteps"], cfg["diffusion"]["cosine_s"])
-    ts_all = time_spikes_all(model, sched.timesteps)             # (T, K, D)
+    if steps:
+        for S in steps:
+            if not 1 <= S <= sched.timesteps:
+                raise FsddimError(f"--steps {S}: expected 1..{sched.timesteps}")
+        times = context_times(sched.timesteps, steps)
+        ts_all = model.time_spikes(torch.tensor(times, dtype=torch.long))   # (T, K', D)
+    else:
+        times = None
+        ts_all = time_spikes_all(model, sched.timesteps)             # (T, K, D)
     m = cfg["model"]
     res = m["image_size"]
     pb, pf = int(scales["payload_bits"]), int(scales["payload_frac_bits"])
@@ -84,15 +99,18 @@ def build_network(model, scales, cfg, extra_attrs=None):
                          "ddim_sqrt_alpha_bar_q30 / ddim_sqrt_one_minus_alpha_bar_q30 (Q1.30), (a_p, s_p) = (2^30, 0) at the "
                          "last step; x: input payloads (P = payload_frac_bits), o: readout currents (R = readout_frac_bits), "
                          "F = ddim_coeff_frac_bits; steps (t, t_prev) = reversed(int(linspace(-1, timesteps-1, S+1)))"),
-        "context_meaning": "bias-table context k = diffusion step t (0..timesteps-1); phase = SNN timestep",
+        "context_meaning": ("bias-table context k = diffusion step t (0..timesteps-1); phase = SNN timestep" if times is None else
+                            "bias-table context k = diffusion step ddim_context_times[k]; phase = SNN timestep"),
         "clipped_bias_mantissas": int(clipped_bias),
     }
     attrs.update(extra_attrs or {})
     arrays = {"ddim_sqrt_alpha_bar_q30": a_q30, "ddim_sqrt_one_minus_alpha_bar_q30": s_q30}
+    if times is not None:
+        arrays["ddim_context_times"] = np.asarray(times, dtype=np.int64)
     return Network(pops, projs, attrs, arrays, producer="fsddim.export")
 
 
-def export_checkpoint(ckpt_path, out_path, metrics_path=None):
+def export_checkpoint(ckpt_path, out_path, metrics_path=None, steps=None):
     from .train import load_checkpoint
     ck = load_checkpoint(ckpt_path)
     if ck.get("scales") is None:
@@ -105,7 +123,7 @@ def export_checkpoint(ckpt_path, out_path, metrics_path=None):
                 extra["fsddim_metrics_json"] = json.dumps(json.load(f), sort_keys=True)
         except (OSError, json.JSONDecodeError) as e:
             raise FsddimError(f"{metrics_path}: cannot read metrics JSON: {e}") from None
-    net = build_network(model, ck["scales"], ck["config"], extra)
+    net = build_network(model, ck["scales"], ck["config"], extra, steps)
     write(net, out_path)
     return net
 
@@ -115,9 +133,11 @@ def main(argv=None):
     ap.add_argument("checkpoint")
     ap.add_argument("out")
     ap.add_argument("--metrics", help="metrics JSON to store in /metadata")
+    ap.add_argument("--steps", type=int, nargs="+", metavar="S",
+                    help="keep only the time embeddings these DDIM step counts need (smaller file; S fixed to these)")
     a = ap.parse_args(argv)
     try:
-        net = export_checkpoint(a.checkpoint, a.out, a.metrics)
+        net = export_checkpoint(a.checkpoint, a.out, a.metrics, a.steps)
     except FsddimError as e:
         print(f"fsddim.export: error: {e}", file=sys.stderr)
         return 2

@@ -252,7 +252,18 @@ def sampler_meta(net: Network):
                 readout_frac=int(a["readout_frac_bits"]), coeff_frac=int(a["ddim_coeff_frac_bits"]),
                 timesteps=int(a["diffusion_timesteps"]), payload_bits=inp.payload_bits, payload_frac=inp.payload_frac_bits,
                 shape=inp.shape, a_q30=np.asarray(net.arrays["ddim_sqrt_alpha_bar_q30"], dtype=np.int64),
-                s_q30=np.asarray(net.arrays["ddim_sqrt_one_minus_alpha_bar_q30"], dtype=np.int64))
+                s_q30=np.asarray(net.arrays["ddim_sqrt_one_minus_alpha_bar_q30"], dtype=np.int64),
+                context_times=([int(t) for t in net.arrays["ddim_context_times"]] if "ddim_context_times" in net.arrays else None))
+
+
+def context_of(m, t, steps):
+    """The bias-table context of diffusion step t (sampler_meta m)."""
+    if m["context_times"] is None:
+        return t
+    if t not in m["context_times"]:
+        raise FsddimError(f"DDIM steps S = {steps} need the time embedding of diffusion step {t}, but the network was exported "
+                          f"for steps {m['context_times']} only (/metadata/ddim_context_times)")
+    return m["context_times"].index(t)
 
 
 @torch.no_grad()
@@ -272,7 +283,7 @@ def sample_fixed(fnet: FixedNet, steps, n, generator=None, noise=None, T=None, p
     x = x.unsqueeze(0).repeat(T, 1, 1)
     pairs = diffusion.ddim_times(m["timesteps"], steps)
     for i, (t, t_prev) in enumerate(pairs):
-        out = fnet.run({m["input"]: x}, torch.full((n,), t, dtype=torch.long), T)["currents"][m["readout"]]
+        out = fnet.run({m["input"]: x}, torch.full((n,), context_of(m, t, steps), dtype=torch.long), T)["currents"][m["readout"]]
         A, B = diffusion.fixed_coefficients(m["a_q30"], m["s_q30"], t, t_prev, m["coeff_frac"])
         x = diffusion.fixed_update(x, out, A, B, m["coeff_frac"], pf, m["readout_frac"], pb)
         if progress:

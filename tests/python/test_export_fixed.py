@@ -149,3 +149,41 @@ def test_bundled_small_model_loads_and_is_bit_exact(binary):
     r = verify(path, context=250, n_images=1, seed=3)
     assert r["exact"], r["mismatch"]
     assert r["spikes"] > 10000
+
+
+def test_export_for_chosen_step_counts_keeps_only_their_time_embeddings(tiny_run, binary, tmp_path):
+    """export --steps: the bias tables of only the DDIM times S in {3, 5} visit, in increasing order; sampling with
+    those S gives the same images as the full export (Python and C++), any other S is refused by name."""
+    from fsddim.errors import FsddimError
+    from fsddim.export import context_times
+    run, _, full_path = tiny_run
+    sub_path = str(tmp_path / "sub.h5")
+    export_checkpoint(os.path.join(run, "qat.pt"), sub_path, steps=[3, 5])
+    full, sub = netfile.read(full_path), netfile.read(sub_path)
+    times = context_times(1000, [3, 5])
+    assert times == [199, 332, 399, 599, 665, 799, 999]   # t = -1 + floor(i * 1000 / S), i = 1..S
+    assert list(sub.arrays["ddim_context_times"]) == times
+    for pf, ps in zip(full.populations, sub.populations):
+        if pf.bias_table is not None:
+            np.testing.assert_array_equal(ps.bias_table, pf.bias_table[times])
+    gen = torch.Generator().manual_seed(3)
+    noise = torch.randn((2, 28 * 28), generator=gen)
+    _, x_full = sample_fixed(FixedNet(full), 3, 2, noise=noise)
+    _, x_sub = sample_fixed(FixedNet(sub), 3, 2, noise=noise)
+    assert torch.equal(x_full, x_sub)
+    with pytest.raises(FsddimError, match="diffusion step 749"):
+        sample_fixed(FixedNet(sub), 4, 1, noise=noise[:1])
+    # The C++ reference sampler: same payloads from both files at S = 5; S = 4 refused before writing.
+    outs = []
+    for name, path in (("full", full_path), ("sub", sub_path)):
+        r = subprocess.run([binary, "sample", path, "--steps", "5", "--images", "1", "--seed", "2", "--out", str(tmp_path / name)],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        import h5py
+        with h5py.File(tmp_path / name / "samples.h5", "r") as f:
+            outs.append(f["payloads"][()])
+    np.testing.assert_array_equal(outs[0], outs[1])
+    r = subprocess.run([binary, "sample", sub_path, "--steps", "4", "--out", str(tmp_path / "bad")], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "diffusion step 749" in r.stderr and "ddim_context_times" in r.stderr and "--steps 4" in r.stderr
+    assert not (tmp_path / "bad").exists()
