@@ -20,23 +20,28 @@ const Stimulus kNoStimulus;
 }
 
 Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params)
-    : sc_module(name), net_(net), program_(program), params_(params), stimulus_(kNoStimulus), timesteps_(1),
-      noc_("noc", program.geometry, params.router) {
-  hosted_ = true;
+    : sc_module(name), net_(net), program_(program), params_(params), stimulus_(kNoStimulus), timesteps_(1), hosted_(true),
+      management_place_(management_place(program.geometry, params.management)),
+      noc_("noc", program.geometry, params.router, &management_place_) {
   run_.single_row = true;
+  run_.bias_registers = true;
+  run_.management = management_place_;
+  run_.management_id = program.geometry.cores();
+  phase_ = Phase::Writes;   // every timestep starts with the management core's writes and the barrier
   build(0);
+  management_ = std::make_unique<ManagementCore>("management", net, program, params, run_, noc_.router(management_place_.x, management_place_.y),
+                                                 management_place_);
+  management_->connect_eject_credit(noc_.attach(management_place_, management_.get(), params.core.input_fifo_depth));
+  noc_.router(management_place_.x, management_place_.y)
+      .connect_input_credit(kPortLocal0 + management_place_.local, management_->output_port());
 }
 
-void Chip::host_reset(uint32_t context) {
-  reset_pending_ = true;
-  reset_context_ = context;
-}
-
-void Chip::host_set_input(uint32_t population, const int32_t* payloads) {
-  run_.payloads[population].assign(payloads, payloads + net_.populations[population].size());
-}
-
-void Chip::host_delay(uint64_t cycles) { host_delay_pending_ += cycles; }
+void Chip::host_reset(uint32_t context) { management_->reset(context); }
+void Chip::host_set_input(uint32_t population, const int32_t* payloads) { management_->set_input(population, payloads); }
+void Chip::host_read(uint32_t population) { management_->request_read(population); }
+void Chip::host_compute(uint64_t elements) { management_->compute(elements); }
+const int32_t* Chip::host_currents(uint32_t population) const { return management_->currents(population); }
+uint64_t Chip::hosted_cycle() const { return interval_start_ + management_->pending_compute_cycles(); }
 
 void Chip::build(uint32_t context) {
   run_.context = context;
@@ -66,22 +71,35 @@ void Chip::control() {
   const uint64_t now = current_cycle();
   for (;;) {
     switch (phase_) {
-      case Phase::Start: {
-        if (hosted_ && host_delay_pending_ > 0) {   // the management core is still computing
-          const uint64_t d = host_delay_pending_;
-          host_delay_pending_ = 0;
-          host_delay_total_ += d;
-          management_from_ = now, management_until_ = now + d;
-          next_trigger(cycles_to_time(d));
-          return;
-        }
-        if (hosted_ && reset_pending_) {   // a new network call: fresh state, new bias context
-          for (auto& c : cores_) c->reset_state();
-          run_.context = reset_context_;
+      case Phase::Writes: {   // hosted: the management core's write phase, then the barrier
+        if (management_->reset_pending()) {   // a new network call: its timesteps count from 0 again
+          run_.context = management_->context();
           t_local_ = 0;
-          reset_pending_ = false;
           ++calls_;
         }
+        management_->start_writes(now, t_local_);
+        draining_ = Draining::Writes;
+        phase_start_ = now;
+        phase_ = Phase::Drain;
+        break;
+      }
+      case Phase::Reads:   // hosted: the management core's read phase
+        management_->start_reads(now);
+        draining_ = Draining::Reads;
+        phase_start_ = now;
+        phase_ = Phase::Drain;
+        break;
+      case Phase::Pause:   // hosted: the timestep's interval ends; hand control back to the host
+        step_cycles_.push_back(now - interval_start_);
+        interval_start_ = end_cycle_ = now;
+        if (tracer_) tracer_->step_end(*this, now);
+        ++t_;
+        ++t_local_;
+        phase_ = Phase::Writes;
+        sc_core::sc_pause();
+        next_trigger(sc_core::SC_ZERO_TIME);
+        return;
+      case Phase::Start: {
         if (on_step_) on_step_(t_, now);
         if (!hosted_ && t_ == timesteps_) {
           completed_ = true;
@@ -101,25 +119,26 @@ void Chip::control() {
             const uint64_t n = net_.populations[rows.population].size();
             run_.payloads[rows.population].assign(rows.payloads.begin() + t_ * n, rows.payloads.begin() + (t_ + 1) * n);
           }
-        step_start_ = now;
+        step_start_ = phase_start_ = now;
         if (tracer_) {
           const uint32_t call = calls_ ? calls_ - 1 : 0;
           tracer_->step_begin(t_, hosted_ ? t_local_ : t_, call, now);
           tracer_->set(sig_timestep_, now, hosted_ ? t_local_ : t_);
-          if (hosted_) {
-            tracer_->set(sig_ddim_, now, call);
-            if (management_until_ == now) tracer_->interval(sig_management_, management_from_, now);
-          }
+          if (hosted_) tracer_->set(sig_ddim_, now, call);
         }
         for (auto& c : cores_) c->begin_step(hosted_ ? t_local_ : t_, now);
+        if (hosted_)
+          for (auto& p : run_.payloads) p.clear();   // a payload is emitted once; the next ones are written
+        draining_ = Draining::Spikes;
         phase_ = Phase::Drain;
         break;
       }
       case Phase::Drain: {
         if (run_.outstanding > 0) {
-          uint64_t progress = std::max(noc_.last_grant_cycle(), step_start_);
+          uint64_t progress = std::max(noc_.last_grant_cycle(), phase_start_);
           for (const auto& c : cores_)
             if (c->dendrite_busy_at(now)) progress = now;
+          if (management_ && management_->done_cycle() > now) progress = now;
           if (now >= progress + params_.watchdog_cycles) {
             report_deadlock(now);
             return;
@@ -129,24 +148,26 @@ void Chip::control() {
         }
         uint64_t quiet = now;
         for (const auto& c : cores_) quiet = std::max(quiet, c->done_cycle());
+        if (management_) quiet = std::max(quiet, management_->done_cycle());
+        if (draining_ == Draining::Spikes)
+          for (auto& c : cores_) c->flush();   // the step's synaptic input, before anything reads or resets
+        if (hosted_ && draining_ != Draining::Writes) {   // after the spikes: reads; after the reads: pause
+          phase_ = draining_ == Draining::Spikes ? Phase::Reads : Phase::Pause;
+          next_trigger(cycles_to_time(quiet - now));
+          return;
+        }
         phase_ = Phase::Barrier;
         if (tracer_) tracer_->interval(sig_barrier_, quiet, quiet + barrier_);
         next_trigger(cycles_to_time(quiet - now + barrier_));
         return;
       }
       case Phase::Barrier:
-        for (auto& c : cores_) c->flush();
+        phase_ = Phase::Start;
+        if (hosted_) break;   // hosted: the timestep's interval ends at its read phase (Pause)
         step_cycles_.push_back(now - step_start_);
         if (tracer_) tracer_->step_end(*this, now);
         ++t_;
         ++t_local_;
-        phase_ = Phase::Start;
-        if (hosted_) {   // hand control back to the host until its next sc_start()
-          for (auto& p : run_.payloads) p.clear();   // a payload is emitted once
-          sc_core::sc_pause();
-          next_trigger(sc_core::SC_ZERO_TIME);
-          return;
-        }
         break;
     }
   }
@@ -156,33 +177,41 @@ void Chip::attach_tracer(Tracer& tracer) {
   tracer_ = &tracer;
   sig_timestep_ = tracer.declare("chip.timestep", Tracer::Kind::Value, 1);
   sig_barrier_ = tracer.declare("chip.barrier", Tracer::Kind::Wire, 2);
-  if (hosted_) {
-    sig_ddim_ = tracer.declare("chip.ddim_step", Tracer::Kind::Value, 1);
-    sig_management_ = tracer.declare("chip.management.busy", Tracer::Kind::Wire, 2);
-  } else {
-    sig_ddim_ = sig_management_ = Tracer::kNone;
-  }
+  sig_ddim_ = hosted_ ? tracer.declare("chip.ddim_step", Tracer::Kind::Value, 1) : Tracer::kNone;
   // Bounds per timestep: every output-axon entry of every core sends one message (each compartment spikes
-  // at most once per timestep); walk each message's XY path to count the flits through every port.
+  // at most once per timestep), and the management core sends and receives at most its bound per core;
+  // walk each message's XY path to count the flits through every port.
   const MeshGeometry& geo = program_.geometry;
   std::vector<uint64_t> messages_in(cores_.size(), 0);
-  std::vector<std::vector<uint64_t>> flits_in(geo.routers(), std::vector<uint64_t>(geo.ports(), 0)), flits_out = flits_in;
-  for (uint32_t c = 0; c < cores_.size(); ++c) {
-    const auto src = geo.place(c);
+  std::vector<std::vector<uint64_t>> flits_in(geo.routers(), std::vector<uint64_t>(geo.ports() + 1, 0)), flits_out = flits_in;
+  auto walk = [&](MeshGeometry::CorePlace src, const MeshGeometry::CorePlace& dst, uint64_t n) {
+    uint32_t x = src.x, y = src.y, in = kPortLocal0 + src.local;
+    for (;;) {
+      const uint32_t r = geo.router_index(x, y);
+      const uint32_t o = route_xy(x, y, dst);
+      flits_in[r][in] += n;
+      flits_out[r][o] += n;
+      if (o >= kPortLocal0) break;
+      x = o == kPortEast ? x + 1 : o == kPortWest ? x - 1 : x;
+      y = o == kPortSouth ? y + 1 : o == kPortNorth ? y - 1 : y;
+      in = o == kPortNorth ? kPortSouth : o == kPortSouth ? kPortNorth : o == kPortEast ? kPortWest : kPortEast;
+    }
+  };
+  for (uint32_t c = 0; c < cores_.size(); ++c)
     for (const Destination& d : program_.cores[c].out) {
       ++messages_in[d.core];
-      uint32_t x = src.x, y = src.y, in = kPortLocal0 + src.local;
-      for (;;) {
-        const uint32_t r = geo.router_index(x, y);
-        const uint32_t o = route_xy(x, y, {d.x, d.y, d.local});
-        ++flits_in[r][in];
-        ++flits_out[r][o];
-        if (o >= kPortLocal0) break;
-        x = o == kPortEast ? x + 1 : o == kPortWest ? x - 1 : x;
-        y = o == kPortSouth ? y + 1 : o == kPortNorth ? y - 1 : y;
-        in = o == kPortNorth ? kPortSouth : o == kPortSouth ? kPortNorth : o == kPortEast ? kPortWest : kPortEast;
-      }
+      walk(geo.place(c), {d.x, d.y, d.local}, 1);
     }
+  if (management_) {
+    const std::vector<uint64_t> to = management_->messages_to_cores_bound(), from = management_->messages_from_cores_bound();
+    uint64_t all = 0;
+    for (uint32_t c = 0; c < cores_.size(); ++c) {
+      walk(management_place_, geo.place(c), to[c]);
+      walk(geo.place(c), management_place_, from[c]);
+      messages_in[c] += to[c];
+      all += to[c] + from[c];
+    }
+    management_->attach_tracer(tracer, all);
   }
   // Probes: the core and compartment holding each (population, index).
   std::vector<std::vector<Neurocore::Probe>> probes(cores_.size());
@@ -226,6 +255,7 @@ void Chip::report_deadlock(uint64_t now) {
     if (fifo_full) os << " input FIFO full;";
     os << " " << cores_[c]->describe_state(now) << "\n";
   }
+  if (management_) os << "  " << management_->describe_state(now) << "\n";
   deadlock_ = os.str();
   end_cycle_ = now;
   sc_core::sc_stop();

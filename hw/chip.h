@@ -1,11 +1,19 @@
-// Chip top: the mesh (Noc), one Neurocore per core slot, and the timestep controller with the barrier.
+// Chip top: the mesh (Noc), one Neurocore per core slot, the timestep controller with the barrier, and in
+// hosted mode the management core (hw/management_core.h) on its own local port of a router.
 // Timestep contract: step t starts at cycle t0 with every core's compartment sweep; it is over when every
 // core has finished (sweep, output stage, dendrite unit) and the mesh is empty; then the barrier takes
 // barrier_latency_cycles (a wavefront out to the farthest router and back, model/routing.h) and step
 // t + 1 starts. A run with flits in the mesh, no flit granted and no core busy for watchdog_cycles stops
 // with a deadlock report naming the routers holding flits and the cores waiting on them.
-// Left out: the barrier starts at global quiescence (the real wavefront trails each core as it finishes),
-// host I/O timing (inputs are written into input compartments before a step, outputs read after it).
+// Hosted mode (the FSDDIM loop): after a timestep's spikes have drained, the management core's read phase
+// (read requests, read responses over the mesh), a pause for the host's loop, then its write phase (the
+// DDIM update's compute, resets, bias writes, input payload writes over the mesh); the barrier follows
+// the write phase and starts the next timestep. Each phase is over when its messages are all received and
+// served, as a timestep's spikes are.
+// Left out: the barrier starts at global quiescence (the real wavefront trails each core as it finishes);
+// in stimulus mode, host I/O timing (inputs are written into input compartments before a step, outputs
+// read after it); in hosted mode, how the loop's host program reaches the management core (it is loaded
+// once; only its work per timestep is timed).
 #pragma once
 
 #include <systemc>
@@ -17,6 +25,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "management_core.h"
 #include "mapping.h"
 #include "network.h"
 #include "neurocore.h"
@@ -34,18 +43,23 @@ class Chip : public sc_core::sc_module {
   Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params,
        const Stimulus& stimulus, uint32_t timesteps, uint32_t context = 0);
 
-  // Hosted mode: the FSDDIM loop's management core drives the chip one timestep per sc_start(). The chip
-  // pauses (sc_pause) after each timestep's barrier; between calls the host writes the input payloads of
-  // the next step, may reset every compartment and delay slot and select a new bias context (a new
-  // network call: the next DDIM step, whose timesteps count from 0 again), and may keep the chip waiting
-  // while the management core computes (host_delay). Only the last step's spikes and currents are kept.
-  // Left out: the management core's reads and writes do not travel the mesh (they are host I/O between
-  // timesteps, as in the stimulus mode); its compute time is the only cost it adds.
+  // Hosted mode: the FSDDIM loop drives the chip one timestep per sc_start() through the management core.
+  // An sc_start() runs the management core's write phase (what the host asked for since the last call),
+  // the barrier, the timestep, and its read phase, then pauses (sc_pause). Between calls the host asks for
+  // the next writes: the input payloads of the next step, a reset of every compartment and delay slot with
+  // a new bias context (a new network call: the next DDIM step, whose timesteps count from 0 again), the
+  // reads of the next step's readout currents, and the compute of a DDIM update (elements). Only the last
+  // step's spikes are kept; host_currents() are the values the read responses carried.
   Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params);
   void host_reset(uint32_t context);
   void host_set_input(uint32_t population, const int32_t* payloads);
-  void host_delay(uint64_t cycles);
-  uint64_t host_delay_cycles() const { return host_delay_total_; }
+  void host_read(uint32_t population);
+  void host_compute(uint64_t elements);
+  const int32_t* host_currents(uint32_t population) const;
+  // Hosted: the cycle the last sc_start() paused at, plus a compute the host asked for that no timestep
+  // has waited for yet (the final DDIM update of an image).
+  uint64_t hosted_cycle() const;
+  const ManagementCore* management() const { return management_.get(); }
   uint32_t local_timestep() const { return t_local_; }
   uint32_t timesteps_done() const { return t_; }
 
@@ -60,7 +74,7 @@ class Chip : public sc_core::sc_module {
   const Noc& noc_const() const { return noc_; }
   bool hosted() const { return hosted_; }
   // Waveform and per-timestep tracing (hw/tracer.h), before sc_start: declares chip.timestep, chip.barrier
-  // (and in hosted mode chip.ddim_step, chip.management.busy) and every core's and router's signals with
+  // (and in hosted mode chip.ddim_step, chip.management.*) and every core's and router's signals with
   // their per-timestep bounds, resolves the probes, then checks the VCD size bound (throws above the cap).
   void attach_tracer(Tracer& tracer);
   const Neurocore& core(uint32_t i) const { return *cores_[i]; }
@@ -70,7 +84,8 @@ class Chip : public sc_core::sc_module {
   void on_step(std::function<void(uint32_t t, uint64_t cycle)> fn) { on_step_ = std::move(fn); }
 
  private:
-  enum class Phase { Start, Drain, Barrier };
+  enum class Phase { Start, Drain, Barrier, Reads, Pause, Writes };
+  enum class Draining { Spikes, Reads, Writes };   // what a Drain phase waits for
   void build(uint32_t context);
   void control();
   void report_deadlock(uint64_t now);
@@ -80,29 +95,30 @@ class Chip : public sc_core::sc_module {
   const ChipParams& params_;
   const Stimulus& stimulus_;
   uint32_t timesteps_;
+  bool hosted_ = false;
+  MeshGeometry::CorePlace management_place_{0, 0, 0};
   Noc noc_;
   RunState run_;
   sc_core::sc_event drained_;
   std::vector<std::unique_ptr<Neurocore>> cores_;
   std::vector<CreditReturn*> eject_credit_;
+  std::unique_ptr<ManagementCore> management_;   // hosted mode only
   SimResult result_;
   uint64_t barrier_ = 0;
   Phase phase_ = Phase::Start;
+  Draining draining_ = Draining::Spikes;
   uint32_t t_ = 0;
   uint64_t step_start_ = 0, end_cycle_ = 0;
+  uint64_t phase_start_ = 0;                     // the current Drain's work started here (watchdog)
+  uint64_t interval_start_ = 0;                  // hosted: the last pause (a timestep's interval starts there)
   std::vector<uint64_t> step_cycles_;
   bool completed_ = false;
-  bool hosted_ = false;
-  bool reset_pending_ = false;
-  uint32_t reset_context_ = 0;
   uint32_t t_local_ = 0;                         // timestep within the current network call
-  uint64_t host_delay_pending_ = 0, host_delay_total_ = 0;
   std::string deadlock_;
   std::function<void(uint32_t, uint64_t)> on_step_;
   Tracer* tracer_ = nullptr;                     // null when tracing is off
-  uint32_t sig_timestep_ = 0, sig_barrier_ = 0, sig_ddim_ = 0, sig_management_ = 0;
+  uint32_t sig_timestep_ = 0, sig_barrier_ = 0, sig_ddim_ = 0;
   uint32_t calls_ = 0;                           // hosted: network calls started (host_reset), the DDIM steps
-  uint64_t management_from_ = 0, management_until_ = 0;   // hosted: the last management-core interval
 };
 
 }  // namespace spikemesh

@@ -1,6 +1,10 @@
-// The one message type of the mesh: a spike message is a single flit (Loihi spikes are 32-bit messages,
-// loihi.md 3.3), addressed to a core and one of its input axons, with the atom of a population axon and a
-// graded payload. Also: the receiving side of a link, and a growable ring FIFO.
+// The messages of the mesh. Every message is a single flit (Loihi spikes are 32-bit messages, loihi.md
+// 3.3): a spike, addressed to a core and one of its input axons, with the atom of a population axon and a
+// graded payload; or one of the management messages Loihi's NoC also carries ("write, read request, and
+// read response messages for core management", loihi.md 3.1), exchanged with the management core
+// (hw/management_core.h). A management message carries one 32-bit value, like a graded spike: an address
+// (population and neuron, or bias column) and one value. Also: the receiving side of a link, and a
+// growable ring FIFO.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +12,17 @@
 #include <vector>
 
 namespace spikemesh {
+
+// What a flit is, and what its axon / atom / payload fields mean.
+enum class MessageKind : uint8_t {
+  Spike,          // axon: input axon; atom: population-axon atom; payload: graded payload (1: binary)
+  ReadRequest,    // to a core: atom: population; axon: first neuron; payload: neuron count (one response each)
+  ReadResponse,   // to the management core: atom: population; axon: neuron; payload: its readout current
+  Write,          // to a core: atom: population; axon: neuron; payload: the input compartment's next payload
+  BiasWrite,      // to a core: atom: population; axon: bias-table column; payload: the column's bias mantissa
+  Reset,          // to a core: zero every compartment's state and every delay slot (a new network call)
+};
+const char* to_string(MessageKind k);
 
 struct Flit {
   uint32_t axon = 0;            // input axon at the destination core
@@ -18,21 +33,38 @@ struct Flit {
   // axon table so the receiving core books its service time without a table lookup (Destination::synapses).
   uint32_t list_synapses = 0;
   uint16_t dest_x = 0, dest_y = 0, dest_local = 0;   // destination router and local port (the address)
+  MessageKind kind = MessageKind::Spike;
   uint64_t id = 0;              // unique per run (scoreboards, traces)
   uint64_t emitted_cycle = 0;   // cycle the source handed it to its router's local port
 
   bool operator==(const Flit& o) const {
     return axon == o.axon && atom == o.atom && payload == o.payload && src_core == o.src_core &&
            list_synapses == o.list_synapses && dest_x == o.dest_x && dest_y == o.dest_y && dest_local == o.dest_local &&
-           id == o.id && emitted_cycle == o.emitted_cycle;
+           kind == o.kind && id == o.id && emitted_cycle == o.emitted_cycle;
   }
 };
 static_assert(sizeof(Flit) == 48, "a flit and its arrival time fill one 64-byte cache line in a router buffer");
 
 inline std::ostream& operator<<(std::ostream& os, const Flit& f) {
+  if (f.kind != MessageKind::Spike)
+    return os << "flit#" << f.id << "{" << to_string(f.kind) << " core " << f.src_core << " -> router " << f.dest_x << ","
+              << f.dest_y << " local " << f.dest_local << ", population " << f.atom << ", index " << f.axon << ", value "
+              << f.payload << ", emitted @" << f.emitted_cycle << "}";
   return os << "flit#" << f.id << "{core " << f.src_core << " -> router " << f.dest_x << "," << f.dest_y << " local "
             << f.dest_local << ", axon " << f.axon << ", atom " << f.atom << ", payload "
             << f.payload << ", emitted @" << f.emitted_cycle << "}";
+}
+
+inline const char* to_string(MessageKind k) {
+  switch (k) {
+    case MessageKind::Spike: return "spike";
+    case MessageKind::ReadRequest: return "read request";
+    case MessageKind::ReadResponse: return "read response";
+    case MessageKind::Write: return "write";
+    case MessageKind::BiasWrite: return "bias write";
+    case MessageKind::Reset: return "reset";
+  }
+  return "?";
 }
 
 // The receiving end of a link: a router input buffer, a core's input FIFO, a testbench sink. The sender

@@ -20,6 +20,12 @@ Neurocore::Neurocore(sc_core::sc_module_name name, uint32_t index, const Network
   slots_ = chip.max_delay + 2;
   acc_.assign(uint64_t{slots_} * program_.compartments, 0);
   output_port_.core = this;
+  for (const CoreSegment& seg : program_.segments) {
+    const Population& pop = net.populations[seg.population];
+    const uint64_t lo = pop.has_bias_table() ? pop.bias_column(seg.first) : 0;
+    bias_column_lo_.push_back(lo);
+    bias_reg_.emplace_back(pop.has_bias_table() ? pop.bias_column(seg.first + seg.count - 1) - lo + 1 : 0, int16_t{0});
+  }
   decode();
 }
 
@@ -90,7 +96,11 @@ void Neurocore::queue_spike(uint32_t compartment, int32_t payload, uint64_t spik
 }
 
 void Neurocore::hand_next_message(uint64_t earliest) {
-  if (next_spike_ == spikes_out_.size()) return;
+  in_port_ = false;
+  if (next_spike_ == spikes_out_.size()) {
+    hand_next_response(earliest);
+    return;
+  }
   const SpikeOut& sp = spikes_out_[next_spike_];
   const Destination& d = program_.out[next_dest_];
   const ServiceSlot s = serve(sp.cycle, output_free_, params_.core.axon_out_cycles);
@@ -113,13 +123,40 @@ void Neurocore::hand_next_message(uint64_t earliest) {
     // The output axon table is read in spike order, long after the sweep: fetch the next lists early.
     if (next_spike_ + 2 < spikes_out_.size()) __builtin_prefetch(program_.out.data() + spikes_out_[next_spike_ + 2].first);
   }
+  in_port_ = true;
+  router_.inject(local_, f, std::max(s.finish + params_.router.inject_cycles, earliest));
+}
+
+void Neurocore::hand_next_response(uint64_t earliest) {
+  if (next_response_ == responses_.size()) {
+    responses_.clear();
+    next_response_ = 0;
+    return;
+  }
+  const Response& r = responses_[next_response_++];
+  const ServiceSlot s = serve(r.ready, output_free_, params_.core.axon_out_cycles);
+  output_free_ = s.finish;
+  if (tracer_) tracer_->interval(sig_output_, s.start, s.finish);
+  Flit f;
+  f.kind = MessageKind::ReadResponse;
+  f.atom = r.population;
+  f.axon = r.neuron;
+  f.payload = r.value;
+  f.src_core = index_;
+  f.id = run_.next_flit_id++;
+  f.emitted_cycle = s.finish;
+  f.dest_x = static_cast<uint16_t>(run_.management.x);
+  f.dest_y = static_cast<uint16_t>(run_.management.y);
+  f.dest_local = static_cast<uint16_t>(run_.management.local);
+  in_port_ = true;
   router_.inject(local_, f, std::max(s.finish + params_.router.inject_cycles, earliest));
 }
 
 uint64_t Neurocore::queued_messages() const {
   uint64_t n = 0;
   for (size_t k = next_spike_; k < spikes_out_.size(); ++k) n += spikes_out_[k].end - spikes_out_[k].first;
-  return next_spike_ < spikes_out_.size() ? n - (next_dest_ - spikes_out_[next_spike_].first) : 0;
+  n = next_spike_ < spikes_out_.size() ? n - (next_dest_ - spikes_out_[next_spike_].first) : 0;
+  return n + (responses_.size() - next_response_);
 }
 
 void Neurocore::begin_step(uint32_t t, uint64_t t0) {
@@ -131,7 +168,8 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   const uint64_t slot = uint64_t{t % slots_} * program_.compartments;
   uint64_t cycle = t0;
   const bool probing = tracer_ && !probe_of_.empty();
-  for (const CoreSegment& seg : program_.segments) {
+  for (size_t sk = 0; sk < program_.segments.size(); ++sk) {
+    const CoreSegment& seg = program_.segments[sk];
     const Population& pop = net_.populations[seg.population];
     const uint64_t n = pop.size();
     const uint64_t row = run_.single_row ? 0 : t;
@@ -150,12 +188,16 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
     }
     const bool can_spike = pop.kind == NeuronKind::Cuba;
     int32_t* currents = pop.kind == NeuronKind::Readout ? run_.result->currents[seg.population].data() + row * n : nullptr;
+    // Hosted: the bias registers the management core wrote; otherwise the table of the run's context.
+    const int16_t* bias_reg = run_.bias_registers && pop.has_bias_table() ? bias_reg_[sk].data() : nullptr;
+    const uint64_t bias_lo = bias_column_lo_[sk];
     for (uint32_t k = 0; k < seg.count; ++k) {
       const uint32_t c = seg.base + k;
       const uint64_t i = seg.first + k;
       const int64_t q = static_cast<int32_t>(acc_[slot + c]);   // update_compartment wraps q to 22 bits
       acc_[slot + c] = 0;
-      const int64_t bias = pop.bias_at(run_.context, t, i);
+      const int64_t bias =
+          bias_reg ? bias_value(bias_reg[pop.bias_column(i) - bias_lo], pop.param(i).bias_exp) : pop.bias_at(run_.context, t, i);
       const bool inactive = is_inactive_update(state_[c], q, bias);
       if (probing && probe_of_[c] != kNoProbe) {   // the state the update starts from, at t0
         tracer_->set(probe_sig_u_[probe_of_[c]], t0, state_[c].u);
@@ -219,6 +261,10 @@ void Neurocore::flush() {
 }
 
 void Neurocore::receive(const Flit& f, uint64_t arrival) {
+  if (f.kind != MessageKind::Spike) {
+    receive_management(f, arrival);
+    return;
+  }
   uint64_t synops = f.list_synapses;
   if (synops > 0) {
     pending_.push_back({f.axon, f.payload});
@@ -244,7 +290,11 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
     });
     counters_.synops_conv += synops;
   }
-  const uint64_t cycles = message_service_cycles(params_.core, synops);
+  book_input(arrival, message_service_cycles(params_.core, synops));
+  if (--run_.outstanding == 0) run_.scheduler->notify_now(*run_.drained);
+}
+
+ServiceSlot Neurocore::book_input(uint64_t arrival, uint64_t cycles) {
   const ServiceSlot s = serve(arrival, dendrite_free_, cycles);
   dendrite_free_ = s.finish;
   if (tracer_) {   // in the FIFO from its arrival through the cycle its service starts (credit at start + 1)
@@ -258,6 +308,40 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
   counters_.dendrite_cycles += cycles;
   counters_.busy_cycles = counters_.sweep_cycles + counters_.dendrite_cycles + counters_.output_cycles;
   ++counters_.messages_in;
+  return s;
+}
+
+void Neurocore::receive_management(const Flit& f, uint64_t arrival) {
+  const ServiceSlot s = book_input(arrival, message_service_cycles(params_.core, 0));
+  const Population& pop = net_.populations[f.atom];
+  switch (f.kind) {
+    case MessageKind::ReadRequest: {
+      const uint32_t count = static_cast<uint32_t>(f.payload);
+      const int32_t* currents = run_.result->currents[f.atom].data() + (run_.single_row ? 0 : uint64_t{t_} * pop.size());
+      for (uint32_t k = 0; k < count; ++k) responses_.push_back({f.atom, f.axon + k, currents[f.axon + k], s.finish});
+      counters_.messages_out += count;
+      counters_.output_cycles += uint64_t{count} * params_.core.axon_out_cycles;
+      counters_.busy_cycles = counters_.sweep_cycles + counters_.dendrite_cycles + counters_.output_cycles;
+      run_.outstanding += count;
+      if (!in_port_) hand_next_message(0);
+      break;
+    }
+    case MessageKind::Write: {
+      auto& payloads = run_.payloads[f.atom];
+      if (payloads.empty()) payloads.assign(pop.size(), 0);
+      payloads[f.axon] = f.payload;
+      break;
+    }
+    case MessageKind::BiasWrite:
+      for (size_t sk = 0; sk < program_.segments.size(); ++sk)
+        if (program_.segments[sk].population == f.atom && f.axon >= bias_column_lo_[sk] &&
+            f.axon - bias_column_lo_[sk] < bias_reg_[sk].size())
+          bias_reg_[sk][f.axon - bias_column_lo_[sk]] = static_cast<int16_t>(f.payload);
+      break;
+    case MessageKind::Reset: reset_state(); break;
+    case MessageKind::Spike:
+    case MessageKind::ReadResponse: throw Error(std::string(name()) + ": a core cannot take a " + to_string(f.kind) + " message");
+  }
   if (--run_.outstanding == 0) run_.scheduler->notify_now(*run_.drained);
 }
 

@@ -21,6 +21,12 @@
 // on the flit, from the output axon table), so receive() books the timing at once and defers the accumulation of a discrete axon's list to flush(),
 // which walks all of a timestep's messages in one pass with prefetching. Delay slots t + 1 + d are only
 // read by later sweeps, so the raster cannot tell the difference.
+// Management messages (hosted mode, hw/management_core.h) are served by the dendrite unit like a spike
+// message with an empty list (axon_in_cycles: the address lookup): a write sets an input compartment's
+// next payload, a bias write sets one bias register (one per bias-table column the core covers; the sweep
+// reads its biases from them), a reset zeroes state and delay slots, and a read request of k readout
+// compartments queues k read responses (their currents) in the output stage, axon_out_cycles each, after
+// the request's service, one into the router's local port at a time like spike messages.
 // Left out: learning, multi-compartment dendritic trees, Loihi's 32 shared compartment profiles (every
 // compartment has its own parameters here), delay-slot capacity limits.
 #pragma once
@@ -33,6 +39,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "core_timing.h"
 #include "cycle_scheduler.h"
 #include "flit.h"
 #include "mapping.h"
@@ -84,6 +91,9 @@ struct RunState {
   std::vector<std::vector<int32_t>> payloads;          // per population: input payloads of this step
   SimResult* result = nullptr;                         // raster being recorded
   bool single_row = false;                             // hosted loop: every step writes row 0 (the last step)
+  bool bias_registers = false;                         // hosted loop: biases come from the cores' bias registers
+  MeshGeometry::CorePlace management{0, 0, 0};         // hosted loop: where read responses go
+  uint32_t management_id = 0;                          // its src_core in flits (one past the last core)
   uint64_t outstanding = 0;                            // messages emitted, not yet received
   sc_core::sc_event* drained = nullptr;                // notified when outstanding returns to 0
   CycleScheduler* scheduler = nullptr;                 // notifies `drained` (ends its run-ahead)
@@ -157,6 +167,9 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   void decode();
   void queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
   void hand_next_message(uint64_t earliest);      // the next queued message into the router's local port
+  void hand_next_response(uint64_t earliest);     // the same for read responses (after this step's spikes)
+  ServiceSlot book_input(uint64_t arrival, uint64_t cycles);   // the dendrite unit takes a message
+  void receive_management(const Flit& f, uint64_t arrival);
   struct OutputPort final : CreditReturn {
     Neurocore* core = nullptr;
     void give_back(uint64_t usable_at) override { core->hand_next_message(usable_at); }
@@ -197,6 +210,18 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   std::vector<SpikeOut> spikes_out_;             // this step's spikes with destinations, in sweep order
   size_t next_spike_ = 0;                        // output stage cursor: spike, and destination within it
   uint32_t next_dest_ = 0;                       // index into program_.out
+  bool in_port_ = false;                         // a message of this core waits in the router's local port
+  struct Response {
+    uint32_t population, neuron;
+    int32_t value;
+    uint64_t ready;                              // the cycle the read request's service finished
+  };
+  std::vector<Response> responses_;              // read responses not yet handed to the router
+  size_t next_response_ = 0;
+  // Bias registers (hosted mode), per segment with a bias table: one mantissa per table column it covers,
+  // from column bias_column_lo_ on (empty for other segments).
+  std::vector<std::vector<int16_t>> bias_reg_;
+  std::vector<uint64_t> bias_column_lo_;
   RingFifo<uint64_t> waiting_starts_;            // service starts of messages still in the FIFO
   CoreCounters counters_;
   // Tracing (null when off): signal ids of spike_out, the three units' busy wires, the input FIFO depth;

@@ -15,12 +15,14 @@ uint32_t opposite(uint32_t port) {
 }
 }  // namespace
 
-Noc::Noc(sc_core::sc_module_name name, const MeshGeometry& geometry, const RouterParams& params)
+Noc::Noc(sc_core::sc_module_name name, const MeshGeometry& geometry, const RouterParams& params,
+         const MeshGeometry::CorePlace* management)
     : sc_module(name), geo_(geometry), params_(params), scheduler_("scheduler") {
   for (uint32_t y = 0; y < geo_.height(); ++y)
     for (uint32_t x = 0; x < geo_.width(); ++x) {
       const std::string n = "router_" + std::to_string(x) + "_" + std::to_string(y);
-      routers_.push_back(std::make_unique<Router>(n.c_str(), x, y, geo_, params_, scheduler_, pool_));
+      const bool m = management && management->x == x && management->y == y;
+      routers_.push_back(std::make_unique<Router>(n.c_str(), x, y, geo_, params_, scheduler_, pool_, m));
     }
   for (uint32_t y = 0; y < geo_.height(); ++y)
     for (uint32_t x = 0; x < geo_.width(); ++x)
@@ -41,7 +43,10 @@ Router& Noc::router_of_core(uint32_t core) {
 }
 
 CreditReturn* Noc::attach(uint32_t core, FlitReceiver* receiver, uint32_t slots, bool unlimited) {
-  const auto p = geo_.place(core);
+  return attach(geo_.place(core), receiver, slots, unlimited);
+}
+
+CreditReturn* Noc::attach(const MeshGeometry::CorePlace& p, FlitReceiver* receiver, uint32_t slots, bool unlimited) {
   Router& r = router(p.x, p.y);
   r.connect_output(kPortLocal0 + p.local, receiver, slots, unlimited);
   return r.output_credit(kPortLocal0 + p.local);

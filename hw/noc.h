@@ -1,6 +1,7 @@
 // The network-on-chip: a width x height mesh of routers (several chips tiled, model/routing.h), wired
 // port to port with credit counters, stepped by one event-driven CycleScheduler. Cores (or testbench
-// sinks) attach to the routers' local eject ports.
+// sinks) attach to the routers' local eject ports; in hosted mode the management core attaches to the
+// extra local port of its router.
 #pragma once
 
 #include <systemc>
@@ -18,7 +19,9 @@ namespace spikemesh {
 
 class Noc : public sc_core::sc_module {
  public:
-  Noc(sc_core::sc_module_name name, const MeshGeometry& geometry, const RouterParams& params);
+  // `management`: the management core's place (its router gets one more local port), or null.
+  Noc(sc_core::sc_module_name name, const MeshGeometry& geometry, const RouterParams& params,
+      const MeshGeometry::CorePlace* management = nullptr);
 
   const MeshGeometry& geometry() const { return geo_; }
   CycleScheduler& scheduler() { return scheduler_; }
@@ -29,6 +32,8 @@ class Noc : public sc_core::sc_module {
   // Binds core `core`'s eject port to `receiver` with `slots` credits (or unlimited); returns the credit
   // counter the receiver gives slots back to.
   CreditReturn* attach(uint32_t core, FlitReceiver* receiver, uint32_t slots, bool unlimited = false);
+  // The same for the local port `place` (a core's, or the management core's).
+  CreditReturn* attach(const MeshGeometry::CorePlace& place, FlitReceiver* receiver, uint32_t slots, bool unlimited = false);
 
   uint64_t last_grant_cycle() const;
   uint64_t buffered_flits() const;

@@ -9,10 +9,10 @@
 namespace spikemesh {
 
 Router::Router(sc_core::sc_module_name name, uint32_t x, uint32_t y, const MeshGeometry& geometry,
-               const RouterParams& params, CycleScheduler& scheduler, FlitPool& pool)
+               const RouterParams& params, CycleScheduler& scheduler, FlitPool& pool, bool management_port)
     : sc_module(name), x_(x), y_(y), geo_(geometry), params_(params), scheduler_(scheduler), pool_(pool),
-      nports_(geometry.ports()),
-      inputs_(geometry.ports()), outputs_(geometry.ports()) {
+      nports_(geometry.ports() + (management_port ? 1 : 0)),
+      inputs_(nports_), outputs_(nports_) {
   id_ = scheduler_.add(this);
   for (uint32_t p = 0; p < nports_; ++p) {
     inputs_[p].router = this;
@@ -133,8 +133,9 @@ void Router::step(uint64_t now) {
   if (next != ~uint64_t{0}) scheduler_.wake(id_, next);
 }
 
-std::string Router::port_label(uint32_t port) {
+std::string Router::port_label(uint32_t port) const {
   static const char* mesh[] = {"N", "E", "S", "W"};
+  if (port == kPortLocal0 + geo_.cores_per_router) return "M";
   return port < kPortLocal0 ? mesh[port] : "L" + std::to_string(port - kPortLocal0);
 }
 
@@ -163,7 +164,7 @@ std::string Router::describe_state() const {
   for (uint32_t p = 0; p < nports_; ++p) {
     const InputPort& in = inputs_[p];
     if (in.fifo.empty()) continue;
-    os << " " << port_name(p) << (p >= kPortLocal0 ? std::to_string(p - kPortLocal0) : "") << " holds " << in.fifo.size()
+    os << " " << (p == kPortLocal0 + geo_.cores_per_router ? std::string("management") : port_name(p) + (p >= kPortLocal0 ? std::to_string(p - kPortLocal0) : "")) << " holds " << in.fifo.size()
        << " flit(s), head to " << port_name(head_out_[p]) << " (" << pool_[in.fifo.front().flit] << ")";
   }
   return os.str();

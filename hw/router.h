@@ -14,6 +14,8 @@
 // the cycle the head became eligible to the cycle it is granted.
 // Mesh input buffers hold input_buffer_flits (slots are reserved by credit while a flit is on the link);
 // local input ports are the cores' output queues (unbounded: the compartment sweep never stalls).
+// The router the management core sits on (hosted mode) has one more local port, after the cores' ports
+// (hw/management_core.h); it routes, arbitrates and credits like any other.
 // Left out: virtual channels, the second physical mesh for read responses (loihi.md 3.2), link errors.
 #pragma once
 
@@ -62,7 +64,7 @@ struct RouterCounters {
 class Router : public sc_core::sc_module, public Steppable {
  public:
   Router(sc_core::sc_module_name name, uint32_t x, uint32_t y, const MeshGeometry& geometry, const RouterParams& params,
-         CycleScheduler& scheduler, FlitPool& pool);
+         CycleScheduler& scheduler, FlitPool& pool, bool management_port = false);
 
   uint32_t x() const { return x_; }
   uint32_t y() const { return y_; }
@@ -91,7 +93,8 @@ class Router : public sc_core::sc_module, public Steppable {
   // a flit arrives through the cycle it is granted) and out_<p>_busy (high in a cycle the output grants a
   // flit onto its link). `flits_in[p]`, `flits_out[p]`: bounds on the flits through each port per timestep.
   void attach_tracer(Tracer& tracer, const std::vector<uint64_t>& flits_in, const std::vector<uint64_t>& flits_out);
-  static std::string port_label(uint32_t port);   // N, E, S, W, L0, L1, ...
+  std::string port_label(uint32_t port) const;   // N, E, S, W, L0, L1, ..., M (the management core's port)
+  uint32_t ports() const { return nports_; }
 
  private:
   struct Arrival {
@@ -135,8 +138,8 @@ class Router : public sc_core::sc_module, public Steppable {
   uint32_t nonempty_ = 0;      // bit p: input p holds a flit
   // Per input, kept together (one cache line) for the request scan: the cycle its head flit became
   // eligible (arrived, and first in line), and that flit's output port.
-  uint64_t eligible_at_[kPortLocal0 + 16] = {};
-  uint8_t head_out_[kPortLocal0 + 16] = {};
+  uint64_t eligible_at_[kPortLocal0 + 17] = {};   // up to 16 cores and the management core
+  uint8_t head_out_[kPortLocal0 + 17] = {};
   RouterCounters counters_;
   uint64_t last_grant_cycle_ = 0;
   Tracer* tracer_ = nullptr;                     // null when tracing is off

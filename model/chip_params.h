@@ -103,14 +103,24 @@ struct MappingParams {
   }
 };
 
-// The embedded management core that runs the DDIM loop (Loihi has x86 cores on the mesh for this).
+// The embedded management core that runs the DDIM loop in hosted mode (hw/management_core.h): a mesh node
+// with its own local port on router (router_x, router_y). Loihi 1 has 3 embedded x86 cores on the mesh
+// (loihi.md 3.1); where they sit is not public: the default puts it on router (0, 0), where the barrier
+// wavefront starts, as an extra local port (the mapper's core slots are untouched).
 struct ManagementParams {
   uint32_t update_cycles = 8;              // per element of the fixed-point DDIM update (assumption)
+  uint32_t message_cycles = 2;             // per message sent or received (assumption)
+  uint32_t router_x = 0, router_y = 0;     // its router (global coordinates)
 
   template <class V> void describe(V& v) {
     v.field("update_cycles", update_cycles, 0, 1u << 20,
             "management-core cycles per element of the DDIM update: two multiplies, an add, a rounding shift and a "
             "saturation on an in-order x86 core (assumption; no public Loihi figure)");
+    v.field("message_cycles", message_cycles, 1, 1u << 20,
+            "management-core cycles per mesh message it sends (a store to its mesh interface) or receives (a load "
+            "from it): assumption, no public Loihi figure");
+    v.field("router_x", router_x, 0, 4095, "x of the router whose extra local port the management core sits on (global, < chips_x x routers_x)");
+    v.field("router_y", router_y, 0, 4095, "y of the router whose extra local port the management core sits on (global, < chips_y x routers_y)");
   }
 };
 

@@ -172,6 +172,7 @@ std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& 
     backend.set_context(contexts[k]);
     for (uint32_t step = 0; step < T + D; ++step) {
       if (step < T) backend.set_input(s.input_population, x.data() + uint64_t{step} * size);
+      if (step >= D) backend.request_currents(s.readout_population);
       backend.step();
       if (step >= D) {
         const int32_t* o = backend.currents(s.readout_population);

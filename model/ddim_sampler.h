@@ -76,6 +76,9 @@ class TimestepBackend {
   virtual void set_context(uint32_t context) = 0;                    // bias-table context
   virtual void set_input(uint32_t population, const int32_t* payloads) = 0;   // for the next step
   virtual void step() = 0;
+  // The currents of `population` will be read after the next step (a chip's management core reads them
+  // over the mesh only then; default: nothing to do).
+  virtual void request_currents(uint32_t /*population*/) {}
   virtual const int32_t* currents(uint32_t population) const = 0;   // of the last step
   // The management core computed `elements` DDIM updates (for cost accounting; default: nothing).
   virtual void account_update(uint64_t /*elements*/) {}

@@ -61,10 +61,14 @@ int64_t Population::bias_at(uint32_t context, uint64_t t, uint64_t i) const {
   if (t < bias_start) return 0;
   const CompartmentParams& q = param(i);
   if (!has_bias_table()) return bias_value(q.bias_mant, q.bias_exp);
+  return bias_value(bias_mant_at(context, t, bias_column(i)), q.bias_exp);
+}
+
+int32_t Population::bias_mant_at(uint32_t context, uint64_t t, uint64_t column) const {
+  if (t < bias_start) return 0;
   const uint64_t ctx = std::min<uint64_t>(context, bias_contexts - 1);
   const uint64_t phase = std::min<uint64_t>(t - bias_start, bias_phases - 1);
-  const uint64_t col = bias_columns == size() ? i : i / (size() / shape[0]);
-  return bias_value(bias_table[(ctx * bias_phases + phase) * bias_columns + col], q.bias_exp);
+  return bias_table[(ctx * bias_phases + phase) * bias_columns + column];
 }
 
 int Network::find(const std::string& name) const {

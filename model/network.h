@@ -49,6 +49,10 @@ struct Population {
   bool has_bias_table() const { return bias_contexts > 0; }
   // Effective bias (mantissa << bias_exp) of neuron i at timestep t of context k.
   int64_t bias_at(uint32_t context, uint64_t t, uint64_t i) const;
+  // With a bias table: the table column of neuron i (the neuron, or its channel), and the mantissa that
+  // column holds at timestep t of context k (0 for the first bias_start timesteps).
+  uint64_t bias_column(uint64_t i) const { return bias_columns == size() ? i : i / (size() / shape[0]); }
+  int32_t bias_mant_at(uint32_t context, uint64_t t, uint64_t column) const;
 };
 
 // Convolution geometry (torch cross-correlation order, weights [C_out][C_in / groups][kh][kw]).

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cstdlib>
 
+#include "error.h"
+
 namespace spikemesh {
 
 const char* port_name(uint32_t port) {
@@ -85,6 +87,16 @@ uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, 
       default: return cycles;
     }
   }
+}
+
+MeshGeometry::CorePlace management_place(const MeshGeometry& g, const ManagementParams& m) {
+  if (m.router_x >= g.width())
+    throw Error("chip.management.router_x = " + std::to_string(m.router_x) + ": outside the mesh (routers x 0.." +
+                std::to_string(g.width() - 1) + ": chips_x " + std::to_string(g.chips_x) + " x routers_x " + std::to_string(g.routers_x) + ")");
+  if (m.router_y >= g.height())
+    throw Error("chip.management.router_y = " + std::to_string(m.router_y) + ": outside the mesh (routers y 0.." +
+                std::to_string(g.height() - 1) + ": chips_y " + std::to_string(g.chips_y) + " x routers_y " + std::to_string(g.routers_y) + ")");
+  return {m.router_x, m.router_y, g.cores_per_router};
 }
 
 uint32_t hop_count(const MeshGeometry& g, uint32_t src, uint32_t dst) {

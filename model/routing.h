@@ -44,6 +44,11 @@ struct MeshGeometry {
   bool has_neighbour(uint32_t x, uint32_t y, uint32_t port) const;
 };
 
+// Where the management core sits: its router and its local port, the one after the cores' ports
+// (local = cores_per_router). Throws Error naming chip.management.router_x / router_y when the router
+// is outside the mesh.
+MeshGeometry::CorePlace management_place(const MeshGeometry& g, const ManagementParams& m);
+
 // XY dimension-order routing: first along x to the destination column, then along y, then eject.
 uint32_t route_xy(uint32_t x, uint32_t y, const MeshGeometry::CorePlace& dest);
 

@@ -32,22 +32,16 @@ void ChipBackend::step() {
   if (chip_->timesteps_done() != before + 1) throw Error("chip: internal: the hosted chip did not finish one timestep");
 }
 
-const int32_t* ChipBackend::currents(uint32_t population) const { return chip_->result().currents[population].data(); }
+void ChipBackend::request_currents(uint32_t population) { chip_->host_read(population); }
+const int32_t* ChipBackend::currents(uint32_t population) const { return chip_->host_currents(population); }
 const uint8_t* ChipBackend::spikes(uint32_t population) const { return chip_->result().spikes[population].data(); }
 
 void ChipBackend::attach_tracer(Tracer& tracer) { chip_->attach_tracer(tracer); }
 
-void ChipBackend::account_update(uint64_t elements) {
-  management_updates_ += elements;
-  management_cycles_ += elements * params_.management.update_cycles;
-  chip_->host_delay(elements * params_.management.update_cycles);   // the next timestep waits for it
-}
+void ChipBackend::account_update(uint64_t elements) { chip_->host_compute(elements); }   // the next writes wait for it
 
-uint64_t ChipBackend::cycle() const {
-  uint64_t c = 0;
-  for (auto s : chip_->step_cycles()) c += s;
-  return c + management_cycles_;   // every update, including a last one that no timestep has waited for yet
-}
+// Every update included, also a last one that no timestep has waited for yet.
+uint64_t ChipBackend::cycle() const { return chip_->hosted_cycle(); }
 
 const std::vector<uint64_t>& ChipBackend::step_cycles() const { return chip_->step_cycles(); }
 
@@ -62,8 +56,7 @@ ChipTotals ChipBackend::totals() const {
   t.cycle = cycle();
   for (uint32_t i = 0; i < chip_->core_count(); ++i) t.core += chip_->core(i).counters();
   for (const auto& r : chip_->noc().routers()) t.router += r->counters();
-  t.management_updates = management_updates_;
-  t.management_cycles = management_cycles_;
+  t.management = chip_->management()->counters();
   return t;
 }
 
@@ -72,6 +65,7 @@ ChipCounters counters_between(const ChipCounters& before, const ChipCounters& af
   for (size_t i = 0; i < d.cores.size(); ++i) d.cores[i] -= before.cores[i];
   for (size_t i = 0; i < d.routers.size(); ++i) d.routers[i] -= before.routers[i];
   d.step_cycles.assign(after.step_cycles.begin() + static_cast<std::ptrdiff_t>(before.step_cycles.size()), after.step_cycles.end());
+  d.management -= before.management;
   d.cycles = after.cycles - before.cycles;
   return d;
 }

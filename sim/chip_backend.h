@@ -1,6 +1,6 @@
 // The chip as a timestep backend of the FSDDIM loop (model/ddim_sampler.h): one SystemC elaboration in
-// hosted mode (hw/chip.h), one timestep per step(), the management core's compute time added after each
-// DDIM update. Records, per timestep, its cycles and the chip's counters so that reports can price any
+// hosted mode (hw/chip.h), one timestep per step(); what the loop sets and reads goes through the
+// management core (hw/management_core.h) as mesh messages, and each DDIM update is its compute. Records, per timestep, its cycles and the chip's counters so that reports can price any
 // interval (an image, a DDIM step, a timestep). A process can elaborate one chip only.
 #pragma once
 
@@ -24,8 +24,7 @@ struct ChipTotals {
   uint64_t cycle = 0;
   CoreCounters core;
   RouterCounters router;
-  uint64_t management_updates = 0;
-  uint64_t management_cycles = 0;
+  ManagementCounters management;
 };
 
 class ChipBackend : public TimestepBackend {
@@ -38,7 +37,8 @@ class ChipBackend : public TimestepBackend {
   void set_context(uint32_t context) override { context_ = context; }
   void set_input(uint32_t population, const int32_t* payloads) override;
   void step() override;   // throws Error with the deadlock report if the watchdog stops the chip
-  const int32_t* currents(uint32_t population) const override;
+  void request_currents(uint32_t population) override;
+  const int32_t* currents(uint32_t population) const override;   // as the read responses carried them
   void account_update(uint64_t elements) override;
 
   ChipTotals totals() const;                        // now
@@ -54,7 +54,6 @@ class ChipBackend : public TimestepBackend {
   std::unique_ptr<Chip> chip_;
   bool reset_pending_ = false;
   uint32_t context_ = 0;
-  uint64_t management_updates_ = 0, management_cycles_ = 0;
 };
 
 // Component-wise difference of two chip snapshots (peaks: the later value).

@@ -22,6 +22,10 @@ ChipCounters collect_counters(Chip& chip, const ChipParams& params) {
     c.router_names.push_back(r->name());
     c.routers.push_back(r->counters());
   }
+  if (const ManagementCore* m = chip.management()) {
+    c.hosted = true;
+    c.management = m->counters();
+  }
   c.step_cycles = chip.step_cycles();
   c.cycles = chip.end_cycle();
   c.clock_mhz = params.clock_mhz;

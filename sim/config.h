@@ -102,6 +102,7 @@ struct EnergyTable {
   std::optional<double> synop_dense_pj, synop_sparse_pj, synop_conv_pj, word_read_pj;
   std::optional<double> update_active_pj, update_inactive_pj, spike_pj, message_out_pj, message_in_pj;
   std::optional<double> hop_ew_pj, hop_ns_pj, chip_link_pj, tile_pj;
+  std::optional<double> management_cycle_pj;
   double core_static_mw = 0.0, router_static_mw = 0.0;
 
   template <class V> void describe(V& v) {
@@ -121,6 +122,9 @@ struct EnergyTable {
       s.field("hop_ns", hop_ns_pj, 0.0, 1e9, "per flit over an on-chip north-south link");
       s.field("chip_link", chip_link_pj, 0.0, 1e9, "per flit over a chip-crossing link");
       s.field("tile", tile_pj, 0.0, 1e9, "per flit delivered by a router to one of its cores (within-tile spike)");
+      s.field("management_cycle", management_cycle_pj, 0.0, 1e9,
+              "per busy cycle of the management core (compute and message handling; no public figure: absent, it is "
+              "reported as unpriced)");
     });
     v.group("static_mw", [&](V& s) {
       s.field("core", core_static_mw, 0.0, 1e6, "static power per core slot");

@@ -63,7 +63,13 @@ EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
   for (const auto& e : r.router_events) r.router_dynamic_j += e.second;
   r.core_static_j = core_static * double(c.cores.size());
   r.router_static_j = router_static * double(c.routers.size());
-  r.dynamic_j = r.core_dynamic_j + r.router_dynamic_j;
+  // The management core: its busy cycles (compute and message handling); its messages' hops are the
+  // routers' events above.
+  if (c.management.busy_cycles > 0) {
+    if (t.management_cycle_pj) r.management_j = double(c.management.busy_cycles) * *t.management_cycle_pj * kPj;
+    else r.unpriced.push_back("management.cycle");
+  }
+  r.dynamic_j = r.core_dynamic_j + r.router_dynamic_j + r.management_j;
   r.static_j = r.core_static_j + r.router_static_j;
   r.total_j = r.dynamic_j + r.static_j;
   // Per component: its own counters.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.h"
+#include "management_core.h"
 #include "neurocore.h"
 #include "router.h"
 
@@ -21,6 +22,8 @@ struct ChipCounters {
   std::vector<CoreCounters> cores;
   std::vector<std::string> router_names;
   std::vector<RouterCounters> routers;
+  bool hosted = false;                 // a hosted run: the management core's counters below
+  ManagementCounters management;
   std::vector<uint64_t> step_cycles;
   uint64_t cycles = 0;
   double clock_mhz = 0;
@@ -32,6 +35,7 @@ struct EnergyReport {
   // Dynamic energy per event, e.g. {"core.synop_sparse", 1.2e-6}, in a fixed order; then the static parts.
   std::vector<std::pair<std::string, double>> core_events, router_events;
   double core_dynamic_j = 0, core_static_j = 0, router_dynamic_j = 0, router_static_j = 0;
+  double management_j = 0;                        // the management core's busy cycles (0 when unpriced)
   std::vector<double> per_core_j, per_router_j;   // dynamic + static of each component
   std::vector<std::string> unpriced;              // events that happened but have no price in the table
 };

@@ -80,8 +80,9 @@ struct Breakdown {
   double synops = 0, updates = 0, messages = 0, mesh = 0, memory = 0, management = 0, static_j = 0, total = 0, dynamic = 0;
 };
 
-// The management core has no price in any shipped table (no public figure): its part is 0 J, and the
-// report lists it under fsddim.unpriced (docs/architecture.md).
+// The management core's busy cycles are priced by the table's management_cycle (no shipped table has one:
+// no public figure; then its part is 0 J and the report lists it under fsddim.unpriced); its messages'
+// hops are in mesh_hops, their handling by the cores in spike_messages (docs/architecture.md).
 Breakdown breakdown_of(const ChipCounters& interval, const EnergyTable& table) {
   const EnergyReport e = price_energy(interval, table);
   Breakdown b;
@@ -92,10 +93,17 @@ Breakdown breakdown_of(const ChipCounters& interval, const EnergyTable& table) {
     else b.messages += j;   // spike generation, message out / in
   }
   for (const auto& [name, j] : e.router_events) b.mesh += j;
+  b.management = e.management_j;
   b.static_j = e.static_j;
-  b.dynamic = e.dynamic_j + b.management;
-  b.total = e.total_j + b.management;
+  b.dynamic = e.dynamic_j;
+  b.total = e.total_j;
   return b;
+}
+
+void write_management(JsonWriter& j, const ManagementCounters& m) {
+  j.begin_object("management");
+  write_management_counters(j, m);
+  j.end_object();
 }
 
 void write_breakdown(JsonWriter& j, const Breakdown& b) {
@@ -245,6 +253,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
         const uint64_t c = progress.image_marks[k + 1].cycles - progress.image_marks[k].cycles;
         j.begin_object().value("image", k).value("cycles", c).value("latency_s", c / (mhz * 1e6));
         write_breakdown(j, image_energy[k]);
+        write_management(j, counters_between(progress.image_marks[k], progress.image_marks[k + 1]).management);
         j.begin_array("ddim_steps");
         const auto pairs = ddim_times(s.diffusion_timesteps, fp.steps);
         for (uint32_t d = 0; d < ddim_steps; ++d) {
@@ -256,13 +265,15 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
           j.begin_object().value("t", int64_t{pairs[d].first}).value("t_prev", int64_t{pairs[d].second});
           j.value("cycles", iv.cycles).value("latency_s", iv.cycles / (mhz * 1e6)).value("spikes", sp).value("synaptic_events", sy);
           write_breakdown(j, breakdown_of(iv, table));
+          write_management(j, iv.management);
           j.end_object();
         }
         j.end_array();
-        // Per timestep: cycles (the management core's compute is in the first timestep after an update)
-        // and chip-wide events.
+        // Per timestep: cycles and chip-wide events. A timestep's interval runs from the end of the previous
+        // one's read phase through its own: the management core's write phase (with the compute of a DDIM
+        // update, in the first timestep after it), the barrier, the timestep, its read phase.
         j.begin_object("timesteps");
-        std::vector<uint64_t> cyc, spk, syn, hops;
+        std::vector<uint64_t> cyc, spk, syn, hops, msgs, busy;
         for (uint32_t t = k * ddim_steps * per_step; t < (k + 1) * ddim_steps * per_step && t < steps.size(); ++t) {
           const ChipTotals& a = steps[t];
           const ChipTotals b = t ? steps[t - 1] : ChipTotals{};
@@ -270,15 +281,17 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
           spk.push_back(a.core.spikes - b.core.spikes);
           syn.push_back(synops(a.core) - synops(b.core));
           hops.push_back(a.router.hops() - b.router.hops());
+          msgs.push_back(a.management.messages_out + a.management.messages_in - b.management.messages_out - b.management.messages_in);
+          busy.push_back(a.management.busy_cycles - b.management.busy_cycles);
         }
         j.array("cycles", cyc).array("spikes", spk).array("synaptic_events", syn).array("flit_hops", hops);
+        j.array("management_messages", msgs).array("management_busy_cycles", busy);
         j.end_object();
         j.end_object();
       }
       j.end_array();
-      j.array("unpriced", std::vector<std::string>{"management_core"});
-      j.value("management_updates", steps.empty() ? uint64_t{0} : steps.back().management_updates);
-      j.value("management_cycles", chip.totals().management_cycles);
+      j.array("unpriced", table.management_cycle_pj ? std::vector<std::string>{} : std::vector<std::string>{"management_core"});
+      write_management(j, chip.totals().management);
       j.end_object();
     });
     if (!f) throw Error((dir / "report.json").string() + ": cannot write");

@@ -17,6 +17,16 @@ void core_counters(JsonWriter& j, const CoreCounters& c) {
   j.value("busy_cycles", c.busy_cycles).value("peak_input_fifo", c.peak_input_fifo);
 }
 
+}  // namespace
+
+void write_management_counters(JsonWriter& j, const ManagementCounters& m) {
+  j.value("messages_sent", m.messages_out).value("messages_received", m.messages_in).value("read_requests", m.read_requests);
+  j.value("writes", m.writes).value("bias_writes", m.bias_writes).value("resets", m.resets).value("updates", m.updates);
+  j.value("compute_cycles", m.compute_cycles).value("message_cycles", m.message_cycles).value("busy_cycles", m.busy_cycles);
+}
+
+namespace {
+
 void router_counters(JsonWriter& j, const RouterCounters& r) {
   j.value("flits", r.flits).value("hops_ew", r.hops_ew).value("hops_ns", r.hops_ns).value("hops_chip", r.hops_chip);
   j.value("injected", r.injected).value("ejected", r.ejected).value("stall_cycles", r.stall_cycles);
@@ -50,6 +60,9 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   j.begin_object("events");
   for (const auto& ev : e.router_events) j.value(ev.first.substr(7), ev.second);
   j.end_object().end_object();
+  if (c.hosted) {
+    j.begin_object("management").value("dynamic", e.management_j).value("busy_cycles", c.management.busy_cycles).end_object();
+  }
   j.end_object();
   j.begin_object("per_core");
   for (size_t k = 0; k < c.cores.size(); ++k) j.value(c.core_names[k], e.per_core_j[k]);
@@ -82,6 +95,11 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   for (size_t k = 0; k < c.routers.size(); ++k) {
     j.begin_object(c.router_names[k]);
     router_counters(j, c.routers[k]);
+    j.end_object();
+  }
+  if (c.hosted) {
+    j.begin_object("chip.management");
+    write_management_counters(j, c.management);
     j.end_object();
   }
   j.end_object();

@@ -15,6 +15,9 @@
 
 namespace spikemesh {
 
+// The management core's counters as JSON members (report.json, the FSDDIM blocks).
+void write_management_counters(JsonWriter& j, const ManagementCounters& m);
+
 // `extra`, when given, writes more members into the top-level object (the FSDDIM loop's per-image results).
 void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
                   const EnergyTable& table, const EnergyReport& energy,
