@@ -38,6 +38,7 @@ class RecordingBackend : public TimestepBackend {
       pop_spikes_[p] += n;
     }
   }
+  void request_currents(uint32_t p) override { chip_.request_currents(p); }
   const int32_t* currents(uint32_t p) const override { return chip_.currents(p); }
   void account_update(uint64_t n) override { chip_.account_update(n); }
 
