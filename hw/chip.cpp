@@ -78,6 +78,8 @@ void Chip::control() {
           ++calls_;
         }
         management_->start_writes(now, t_local_);
+        phases_.writes = now;
+        if (tracer_) tracer_->set(sig_phase_, now, 1);
         draining_ = Draining::Writes;
         phase_start_ = now;
         phase_ = Phase::Drain;
@@ -85,13 +87,16 @@ void Chip::control() {
       }
       case Phase::Reads:   // hosted: the management core's read phase
         management_->start_reads(now);
+        phases_.reads = now;
+        if (tracer_) tracer_->set(sig_phase_, now, 2);
         draining_ = Draining::Reads;
         phase_start_ = now;
         phase_ = Phase::Drain;
         break;
       case Phase::Pause:   // hosted: the timestep's interval ends; hand control back to the host
         step_cycles_.push_back(now - interval_start_);
-        interval_start_ = end_cycle_ = now;
+        interval_start_ = end_cycle_ = phases_.pause = now;
+        if (tracer_) tracer_->set(sig_phase_, now, 0);
         if (tracer_) tracer_->step_end(*this, now);
         ++t_;
         ++t_local_;
@@ -119,7 +124,7 @@ void Chip::control() {
             const uint64_t n = net_.populations[rows.population].size();
             run_.payloads[rows.population].assign(rows.payloads.begin() + t_ * n, rows.payloads.begin() + (t_ + 1) * n);
           }
-        step_start_ = phase_start_ = now;
+        step_start_ = phase_start_ = phases_.sweep = now;
         if (tracer_) {
           const uint32_t call = calls_ ? calls_ - 1 : 0;
           tracer_->step_begin(t_, hosted_ ? t_local_ : t_, call, now);
@@ -157,7 +162,11 @@ void Chip::control() {
           return;
         }
         phase_ = Phase::Barrier;
-        if (tracer_) tracer_->interval(sig_barrier_, quiet, quiet + barrier_);
+        phases_.barrier = quiet;
+        if (tracer_) {
+          tracer_->interval(sig_barrier_, quiet, quiet + barrier_);
+          if (hosted_) tracer_->set(sig_phase_, quiet, 0);
+        }
         next_trigger(cycles_to_time(quiet - now + barrier_));
         return;
       }
@@ -178,6 +187,7 @@ void Chip::attach_tracer(Tracer& tracer) {
   sig_timestep_ = tracer.declare("chip.timestep", Tracer::Kind::Value, 1);
   sig_barrier_ = tracer.declare("chip.barrier", Tracer::Kind::Wire, 2);
   sig_ddim_ = hosted_ ? tracer.declare("chip.ddim_step", Tracer::Kind::Value, 1) : Tracer::kNone;
+  sig_phase_ = hosted_ ? tracer.declare("chip.management.phase", Tracer::Kind::Value, 4) : Tracer::kNone;
   // Bounds per timestep: every output-axon entry of every core sends one message (each compartment spikes
   // at most once per timestep), and the management core sends and receives at most its bound per core;
   // walk each message's XY path to count the flits through every port.

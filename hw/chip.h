@@ -60,6 +60,12 @@ class Chip : public sc_core::sc_module {
   // has waited for yet (the final DDIM update of an image).
   uint64_t hosted_cycle() const;
   const ManagementCore* management() const { return management_.get(); }
+  // Hosted: the cycles at which the last sc_start()'s phases began: the management core's write phase, the
+  // barrier, the timestep's sweep, the read phase, and the pause that ends it.
+  struct HostedPhases {
+    uint64_t writes = 0, barrier = 0, sweep = 0, reads = 0, pause = 0;
+  };
+  const HostedPhases& hosted_phases() const { return phases_; }
   uint32_t local_timestep() const { return t_local_; }
   uint32_t timesteps_done() const { return t_; }
 
@@ -118,6 +124,8 @@ class Chip : public sc_core::sc_module {
   std::function<void(uint32_t, uint64_t)> on_step_;
   Tracer* tracer_ = nullptr;                     // null when tracing is off
   uint32_t sig_timestep_ = 0, sig_barrier_ = 0, sig_ddim_ = 0;
+  uint32_t sig_phase_ = 0;                       // chip.management.phase: 0 none, 1 writes, 2 reads
+  HostedPhases phases_;
   uint32_t calls_ = 0;                           // hosted: network calls started (host_reset), the DDIM steps
 };
 

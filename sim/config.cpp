@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "error.h"
+#include "routing.h"
 
 namespace fs = std::filesystem;
 
@@ -400,6 +401,13 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   top.finish();
   for (const auto& s : sets) apply_set(s, &c, nullptr);
   if (c.run.network.empty()) throw Error(path + ": network: a network file is required (key 'network')");
+  if (c.run.fsddim.images > 0) {   // the FSDDIM loop puts the management core on the mesh
+    try {
+      management_place(MeshGeometry::from(c.chip.mesh), c.chip.management);
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
+  }
   return c;
 }
 

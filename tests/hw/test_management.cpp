@@ -1,0 +1,233 @@
+// The management core's traffic crosses the mesh (hosted mode): reads, writes and bias writes take exactly
+// the hand-computed cycles, carry the values the reference simulator computes, and the routers count them.
+// Latencies (model/chip_params.h defaults, 2 GHz): management message 2, inject 2, east-west hop 8,
+// north-south hop 13, eject 2, axon_in 32 (a core serving a management message), axon_out 10 (a read
+// response), synop 7, active update 17, barrier 226 + 2 x path x (link + 26).
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "chip.h"
+#include "error.h"
+#include "mapping.h"
+#include "reference_sim.h"
+
+using namespace spikemesh;
+
+namespace {
+
+// k graded inputs "in" -> one-to-one (weight 64) -> k readouts "out". One population sits on core 0 and the
+// other on core `far_core` (the input when `input_far`), with idle k-neuron fillers on the cores between
+// (k compartments per core, one core per router).
+Network pair_network(uint32_t k, uint32_t far_core, bool input_far) {
+  Population in;
+  in.name = "in";
+  in.shape = {k};
+  in.kind = NeuronKind::Input;
+  in.payload_bits = 16;
+  in.payload_frac_bits = 8;
+  Population out;
+  out.name = "out";
+  out.shape = {k};
+  out.kind = NeuronKind::Readout;
+  out.params[0].du = 4095;
+  Network net;
+  net.populations.push_back(input_far ? out : in);
+  for (uint32_t c = 1; c < far_core; ++c) {
+    Population f;
+    f.name = "filler" + std::to_string(c);
+    f.shape = {k};
+    net.populations.push_back(f);
+  }
+  net.populations.push_back(input_far ? in : out);
+  Projection pr;
+  pr.source = input_far ? far_core : 0;
+  pr.target = input_far ? 0 : far_core;
+  pr.encoding = Encoding::OneToOne;
+  pr.weights = {64};
+  net.projections.push_back(pr);
+  return net;
+}
+
+ChipParams pair_chip(uint32_t routers_x, uint32_t routers_y, uint32_t k) {
+  ChipParams p;
+  p.mesh = {1, 1, routers_x, routers_y, 1};
+  p.core.compartments = k;
+  p.core.graded_spikes = true;
+  return p;
+}
+
+// The reference simulator's readout currents after the same calls.
+std::vector<int32_t> reference_currents(const Network& net, uint32_t context, const std::vector<std::vector<int32_t>>& inputs) {
+  ReferenceSimulator ref(net);
+  ref.reset();
+  ref.set_context(context);
+  const uint32_t in = static_cast<uint32_t>(net.find("in")), out = static_cast<uint32_t>(net.find("out"));
+  for (const auto& x : inputs) {
+    ref.set_input(in, x.data());
+    ref.step();
+  }
+  const int32_t* c = ref.currents(out);
+  return std::vector<int32_t>(c, c + net.populations[out].size());
+}
+
+}  // namespace
+
+// 2 x 1 routers: inputs on core 0 (router (0, 0), with the management core on its port L1), readouts on
+// core 1 (router (1, 0)). Timestep 1 writes inputs; timestep 2 writes inputs and reads the currents.
+TEST(ManagementTiming, HostedTimestepIsWritesBarrierSpikesAndReadsToTheCycle) {
+  const uint32_t k = 3;
+  const Network net = pair_network(k, 1, false);
+  const ChipParams p = pair_chip(2, 1, k);
+  const ChipProgram prog = map_network(net, p);
+  Chip chip("chip", net, prog, p);
+  const std::vector<int32_t> x1 = {300, -200, 100}, x2 = {-50, 400, 250};
+  chip.host_reset(0);
+  chip.host_set_input(0, x1.data());
+  sc_core::sc_start();
+  const uint64_t p1 = chip.hosted_phases().pause;
+  chip.host_set_input(0, x2.data());
+  chip.host_read(1);
+  sc_core::sc_start();
+  const Chip::HostedPhases& ph = chip.hosted_phases();
+  EXPECT_EQ(ph.writes, p1);
+  // Writes: write j leaves the management core at p1 + 2 (j + 1) (2 cycles each), enters the router 2
+  // later, is ejected into core 0 (same router) 2 later: arrives p1 + 6 + 2j; core 0 serves each for
+  // axon_in 32 back to back from p1 + 6: the phase is over at p1 + 6 + 32 k.
+  EXPECT_EQ(ph.barrier - ph.writes, 6u + 32 * k);
+  EXPECT_EQ(ph.sweep - ph.barrier, 226u + 2 * (8 + 26));
+  // Spikes: input j's message leaves core 0's output stage at 10 (j + 1), reaches core 1 at 10 (j + 1) + 2
+  // + 8 + 2; core 1 serves each for 32 + 7 back to back from 22: done at 22 + 39 k.
+  EXPECT_EQ(ph.reads - ph.sweep, 22u + 39 * k);
+  // Reads: the request leaves at +2, reaches core 1 at +2 + 2 + 8 + 2 = +14, is served until +46; response
+  // j leaves core 1's output stage at +46 + 10 (j + 1) and arrives at +46 + 10 (j + 1) + 12; the last one
+  // is taken by the management core (2 cycles) at +46 + 10 k + 12 + 2 = +60 + 10 k.
+  EXPECT_EQ(ph.pause - ph.reads, 60u + 10 * k);
+  EXPECT_EQ(ph.pause - p1, 382u + 81 * k);
+  EXPECT_EQ(chip.step_cycles().back(), 382u + 81 * k);
+  // The currents that arrived are the reference simulator's, and not trivial.
+  const std::vector<int32_t> want = reference_currents(net, 0, {x1, x2});
+  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(1), chip.host_currents(1) + k), want);
+  EXPECT_NE(want, std::vector<int32_t>(k, 0));
+  const ManagementCounters& m = chip.management()->counters();
+  EXPECT_EQ(m.resets, 2u);
+  EXPECT_EQ(m.writes, 2u * k);
+  EXPECT_EQ(m.read_requests, 1u);
+  EXPECT_EQ(m.messages_out, 2u + 2 * k + 1);
+  EXPECT_EQ(m.messages_in, k);
+  EXPECT_EQ(m.message_cycles, 2u * (m.messages_out + m.messages_in));
+  // The routers carried them: router (1, 0) ejected 2 k spikes, 1 reset and 1 read request into core 1
+  // and sent k responses west; router (0, 0) ejected k responses into the management core.
+  EXPECT_EQ(chip.noc().router(1, 0).counters().ejected, 2u * k + 2);
+  EXPECT_EQ(chip.noc().router(1, 0).counters().hops_ew, k);
+  EXPECT_EQ(chip.core(1).counters().messages_out, k);   // the read responses
+}
+
+// 4 x 3 routers: the readouts on core 10 = router (2, 2), two hops east and two south of the management core.
+TEST(ManagementTiming, ReadOfKValuesFourHopsAwayCompletesAtTheHandComputedCycle) {
+  const uint32_t k = 3;
+  const Network net = pair_network(k, 10, false);
+  const ChipParams p = pair_chip(4, 3, k);
+  const ChipProgram prog = map_network(net, p);
+  Chip chip("chip", net, prog, p);
+  const uint32_t out = static_cast<uint32_t>(net.find("out"));
+  const std::vector<int32_t> x = {300, -200, 100}, none(k, 0);
+  chip.host_reset(0);
+  chip.host_set_input(0, x.data());
+  sc_core::sc_start();
+  chip.host_read(out);
+  sc_core::sc_start();
+  const Chip::HostedPhases& ph = chip.hosted_phases();
+  // Request: leaves at +2, enters at +4, 2 x 8 + 2 x 13 = 42 of links, ejected: +48; served 32: +80.
+  // Response j: leaves core 10 at +80 + 10 (j + 1), + 2 + 42 + 2 back; the last is taken 2 later:
+  // +80 + 10 k + 46 + 2 = +128 + 10 k.
+  EXPECT_EQ(ph.pause - ph.reads, 128u + 10 * k);
+  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(out), chip.host_currents(out) + k), reference_currents(net, 0, {x, none}));
+  EXPECT_EQ(chip.noc().router(2, 2).counters().hops_ew, k);   // the responses, westwards
+  // Southwards out of router (2, 1): core 10's reset, the k spikes of timestep 1 and the read request.
+  EXPECT_EQ(chip.noc().router(2, 1).counters().hops_ns, k + 2);
+}
+
+TEST(ManagementTiming, OneNorthSouthHopCloserSavesTwoHopNsOnARead) {
+  const uint32_t k = 3;
+  const Network net = pair_network(k, 6, false);   // readouts on core 6 = router (2, 1)
+  const ChipParams p = pair_chip(4, 3, k);
+  const ChipProgram prog = map_network(net, p);
+  Chip chip("chip", net, prog, p);
+  const std::vector<int32_t> x = {300, -200, 100};
+  chip.host_reset(0);
+  chip.host_set_input(0, x.data());
+  sc_core::sc_start();
+  chip.host_read(static_cast<uint32_t>(net.find("out")));
+  sc_core::sc_start();
+  EXPECT_EQ(chip.hosted_phases().pause - chip.hosted_phases().reads, 128u + 10 * k - 2 * 13);
+}
+
+// 4 x 3 routers: the inputs on core 10 = router (2, 2).
+TEST(ManagementTiming, WriteOfMPayloadsFourHopsAwayArrivesAtTheHandComputedCycle) {
+  const uint32_t m = 3;
+  const Network net = pair_network(m, 10, true);
+  const ChipParams p = pair_chip(4, 3, m);
+  const ChipProgram prog = map_network(net, p);
+  Chip chip("chip", net, prog, p);
+  const uint32_t in = static_cast<uint32_t>(net.find("in"));
+  const std::vector<int32_t> x1 = {300, -200, 100}, x2 = {-50, 400, 250};
+  chip.host_reset(0);
+  chip.host_set_input(in, x1.data());
+  sc_core::sc_start();
+  chip.host_set_input(in, x2.data());
+  sc_core::sc_start();
+  const Chip::HostedPhases& ph = chip.hosted_phases();
+  // Write j leaves at +2 (j + 1), enters at +4 + 2j, 42 cycles of links, ejected: arrives +48 + 2j; core 10
+  // serves them back to back (32 each) from +48: the last is done at +48 + 32 m.
+  EXPECT_EQ(ph.barrier - ph.writes, 48u + 32 * m);
+  chip.host_read(0);
+  sc_core::sc_start();
+  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(0), chip.host_currents(0) + m), reference_currents(net, 0, {x1, x2, std::vector<int32_t>(m, 0)}));
+}
+
+// A bias table switches with the context: the management core writes only the registers that change.
+TEST(ManagementTiming, ContextSwitchWritesOnlyTheBiasRegistersThatChange) {
+  const uint32_t k = 3;
+  Network net = pair_network(k, 1, false);
+  Population& out = net.populations[1];
+  out.bias_contexts = 2;
+  out.bias_phases = 1;
+  out.bias_columns = k;
+  out.bias_table = {5, 7, 9, 5, 8, 9};   // context 0, context 1: only column 1 differs
+  const ChipParams p = pair_chip(2, 1, k);
+  const ChipProgram prog = map_network(net, p);
+  Chip chip("chip", net, prog, p);
+  const std::vector<int32_t> x = {300, -200, 100};
+  chip.host_reset(0);
+  chip.host_set_input(0, x.data());
+  chip.host_read(1);
+  sc_core::sc_start();
+  EXPECT_EQ(chip.management()->counters().bias_writes, 3u);
+  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(1), chip.host_currents(1) + k), reference_currents(net, 0, {x}));
+  chip.host_reset(1);
+  chip.host_set_input(0, x.data());
+  chip.host_read(1);
+  sc_core::sc_start();
+  EXPECT_EQ(chip.management()->counters().bias_writes, 4u);
+  EXPECT_EQ(chip.management()->counters().resets, 4u);
+  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(1), chip.host_currents(1) + k), reference_currents(net, 1, {x}));
+  // Write phase of the second call: 2 resets, 1 bias write to core 1 (one hop east), 3 input writes to
+  // core 0. Message j leaves at +2 (j + 1); core 1's reset and bias write arrive at +4 + 2j + 8 + 2 (j = 1,
+  // 2: +16, +18) and are served until +16 + 64 = +80; core 0's reset at +6, its writes at +12, +14, +16,
+  // served back to back from +6: until +6 + 4 x 32 = +134.
+  EXPECT_EQ(chip.hosted_phases().barrier - chip.hosted_phases().writes, 134u);
+}
+
+TEST(ManagementTiming, AManagementRouterOutsideTheMeshIsAnErrorNamingTheKey) {
+  const Network net = pair_network(3, 1, false);
+  ChipParams p = pair_chip(2, 1, 3);
+  p.management.router_x = 2;
+  const ChipProgram prog = map_network(net, p);
+  try {
+    Chip chip("chip", net, prog, p);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("chip.management.router_x = 2: outside the mesh (routers x 0..1"), std::string::npos) << e.what();
+  }
+}
