@@ -61,6 +61,14 @@ TEST(RunConfig, UnknownKeysNameTheFileLineAndKeyPath) {
   EXPECT_EQ(error_of("network: n.h5\ntimestep: 5\n").substr(0, 37), "FILE:2: unknown key 'timestep' (known");
 }
 
+TEST(RunConfig, AManagementCoreOutsideTheMeshNamesTheKey) {
+  EXPECT_EQ(error_of("network: n.h5\nfsddim:\n  images: 1\nchip:\n  management:\n    router_y: 4\n"),
+            "FILE: chip.management.router_y = 4: outside the mesh (routers y 0..3: chips_y 1 x routers_y 4)");
+  EXPECT_EQ(error_of("network: n.h5\nfsddim:\n  images: 1\n", {"chip.management.router_x=8"}),
+            "FILE: chip.management.router_x = 8: outside the mesh (routers x 0..7: chips_x 1 x routers_x 8)");
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  management:\n    router_x: 8\n"), "(no error)");   // no FSDDIM loop, no management core
+}
+
 TEST(RunConfig, WrongTypesAndOutOfRangeValuesAreErrors) {
   EXPECT_EQ(error_of("network: n.h5\ntimesteps: abc\n"), "FILE:2: timesteps: expected an integer in [1, 1073741824], got 'abc'");
   EXPECT_EQ(error_of("network: n.h5\ntimesteps: 1.5\n"), "FILE:2: timesteps: expected an integer in [1, 1073741824], got '1.5'");
@@ -127,6 +135,7 @@ TEST(EnergyTable, ShippedTablesCarryTheirSourcesNumbers) {
   EXPECT_DOUBLE_EQ(*d.hop_ns_pj, 4.0);
   EXPECT_DOUBLE_EQ(*d.tile_pj, 1.7);
   EXPECT_FALSE(d.spike_pj.has_value());
+  EXPECT_FALSE(d.management_cycle_pj.has_value());   // no public figure: the management core stays unpriced
   EXPECT_DOUBLE_EQ(d.core_static_mw, 0.8125);
   const EnergyTable s = load_energy_table(source_path("configs/energy/sanafe_loihi.yaml"));
   EXPECT_DOUBLE_EQ(*s.synop_dense_pj, 35.5);
@@ -135,6 +144,7 @@ TEST(EnergyTable, ShippedTablesCarryTheirSourcesNumbers) {
   EXPECT_DOUBLE_EQ(*s.update_active_pj, 72.8);
   EXPECT_DOUBLE_EQ(*s.message_out_pj, 111.0);
   EXPECT_DOUBLE_EQ(*s.hop_ns_pj, 4.2);
+  EXPECT_FALSE(s.management_cycle_pj.has_value());
   const std::string bad = write_temp("energy.yaml", "name: x\nsource: y\nevent_pj:\n  synop: 1.0\n");
   try {
     load_energy_table(bad);

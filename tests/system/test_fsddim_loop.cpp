@@ -3,6 +3,7 @@
 // compute time is part of the latency. One SystemC elaboration per test (one process each).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "chip_backend.h"
@@ -119,6 +120,42 @@ TEST(FsddimLoop, ManagementComputeAddsItsCyclesToTheLatency) {
   EXPECT_EQ(chip.totals().management.compute_cycles, 2u * 3 * 16 * 1000);
   EXPECT_EQ(chip.cycle(), steps + 3u * 16 * 1000);
   EXPECT_EQ(chip.totals().management.updates, 2u * 3 * 16);
+}
+
+TEST(FsddimLoop, ManagementTrafficCrossesTheMeshAndIsPricedOnlyWhenTheTableHasAFigure) {
+  const Network net = loop_network();
+  const DdimSchedule s = read_ddim_schedule(net, "loop");
+  ChipParams p = mesh_2x2_chip(8);
+  p.management.router_x = 1;   // on router (1, 1)'s extra port
+  p.management.router_y = 1;
+  const ChipProgram program = map_network(net, p);
+  ChipBackend chip(net, program, p);
+  ReferenceBackend ref(net);
+  const SampleSet a = sample_images(chip, net, s, 2, 1, 5, false, "chip");
+  const SampleSet b = sample_images(ref, net, s, 2, 1, 5, false, "reference");
+  EXPECT_EQ(a.payloads, b.payloads);
+  const ManagementCounters m = chip.totals().management;
+  // 2 DDIM steps x T = 3 timesteps read (after D = 2) of 16 readouts each; one request per readout segment.
+  EXPECT_EQ(m.messages_in, 2u * 3 * 16);
+  uint32_t readout_segments = 0;
+  for (const auto& pl : program.placement[2]) readout_segments += pl.segment.count > 0;
+  EXPECT_EQ(m.read_requests, 2u * 3 * readout_segments);
+  EXPECT_EQ(m.resets, 2u * program.cores_used);
+  EXPECT_EQ(m.messages_out, m.read_requests + m.writes + m.bias_writes + m.resets);
+  EXPECT_GT(m.bias_writes, 0u);   // h's time embedding changes with the DDIM step
+  EXPECT_EQ(m.busy_cycles, m.compute_cycles + 2 * (m.messages_out + m.messages_in));
+  // Priced: the busy cycles at the table's figure, part of the total; absent: listed as unpriced.
+  const ChipCounters c = chip.counters();
+  EnergyTable t;
+  t.hop_ew_pj = 3.0;
+  const EnergyReport none = price_energy(c, t);
+  EXPECT_EQ(none.management_j, 0.0);
+  EXPECT_NE(std::find(none.unpriced.begin(), none.unpriced.end(), "management.cycle"), none.unpriced.end());
+  t.management_cycle_pj = 10.0;
+  const EnergyReport priced = price_energy(c, t);
+  EXPECT_DOUBLE_EQ(priced.management_j, double(m.busy_cycles) * 10e-12);
+  EXPECT_DOUBLE_EQ(priced.total_j, priced.core_dynamic_j + priced.router_dynamic_j + priced.management_j + priced.static_j);
+  EXPECT_EQ(std::find(priced.unpriced.begin(), priced.unpriced.end(), "management.cycle"), priced.unpriced.end());
 }
 
 }  // namespace spikemesh::testing
