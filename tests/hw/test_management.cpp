@@ -5,12 +5,14 @@
 // response), synop 7, active update 17, barrier 226 + 2 x path x (link + 26).
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <vector>
 
 #include "chip.h"
 #include "error.h"
 #include "mapping.h"
 #include "reference_sim.h"
+#include "tracer.h"
 
 using namespace spikemesh;
 
@@ -230,4 +232,29 @@ TEST(ManagementTiming, AManagementRouterOutsideTheMeshIsAnErrorNamingTheKey) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("chip.management.router_x = 2: outside the mesh (routers x 0..1"), std::string::npos) << e.what();
   }
+}
+
+// The waveform shows the management core: its phase, its busy unit and its router port's flits.
+TEST(ManagementTiming, TheVcdShowsTheManagementPhasesAndItsRouterPort) {
+  const uint32_t k = 3;
+  const Network net = pair_network(k, 1, false);
+  const ChipParams p = pair_chip(2, 1, k);
+  const ChipProgram prog = map_network(net, p);
+  Chip chip("chip", net, prog, p);
+  Tracer tracer(TracerParams{});
+  chip.attach_tracer(tracer);
+  const std::vector<int32_t> x = {300, -200, 100};
+  chip.host_reset(0);
+  chip.host_set_input(0, x.data());
+  chip.host_read(1);
+  sc_core::sc_start();
+  std::ostringstream vcd;
+  tracer.write_vcd(vcd);
+  const std::string v = vcd.str();
+  for (const char* name : {" phase $end", " busy $end", " input_fifo $end", " in_M_occupancy $end", " out_M_busy $end"})
+    EXPECT_NE(v.find(name), std::string::npos) << name;
+  // Writes from cycle 0 (phase 1); the read phase starts after the barrier and the spikes (phase 2).
+  const Chip::HostedPhases& ph = chip.hosted_phases();
+  EXPECT_NE(v.find("#" + std::to_string(ph.reads) + "\n"), std::string::npos);
+  EXPECT_NE(v.find("#" + std::to_string(ph.pause) + "\n"), std::string::npos);
 }
