@@ -18,6 +18,7 @@ import tempfile
 import time
 
 import torch
+import torch.nn as nn
 
 from . import data, diffusion
 from .config import dump, from_dict, load_config
@@ -117,8 +118,32 @@ def _ema_update(ema, model, decay, it):
             be.copy_(b)
 
 
-def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False, init_from=None):
-    """Runs (or resumes) the float or QAT phase in run_dir. Returns the final checkpoint path."""
+@torch.no_grad()
+def calibrate_batch_norm(model, batches, tables, timesteps, n, seed):
+    """Batch-norm running statistics estimated from n batches of noised training images (cumulative
+    average, no gradient step): what the eval-mode (folded) network needs to see normalised activity.
+    For an untrained network this gives plausible firing rates instead of dead deep layers."""
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    dev = next(model.parameters()).device
+    for k in range(n):
+        x0 = batches.batch(k)
+        g = torch.Generator().manual_seed(seed * 7919 + k + 5 * 10 ** 7)
+        t = torch.randint(0, timesteps, (x0.shape[0],), generator=g).to(dev)
+        noise = torch.randn(x0.shape, generator=g).to(dev)
+        model(tables[0][t].view(-1, 1, 1, 1) * x0 + tables[1][t].view(-1, 1, 1, 1) * noise, t)
+    for m in bns:
+        m.momentum = 0.1
+    model.eval()
+
+
+def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False, init_from=None, bn_batches=0):
+    """Runs (or resumes) the float or QAT phase in run_dir. Returns the final checkpoint path.
+    bn_batches > 0: no training; a new float run's initial weights with batch-norm statistics from that many
+    batches (calibrate_batch_norm) are saved as iteration 0."""
     os.makedirs(run_dir, exist_ok=True)
     phase = "qat" if qat else "float"
     tc = cfg["train"]
@@ -192,6 +217,17 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
                      "model": _cpu_state(model), "ema": _cpu_state(ema) if ema is not None else None,
                      "optimizer": opt.state_dict(), "scales": scales}, ckpt_path)
 
+    if bn_batches:
+        if qat or start:
+            raise FsddimError(f"--bn-calibrate: only for a new float run ({ckpt_path} exists or --qat given)")
+        calibrate_batch_norm(model, batches, tables, sched.timesteps, bn_batches, tc["seed"])
+        if ema is not None:
+            ema.load_state_dict(model.state_dict())
+        save(0)
+        log({"event": "bn_calibrated", "phase": phase, "batches": bn_batches, "batch_size": batches.batch_size},
+            f"[{phase}] untrained weights, batch-norm statistics from {bn_batches} batches of {batches.batch_size}: {ckpt_path}")
+        return ckpt_path
+
     t0 = time.time()
     last_t, last_it = t0, start
     run_loss = None
@@ -248,12 +284,16 @@ def main(argv=None):
     ap.add_argument("--deadline-s", type=float, default=0.0, help="stop (with a checkpoint) after this many seconds")
     ap.add_argument("--snapshot-every", type=int, default=0, help="also keep EMA snapshots every N iterations")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: all cores)")
+    ap.add_argument("--bn-calibrate", type=int, default=0, metavar="N",
+                    help="no training: save the initial weights with batch-norm statistics from N batches (an untrained "
+                         "network with normalised activity, for chip cost estimates of presets too large to train here)")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
     try:
         cfg = load_config(a.config, a.set)
-        train(cfg, a.run, qat=a.qat, deadline_s=a.deadline_s, snapshot_every=a.snapshot_every, quiet=a.quiet, init_from=a.init)
+        train(cfg, a.run, qat=a.qat, deadline_s=a.deadline_s, snapshot_every=a.snapshot_every, quiet=a.quiet, init_from=a.init,
+              bn_batches=a.bn_calibrate)
     except FsddimError as e:
         print(f"fsddim.train: error: {e}", file=sys.stderr)
         return 2

@@ -61,3 +61,39 @@ def test_same_config_and_seed_give_the_same_exported_bytes(tmp_path):
         export_checkpoint(os.path.join(run, "qat.pt"), os.path.join(run, "net.h5"))
         digests.append(hashlib.sha256(open(os.path.join(run, "net.h5"), "rb").read()).hexdigest())
     assert digests[0] == digests[1]
+
+
+def test_bn_calibration_gives_each_batch_norm_the_statistics_of_its_inputs(tmp_path):
+    """--bn-calibrate: no weight changes; each BatchNorm's running mean/var are the cumulative average of
+    the batch statistics of its inputs over the calibration batches (here one batch: exactly that batch's)."""
+    import torch.nn as nn
+    from fsddim.train import calibrate_batch_norm
+    torch.set_num_threads(1)
+    cfg = load_config("tiny", ["train.subset=64", "train.device=cpu", "train.batch_size=16"])
+    torch.manual_seed(cfg["train"]["seed"])
+    init = FSDDIMNet(cfg["model"]).state_dict()
+    path = train(cfg, str(tmp_path), quiet=True, bn_batches=1)
+    ck = load_checkpoint(path)
+    assert ck["iteration"] == 0
+    model = ck["model"]
+    state = model.state_dict()
+    for k, v in init.items():
+        if "running_" not in k and "num_batches" not in k:
+            assert torch.equal(v, state[k]), k          # weights untouched
+    # Replay the calibration batch through a train-mode copy, recording each BN's input statistics.
+    images, _ = data.load("train")
+    batches = data.Batches(images[:64], cfg["model"]["image_size"], 16, cfg["train"]["seed"])
+    sched = diffusion.Schedule(cfg["diffusion"]["timesteps"], cfg["diffusion"]["cosine_s"])
+    replay = FSDDIMNet(cfg["model"])
+    replay.load_state_dict(init)
+    seen = {}
+    for name, m in replay.named_modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.register_forward_hook(lambda mod, inp, out, name=name: seen.__setitem__(
+                name, (inp[0].mean((0, 2, 3)), inp[0].var((0, 2, 3), unbiased=True))))
+    calibrate_batch_norm(replay, batches, sched.tables(), sched.timesteps, 1, cfg["train"]["seed"])
+    assert len(seen) >= 4
+    for name, (mean, var) in seen.items():
+        torch.testing.assert_close(state[name + ".running_mean"], mean, rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(state[name + ".running_var"], var, rtol=1e-4, atol=1e-6)
+        assert float(var.mean()) != 1.0            # not the initial statistics
