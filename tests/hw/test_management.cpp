@@ -5,6 +5,7 @@
 // response), synop 7, active update 17, barrier 226 + 2 x path x (link + 26).
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <sstream>
 #include <vector>
 
@@ -73,25 +74,48 @@ std::vector<int32_t> reference_currents(const Network& net, uint32_t context, co
   return std::vector<int32_t>(c, c + net.populations[out].size());
 }
 
+// The pair network mapped onto routers_x x routers_y routers (k compartments per core) and elaborated in
+// hosted mode; step() is one sc_start() after asking the management core for inputs and a read.
+struct HostedPair {
+  Network net;
+  ChipParams params;
+  ChipProgram program;
+  std::unique_ptr<Chip> chip;
+  uint32_t in = 0, out = 0, k = 0;
+  HostedPair(Network n, uint32_t routers_x, uint32_t routers_y)
+      : net(std::move(n)), params(pair_chip(routers_x, routers_y, 0)) {
+    in = static_cast<uint32_t>(net.find("in"));
+    out = static_cast<uint32_t>(net.find("out"));
+    k = static_cast<uint32_t>(net.populations[in].size());
+    params.core.compartments = k;
+    program = map_network(net, params);
+    chip = std::make_unique<Chip>("chip", net, program, params);
+  }
+  // `reset`: a new network call with this bias context first. Empty `x`: no inputs.
+  void step(const std::vector<int32_t>& x, bool read, int reset = -1) {
+    if (reset >= 0) chip->host_reset(static_cast<uint32_t>(reset));
+    if (!x.empty()) chip->host_set_input(in, x.data());
+    if (read) chip->host_read(out);
+    sc_core::sc_start();
+  }
+  std::vector<int32_t> currents() const { return std::vector<int32_t>(chip->host_currents(out), chip->host_currents(out) + k); }
+  const Chip::HostedPhases& phases() const { return chip->hosted_phases(); }
+};
+
+const std::vector<int32_t> kX1 = {300, -200, 100}, kX2 = {-50, 400, 250}, kNone(3, 0);
+
 }  // namespace
 
 // 2 x 1 routers: inputs on core 0 (router (0, 0), with the management core on its port L1), readouts on
 // core 1 (router (1, 0)). Timestep 1 writes inputs; timestep 2 writes inputs and reads the currents.
 TEST(ManagementTiming, HostedTimestepIsWritesBarrierSpikesAndReadsToTheCycle) {
-  const uint32_t k = 3;
-  const Network net = pair_network(k, 1, false);
-  const ChipParams p = pair_chip(2, 1, k);
-  const ChipProgram prog = map_network(net, p);
-  Chip chip("chip", net, prog, p);
-  const std::vector<int32_t> x1 = {300, -200, 100}, x2 = {-50, 400, 250};
-  chip.host_reset(0);
-  chip.host_set_input(0, x1.data());
-  sc_core::sc_start();
-  const uint64_t p1 = chip.hosted_phases().pause;
-  chip.host_set_input(0, x2.data());
-  chip.host_read(1);
-  sc_core::sc_start();
-  const Chip::HostedPhases& ph = chip.hosted_phases();
+  HostedPair h(pair_network(3, 1, false), 2, 1);
+  const uint32_t k = h.k;
+  h.step(kX1, false, 0);
+  const uint64_t p1 = h.phases().pause;
+  h.step(kX2, true);
+  const Chip::HostedPhases& ph = h.phases();
+  Chip& chip = *h.chip;
   EXPECT_EQ(ph.writes, p1);
   // Writes: write j leaves the management core at p1 + 2 (j + 1) (2 cycles each), enters the router 2
   // later, is ejected into core 0 (same router) 2 later: arrives p1 + 6 + 2j; core 0 serves each for
@@ -108,9 +132,9 @@ TEST(ManagementTiming, HostedTimestepIsWritesBarrierSpikesAndReadsToTheCycle) {
   EXPECT_EQ(ph.pause - p1, 382u + 81 * k);
   EXPECT_EQ(chip.step_cycles().back(), 382u + 81 * k);
   // The currents that arrived are the reference simulator's, and not trivial.
-  const std::vector<int32_t> want = reference_currents(net, 0, {x1, x2});
-  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(1), chip.host_currents(1) + k), want);
-  EXPECT_NE(want, std::vector<int32_t>(k, 0));
+  const std::vector<int32_t> want = reference_currents(h.net, 0, {kX1, kX2});
+  EXPECT_EQ(h.currents(), want);
+  EXPECT_NE(want, kNone);
   const ManagementCounters& m = chip.management()->counters();
   EXPECT_EQ(m.resets, 2u);
   EXPECT_EQ(m.writes, 2u * k);
@@ -119,7 +143,7 @@ TEST(ManagementTiming, HostedTimestepIsWritesBarrierSpikesAndReadsToTheCycle) {
   EXPECT_EQ(m.messages_in, k);
   EXPECT_EQ(m.message_cycles, 2u * (m.messages_out + m.messages_in));
   // The routers carried them: router (1, 0) ejected 2 k spikes, 1 reset and 1 read request into core 1
-  // and sent k responses west; router (0, 0) ejected k responses into the management core.
+  // and sent k responses west.
   EXPECT_EQ(chip.noc().router(1, 0).counters().ejected, 2u * k + 2);
   EXPECT_EQ(chip.noc().router(1, 0).counters().hops_ew, k);
   EXPECT_EQ(chip.core(1).counters().messages_out, k);   // the read responses
@@ -127,98 +151,61 @@ TEST(ManagementTiming, HostedTimestepIsWritesBarrierSpikesAndReadsToTheCycle) {
 
 // 4 x 3 routers: the readouts on core 10 = router (2, 2), two hops east and two south of the management core.
 TEST(ManagementTiming, ReadOfKValuesFourHopsAwayCompletesAtTheHandComputedCycle) {
-  const uint32_t k = 3;
-  const Network net = pair_network(k, 10, false);
-  const ChipParams p = pair_chip(4, 3, k);
-  const ChipProgram prog = map_network(net, p);
-  Chip chip("chip", net, prog, p);
-  const uint32_t out = static_cast<uint32_t>(net.find("out"));
-  const std::vector<int32_t> x = {300, -200, 100}, none(k, 0);
-  chip.host_reset(0);
-  chip.host_set_input(0, x.data());
-  sc_core::sc_start();
-  chip.host_read(out);
-  sc_core::sc_start();
-  const Chip::HostedPhases& ph = chip.hosted_phases();
+  HostedPair h(pair_network(3, 10, false), 4, 3);
+  const uint32_t k = h.k;
+  h.step(kX1, false, 0);
+  h.step({}, true);
   // Request: leaves at +2, enters at +4, 2 x 8 + 2 x 13 = 42 of links, ejected: +48; served 32: +80.
   // Response j: leaves core 10 at +80 + 10 (j + 1), + 2 + 42 + 2 back; the last is taken 2 later:
   // +80 + 10 k + 46 + 2 = +128 + 10 k.
-  EXPECT_EQ(ph.pause - ph.reads, 128u + 10 * k);
-  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(out), chip.host_currents(out) + k), reference_currents(net, 0, {x, none}));
-  EXPECT_EQ(chip.noc().router(2, 2).counters().hops_ew, k);   // the responses, westwards
+  EXPECT_EQ(h.phases().pause - h.phases().reads, 128u + 10 * k);
+  EXPECT_EQ(h.currents(), reference_currents(h.net, 0, {kX1, kNone}));
+  EXPECT_EQ(h.chip->noc().router(2, 2).counters().hops_ew, k);   // the responses, westwards
   // Southwards out of router (2, 1): core 10's reset, the k spikes of timestep 1 and the read request.
-  EXPECT_EQ(chip.noc().router(2, 1).counters().hops_ns, k + 2);
+  EXPECT_EQ(h.chip->noc().router(2, 1).counters().hops_ns, k + 2);
 }
 
 TEST(ManagementTiming, OneNorthSouthHopCloserSavesTwoHopNsOnARead) {
-  const uint32_t k = 3;
-  const Network net = pair_network(k, 6, false);   // readouts on core 6 = router (2, 1)
-  const ChipParams p = pair_chip(4, 3, k);
-  const ChipProgram prog = map_network(net, p);
-  Chip chip("chip", net, prog, p);
-  const std::vector<int32_t> x = {300, -200, 100};
-  chip.host_reset(0);
-  chip.host_set_input(0, x.data());
-  sc_core::sc_start();
-  chip.host_read(static_cast<uint32_t>(net.find("out")));
-  sc_core::sc_start();
-  EXPECT_EQ(chip.hosted_phases().pause - chip.hosted_phases().reads, 128u + 10 * k - 2 * 13);
+  HostedPair h(pair_network(3, 6, false), 4, 3);   // readouts on core 6 = router (2, 1)
+  h.step(kX1, false, 0);
+  h.step({}, true);
+  EXPECT_EQ(h.phases().pause - h.phases().reads, 128u + 10 * h.k - 2 * 13);
 }
 
 // 4 x 3 routers: the inputs on core 10 = router (2, 2).
 TEST(ManagementTiming, WriteOfMPayloadsFourHopsAwayArrivesAtTheHandComputedCycle) {
-  const uint32_t m = 3;
-  const Network net = pair_network(m, 10, true);
-  const ChipParams p = pair_chip(4, 3, m);
-  const ChipProgram prog = map_network(net, p);
-  Chip chip("chip", net, prog, p);
-  const uint32_t in = static_cast<uint32_t>(net.find("in"));
-  const std::vector<int32_t> x1 = {300, -200, 100}, x2 = {-50, 400, 250};
-  chip.host_reset(0);
-  chip.host_set_input(in, x1.data());
-  sc_core::sc_start();
-  chip.host_set_input(in, x2.data());
-  sc_core::sc_start();
-  const Chip::HostedPhases& ph = chip.hosted_phases();
+  HostedPair h(pair_network(3, 10, true), 4, 3);
+  const uint32_t m = h.k;
+  h.step(kX1, false, 0);
+  h.step(kX2, false);
   // Write j leaves at +2 (j + 1), enters at +4 + 2j, 42 cycles of links, ejected: arrives +48 + 2j; core 10
   // serves them back to back (32 each) from +48: the last is done at +48 + 32 m.
-  EXPECT_EQ(ph.barrier - ph.writes, 48u + 32 * m);
-  chip.host_read(0);
-  sc_core::sc_start();
-  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(0), chip.host_currents(0) + m), reference_currents(net, 0, {x1, x2, std::vector<int32_t>(m, 0)}));
+  EXPECT_EQ(h.phases().barrier - h.phases().writes, 48u + 32 * m);
+  h.step({}, true);
+  EXPECT_EQ(h.currents(), reference_currents(h.net, 0, {kX1, kX2, kNone}));
 }
 
 // A bias table switches with the context: the management core writes only the registers that change.
 TEST(ManagementTiming, ContextSwitchWritesOnlyTheBiasRegistersThatChange) {
-  const uint32_t k = 3;
-  Network net = pair_network(k, 1, false);
+  Network net = pair_network(3, 1, false);
   Population& out = net.populations[1];
   out.bias_contexts = 2;
   out.bias_phases = 1;
-  out.bias_columns = k;
+  out.bias_columns = 3;
   out.bias_table = {5, 7, 9, 5, 8, 9};   // context 0, context 1: only column 1 differs
-  const ChipParams p = pair_chip(2, 1, k);
-  const ChipProgram prog = map_network(net, p);
-  Chip chip("chip", net, prog, p);
-  const std::vector<int32_t> x = {300, -200, 100};
-  chip.host_reset(0);
-  chip.host_set_input(0, x.data());
-  chip.host_read(1);
-  sc_core::sc_start();
-  EXPECT_EQ(chip.management()->counters().bias_writes, 3u);
-  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(1), chip.host_currents(1) + k), reference_currents(net, 0, {x}));
-  chip.host_reset(1);
-  chip.host_set_input(0, x.data());
-  chip.host_read(1);
-  sc_core::sc_start();
-  EXPECT_EQ(chip.management()->counters().bias_writes, 4u);
-  EXPECT_EQ(chip.management()->counters().resets, 4u);
-  EXPECT_EQ(std::vector<int32_t>(chip.host_currents(1), chip.host_currents(1) + k), reference_currents(net, 1, {x}));
+  HostedPair h(net, 2, 1);
+  h.step(kX1, true, 0);
+  EXPECT_EQ(h.chip->management()->counters().bias_writes, 3u);
+  EXPECT_EQ(h.currents(), reference_currents(h.net, 0, {kX1}));
+  h.step(kX1, true, 1);
+  EXPECT_EQ(h.chip->management()->counters().bias_writes, 4u);
+  EXPECT_EQ(h.chip->management()->counters().resets, 4u);
+  EXPECT_EQ(h.currents(), reference_currents(h.net, 1, {kX1}));
   // Write phase of the second call: 2 resets, 1 bias write to core 1 (one hop east), 3 input writes to
   // core 0. Message j leaves at +2 (j + 1); core 1's reset and bias write arrive at +4 + 2j + 8 + 2 (j = 1,
   // 2: +16, +18) and are served until +16 + 64 = +80; core 0's reset at +6, its writes at +12, +14, +16,
   // served back to back from +6: until +6 + 4 x 32 = +134.
-  EXPECT_EQ(chip.hosted_phases().barrier - chip.hosted_phases().writes, 134u);
+  EXPECT_EQ(h.phases().barrier - h.phases().writes, 134u);
 }
 
 TEST(ManagementTiming, AManagementRouterOutsideTheMeshIsAnErrorNamingTheKey) {
@@ -236,25 +223,16 @@ TEST(ManagementTiming, AManagementRouterOutsideTheMeshIsAnErrorNamingTheKey) {
 
 // The waveform shows the management core: its phase, its busy unit and its router port's flits.
 TEST(ManagementTiming, TheVcdShowsTheManagementPhasesAndItsRouterPort) {
-  const uint32_t k = 3;
-  const Network net = pair_network(k, 1, false);
-  const ChipParams p = pair_chip(2, 1, k);
-  const ChipProgram prog = map_network(net, p);
-  Chip chip("chip", net, prog, p);
+  HostedPair h(pair_network(3, 1, false), 2, 1);
   Tracer tracer(TracerParams{});
-  chip.attach_tracer(tracer);
-  const std::vector<int32_t> x = {300, -200, 100};
-  chip.host_reset(0);
-  chip.host_set_input(0, x.data());
-  chip.host_read(1);
-  sc_core::sc_start();
+  h.chip->attach_tracer(tracer);
+  h.step(kX1, true, 0);
   std::ostringstream vcd;
   tracer.write_vcd(vcd);
   const std::string v = vcd.str();
   for (const char* name : {" phase $end", " busy $end", " input_fifo $end", " in_M_occupancy $end", " out_M_busy $end"})
     EXPECT_NE(v.find(name), std::string::npos) << name;
-  // Writes from cycle 0 (phase 1); the read phase starts after the barrier and the spikes (phase 2).
-  const Chip::HostedPhases& ph = chip.hosted_phases();
-  EXPECT_NE(v.find("#" + std::to_string(ph.reads) + "\n"), std::string::npos);
-  EXPECT_NE(v.find("#" + std::to_string(ph.pause) + "\n"), std::string::npos);
+  // Value changes at the read phase's start and at the pause.
+  EXPECT_NE(v.find("#" + std::to_string(h.phases().reads) + "\n"), std::string::npos);
+  EXPECT_NE(v.find("#" + std::to_string(h.phases().pause) + "\n"), std::string::npos);
 }
