@@ -61,12 +61,23 @@ void Neurocore::decode() {
     const auto& ds = net_.populations[pr.target].shape;
     Kernel k;
     k.geometry = pr.conv;
-    k.out_h = ds[1];
     k.out_w = ds[2];
+    k.y_lo = e.y_lo;
+    k.y_hi = e.y_hi;
     k.taps = pr.conv.kernel_h * pr.conv.kernel_w;
     k.out_pixels = uint64_t{ds[1]} * ds[2];
-    for (const auto& s : program_.segments)
-      if (s.population == pr.target) k.target = s;
+    k.co_lo = e.co_lo;
+    k.tiles.resize(e.co_hi - e.co_lo + 1);
+    for (const auto& s : program_.segments) {   // a segment covers a pixel range of each channel it spans
+      if (s.population != pr.target) continue;
+      for (uint64_t t = s.first; t < s.first + s.count;) {
+        const uint64_t co = t / k.out_pixels, end = std::min(s.first + s.count, (co + 1) * k.out_pixels);
+        if (co < e.co_lo || co > e.co_hi || k.tiles[co - e.co_lo].pix_hi > 0)
+          throw Error("neurocore: conv kernel of projection '" + pr.name + "' does not match the core's segments");
+        k.tiles[co - e.co_lo] = {t - co * k.out_pixels, end - co * k.out_pixels, s.base + static_cast<uint32_t>(t - s.first)};
+        t = end;
+      }
+    }
     for (size_t ci = 0; ci < e.row_words.size(); ++ci) {
       KernelRow row;
       row.co_first = e.row_co_first[ci];
@@ -276,13 +287,13 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
     const Kernel& kern = kernels_[ca.kernel];
     const KernelRow& row = kern.rows[f.atom];
     counters_.words_read += row.words;
-    const uint64_t lo = kern.target.first, hi = kern.target.first + kern.target.count;
-    for_each_conv_tap(kern.geometry, kern.out_h, kern.out_w, ca.y, ca.x, [&](uint64_t pix, uint32_t tap) {
+    const ChannelTile* tiles = row.co_count ? kern.tiles.data() + (row.co_first - kern.co_lo) : nullptr;
+    for_each_conv_tap_in_rows(kern.geometry, kern.y_lo, kern.y_hi, kern.out_w, ca.y, ca.x, [&](uint64_t pix, uint32_t tap) {
       for (uint32_t j = 0; j < row.co_count; ++j) {
-        const uint64_t target = uint64_t{row.co_first + j} * kern.out_pixels + pix;
-        if (target < lo || target >= hi) continue;
+        const ChannelTile& tile = tiles[j];
+        if (pix < tile.pix_lo || pix >= tile.pix_hi) continue;
         const uint32_t w = j * kern.taps + tap;
-        const uint32_t c = kern.target.base + static_cast<uint32_t>(target - lo);
+        const uint32_t c = tile.base + static_cast<uint32_t>(pix - tile.pix_lo);
         acc[slot[row.delay[w]] + c] +=
             static_cast<uint32_t>(a.graded ? graded_contribution(row.weight[w], f.payload, a.frac_bits) : row.weight[w]);
         ++synops;

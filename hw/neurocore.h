@@ -157,11 +157,17 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
     std::vector<int32_t> weight;                 // [co - co_first][tap], effective
     std::vector<uint8_t> delay;
   };
+  struct ChannelTile {                           // the pixels [pix_lo, pix_hi) of one output channel on this
+    uint64_t pix_lo = 0, pix_hi = 0;             // core (a band's rows, or part of a C-order range) and the
+    uint32_t base = 0;                           // compartment of pix_lo
+  };
   struct Kernel {
     ConvGeometry geometry;
-    uint32_t out_h = 0, out_w = 0, taps = 0;
+    uint32_t out_w = 0, taps = 0;
+    uint32_t y_lo = 0, y_hi = 0;                 // output rows walked: the band
     uint64_t out_pixels = 0;
-    CoreSegment target;                          // the target population's neurons on this core
+    uint32_t co_lo = 0;
+    std::vector<ChannelTile> tiles;              // per output channel co_lo + k
     std::vector<KernelRow> rows;                 // per input channel
   };
   void decode();

@@ -13,14 +13,16 @@ namespace spikemesh {
 // with tap = ky * kernel_w + kx. Upsampling by u repeats the pixel at rows y*u..y*u+u-1 and columns
 // x*u..x*u+u-1; output (oy, ox) reads the upsampled, padded input at (oy*stride - pad + ky, ...).
 // Two (upsample offset, tap) pairs may reach one output pixel: each is its own synapse (its own tap).
+// Only output rows [oy_lo, oy_hi) are visited (a core walks the rows of its band).
 template <class Fn>
-void for_each_conv_tap(const ConvGeometry& g, uint32_t out_h, uint32_t out_w, uint32_t y, uint32_t x, Fn&& fn) {
+void for_each_conv_tap_in_rows(const ConvGeometry& g, uint32_t oy_lo, uint32_t oy_hi, uint32_t out_w, uint32_t y, uint32_t x,
+                               Fn&& fn) {
   for (uint32_t a = 0; a < g.upsample; ++a)
     for (uint32_t ky = 0; ky < g.kernel_h; ++ky) {
       const int64_t ny = int64_t{y} * g.upsample + a + g.pad_y - ky;
       if (ny < 0 || ny % g.stride_y) continue;
       const int64_t oy = ny / g.stride_y;
-      if (oy >= out_h) continue;
+      if (oy < oy_lo || oy >= oy_hi) continue;
       for (uint32_t b = 0; b < g.upsample; ++b)
         for (uint32_t kx = 0; kx < g.kernel_w; ++kx) {
           const int64_t nx = int64_t{x} * g.upsample + b + g.pad_x - kx;
@@ -30,6 +32,11 @@ void for_each_conv_tap(const ConvGeometry& g, uint32_t out_h, uint32_t out_w, ui
           fn(static_cast<uint64_t>(oy) * out_w + static_cast<uint64_t>(ox), ky * g.kernel_w + kx);
         }
     }
+}
+
+template <class Fn>
+void for_each_conv_tap(const ConvGeometry& g, uint32_t out_h, uint32_t out_w, uint32_t y, uint32_t x, Fn&& fn) {
+  for_each_conv_tap_in_rows(g, 0, out_h, out_w, y, x, fn);
 }
 
 // Channel bookkeeping of one conv projection.

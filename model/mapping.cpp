@@ -219,10 +219,8 @@ class Mapper {
     }
   }
 
-  // Adds neuron i of population P to the core being filled; false (and nothing changed) if it does not fit.
-  bool try_add(uint32_t P, uint64_t i) {
-    log_.clear();
-    const Usage before = use_;
+  // Charges neuron i of population P to the core being filled (every change logged in log_).
+  void account(uint32_t P, uint64_t i) {
     ++use_.compartments;
     use_.output_axons += out_estimate_[offset_[P] + i];
     for (uint32_t j : incoming_[P]) {
@@ -277,14 +275,43 @@ class Mapper {
         }
       }
     }
+  }
+
+  bool within_limits() const {
     const auto& c = chip_.core;
-    if (use_.compartments <= c.compartments && use_.input_axons <= c.input_axons && use_.synapse_words <= c.synapse_words &&
-        use_.output_axons <= c.output_axons)
-      return true;
-    failed_ = use_;
+    return use_.compartments <= c.compartments && use_.input_axons <= c.input_axons &&
+           use_.synapse_words <= c.synapse_words && use_.output_axons <= c.output_axons;
+  }
+  void undo(const Usage& before) {
     for (auto it = log_.rbegin(); it != log_.rend(); ++it) *it->first = it->second;
     use_ = before;
+  }
+
+  // Adds neurons ids[0, n) of population P (a unit: one neuron, or one row of a band) to the core being
+  // filled; false (and nothing changed) if they do not all fit. Use only grows with neurons added, so
+  // checking the limits once for the whole unit is exact.
+  bool try_add(uint32_t P, const uint64_t* ids, size_t n) {
+    log_.clear();
+    const Usage before = use_;
+    for (size_t k = 0; k < n; ++k) account(P, ids[k]);
+    if (within_limits()) return true;
+    failed_ = use_;
+    undo(before);
     return false;
+  }
+
+  // Whether the unit would fit on an empty core (nothing changed; the trial's serial is never left in a stamp).
+  bool fits_empty(uint32_t P, const uint64_t* ids, size_t n) {
+    const Usage saved = use_;
+    const uint32_t saved_serial = serial_;
+    ++serial_;
+    use_ = Usage{};
+    log_.clear();
+    for (size_t k = 0; k < n; ++k) account(P, ids[k]);
+    const bool fits = within_limits();
+    undo(saved);
+    serial_ = saved_serial;
+    return fits;
   }
 
   [[noreturn]] void fail_single(uint32_t P, uint64_t i) const {
@@ -311,37 +338,132 @@ class Mapper {
     fail(os.str(), name, "compartments", 1, c.compartments);
   }
 
+  // ---- row bands ----
+  // A (C, H, W) population that is the target of a conv projection is tiled by row bands: a core holds
+  // rows [y0, y1) of a block of channels, one segment per channel. The unit of the greedy fill is one row
+  // of the block (K channels x W neurons), so bands are whole rows; K is the most channels (balanced over
+  // the blocks) whose middle row fits on an empty core, so all channels when they fit. 0: no row fits, the
+  // population is filled neuron by neuron in C order like any other.
+  bool is_banded(uint32_t P) const {
+    const auto& shape = net_.populations[P].shape;
+    if (shape.size() != 3 || shape[1] < 2) return false;
+    for (uint32_t j : incoming_[P])
+      if (net_.projections[j].encoding == Encoding::Conv) return true;
+    return false;
+  }
+
+  void band_row(uint32_t P, uint32_t c0, uint32_t c1, uint32_t y, std::vector<uint64_t>& ids) const {
+    const auto& shape = net_.populations[P].shape;
+    const uint64_t hw = uint64_t{shape[1]} * shape[2];
+    ids.clear();
+    for (uint32_t c = c0; c < c1; ++c)
+      for (uint32_t x = 0; x < shape[2]; ++x) ids.push_back(c * hw + uint64_t{y} * shape[2] + x);
+  }
+
+  uint32_t channel_block(uint32_t P) {
+    const auto& shape = net_.populations[P].shape;
+    std::vector<uint64_t> ids;
+    auto fits = [&](uint32_t k) {
+      band_row(P, 0, k, shape[1] / 2, ids);
+      return fits_empty(P, ids.data(), ids.size());
+    };
+    if (!fits(1)) return 0;
+    uint32_t lo = 1, hi = shape[0];   // fits(lo); the answer is in [lo, hi]
+    while (lo < hi) {
+      const uint32_t mid = lo + (hi - lo + 1) / 2;
+      if (fits(mid)) lo = mid; else hi = mid - 1;
+    }
+    const uint32_t blocks = (shape[0] + lo - 1) / lo;
+    return (shape[0] + blocks - 1) / blocks;
+  }
+
+  // ---- partition ----
+  void new_core(uint32_t P, uint64_t i) {
+    if (cores_.size() == geo_.cores() && first_overflow_ < 0) {
+      first_overflow_ = static_cast<int64_t>(P);
+      first_overflow_neuron_ = i;
+    }
+    cores_.emplace_back();
+    ++serial_;
+    use_ = Usage{};
+  }
+
+  // Records neuron i of P on the core being filled: it extends that core's segment of its channel (banded
+  // populations) or of its population; the fill order keeps each one contiguous.
+  void record(uint32_t P, uint64_t i) {
+    PartCore& core = cores_.back();
+    const uint32_t key = tile_channels_[P] ? static_cast<uint32_t>(i / pixels_of(P)) : 0;
+    if (open_core_ != cores_.size() || open_population_ != P) {
+      open_core_ = cores_.size();
+      open_population_ = P;
+      open_segment_.assign(tile_channels_[P] ? net_.populations[P].shape[0] : 1, -1);
+    }
+    int32_t& k = open_segment_[key];
+    if (k < 0) {
+      k = static_cast<int32_t>(core.segments.size());
+      CoreSegment s;
+      s.population = P;
+      s.first = i;
+      core.segments.push_back(s);
+    }
+    ++core.segments[static_cast<size_t>(k)].count;
+    ++core.compartments;
+  }
+
+  uint64_t pixels_of(uint32_t P) const { return uint64_t{net_.populations[P].shape[1]} * net_.populations[P].shape[2]; }
+
+  // Adds a unit to the core being filled, or to a new core; a unit that does not fit an empty core is
+  // added neuron by neuron (a single neuron that does not fit is the error).
+  void add_unit(uint32_t P, const uint64_t* ids, size_t n) {
+    if (!try_add(P, ids, n)) {
+      if (use_.compartments > 0) {
+        new_core(P, ids[0]);
+        if (try_add(P, ids, n)) {
+          for (size_t k = 0; k < n; ++k) record(P, ids[k]);
+          return;
+        }
+      }
+      if (n == 1) fail_single(P, ids[0]);
+      for (size_t k = 0; k < n; ++k) add_unit(P, ids + k, 1);
+      return;
+    }
+    for (size_t k = 0; k < n; ++k) record(P, ids[k]);
+  }
+
   void partition() {
     axon_stamp_.assign(offset_.back(), 0);
     ++serial_;   // never reused: the projection views keep stamps of earlier rounds
     cores_.clear();
     use_ = Usage{};
     first_overflow_ = -1;
+    open_core_ = 0;
     cores_.emplace_back();
+    tile_channels_.assign(net_.populations.size(), 0);
+    std::vector<uint64_t> ids;
     for (uint32_t P = 0; P < net_.populations.size(); ++P) {
-      const uint64_t n = net_.populations[P].size();
-      for (uint64_t i = 0; i < n; ++i) {
-        if (!try_add(P, i)) {
-          if (use_.compartments == 0) fail_single(P, i);
-          if (cores_.size() == geo_.cores() && first_overflow_ < 0) {
-            first_overflow_ = static_cast<int64_t>(P);
-            first_overflow_neuron_ = i;
+      if (is_banded(P)) tile_channels_[P] = channel_block(P);
+      if (const uint32_t K = tile_channels_[P]) {
+        const auto& shape = net_.populations[P].shape;
+        for (uint32_t c0 = 0; c0 < shape[0]; c0 += K)
+          for (uint32_t y = 0; y < shape[1]; ++y) {
+            band_row(P, c0, std::min(c0 + K, shape[0]), y, ids);
+            add_unit(P, ids.data(), ids.size());
           }
-          cores_.emplace_back();
-          ++serial_;
-          use_ = Usage{};
-          if (!try_add(P, i)) fail_single(P, i);
-        }
-        auto& segs = cores_.back().segments;
-        if (segs.empty() || segs.back().population != P) {
-          CoreSegment s;
-          s.population = P;
-          s.first = i;
-          s.base = static_cast<uint32_t>(use_.compartments - 1);
-          segs.push_back(s);
-        }
-        ++segs.back().count;
-        cores_.back().compartments = static_cast<uint32_t>(use_.compartments);
+        continue;
+      }
+      const uint64_t n = net_.populations[P].size();
+      for (uint64_t i = 0; i < n; ++i) add_unit(P, &i, 1);
+    }
+    // Compartments: a core's segments in population, then neuron order (a population's segments adjacent,
+    // so a dense list over them stays one run of consecutive compartments).
+    for (PartCore& core : cores_) {
+      std::sort(core.segments.begin(), core.segments.end(), [](const CoreSegment& a, const CoreSegment& b) {
+        return a.population != b.population ? a.population < b.population : a.first < b.first;
+      });
+      uint32_t base = 0;
+      for (CoreSegment& s : core.segments) {
+        s.base = base;
+        base += s.count;
       }
     }
   }
@@ -448,17 +570,49 @@ class Mapper {
     }
   }
 
+  // Shared kernels: per target population held and incoming shared-conv projection, one kernel for the
+  // output channels held (contiguous: a channel block of a band, or a C-order range) and one population
+  // axon per source pixel that reaches a held neuron.
   void compile_conv(CoreProgram& core, uint32_t c, std::vector<std::pair<uint32_t, Destination>>& dests) {
-    for (const CoreSegment& seg : core.segments)
-      for (uint32_t j : incoming_[seg.population]) {
+    for (size_t s0 = 0; s0 < core.segments.size();) {
+      const uint32_t P = core.segments[s0].population;
+      size_t s1 = s0;
+      while (s1 < core.segments.size() && core.segments[s1].population == P) ++s1;
+      for (uint32_t j : incoming_[P]) {
         const ProjectionView& v = views_[j];
         if (v.kind != ProjKind::SharedConv) continue;
         const Projection& pr = net_.projections[j];
         const auto& ss = net_.populations[pr.source].shape;
+        const auto& ds = net_.populations[P].shape;
         ConvKernelEntry kern;
         kern.projection = j;
-        kern.co_lo = static_cast<uint32_t>(seg.first / v.ch.out_pixels);
-        kern.co_hi = static_cast<uint32_t>((seg.first + seg.count - 1) / v.ch.out_pixels);
+        kern.co_lo = static_cast<uint32_t>(core.segments[s0].first / v.ch.out_pixels);
+        kern.co_hi = kern.co_lo;
+        kern.y_lo = ds[1];
+        std::vector<uint8_t> reached(v.ch.in_pixels, 0);
+        uint64_t held = 0;
+        for (size_t k = s0; k < s1; ++k) {
+          const CoreSegment& seg = core.segments[k];
+          const uint64_t last = seg.first + seg.count - 1;
+          kern.co_lo = std::min(kern.co_lo, static_cast<uint32_t>(seg.first / v.ch.out_pixels));
+          kern.co_hi = std::max(kern.co_hi, static_cast<uint32_t>(last / v.ch.out_pixels));
+          if (seg.first / v.ch.out_pixels != last / v.ch.out_pixels) {   // a C-order range across channels
+            kern.y_lo = 0;
+            kern.y_hi = ds[1];
+          } else {
+            kern.y_lo = std::min<uint32_t>(kern.y_lo, static_cast<uint32_t>(seg.first % v.ch.out_pixels / ds[2]));
+            kern.y_hi = std::max<uint32_t>(kern.y_hi, static_cast<uint32_t>(last % v.ch.out_pixels / ds[2] + 1));
+          }
+          held += seg.count;
+          for (uint64_t t = seg.first; t <= last; ++t) {
+            const uint64_t pix = t % v.ch.out_pixels;
+            for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r) reached[v.psrc[r]] = 1;
+          }
+        }
+        // The mapper only makes contiguous channel sets; a gap would store kernel rows nobody uses.
+        if (uint64_t{kern.co_hi - kern.co_lo + 1} * v.ch.out_pixels < held)
+          throw Error("mapping: internal: core " + std::to_string(c) + " holds population '" + net_.populations[P].name +
+                      "' on a non-contiguous channel set");
         const SynapseFormat& f = v.format;
         const uint32_t fid = format_id(core, c, f);
         std::vector<SynapseRecord> records;
@@ -483,12 +637,6 @@ class Mapper {
           kern.row_words.push_back(static_cast<uint32_t>(w));
         }
         const uint32_t kernel_index = static_cast<uint32_t>(core.kernels.size());
-        // Population axons: the source pixels that reach a neuron of this segment.
-        std::vector<uint8_t> reached(v.ch.in_pixels, 0);
-        for (uint64_t t = seg.first; t < seg.first + seg.count; ++t) {
-          const uint64_t pix = t % v.ch.out_pixels;
-          for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r) reached[v.psrc[r]] = 1;
-        }
         for (uint32_t q = 0; q < v.ch.in_pixels; ++q) {
           if (!reached[q]) continue;
           InputAxonEntry axon;
@@ -505,6 +653,8 @@ class Mapper {
         }
         core.kernels.push_back(std::move(kern));
       }
+      s0 = s1;
+    }
   }
 
   uint32_t population_of(uint64_t global) const {
@@ -519,6 +669,7 @@ class Mapper {
     chip.max_delay = max_delay_;
     chip.index_bits = index_bits_;
     chip.placement.resize(net_.populations.size());
+    chip.tile_channels = tile_channels_;
     over_core_ = -1;
     std::vector<std::pair<uint32_t, Destination>> dests;
     for (uint32_t c = 0; c < cores_.size(); ++c) {
@@ -583,6 +734,10 @@ class Mapper {
     uint32_t compartments = 0;
   };
   std::vector<PartCore> cores_;
+  std::vector<uint32_t> tile_channels_;        // per population: channels per row band (0: contiguous ranges)
+  size_t open_core_ = 0;                       // record(): the core and population whose open segments
+  uint32_t open_population_ = 0;               // open_segment_ indexes (per channel, or one)
+  std::vector<int32_t> open_segment_;
   int64_t first_overflow_ = -1;
   int64_t over_core_ = -1;                     // the first core of the last compile over its output axons
   std::vector<uint32_t> out_estimate_;         // per global neuron: routing entries charged in the partition

@@ -5,7 +5,10 @@
 // capacity. Deliberately simple (greedy, in file order); a later compiler does better.
 //
 // What a core holds (Loihi 1 terms, loihi.md 2.1 and 6.1):
-//   compartments   one per neuron; a population's neurons on a core are one contiguous range
+//   compartments   one per neuron. A population's neurons on a core are one contiguous C-order range,
+//                  except a (C, H, W) conv target, tiled by row bands: a core holds rows [y0, y1) of a
+//                  block of channels (all channels when a row of them fits), one segment per channel, so a
+//                  conv source pixel reaches only the cores whose bands its receptive rows overlap
 //   input axons    discrete: one per source neuron with synapses on the core (its list holds one
 //                  segment per projection); population axons: one per source pixel of a conv
 //                  projection with a shared kernel, the spike's atom being the input channel
@@ -48,6 +51,7 @@ struct InputAxonEntry {
 struct ConvKernelEntry {
   uint32_t projection = 0;
   uint32_t co_lo = 0, co_hi = 0;               // output channels with neurons on this core
+  uint32_t y_lo = 0, y_hi = 0;                 // output rows [y_lo, y_hi) with neurons on this core (its band)
   std::vector<uint64_t> row_offset;            // per input channel: word offset in the image
   std::vector<uint32_t> row_words;             // per input channel (0: no output channel of its group here)
   std::vector<uint32_t> row_co_first;          // per input channel: first output channel of its row
@@ -89,6 +93,7 @@ struct ChipProgram {
   // Where each population lives: per population, its segments (core index + segment).
   struct Placement { uint32_t core; CoreSegment segment; };
   std::vector<std::vector<Placement>> placement;
+  std::vector<uint32_t> tile_channels;         // per population: channels per row band; 0: contiguous ranges
 };
 
 // A network that does not fit. what() is the full message; the fields let tools act on it (e.g. search

@@ -54,7 +54,9 @@ void print_tables(const Network& net, const ChipParams& chip, const CompiledNetw
     const CoreUsage u = core_usage(core);
     const auto pl = prog.geometry.place(k);
     std::string names;
-    for (const auto& s : core.segments) names += (names.empty() ? "" : ",") + net.populations[s.population].name;
+    for (size_t q = 0; q < core.segments.size(); ++q)
+      if (q == 0 || core.segments[q].population != core.segments[q - 1].population)
+        names += (names.empty() ? "" : ",") + net.populations[core.segments[q].population].name;
     if (names.size() > 28) names = names.substr(0, 25) + "...";
     char where[32];
     std::snprintf(where, sizeof where, "%u,%u,%u", pl.x, pl.y, pl.local);

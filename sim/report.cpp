@@ -119,7 +119,9 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   for (size_t q = 0; q < net.populations.size(); ++q) {
     j.begin_object(net.populations[q].name).value("neurons", net.populations[q].size());
     j.begin_array("cores");
-    for (const auto& pl : run.program.placement[q]) j.value("", pl.core);
+    const auto& pls = run.program.placement[q];   // a banded population has one segment per channel on a core
+    for (size_t k = 0; k < pls.size(); ++k)
+      if (k == 0 || pls[k].core != pls[k - 1].core) j.value("", pls[k].core);
     j.end_array().end_object();
   }
   j.end_object();
