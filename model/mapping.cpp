@@ -339,11 +339,12 @@ class Mapper {
   }
 
   // ---- row bands ----
-  // A (C, H, W) population that is the target of a conv projection is tiled by row bands: a core holds
-  // rows [y0, y1) of a block of channels, one segment per channel. The unit of the greedy fill is one row
-  // of the block (K channels x W neurons), so bands are whole rows; K is the most channels (balanced over
-  // the blocks) whose middle row fits on an empty core, so all channels when they fit. 0: no row fits, the
-  // population is filled neuron by neuron in C order like any other.
+  // A (C, H, W) population that is the target of a conv projection is tiled spatially: the unit of the
+  // greedy fill is one pixel of a block of K channels, taken in raster order, so a core holds a run of
+  // pixels [p0, p1) (whole rows, or a row band that starts or ends mid-row) of each channel of the block,
+  // one segment per channel. K is all channels when one pixel of them fits on an empty core, else the
+  // most that fit, balanced over the blocks. 0: not even one channel of a pixel fits, the population is
+  // filled neuron by neuron in C order like any other (and fails naming the neuron).
   bool is_banded(uint32_t P) const {
     const auto& shape = net_.populations[P].shape;
     if (shape.size() != 3 || shape[1] < 2) return false;
@@ -352,26 +353,27 @@ class Mapper {
     return false;
   }
 
-  void band_row(uint32_t P, uint32_t c0, uint32_t c1, uint32_t y, std::vector<uint64_t>& ids) const {
-    const auto& shape = net_.populations[P].shape;
-    const uint64_t hw = uint64_t{shape[1]} * shape[2];
+  void band_unit(uint32_t P, uint32_t c0, uint32_t c1, uint64_t pixel, std::vector<uint64_t>& ids) const {
+    const uint64_t hw = pixels_of(P);
     ids.clear();
-    for (uint32_t c = c0; c < c1; ++c)
-      for (uint32_t x = 0; x < shape[2]; ++x) ids.push_back(c * hw + uint64_t{y} * shape[2] + x);
+    for (uint32_t c = c0; c < c1; ++c) ids.push_back(c * hw + pixel);
   }
 
   uint32_t channel_block(uint32_t P) {
     const auto& shape = net_.populations[P].shape;
     std::vector<uint64_t> ids;
-    auto fits = [&](uint32_t k) {
-      band_row(P, 0, k, shape[1] / 2, ids);
+    auto fits = [&](uint32_t k) {   // an inner pixel: the most input axons
+      band_unit(P, 0, k, uint64_t{shape[1] / 2} * shape[2] + shape[2] / 2, ids);
       return fits_empty(P, ids.data(), ids.size());
     };
     if (!fits(1)) return 0;
     uint32_t lo = 1, hi = shape[0];   // fits(lo); the answer is in [lo, hi]
     while (lo < hi) {
       const uint32_t mid = lo + (hi - lo + 1) / 2;
-      if (fits(mid)) lo = mid; else hi = mid - 1;
+      if (fits(mid))
+        lo = mid;
+      else
+        hi = mid - 1;
     }
     const uint32_t blocks = (shape[0] + lo - 1) / lo;
     return (shape[0] + blocks - 1) / blocks;
@@ -443,10 +445,10 @@ class Mapper {
     for (uint32_t P = 0; P < net_.populations.size(); ++P) {
       if (is_banded(P)) tile_channels_[P] = channel_block(P);
       if (const uint32_t K = tile_channels_[P]) {
-        const auto& shape = net_.populations[P].shape;
-        for (uint32_t c0 = 0; c0 < shape[0]; c0 += K)
-          for (uint32_t y = 0; y < shape[1]; ++y) {
-            band_row(P, c0, std::min(c0 + K, shape[0]), y, ids);
+        const uint32_t C = net_.populations[P].shape[0];
+        for (uint32_t c0 = 0; c0 < C; c0 += K)
+          for (uint64_t pixel = 0; pixel < pixels_of(P); ++pixel) {
+            band_unit(P, c0, std::min(c0 + K, C), pixel, ids);
             add_unit(P, ids.data(), ids.size());
           }
         continue;
