@@ -35,6 +35,40 @@ ChipParams shared(ChipParams p) {
   return p;
 }
 
+// Row bands (model/mapping.h): with 10 compartments per core the random network's conv maps (4 channels
+// per pixel) are cut into bands of 2 pixels that start and end mid-row; with 3, into blocks of 2 channels
+// within each band. The cuts run through conv 3x3 pad 1 (conv1), conv 2x2 stride 2 (pool), and upsample 2
+// + conv 3x3 pad 1 with 2 groups (up), for shared kernels and for expanded (discrete) conv lists.
+void check_bands(uint32_t compartments, bool shared_kernels) {
+  ChipParams p;
+  p.mesh = {1, 1, 16, 16, 2};
+  p.core.compartments = compartments;
+  p.core.graded_spikes = true;
+  p.core.shared_conv_kernels = shared_kernels;
+  RandomNetworkParams rp;
+  rp.seed = 11;
+  const Network net = make_random_network(rp);
+  const Stimulus stim = make_random_stimulus(net, 20, 111);
+  const SimResult ref = run_reference(net, stim, 20, 1);
+  ASSERT_GT(ref.spike_count, 0u);
+  ChipRun run(net, p, stim, 20, 1);
+  ASSERT_TRUE(run.chip->completed()) << run.chip->deadlock_report();
+  const int conv1 = net.find("conv1"), pool = net.find("pool"), up = net.find("up");
+  ASSERT_TRUE(conv1 >= 0 && pool >= 0 && up >= 0);
+  EXPECT_EQ(run.program.tile_channels[conv1], compartments == 10 ? 4u : 2u);   // 4 channels; 3 fit, balanced: 2
+  EXPECT_EQ(run.program.tile_channels[pool], compartments == 10 ? 4u : 2u);
+  EXPECT_EQ(run.program.tile_channels[up], 2u);
+  // Several segments of one population on one core, and bands that start mid-row.
+  uint32_t multi = 0, mid_row = 0;
+  for (const auto& c : run.program.cores) {
+    for (size_t k = 1; k < c.segments.size(); ++k) multi += c.segments[k].population == c.segments[k - 1].population;
+    for (const auto& s : c.segments) mid_row += s.population == static_cast<uint32_t>(conv1) && s.first % 6 != 0;
+  }
+  EXPECT_GT(multi, 0u);
+  EXPECT_GT(mid_row, 0u);
+  expect_identical(run.chip->result(), ref);
+}
+
 }  // namespace
 
 TEST(ChipEquivalence, OneCoreSeed1) { check(one_core_chip(), 1); }
@@ -45,6 +79,11 @@ TEST(ChipEquivalence, Mesh2x2Seed6) { check(mesh_2x2_chip(40), 6); }
 TEST(ChipEquivalence, Mesh2x2SharedConvSeed7) { check(shared(mesh_2x2_chip(40)), 7); }
 TEST(ChipEquivalence, MultiChipSeed4) { check(multi_chip(48), 4); }
 TEST(ChipEquivalence, MultiChipSharedConvSeed8) { check(shared(multi_chip(36)), 8); }
+
+TEST(ChipEquivalence, RowBandsMidRowSharedKernels) { check_bands(10, true); }
+TEST(ChipEquivalence, RowBandsMidRowExpandedConv) { check_bands(10, false); }
+TEST(ChipEquivalence, RowBandsOfChannelBlocksSharedKernels) { check_bands(3, true); }
+TEST(ChipEquivalence, RowBandsOfChannelBlocksExpandedConv) { check_bands(3, false); }
 
 TEST(ChipEquivalence, SmallBuffersAndSlowCoresChangeTimingNotTheRaster) {
   ChipParams p = mesh_2x2_chip(40);

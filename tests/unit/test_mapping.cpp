@@ -2,6 +2,9 @@
 // errors naming population, resource, need and capacity; compiled usage never exceeds a limit.
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "conv_taps.h"
 #include "error.h"
 #include "mapping.h"
 #include "random_network.h"
@@ -53,7 +56,144 @@ Network small() {
   return net;
 }
 
+Projection conv3x3(uint32_t src, uint32_t dst, uint32_t cin, uint32_t cout) {
+  Projection pr;
+  pr.name = "conv";
+  pr.source = src;
+  pr.target = dst;
+  pr.encoding = Encoding::Conv;
+  pr.conv.kernel_h = pr.conv.kernel_w = 3;
+  pr.conv.pad_y = pr.conv.pad_x = 1;
+  pr.weights.assign(uint64_t{cout} * cin * 9, 4);
+  return pr;
+}
+
+// img (1, 12, 8) -conv 3x3 pad 1-> A (4, 12, 8) -conv 3x3 pad 1-> B (4, 12, 8). With 96 compartments per
+// core: img on core 0, A on cores 1-4 and B on cores 5-8, each a band of 3 rows (24 pixels x 4 channels).
+Network band_network() {
+  Network net;
+  net.populations = {pop("img", {1, 12, 8}, NeuronKind::Input), pop("A", {4, 12, 8}), pop("B", {4, 12, 8})};
+  net.projections = {conv3x3(0, 1, 1, 4), conv3x3(1, 2, 4, 4)};
+  return net;
+}
+
+// The cores a neuron's spike reaches: the destinations of its compartment.
+std::set<uint32_t> destination_cores(const ChipProgram& m, uint32_t population, uint64_t neuron) {
+  for (const auto& pl : m.placement[population]) {
+    const CoreSegment& s = pl.segment;
+    if (neuron < s.first || neuron >= s.first + s.count) continue;
+    const CoreProgram& core = m.cores[pl.core];
+    const uint32_t c = s.base + static_cast<uint32_t>(neuron - s.first);
+    std::set<uint32_t> cores;
+    for (uint32_t e = core.out_begin[c]; e < core.out_begin[c + 1]; ++e) cores.insert(core.out[e].core);
+    return cores;
+  }
+  ADD_FAILURE() << "neuron " << neuron << " of population " << population << " is on no core";
+  return {};
+}
+
+uint32_t core_of(const ChipProgram& m, uint32_t population, uint64_t neuron) {
+  for (const auto& pl : m.placement[population])
+    if (neuron >= pl.segment.first && neuron < pl.segment.first + pl.segment.count) return pl.core;
+  ADD_FAILURE() << "neuron " << neuron << " of population " << population << " is on no core";
+  return ~0u;
+}
+
+// Calls fn(source, target) for every synapse of a projection.
+template <class Fn>
+void for_each_pair(const Network& net, const Projection& pr, Fn&& fn) {
+  const uint64_t ns = net.populations[pr.source].size(), nd = net.populations[pr.target].size();
+  switch (pr.encoding) {
+    case Encoding::Dense:
+      for (uint64_t t = 0; t < nd; ++t)
+        for (uint64_t s = 0; s < ns; ++s) fn(s, t);
+      break;
+    case Encoding::Sparse:
+      for (size_t k = 0; k < pr.pre.size(); ++k) fn(pr.pre[k], pr.post[k]);
+      break;
+    case Encoding::OneToOne:
+      for (uint64_t i = 0; i < ns; ++i) fn(i, i);
+      break;
+    case Encoding::Conv: {
+      const ConvChannels ch = ConvChannels::of(net, pr);
+      const auto& ss = net.populations[pr.source].shape;
+      const auto& ds = net.populations[pr.target].shape;
+      for (uint64_t s = 0; s < ns; ++s) {
+        const uint32_t ci = static_cast<uint32_t>(s / ch.in_pixels), g = ch.group_of_input(ci);
+        const uint64_t q = s % ch.in_pixels;
+        for_each_conv_tap(pr.conv, ds[1], ds[2], static_cast<uint32_t>(q / ss[2]), static_cast<uint32_t>(q % ss[2]),
+                          [&](uint64_t pix, uint32_t) {
+                            for (uint32_t co = g * ch.cout_per_group; co < (g + 1) * ch.cout_per_group; ++co)
+                              fn(s, co * ch.out_pixels + pix);
+                          });
+      }
+      break;
+    }
+  }
+}
+
 }  // namespace
+
+TEST(Mapping, ConvTargetsAreTiledByRowBandsOfAllChannelsOneSegmentPerChannel) {
+  ChipParams p = chip(96, 12);
+  p.core.shared_conv_kernels = true;
+  const ChipProgram m = map_network(band_network(), p);
+  ASSERT_EQ(m.cores_used, 9u);
+  EXPECT_EQ(m.tile_channels, (std::vector<uint32_t>{0, 4, 4}));   // img has no incoming conv: contiguous
+  for (uint32_t k = 0; k < 4; ++k) {   // A's band k: rows [3k, 3k + 3) of every channel
+    const CoreProgram& core = m.cores[1 + k];
+    ASSERT_EQ(core.segments.size(), 4u);
+    for (uint32_t c = 0; c < 4; ++c) {
+      EXPECT_EQ(core.segments[c].population, 1u);
+      EXPECT_EQ(core.segments[c].first, c * 96u + k * 24u);
+      EXPECT_EQ(core.segments[c].count, 24u);
+      EXPECT_EQ(core.segments[c].base, c * 24u);
+    }
+    ASSERT_EQ(core.kernels.size(), 1u);
+    EXPECT_EQ(core.kernels[0].y_lo, 3 * k);
+    EXPECT_EQ(core.kernels[0].y_hi, 3 * k + 3);
+    EXPECT_EQ(core.kernels[0].co_lo, 0u);
+    EXPECT_EQ(core.kernels[0].co_hi, 3u);
+    // Population axons: one per img pixel in the receptive rows [3k - 1, 3k + 4) clipped to the image.
+    const uint32_t rows = (k == 0 || k == 3) ? 4 : 5;
+    EXPECT_EQ(core.input_axons.size(), rows * 8u) << "band " << k;
+  }
+}
+
+TEST(Mapping, AConvSourceNeuronReachesExactlyTheCoresWhoseBandsItsReceptiveRowsOverlap) {
+  ChipParams p = chip(96, 12);
+  p.core.shared_conv_kernels = true;
+  const ChipProgram m = map_network(band_network(), p);
+  // B's bands: rows [0,3) core 5, [3,6) core 6, [6,9) core 7, [9,12) core 8.
+  const auto neuron = [](uint32_t c, uint32_t y, uint32_t x) { return uint64_t{c} * 96 + y * 8 + x; };
+  EXPECT_EQ(destination_cores(m, 1, neuron(2, 4, 3)), (std::set<uint32_t>{6}));      // middle row of a band: rows 3..5
+  EXPECT_EQ(destination_cores(m, 1, neuron(2, 3, 3)), (std::set<uint32_t>{5, 6}));   // first row: rows 2..4
+  EXPECT_EQ(destination_cores(m, 1, neuron(0, 5, 0)), (std::set<uint32_t>{6, 7}));   // last row: rows 4..6
+  EXPECT_EQ(destination_cores(m, 1, neuron(3, 11, 7)), (std::set<uint32_t>{8}));     // bottom edge: rows 10..11
+  // One message per core, its atom the source channel. Output axons of A's band [3, 6): its rows 3 and 5
+  // reach two of B's bands, row 4 one: 4 channels x 8 columns x (2 + 1 + 2).
+  const CoreProgram& a1 = m.cores[2];   // A rows [3, 6)
+  const uint32_t c = a1.segments[2].base + 8 + 3;   // channel 2, row 4, x 3
+  ASSERT_EQ(a1.out_begin[c + 1] - a1.out_begin[c], 1u);
+  EXPECT_EQ(a1.out[a1.out_begin[c]].atom, 2u);
+  EXPECT_EQ(a1.output_axons(), 4u * 8 * (2 + 1 + 2));
+}
+
+TEST(Mapping, ABandedPopulationThatDoesNotFitNamesTheNeuronResourceNeedAndCapacity) {
+  ChipParams p = chip(96, 12);
+  p.core.shared_conv_kernels = true;
+  p.core.input_axons = 5;   // neuron 0 of A (corner, pad 1) needs 4 population axons, neuron 1 needs 6
+  EXPECT_EQ(map_error(band_network(), p), "mapping: population 'A' (neuron 1): resource input axons: one neuron needs 6 "
+                                          "input axons, a core has 5 (chip.core.input_axons)");
+  try {
+    map_network(band_network(), p);
+  } catch (const MappingError& e) {
+    EXPECT_EQ(e.population, "A");
+    EXPECT_EQ(e.resource, "input axons");
+    EXPECT_EQ(e.need, 6u);
+    EXPECT_EQ(e.capacity, 5u);
+  }
+}
 
 TEST(Mapping, SplitsPopulationsAcrossCoresInMeshOrderWithinTheCompartmentLimit) {
   const ChipProgram m = map_network(small(), chip(4));
@@ -177,6 +317,7 @@ TEST(Mapping, CompiledUsageNeverExceedsALimitAndIsDeterministic) {
         p.core.compartments = 48;
         p.core.input_axons = 120;
         p.core.synapse_words = words;
+        p.core.output_axons = 160;
         p.core.graded_spikes = true;
         p.core.shared_conv_kernels = shared;
         ChipProgram m;
@@ -193,10 +334,19 @@ TEST(Mapping, CompiledUsageNeverExceedsALimitAndIsDeterministic) {
           EXPECT_LE(core.compartments, p.core.compartments);
           EXPECT_LE(core.input_axons.size(), p.core.input_axons) << "seed " << seed << " core " << c;
           EXPECT_LE(core.synapse_words.size(), p.core.synapse_words) << "seed " << seed << " core " << c;
+          EXPECT_LE(core.output_axons(), p.core.output_axons) << "seed " << seed << " core " << c;
           EXPECT_LE(core.formats.size(), kMaxSynapseFormats);
           neurons += core.compartments;
         }
         EXPECT_EQ(neurons, net.total_neurons());
+        // Every spike has a route: the cores a neuron sends to are exactly the cores of its synapses' targets.
+        std::vector<std::vector<std::set<uint32_t>>> want(net.populations.size());
+        for (uint32_t q = 0; q < net.populations.size(); ++q) want[q].resize(net.populations[q].size());
+        for (const auto& pr : net.projections)
+          for_each_pair(net, pr, [&](uint64_t s, uint64_t t) { want[pr.source][s].insert(core_of(m, pr.target, t)); });
+        for (uint32_t q = 0; q < net.populations.size(); ++q)
+          for (uint64_t i = 0; i < net.populations[q].size(); ++i)
+            ASSERT_EQ(destination_cores(m, q, i), want[q][i]) << "seed " << seed << " population " << q << " neuron " << i;
         const ChipProgram again = map_network(net, p);
         for (uint32_t c = 0; c < m.cores_used; ++c) {
           EXPECT_EQ(again.cores[c].synapse_words, m.cores[c].synapse_words);
