@@ -29,19 +29,27 @@ double saving(const TrafficTotals& mesh, const TrafficTotals& opt) {
   return mesh.flit_hops > 0 ? 100.0 * (mesh.flit_hops - opt.flit_hops) / mesh.flit_hops : 0.0;
 }
 
+// How a population is cut: row bands of K channels (model/mapping.h), or contiguous C-order ranges.
+std::string tiling(const Network& net, const ChipProgram& prog, size_t p) {
+  const uint32_t k = prog.tile_channels[p];
+  if (k == 0) return "ranges";
+  return "bands of " + std::to_string(k) + (k == net.populations[p].shape[0] ? " (all)" : "") + " channels";
+}
+
 void print_tables(const Network& net, const ChipParams& chip, const CompiledNetwork& c, const std::vector<PopulationUsage>& pops) {
   const ChipProgram& prog = c.program;
   const CompileReport& r = c.report;
   const CoreUsage cap = core_capacity(chip);
   std::printf("per population (input axons and synapse words: those reaching the population)\n");
-  std::printf("%-20s %9s %6s %12s %13s %11s %12s\n", "population", "neurons", "cores", "compartments", "synapse_words",
-              "input_axons", "output_axons");
+  std::printf("%-20s %9s %6s %12s %13s %11s %12s  %s\n", "population", "neurons", "cores", "compartments", "synapse_words",
+              "input_axons", "output_axons", "tiling");
   for (size_t p = 0; p < net.populations.size(); ++p) {
     const auto& u = pops[p].use;
-    std::printf("%-20s %9llu %6zu %12llu %13llu %11llu %12llu\n", net.populations[p].name.c_str(),
+    std::printf("%-20s %9llu %6zu %12llu %13llu %11llu %12llu  %s\n", net.populations[p].name.c_str(),
                 static_cast<unsigned long long>(net.populations[p].size()), pops[p].cores.size(),
                 static_cast<unsigned long long>(u.compartments), static_cast<unsigned long long>(u.synapse_words),
-                static_cast<unsigned long long>(u.input_axons), static_cast<unsigned long long>(u.output_axons));
+                static_cast<unsigned long long>(u.input_axons), static_cast<unsigned long long>(u.output_axons),
+                tiling(net, prog, p).c_str());
   }
   std::printf("\nper core (used / %% of capacity: compartments %llu, synapse words %llu, input axons %llu, output axons %llu)\n",
               static_cast<unsigned long long>(cap.compartments), static_cast<unsigned long long>(cap.synapse_words),
@@ -125,6 +133,7 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
   for (size_t p = 0; p < net.populations.size(); ++p) {
     j.begin_object().value("name", net.populations[p].name).value("neurons", net.populations[p].size());
     j.array("cores", pops[p].cores);
+    j.value("band_channels", prog.tile_channels[p]);   // 0: contiguous C-order ranges
     write_usage(j, pops[p].use);
     j.end_object();
   }
