@@ -1,6 +1,7 @@
 // Placement by deterministic local search; see placement.h.
 #include "placement.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
@@ -15,6 +16,33 @@ double distance(const SlotXY& a, const SlotXY& b, const PlacementCost& c) {
 struct Neighbour {
   uint32_t core;
   double messages;   // both directions summed: hop cost is symmetric
+};
+
+// The weighted median of coordinates: where a core minimises its summed |dx| (or |dy|) to its neighbours.
+int32_t weighted_median(std::vector<std::pair<int32_t, double>>& v) {
+  std::sort(v.begin(), v.end());
+  double total = 0.0;
+  for (const auto& e : v) total += e.second;
+  double acc = 0.0;
+  for (const auto& e : v) {
+    acc += e.second;
+    if (2.0 * acc >= total) return e.first;
+  }
+  return v.back().first;
+}
+
+// Slots by router: the candidates of a windowed search are the slots of the routers around a point.
+struct SlotGrid {
+  int32_t width = 0, height = 0;
+  std::vector<std::vector<uint32_t>> at;   // per router (y * width + x): its slots
+  explicit SlotGrid(const std::vector<SlotXY>& slots) {
+    for (const auto& s : slots) {
+      width = std::max(width, s.x + 1);
+      height = std::max(height, s.y + 1);
+    }
+    at.resize(static_cast<size_t>(width) * height);
+    for (uint32_t k = 0; k < slots.size(); ++k) at[static_cast<size_t>(slots[k].y) * width + slots[k].x].push_back(k);
+  }
 };
 
 }  // namespace
@@ -56,6 +84,30 @@ std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, ui
       if (nb.core == k) w += nb.messages;
     return w;
   };
+  // Candidate slots of core i: every slot (exhaustive) on meshes of up to kExhaustiveSlots slots; above,
+  // the slots of the routers within kWindow hops (each way) of the weighted median of i's neighbours, the
+  // point that minimises i's own cost, so a pass costs O(cores x window) instead of O(cores x slots).
+  const SlotGrid grid(slots);
+  const bool windowed = ns > kExhaustiveSlots;
+  std::vector<uint32_t> candidates;
+  std::vector<std::pair<int32_t, double>> xs, ys;
+  auto collect = [&](uint32_t i) {
+    candidates.clear();
+    if (!windowed) {
+      for (uint32_t b = 0; b < ns; ++b) candidates.push_back(b);
+      return;
+    }
+    xs.clear();
+    ys.clear();
+    for (const auto& nb : adj[i]) {
+      xs.emplace_back(slots[place[nb.core]].x, nb.messages);
+      ys.emplace_back(slots[place[nb.core]].y, nb.messages);
+    }
+    const int32_t mx = weighted_median(xs), my = weighted_median(ys);
+    for (int32_t y = std::max(0, my - kWindow); y <= std::min(grid.height - 1, my + kWindow); ++y)
+      for (int32_t x = std::max(0, mx - kWindow); x <= std::min(grid.width - 1, mx + kWindow); ++x)
+        for (uint32_t b : grid.at[static_cast<size_t>(y) * grid.width + x]) candidates.push_back(b);
+  };
   for (uint32_t pass = 0; pass < max_passes; ++pass) {
     bool improved = false;
     for (uint32_t i = 0; i < n; ++i) {
@@ -64,7 +116,8 @@ std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, ui
       const double here = cost_at(i, a);
       double best_delta = -1e-9 * (1.0 + here);   // require a real improvement: no cycling on ties
       int64_t best_slot = -1;
-      for (uint32_t b = 0; b < ns; ++b) {
+      collect(i);
+      for (uint32_t b : candidates) {
         if (b == a) continue;
         double delta = cost_at(i, b) - here;
         const int64_t k = occupant[b];

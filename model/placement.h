@@ -34,7 +34,11 @@ std::vector<uint32_t> place_mesh_order(uint32_t logical_cores);
 
 // Deterministic local search from mesh order: moves a logical core to another slot (free, or swapping with
 // its occupant) whenever that lowers the weighted hops, until no move helps or `max_passes` sweeps are done.
-// Never worse than mesh order. `slots` may hold more slots than there are logical cores.
+// Never worse than mesh order. `slots` may hold more slots than there are logical cores. On meshes of more
+// than kExhaustiveSlots slots a core only tries the slots of the routers within kWindow hops of the
+// weighted median of its neighbours (where its own cost is lowest), so a pass is linear in the cores.
+constexpr uint32_t kExhaustiveSlots = 1024;
+constexpr int32_t kWindow = 3;
 std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, uint32_t logical_cores,
                                      const std::vector<SlotXY>& slots, const PlacementCost& cost = {},
                                      uint32_t max_passes = 50);

@@ -1,6 +1,7 @@
 // Placement: weighted hop counts and the local search that shortens heavy traffic.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "placement.h"
@@ -58,4 +59,23 @@ TEST(Placement, UsesFreeSlotsAndNeverLosesToMeshOrder) {
   const double before = traffic_hops(t, place_mesh_order(40), slots), after = traffic_hops(t, p, slots);
   EXPECT_LT(after, 0.8 * before);
   EXPECT_EQ(p, place_min_hops(t, 40, slots));   // deterministic
+}
+
+TEST(Placement, LargeMeshesSearchAWindowAroundTheNeighboursAndStillShortenAChain) {
+  // A chain of 1200 cores, each sending 1 message to the next, scattered by a seeded shuffle over a
+  // 40 x 40 mesh (1600 slots > kExhaustiveSlots): the windowed search must undo most of the scatter.
+  const auto slots = grid(40, 40);
+  ASSERT_GT(slots.size(), kExhaustiveSlots);
+  std::vector<uint32_t> order(1200);
+  for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(5));
+  std::vector<TrafficEdge> t;
+  for (uint32_t k = 0; k + 1 < order.size(); ++k) t.push_back({order[k], order[k + 1], 1.0});
+  const auto p = place_min_hops(t, 1200, slots);
+  std::vector<int> used(slots.size(), 0);
+  for (auto s : p) ASSERT_EQ(used[s]++, 0) << "slot " << s << " used twice";
+  const double before = traffic_hops(t, place_mesh_order(1200), slots), after = traffic_hops(t, p, slots);
+  EXPECT_GT(before, 1199 * 10.0);   // random pairs on a 40 x 40 mesh: about 26 hops apart on average
+  EXPECT_LT(after, 0.25 * before) << before << " -> " << after;
+  EXPECT_EQ(p, place_min_hops(t, 1200, slots));   // deterministic
 }
