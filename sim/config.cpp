@@ -344,9 +344,13 @@ void apply_set(const std::string& arg, RunConfig* run, ChipParams* chip) {
     Setter s(path, 0, value, o, "");
     run->run.describe(s);
     found = s.found();
-    if (found && (key == "network" || key == "stimulus" || key == "energy")) {
-      std::string& p = key == "network" ? run->run.network : key == "stimulus" ? run->run.stimulus : run->run.energy;
-      if (!(key == "stimulus" && (p == "none" || p == "random"))) p = fs::absolute(p).lexically_normal().string();
+    // Paths given on the command line are relative to the working directory, not to the config file.
+    if (found && (key == "network" || key == "stimulus" || key == "energy" || key == "fsddim.float_checkpoint")) {
+      std::string& p = key == "network"    ? run->run.network
+                       : key == "stimulus" ? run->run.stimulus
+                       : key == "energy"   ? run->run.energy
+                                           : run->run.fsddim.float_checkpoint;
+      if (!p.empty() && !(key == "stimulus" && (p == "none" || p == "random"))) p = fs::absolute(p).lexically_normal().string();
     }
   } else {
     const size_t skip = run ? 1 : 0;   // in a run config chip keys start with "chip."
