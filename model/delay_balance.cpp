@@ -103,12 +103,19 @@ uint32_t gate_bias_after_window(Network& net, uint32_t window) {
     bool any = false;
     for (const auto& q : p.params) any |= q.bias_mant != 0;
     if (!any) continue;
+    // One column per channel where the bias is the same over each channel's pixels (a conv layer's
+    // folded bias), else one per neuron: the table is what a management core writes to switch it.
+    bool per_channel = p.shape.size() == 3 && p.shape[0] > 0;
+    const uint64_t channel_pixels = per_channel ? n / p.shape[0] : 1;
+    for (uint64_t i = 0; i < n && per_channel; ++i)
+      per_channel = p.param(i).bias_mant == p.param(i - i % channel_pixels).bias_mant;
+    const uint64_t columns = per_channel ? p.shape[0] : n, pixels = per_channel ? channel_pixels : 1;
     p.bias_contexts = 1;
     p.bias_phases = window + 1;
-    p.bias_columns = static_cast<uint32_t>(n);
-    p.bias_table.assign(uint64_t{window + 1} * n, 0);
+    p.bias_columns = static_cast<uint32_t>(columns);
+    p.bias_table.assign(uint64_t{window + 1} * columns, 0);
     for (uint32_t ph = 0; ph < window; ++ph)
-      for (uint64_t i = 0; i < n; ++i) p.bias_table[uint64_t{ph} * n + i] = p.param(i).bias_mant;
+      for (uint64_t c = 0; c < columns; ++c) p.bias_table[uint64_t{ph} * columns + c] = p.param(c * pixels).bias_mant;
     ++changed;
   }
   return changed;

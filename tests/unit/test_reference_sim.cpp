@@ -370,3 +370,28 @@ TEST(DelayBalance, BiasGatingKeepsTheWindowAndSilencesTheTail) {
     for (uint32_t i = 0; i < 2; ++i) EXPECT_EQ(r0.currents[3][t * 2 + i], r1.currents[3][t * 2 + i]) << t;
   EXPECT_LT(r1.spike_count, r0.spike_count);
 }
+
+// A static bias that is the same over each channel's pixels (a conv layer's folded bias) is gated through
+// one table column per channel; a bias that varies within a channel keeps one column per neuron.
+TEST(DelayBalance, BiasGatingUsesOneColumnPerChannelWhenTheBiasIsPerChannel) {
+  Network net;
+  net.populations.push_back(pop("in", {2, 1, 3}, NeuronKind::Input));
+  CompartmentParams q = integrator(10);
+  Population a = pop("a", {2, 1, 3}, NeuronKind::Cuba, q);
+  a.params.assign(6, q);   // per-neuron parameters
+  for (uint64_t i = 0; i < 6; ++i) a.params[i].bias_mant = i < 3 ? 40 : -25;
+  Population b = a;
+  b.name = "b";
+  b.params[4].bias_mant = 7;   // varies within channel 1
+  net.populations.push_back(a);
+  net.populations.push_back(b);
+  const uint32_t T = 2;
+  EXPECT_EQ(gate_bias_after_window(net, T), 2u);
+  const Population& ga = net.populations[1];
+  EXPECT_EQ(ga.bias_columns, 2u);
+  EXPECT_EQ(ga.bias_table, (std::vector<int16_t>{40, -25, 40, -25, 0, 0}));
+  EXPECT_EQ(ga.bias_mant_at(0, 1, ga.bias_column(4)), -25);
+  EXPECT_EQ(ga.bias_mant_at(0, 2, ga.bias_column(4)), 0);
+  EXPECT_EQ(net.populations[2].bias_columns, 6u);
+  EXPECT_EQ(net.populations[2].bias_mant_at(0, 0, net.populations[2].bias_column(4)), 7);
+}
