@@ -19,8 +19,7 @@ def test_chip_images_equal_reference_and_python_fixed_sampler(binary, tiny_run, 
         f"network: {net_path}\n"
         f"energy: {os.path.join(ROOT, 'configs', 'energy', 'davies2018.yaml')}\n"
         "fsddim:\n  images: 2\n  steps: 3\n  seed: 5\n  trajectory: true\n  check_reference: true\n"
-        f"chip:\n  base: {os.path.join(ROOT, 'configs', 'chip_loihi2.yaml')}\n"
-        "  core: {output_axons: 131072}\n")
+        f"chip:\n  base: {os.path.join(ROOT, 'configs', 'chip_loihi2.yaml')}\n")
     out = tmp_path / "out"
     res = subprocess.run([binary, "run", str(cfg), "--out", str(out)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr + res.stdout
@@ -66,8 +65,7 @@ def _loop_config(tmp_path, net_path, extra=""):
         f"network: {net_path}\n"
         f"energy: {os.path.join(ROOT, 'configs', 'energy', 'davies2018.yaml')}\n"
         "fsddim:\n  images: 2\n  steps: 3\n  seed: 9\n  check_reference: false\n" + extra +
-        f"chip:\n  base: {os.path.join(ROOT, 'configs', 'chip_loihi2.yaml')}\n"
-        "  core: {output_axons: 131072}\n")
+        f"chip:\n  base: {os.path.join(ROOT, 'configs', 'chip_loihi2.yaml')}\n")
     return cfg
 
 
