@@ -114,20 +114,12 @@ void Neurocore::hand_next_message(uint64_t earliest) {
   }
   const SpikeOut& sp = spikes_out_[next_spike_];
   const Destination& d = program_.out[next_dest_];
-  const ServiceSlot s = serve(sp.cycle, output_free_, params_.core.axon_out_cycles);
-  output_free_ = s.finish;
-  if (tracer_) tracer_->interval(sig_output_, s.start, s.finish);
   Flit f;
   f.axon = d.axon;
   f.atom = d.atom;
   f.payload = sp.payload;
-  f.src_core = index_;
-  f.id = run_.next_flit_id++;
-  f.emitted_cycle = s.finish;
-  f.dest_x = d.x;
-  f.dest_y = d.y;
-  f.dest_local = d.local;
   f.list_synapses = d.synapses;
+  const uint64_t ready = send(f, sp.cycle, d.x, d.y, d.local);
   if (++next_dest_ == sp.end) {
     ++next_spike_;
     if (next_spike_ < spikes_out_.size()) next_dest_ = spikes_out_[next_spike_].first;
@@ -135,7 +127,20 @@ void Neurocore::hand_next_message(uint64_t earliest) {
     if (next_spike_ + 2 < spikes_out_.size()) __builtin_prefetch(program_.out.data() + spikes_out_[next_spike_ + 2].first);
   }
   in_port_ = true;
-  router_.inject(local_, f, std::max(s.finish + params_.router.inject_cycles, earliest));
+  router_.inject(local_, f, std::max(ready, earliest));
+}
+
+uint64_t Neurocore::send(Flit& f, uint64_t cycle, uint16_t x, uint16_t y, uint16_t local) {
+  const ServiceSlot s = serve(cycle, output_free_, params_.core.axon_out_cycles);
+  output_free_ = s.finish;
+  if (tracer_) tracer_->interval(sig_output_, s.start, s.finish);
+  f.src_core = index_;
+  f.id = run_.next_flit_id++;
+  f.emitted_cycle = s.finish;
+  f.dest_x = x;
+  f.dest_y = y;
+  f.dest_local = local;
+  return s.finish + params_.router.inject_cycles;
 }
 
 void Neurocore::hand_next_response(uint64_t earliest) {
@@ -145,22 +150,15 @@ void Neurocore::hand_next_response(uint64_t earliest) {
     return;
   }
   const Response& r = responses_[next_response_++];
-  const ServiceSlot s = serve(r.ready, output_free_, params_.core.axon_out_cycles);
-  output_free_ = s.finish;
-  if (tracer_) tracer_->interval(sig_output_, s.start, s.finish);
   Flit f;
   f.kind = MessageKind::ReadResponse;
   f.atom = r.population;
   f.axon = r.neuron;
   f.payload = r.value;
-  f.src_core = index_;
-  f.id = run_.next_flit_id++;
-  f.emitted_cycle = s.finish;
-  f.dest_x = static_cast<uint16_t>(run_.management.x);
-  f.dest_y = static_cast<uint16_t>(run_.management.y);
-  f.dest_local = static_cast<uint16_t>(run_.management.local);
+  const uint64_t ready = send(f, r.ready, static_cast<uint16_t>(run_.management.x), static_cast<uint16_t>(run_.management.y),
+                              static_cast<uint16_t>(run_.management.local));
   in_port_ = true;
-  router_.inject(local_, f, std::max(s.finish + params_.router.inject_cycles, earliest));
+  router_.inject(local_, f, std::max(ready, earliest));
 }
 
 uint64_t Neurocore::queued_messages() const {

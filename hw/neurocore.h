@@ -174,6 +174,9 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   void queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
   void hand_next_message(uint64_t earliest);      // the next queued message into the router's local port
   void hand_next_response(uint64_t earliest);     // the same for read responses (after this step's spikes)
+  // The output stage serves one message ready at `cycle` (axon_out_cycles), stamps `f` as this core's, bound
+  // for router (x, y) port `local`; returns when it can enter the router's local port.
+  uint64_t send(Flit& f, uint64_t cycle, uint16_t x, uint16_t y, uint16_t local);
   ServiceSlot book_input(uint64_t arrival, uint64_t cycles);   // the dendrite unit takes a message
   void receive_management(const Flit& f, uint64_t arrival);
   struct OutputPort final : CreditReturn {
