@@ -251,7 +251,7 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
   ShapeSearch res;
   uint64_t need = 0;
   try {
-    map_network(net, chip);
+    map_network_cores(net, chip);
     res.found = true;
     res.mesh = chip.mesh;
     return res;
@@ -280,7 +280,7 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
       ChipParams p = chip;
       p.mesh = c;
       try {
-        map_network(net, p);
+        map_network_cores(net, p);
         res.found = true;
         res.mesh = c;
         return true;

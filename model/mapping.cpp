@@ -52,41 +52,47 @@ class Mapper {
   Mapper(const Network& net, const ChipParams& chip) : net_(net), chip_(chip), geo_(MeshGeometry::from(chip.mesh)) {}
 
   ChipProgram run() {
+    rounds();
+    return compile();
+  }
+
+  // The rounds and every check of map_network, without compiling the tables of the final partition
+  // (compile() raises nothing they do not): the core count used.
+  uint32_t check() {
+    rounds();
+    return static_cast<uint32_t>(cores_.size());
+  }
+
+ private:
+  // Output axons depend on how the targets are cut, which the greedy pass decides later: partition, count
+  // each core's routing entries, and while a core has too many output axons, partition again with each
+  // neuron charged the routing entries it needed (estimates only grow, so this ends; targets' cuts do not
+  // depend on their sources' cuts except where two populations share a core). A round counts the entries
+  // compile() would make (count_outputs) instead of compiling: the tables are built once, for the last.
+  void rounds() {
     check_graded();
     index_bits_ = std::max<uint8_t>(1, bits_for(chip_.core.compartments - 1));
     offset_.assign(net_.populations.size() + 1, 0);
     for (size_t p = 0; p < net_.populations.size(); ++p) offset_[p + 1] = offset_[p] + net_.populations[p].size();
     build_views();
-    // Output axons depend on how the targets are cut, which the greedy pass decides later: partition,
-    // compile, and while a core has too many output axons, partition again with each neuron charged the
-    // routing entries it needed (estimates only grow, so this ends; targets' cuts do not depend on their
-    // sources' cuts except where two populations share a core).
     out_estimate_.assign(offset_.back(), 0);
     for (uint32_t round = 0;; ++round) {
       partition();
-      ChipProgram program = compile();
+      count_outputs();
       if (over_core_ < 0) {
         check_core_count();
-        return program;
+        return;
       }
       bool grew = false;
-      for (uint32_t c = 0; c < cores_.size(); ++c) {
-        const CoreProgram& core = program.cores[c];
-        for (const CoreSegment& s : core.segments)
-          for (uint32_t k = 0; k < s.count; ++k) {
-            const uint32_t need = core.out_begin[s.base + k + 1] - core.out_begin[s.base + k];
-            uint32_t& e = out_estimate_[offset_[s.population] + s.first + k];
-            if (need > e) {
-              e = need;
-              grew = true;
-            }
-          }
-      }
-      if (!grew || round == 32) fail_output_axons(program.cores[static_cast<uint32_t>(over_core_)], static_cast<uint32_t>(over_core_));
+      for (uint64_t g = 0; g < out_need_.size(); ++g)
+        if (out_need_[g] > out_estimate_[g]) {
+          out_estimate_[g] = out_need_[g];
+          grew = true;
+        }
+      if (!grew || round == 32) fail_output_axons(static_cast<uint32_t>(over_core_));
     }
   }
 
- private:
   // ---- checks ----
   void check_graded() const {
     if (chip_.core.graded_spikes) return;
@@ -484,25 +490,103 @@ class Mapper {
     }
   }
 
+  // ---- rounds: routing entries without the tables ----
+  // out_need_[g]: the routing entries compile() would give neuron g (discrete: one per core holding a
+  // target of g; population axons: one per (core, kernel) whose band g's pixel reaches, where g's channel
+  // has a kernel row), over_core_: the first core over chip.core.output_axons. Raises the synapse-format
+  // failure compile() would, for the first core over 16 formats (the only per-core failure compiling adds).
+  void count_outputs() {
+    out_need_.assign(offset_.back(), 0);
+    src_stamp_.assign(offset_.back(), 0);
+    auto reach = [&](uint64_t g, uint32_t stamp) {
+      if (src_stamp_[g] != stamp) {
+        src_stamp_[g] = stamp;
+        ++out_need_[g];
+      }
+    };
+    std::vector<SynapseFormat> formats;
+    auto use_format = [&](const SynapseFormat& f) {
+      if (std::find(formats.begin(), formats.end(), f) == formats.end()) formats.push_back(f);
+    };
+    ConvKernelEntry kern;
+    std::vector<uint8_t> reached;
+    std::vector<uint32_t> pixels;
+    for (uint32_t c = 0; c < cores_.size(); ++c) {
+      const auto& segs = cores_[c].segments;
+      formats.clear();
+      for (const CoreSegment& seg : segs)
+        for (uint32_t j : incoming_[seg.population]) {
+          const ProjectionView& v = views_[j];
+          if (v.kind == ProjKind::Dense) {
+            if (seg.count == 0 || v.ns == 0) continue;
+            use_format(v.format);
+            for (uint64_t s = 0; s < v.ns; ++s) reach(v.src_offset + s, c + 1);
+          } else if (v.kind == ProjKind::SparseLike) {
+            const uint64_t r0 = v.rbegin[seg.first], r1 = v.rbegin[seg.first + seg.count];
+            if (r0 == r1) continue;
+            use_format(v.format);
+            for (uint64_t r = r0; r < r1; ++r) reach(v.src_offset + v.rsrc[r], c + 1);
+          }
+        }
+      for (size_t s0 = 0; s0 < segs.size();) {
+        const uint32_t P = segs[s0].population;
+        size_t s1 = s0;
+        while (s1 < segs.size() && segs[s1].population == P) ++s1;
+        for (uint32_t j : incoming_[P]) {
+          const ProjectionView& v = views_[j];
+          if (v.kind != ProjKind::SharedConv) continue;
+          conv_span(segs, s0, s1, j, c, kern, reached);
+          use_format(v.format);
+          pixels.clear();
+          for (uint32_t q = 0; q < v.ch.in_pixels; ++q)
+            if (reached[q]) pixels.push_back(q);
+          const uint32_t cin = net_.populations[net_.projections[j].source].shape[0];
+          for (uint32_t ci = 0; ci < cin; ++ci) {
+            const uint32_t g = v.ch.group_of_input(ci);
+            if (std::max(kern.co_lo, g * v.ch.cout_per_group) > std::min(kern.co_hi, (g + 1) * v.ch.cout_per_group - 1)) continue;
+            uint32_t* need = out_need_.data() + v.src_offset + uint64_t{ci} * v.ch.in_pixels;
+            for (uint32_t q : pixels) ++need[q];
+          }
+        }
+        s0 = s1;
+      }
+      if (formats.size() > kMaxSynapseFormats) fail_formats(segs, c);
+    }
+    over_core_ = -1;
+    for (uint32_t c = 0; c < cores_.size() && over_core_ < 0; ++c)
+      if (core_outputs(c) > chip_.core.output_axons) over_core_ = c;
+  }
+
+  // The routing entries of core c's compartments in the last count.
+  uint64_t core_outputs(uint32_t c) const {
+    uint64_t n = 0;
+    for (const CoreSegment& s : cores_[c].segments)
+      for (uint64_t i = s.first; i < s.first + s.count; ++i) n += out_need_[offset_[s.population] + i];
+    return n;
+  }
+
   // ---- compile ----
   uint32_t format_id(CoreProgram& core, uint32_t c, const SynapseFormat& f) const {
     for (uint32_t k = 0; k < core.formats.size(); ++k)
       if (core.formats[k] == f) return k;
-    if (core.formats.size() == kMaxSynapseFormats)
-      fail("core " + std::to_string(c) + " (" + populations_on(core) + "): resource synapse formats: needs more than " +
-           std::to_string(kMaxSynapseFormats) + " synapse formats, a core has " + std::to_string(kMaxSynapseFormats) +
-           " (4-bit format id)", sole_population(core), "synapse formats", kMaxSynapseFormats + 1, kMaxSynapseFormats);
+    if (core.formats.size() == kMaxSynapseFormats) fail_formats(core.segments, c);
     core.formats.push_back(f);
     return static_cast<uint32_t>(core.formats.size() - 1);
   }
 
-  std::string sole_population(const CoreProgram& core) const {
-    return core.segments.size() == 1 ? net_.populations[core.segments[0].population].name : std::string();
+  [[noreturn]] void fail_formats(const std::vector<CoreSegment>& segments, uint32_t c) const {
+    fail("core " + std::to_string(c) + " (" + populations_on(segments) + "): resource synapse formats: needs more than " +
+         std::to_string(kMaxSynapseFormats) + " synapse formats, a core has " + std::to_string(kMaxSynapseFormats) +
+         " (4-bit format id)", sole_population(segments), "synapse formats", kMaxSynapseFormats + 1, kMaxSynapseFormats);
   }
 
-  std::string populations_on(const CoreProgram& core) const {
+  std::string sole_population(const std::vector<CoreSegment>& segments) const {
+    return segments.size() == 1 ? net_.populations[segments[0].population].name : std::string();
+  }
+
+  std::string populations_on(const std::vector<CoreSegment>& segments) const {
     std::string s = "populations";
-    for (size_t k = 0; k < core.segments.size(); ++k) s += (k ? ", '" : " '") + net_.populations[core.segments[k].population].name + "'";
+    for (size_t k = 0; k < segments.size(); ++k) s += (k ? ", '" : " '") + net_.populations[segments[k].population].name + "'";
     return s;
   }
 
@@ -572,6 +656,51 @@ class Mapper {
     }
   }
 
+  // What segments [s0, s1) of core c (one population's) hold of shared-conv projection j's target: the
+  // kernel's output channels co_lo..co_hi and rows [y_lo, y_hi), and reached[q] = 1 for each source pixel q
+  // that reaches a held neuron.
+  void conv_span(const std::vector<CoreSegment>& segs, size_t s0, size_t s1, uint32_t j, uint32_t c, ConvKernelEntry& kern,
+                 std::vector<uint8_t>& reached) const {
+    const ProjectionView& v = views_[j];
+    const uint32_t P = segs[s0].population;
+    const auto& ds = net_.populations[P].shape;
+    kern.projection = j;
+    kern.co_lo = static_cast<uint32_t>(segs[s0].first / v.ch.out_pixels);
+    kern.co_hi = kern.co_lo;
+    kern.y_lo = ds[1];
+    reached.assign(v.ch.in_pixels, 0);
+    uint64_t held = 0;
+    uint64_t done_lo = 1, done_hi = 0;   // the pixel run of the last segment walked (a band's channels share it)
+    for (size_t k = s0; k < s1; ++k) {
+      const CoreSegment& seg = segs[k];
+      const uint64_t last = seg.first + seg.count - 1;
+      kern.co_lo = std::min(kern.co_lo, static_cast<uint32_t>(seg.first / v.ch.out_pixels));
+      kern.co_hi = std::max(kern.co_hi, static_cast<uint32_t>(last / v.ch.out_pixels));
+      held += seg.count;
+      if (seg.first / v.ch.out_pixels != last / v.ch.out_pixels) {   // a C-order range across channels
+        kern.y_lo = 0;
+        kern.y_hi = ds[1];
+        for (uint64_t t = seg.first; t <= last; ++t) {
+          const uint64_t pix = t % v.ch.out_pixels;
+          for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r) reached[v.psrc[r]] = 1;
+        }
+        continue;
+      }
+      const uint64_t p0 = seg.first % v.ch.out_pixels, p1 = last % v.ch.out_pixels;
+      kern.y_lo = std::min<uint32_t>(kern.y_lo, static_cast<uint32_t>(p0 / ds[2]));
+      kern.y_hi = std::max<uint32_t>(kern.y_hi, static_cast<uint32_t>(p1 / ds[2] + 1));
+      if (p0 == done_lo && p1 == done_hi) continue;
+      for (uint64_t pix = p0; pix <= p1; ++pix)
+        for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r) reached[v.psrc[r]] = 1;
+      done_lo = p0;
+      done_hi = p1;
+    }
+    // The mapper only makes contiguous channel sets; a gap would store kernel rows nobody uses.
+    if (uint64_t{kern.co_hi - kern.co_lo + 1} * v.ch.out_pixels < held)
+      throw Error("mapping: internal: core " + std::to_string(c) + " holds population '" + net_.populations[P].name +
+                  "' on a non-contiguous channel set");
+  }
+
   // Shared kernels: per target population held and incoming shared-conv projection, one kernel for the
   // output channels held (contiguous: a channel block of a band, or a C-order range) and one population
   // axon per source pixel that reaches a held neuron.
@@ -585,36 +714,9 @@ class Mapper {
         if (v.kind != ProjKind::SharedConv) continue;
         const Projection& pr = net_.projections[j];
         const auto& ss = net_.populations[pr.source].shape;
-        const auto& ds = net_.populations[P].shape;
         ConvKernelEntry kern;
-        kern.projection = j;
-        kern.co_lo = static_cast<uint32_t>(core.segments[s0].first / v.ch.out_pixels);
-        kern.co_hi = kern.co_lo;
-        kern.y_lo = ds[1];
-        std::vector<uint8_t> reached(v.ch.in_pixels, 0);
-        uint64_t held = 0;
-        for (size_t k = s0; k < s1; ++k) {
-          const CoreSegment& seg = core.segments[k];
-          const uint64_t last = seg.first + seg.count - 1;
-          kern.co_lo = std::min(kern.co_lo, static_cast<uint32_t>(seg.first / v.ch.out_pixels));
-          kern.co_hi = std::max(kern.co_hi, static_cast<uint32_t>(last / v.ch.out_pixels));
-          if (seg.first / v.ch.out_pixels != last / v.ch.out_pixels) {   // a C-order range across channels
-            kern.y_lo = 0;
-            kern.y_hi = ds[1];
-          } else {
-            kern.y_lo = std::min<uint32_t>(kern.y_lo, static_cast<uint32_t>(seg.first % v.ch.out_pixels / ds[2]));
-            kern.y_hi = std::max<uint32_t>(kern.y_hi, static_cast<uint32_t>(last % v.ch.out_pixels / ds[2] + 1));
-          }
-          held += seg.count;
-          for (uint64_t t = seg.first; t <= last; ++t) {
-            const uint64_t pix = t % v.ch.out_pixels;
-            for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r) reached[v.psrc[r]] = 1;
-          }
-        }
-        // The mapper only makes contiguous channel sets; a gap would store kernel rows nobody uses.
-        if (uint64_t{kern.co_hi - kern.co_lo + 1} * v.ch.out_pixels < held)
-          throw Error("mapping: internal: core " + std::to_string(c) + " holds population '" + net_.populations[P].name +
-                      "' on a non-contiguous channel set");
+        std::vector<uint8_t> reached;
+        conv_span(core.segments, s0, s1, j, c, kern, reached);
         const SynapseFormat& f = v.format;
         const uint32_t fid = format_id(core, c, f);
         std::vector<SynapseRecord> records;
@@ -672,7 +774,6 @@ class Mapper {
     chip.index_bits = index_bits_;
     chip.placement.resize(net_.populations.size());
     chip.tile_channels = tile_channels_;
-    over_core_ = -1;
     std::vector<std::pair<uint32_t, Destination>> dests;
     for (uint32_t c = 0; c < cores_.size(); ++c) {
       CoreProgram& core = chip.cores[c];
@@ -708,15 +809,16 @@ class Mapper {
           }
           core.out_begin.push_back(static_cast<uint32_t>(core.out.size()));
         }
-      if (core.out.size() > chip_.core.output_axons && over_core_ < 0) over_core_ = c;
     }
     return chip;
   }
 
-  [[noreturn]] void fail_output_axons(const CoreProgram& core, uint32_t c) const {
-    fail("core " + std::to_string(c) + " (" + populations_on(core) + "): resource output axons: needs " +
-         std::to_string(core.out.size()) + " output axons, a core has " + std::to_string(chip_.core.output_axons) + " (" +
-         core_key("output_axons") + ")", sole_population(core), "output axons", core.out.size(), chip_.core.output_axons);
+  [[noreturn]] void fail_output_axons(uint32_t c) const {
+    const auto& segments = cores_[c].segments;
+    const uint64_t need = core_outputs(c);
+    fail("core " + std::to_string(c) + " (" + populations_on(segments) + "): resource output axons: needs " +
+         std::to_string(need) + " output axons, a core has " + std::to_string(chip_.core.output_axons) + " (" +
+         core_key("output_axons") + ")", sole_population(segments), "output axons", need, chip_.core.output_axons);
   }
 
   const Network& net_;
@@ -741,7 +843,9 @@ class Mapper {
   uint32_t open_population_ = 0;               // open_segment_ indexes (per channel, or one)
   std::vector<int32_t> open_segment_;
   int64_t first_overflow_ = -1;
-  int64_t over_core_ = -1;                     // the first core of the last compile over its output axons
+  int64_t over_core_ = -1;                     // the first core of the last count over its output axons
+  std::vector<uint32_t> out_need_;             // per global neuron: routing entries of the last partition
+  std::vector<uint32_t> src_stamp_;            // count_outputs: per global neuron, the core (+ 1) last counted
   std::vector<uint32_t> out_estimate_;         // per global neuron: routing entries charged in the partition
   uint64_t first_overflow_neuron_ = 0;
 };
@@ -749,5 +853,7 @@ class Mapper {
 }  // namespace
 
 ChipProgram map_network(const Network& net, const ChipParams& chip) { return Mapper(net, chip).run(); }
+
+uint32_t map_network_cores(const Network& net, const ChipParams& chip) { return Mapper(net, chip).check(); }
 
 }  // namespace spikemesh

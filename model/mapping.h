@@ -113,4 +113,8 @@ class MappingError : public Error {
 // exception is a MappingError carrying those fields.
 ChipProgram map_network(const Network& net, const ChipParams& chip);
 
+// map_network's partition and every check it makes (the same MappingError), without compiling the final
+// tables: the number of cores the network uses. For searches that only ask whether a chip fits.
+uint32_t map_network_cores(const Network& net, const ChipParams& chip);
+
 }  // namespace spikemesh

@@ -324,3 +324,46 @@ TEST(Mapping, CompiledUsageNeverExceedsALimitAndIsDeterministic) {
       }
   }
 }
+
+// map_network_cores runs the same rounds and checks as map_network without compiling the final tables:
+// the same core count, or the same failure, also where tight output-axon limits take several rounds,
+// a mesh too small fails on cores, or synapse formats run out.
+TEST(Mapping, CoreCountWithoutTablesAgreesWithTheFullMapping) {
+  uint32_t compared = 0, failures = 0;
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    RandomNetworkParams rp;
+    rp.seed = seed;
+    const Network net = make_random_network(rp);
+    for (const bool shared : {false, true})
+      for (const uint32_t outputs : {24u, 60u, 160u})
+        for (const uint32_t routers : {2u, 8u}) {
+          ChipParams p;
+          p.mesh = {1, 1, routers, routers, 4};
+          p.core.compartments = 48;
+          p.core.input_axons = 120;
+          p.core.synapse_words = 400;
+          p.core.output_axons = outputs;
+          p.core.graded_spikes = true;
+          p.core.shared_conv_kernels = shared;
+          std::string full_error, count_error;
+          uint32_t full = 0, count = 0;
+          try {
+            full = map_network(net, p).cores_used;
+          } catch (const MappingError& e) {
+            full_error = e.what();
+          }
+          try {
+            count = map_network_cores(net, p);
+          } catch (const MappingError& e) {
+            count_error = e.what();
+          }
+          EXPECT_EQ(count_error, full_error) << "seed " << seed << " outputs " << outputs << " routers " << routers;
+          EXPECT_EQ(count, full) << "seed " << seed << " outputs " << outputs << " routers " << routers;
+          ++compared;
+          failures += !full_error.empty();
+        }
+  }
+  EXPECT_EQ(compared, 72u);
+  EXPECT_GT(failures, 0u);
+  EXPECT_LT(failures, compared);
+}
