@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Wall time of `spikemesh map` (partition with its output-axon rounds, tables, traffic estimate, placement):
 #   small  configs/fsddim_fmnist.yaml: models/fsddim_small (393,568 neurons) on 2 x 2 Loihi 2-like chips
-#   paper  PAPER_NET (default out/paper_bn/network.h5, the FSDDIM `paper` preset made by
+#   paper  PAPER_NET (default out/paper_estimate/network.h5, the FSDDIM `paper` preset made by
 #          scripts/paper_estimate) on 3 x 2 Loihi 2-like chips; skipped when the file is missing
 # Each runs REPEATS times; per case: wall seconds of every run, best, exit status and the map's summary
 # line (or its error) go to bench/results/map.json. Environment: BUILD_DIR (default build), REPEATS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD_DIR=${BUILD_DIR:-build} REPEATS=${REPEATS:-3} PAPER_NET=${PAPER_NET:-out/paper_bn/network.h5} \
+BUILD_DIR=${BUILD_DIR:-build} REPEATS=${REPEATS:-3} PAPER_NET=${PAPER_NET:-out/paper_estimate/network.h5} \
 /usr/bin/python3 - <<'PY'
 import json, os, subprocess, tempfile, time
 build, n, paper = os.environ['BUILD_DIR'], int(os.environ['REPEATS']), os.environ['PAPER_NET']
