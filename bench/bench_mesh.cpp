@@ -34,17 +34,9 @@ int sc_main(int argc, char** argv) {
       ("height", po::value(&height)->default_value(8), "routers along y")
       ("seed", po::value(&seed)->default_value(1), "traffic seed")
       ("out", po::value(&out)->default_value("bench/results/mesh_0.001.json"), "JSON output path");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    if (vm.count("help")) {
-      std::cout << opts;
-      return 0;
-    }
-    po::notify(vm);
-    if (rate <= 0 || rate > 1) throw std::runtime_error("--rate must be in (0, 1]");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_mesh: %s\n", e.what());
+  if (const int rc = bench::parse_args(argc, argv, opts, "bench_mesh"); rc >= 0) return rc;
+  if (rate <= 0 || rate > 1) {
+    std::fprintf(stderr, "bench_mesh: --rate must be in (0, 1]\n");
     return 2;
   }
   const RouterParams router;   // Loihi 1 defaults (model/chip_params.h)
