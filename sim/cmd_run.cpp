@@ -63,7 +63,9 @@ int cmd_run(const Args& args) {
   // Trace settings are checked here too (the FSDDIM loop checks its own window against its schedule).
   const std::unique_ptr<Tracer> tracer = cfg.run.fsddim.images > 0 ? nullptr : make_tracer(cfg, net, 1, cfg.run.timesteps);
   if (check) {   // compiling is the last step that can reject a config (a network that does not fit)
-    const ChipProgram program = compile_network(net, cfg.chip).program;   // what run_chip runs
+    Network checked = net;
+    if (cfg.run.fsddim.images > 0) check_fsddim(cfg, checked);   // the loop's own checks (S, schedule, checkpoint)
+    const ChipProgram program = compile_network(checked, cfg.chip).program;   // what run_chip runs
     std::printf("config OK: %s (%u cores used of %u)\n", config_path.c_str(), program.cores_used, program.geometry.cores());
     return 0;
   }

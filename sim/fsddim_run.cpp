@@ -129,7 +129,7 @@ void write_psnr(JsonWriter& j, const std::vector<double>& psnr, const char* iden
 
 }  // namespace
 
-int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, const std::filesystem::path& dir) {
+DdimSchedule check_fsddim(const RunConfig& cfg, Network& net) {
   const FsddimParams& fp = cfg.run.fsddim;
   if (!net.metadata.attributes.count("pipeline_depth")) {
     const BalanceReport rep = balance_delays(net);
@@ -138,6 +138,22 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   if (fp.quality != "none" && fp.quality != "psnr")
     throw Error(cfg.path + ": fsddim.quality: unknown value '" + fp.quality + "': expected 'none' or 'psnr'");
   DdimSchedule s = read_ddim_schedule(net, cfg.network_path());
+  DdimSchedule run_s = s;
+  if (fp.snn_timesteps) run_s.snn_timesteps = fp.snn_timesteps;
+  try {   // S, and that the export has its time embeddings
+    ddim_contexts(run_s, fp.steps);
+  } catch (const Error& e) {
+    throw Error(cfg.path + ": fsddim.steps: " + e.what());
+  }
+  const std::string float_checkpoint = cfg.float_checkpoint_path();
+  if (!float_checkpoint.empty() && !std::filesystem::is_regular_file(float_checkpoint))
+    throw Error(cfg.path + ": fsddim.float_checkpoint: " + float_checkpoint + ": checkpoint not found");
+  return s;
+}
+
+int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, const std::filesystem::path& dir) {
+  const FsddimParams& fp = cfg.run.fsddim;
+  DdimSchedule s = check_fsddim(cfg, net);
   // The exported model as it is (its T, its weight bits): what quality is measured against.
   const DdimSchedule exported_s = s;
   Network exported = net;
@@ -145,10 +161,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   if (fp.snn_timesteps) s.snn_timesteps = fp.snn_timesteps;
   if (fp.weight_bits) limit_weight_bits(net, static_cast<uint8_t>(fp.weight_bits));
   if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
-  ddim_contexts(s, fp.steps);   // validates S (and that the export has its time embeddings) before anything runs
   const std::string float_checkpoint = cfg.float_checkpoint_path();
-  if (!float_checkpoint.empty() && !std::filesystem::is_regular_file(float_checkpoint))
-    throw Error(cfg.path + ": fsddim.float_checkpoint: " + float_checkpoint + ": checkpoint not found");
 
   ChipRunOutput run;
   const CompiledNetwork compiled = compile_network(net, cfg.chip);   // partition, place by measured traffic

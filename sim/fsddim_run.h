@@ -7,9 +7,15 @@
 #include <filesystem>
 
 #include "config.h"
+#include "ddim_sampler.h"
 #include "network.h"
 
 namespace spikemesh {
+
+// What the loop checks before anything runs (also `spikemesh run --check`): balances `net` if it has no
+// pipeline depth, then the quality metric, the FSDDIM schedule, S (and that the export has its time
+// embeddings) and the float checkpoint. Returns the exported schedule. Throws Error naming the key.
+DdimSchedule check_fsddim(const RunConfig& cfg, Network& net);
 
 // Returns the exit status: 0, or 4 when the chip's images differ from the reference sampler's.
 int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, const std::filesystem::path& dir);

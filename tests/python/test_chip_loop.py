@@ -115,3 +115,17 @@ def test_missing_float_checkpoint_is_named_before_the_run(binary, tiny_run, tmp_
     assert res.returncode != 0
     assert "fsddim.float_checkpoint" in res.stderr and "no/such/float.pt" in res.stderr and "not found" in res.stderr
     assert not (out / "samples.h5").exists()
+
+
+def test_check_validates_the_loop_before_anything_runs(binary, tiny_run, tmp_path):
+    """`run --check` applies the FSDDIM loop's own checks: S against the schedule, the float checkpoint."""
+    _, _, net_path = tiny_run
+    res = subprocess.run([binary, "run", str(_loop_config(tmp_path, net_path)), "--check", "--set", "fsddim.steps=5000"],
+                         capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "fsddim.steps" in res.stderr and "1..1000, got 5000" in res.stderr
+    res = subprocess.run([binary, "run", str(_loop_config(tmp_path, net_path)), "--check"], capture_output=True, text=True)
+    assert res.returncode == 0 and "config OK" in res.stdout, res.stderr
+    res = subprocess.run([binary, "run", str(_loop_config(tmp_path, net_path, "  float_checkpoint: none.pt\n")), "--check"],
+                         capture_output=True, text=True)
+    assert res.returncode != 0 and "fsddim.float_checkpoint" in res.stderr
