@@ -23,6 +23,7 @@ METRICS = [
     ("spikes_per_image", "spikes per image"),
     ("busy_fraction", "busy fraction of used cores"),
     ("psnr_db", "PSNR vs exported model (dB)"),
+    ("psnr_db_vs_float", "PSNR vs float model (dB)"),
     ("fid", "FID"),
 ]
 QUALITY = [("psnr_db", "PSNR vs exported model (dB)", "viridis"),

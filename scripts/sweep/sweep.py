@@ -307,6 +307,7 @@ def per_image(report: dict) -> tuple[dict, int]:
 
 # The quality metric, wherever the report puts it (the FSDDIM report's quality fields are still settling).
 QUALITY_COLUMNS = [("psnr_db", ["fsddim.psnr_db", "fsddim.quality.psnr_db", "quality.psnr_db", "psnr_db"]),
+                   ("psnr_db_vs_float", ["fsddim.quality.psnr_db_vs_float"]),
                    ("fid", ["fsddim.fid", "fsddim.quality.fid", "quality.fid", "fid"])]
 
 
