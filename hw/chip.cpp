@@ -67,6 +67,15 @@ void Chip::build(uint32_t context) {
   SC_METHOD(control);
 }
 
+// A management phase has started at `now`: wait until its messages are served (the VCD's chip.management.phase
+// shows 1 for writes, 2 for reads).
+void Chip::drain_management(Draining what, uint64_t now) {
+  if (tracer_) tracer_->set(sig_phase_, now, what == Draining::Writes ? 1 : 2);
+  draining_ = what;
+  phase_start_ = now;
+  phase_ = Phase::Drain;
+}
+
 void Chip::control() {
   const uint64_t now = current_cycle();
   for (;;) {
@@ -79,19 +88,13 @@ void Chip::control() {
         }
         management_->start_writes(now, t_local_);
         phases_.writes = now;
-        if (tracer_) tracer_->set(sig_phase_, now, 1);
-        draining_ = Draining::Writes;
-        phase_start_ = now;
-        phase_ = Phase::Drain;
+        drain_management(Draining::Writes, now);
         break;
       }
       case Phase::Reads:   // hosted: the management core's read phase
         management_->start_reads(now);
         phases_.reads = now;
-        if (tracer_) tracer_->set(sig_phase_, now, 2);
-        draining_ = Draining::Reads;
-        phase_start_ = now;
-        phase_ = Phase::Drain;
+        drain_management(Draining::Reads, now);
         break;
       case Phase::Pause:   // hosted: the timestep's interval ends; hand control back to the host
         step_cycles_.push_back(now - interval_start_);

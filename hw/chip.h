@@ -92,6 +92,7 @@ class Chip : public sc_core::sc_module {
  private:
   enum class Phase { Start, Drain, Barrier, Reads, Pause, Writes };
   enum class Draining { Spikes, Reads, Writes };   // what a Drain phase waits for
+  void drain_management(Draining what, uint64_t now);
   void build(uint32_t context);
   void control();
   void report_deadlock(uint64_t now);
