@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "commands.h"
 #include "error.h"
-#include "float_quality.h"
 
 #ifndef SPIKEMESH_SOURCE_DIR
 #error "SPIKEMESH_SOURCE_DIR (the repository root) must be defined at build time (sim/CMakeLists.txt)"
@@ -23,7 +23,6 @@ namespace fs = std::filesystem;
 namespace spikemesh::cli {
 
 int cmd_sweep(const Args& args) {
-  // Debian's numpy, yaml and matplotlib live under this interpreter, not necessarily the one on PATH.
   const std::string python = kPython;
   const fs::path script = fs::path(SPIKEMESH_SOURCE_DIR) / "scripts" / "sweep" / "sweep.py";
   if (!fs::is_regular_file(script)) throw Error(script.string() + ": sweep script not found (source tree moved?)");

@@ -19,9 +19,4 @@ namespace spikemesh {
 std::vector<double> psnr_against_float_model(const SampleSet& set, const std::string& checkpoint,
                                              const std::string& samples_h5, const std::string& float_h5);
 
-// The interpreter Python tools run under, and `argv` run as a child process; returns its exit status
-// (stdout/stderr are the caller's). Throws when it cannot be started.
-extern const char* const kPython;
-int run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env);
-
 }  // namespace spikemesh
