@@ -25,6 +25,7 @@ import torch
 
 from . import diffusion
 from .errors import FsddimError
+from .files import atomic_output
 from .train import load_checkpoint
 
 
@@ -79,8 +80,7 @@ def float_images(checkpoint, x_T, steps, T):
 
 
 def write_images(path, images, ck, checkpoint, steps, T):
-    tmp = path + ".tmp"
-    with h5py.File(tmp, "w", track_order=True) as f:
+    with atomic_output(path) as tmp, h5py.File(tmp, "w", track_order=True) as f:
         f.attrs["format"] = "spikemesh-float-images"
         f.attrs["checkpoint"] = os.path.abspath(checkpoint)
         f.attrs["iteration"] = int(ck["iteration"])
@@ -89,7 +89,6 @@ def write_images(path, images, ck, checkpoint, steps, T):
         f.attrs["steps"] = steps
         f.attrs["snn_timesteps"] = T
         f.create_dataset("images", data=images.astype(np.float64))
-    os.replace(tmp, path)
 
 
 def main(argv=None):

@@ -7,14 +7,13 @@ the fixed-point forward relies on and names the file and dataset in its errors; 
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 
 import h5py
 import numpy as np
 
 from .errors import FsddimError
+from .files import atomic_output
 
 FORMAT = "spikemesh-network"
 VERSION = 1
@@ -96,11 +95,7 @@ def _ds(g, name, data, compress=True):
 
 def write(net: Network, path):
     """Writes `net` to `path` atomically."""
-    d = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=d)
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["format"] = FORMAT
             f.attrs["version"] = np.int64(VERSION)
@@ -149,12 +144,6 @@ def write(net: Network, path):
                 gm.attrs[k] = np.int64(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else str(v)
             for k in sorted(net.arrays):
                 _ds(gm, k, net.arrays[k])
-        os.chmod(tmp, 0o644)   # mkstemp creates 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _str(f, path):

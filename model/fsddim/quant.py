@@ -102,7 +102,6 @@ def lower(model: FSDDIMNet):
             if br.temb is not None:
                 lp.temb, lp.temb_gain = br.temb, g
             for p in br.projs:
-                pname = f"{p.src if p.src in model.kinds else 'x'}->{name}"
                 if p.src in model.kinds and model.kinds[p.src] == "real":
                     rn = model.nodes[p.src]
                     if not rn.foldable:

@@ -14,7 +14,6 @@ import copy
 import json
 import os
 import sys
-import tempfile
 import time
 
 import torch
@@ -23,6 +22,7 @@ import torch.nn as nn
 from . import data, diffusion
 from .config import dump, from_dict, load_config
 from .errors import FsddimError
+from .files import atomic_output
 from .net import FSDDIMNet, count_parameters
 from .quant import calibrate, forward_chip
 
@@ -39,18 +39,8 @@ def pick_device(name):
 
 
 def atomic_save(obj, path):
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=d)
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         torch.save(obj, tmp)
-        os.chmod(tmp, 0o644)   # mkstemp creates 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _cpu_state(module):
@@ -155,9 +145,8 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
         torch.backends.cudnn.allow_tf32 = not qat
     ckpt_path = os.path.join(run_dir, f"{phase}.pt")
     log = Logger(os.path.join(run_dir, "train_log.jsonl"), quiet)
-    with open(os.path.join(run_dir, "config.yaml.tmp"), "w", encoding="utf-8") as f:
+    with atomic_output(os.path.join(run_dir, "config.yaml")) as tmp, open(tmp, "w", encoding="utf-8") as f:
         f.write(dump(cfg))
-    os.replace(os.path.join(run_dir, "config.yaml.tmp"), os.path.join(run_dir, "config.yaml"))
 
     torch.manual_seed(tc["seed"])
     model = FSDDIMNet(cfg["model"]).to(dev)
