@@ -1,7 +1,7 @@
-// The messages of the mesh. Every message is a single flit (Loihi spikes are 32-bit messages, loihi.md
-// 3.3): a spike, addressed to a core and one of its input axons, with the atom of a population axon and a
+// The messages of the mesh (docs/sources.md#messages). Every message is a single flit (Loihi spikes are
+// 32-bit messages): a spike, addressed to a core and one of its input axons, with the atom of a population axon and a
 // graded payload; or one of the management messages Loihi's NoC also carries ("write, read request, and
-// read response messages for core management", loihi.md 3.1), exchanged with the management core
+// read response messages for core management"), exchanged with the management core
 // (hw/management_core.h). A management message carries one 32-bit value, like a graded spike: an address
 // (population and neuron, or bias column) and one value. Also: the receiving side of a link, and a
 // growable ring FIFO.
@@ -43,7 +43,7 @@ struct Flit {
            kind == o.kind && id == o.id && emitted_cycle == o.emitted_cycle;
   }
 };
-static_assert(sizeof(Flit) == 48, "a flit and its arrival time fill one 64-byte cache line in a router buffer");
+static_assert(sizeof(Flit) == 48, "48 bytes, stored once in FlitPool; router buffers hold 16-byte handle entries");
 
 inline std::ostream& operator<<(std::ostream& os, const Flit& f) {
   if (f.kind != MessageKind::Spike)

@@ -1,7 +1,7 @@
-// The embedded management core of hosted mode (Loihi has x86 cores on the mesh for this, loihi.md 3.1): a
+// The embedded management core of hosted mode (Loihi has x86 cores on the mesh for this, docs/sources.md#chip): a
 // mesh node on its own local port of router (chip.management.router_x, router_y) that runs the FSDDIM
 // loop's side of each SNN timestep through mesh messages (hw/flit.h MessageKind), after the timestep's
-// spikes have drained (Lava's POST_MGMT phase: safe read/write of neuron state, loihi.md 3.5):
+// spikes have drained (Lava's POST_MGMT phase: safe read/write of neuron state, docs/sources.md#phases):
 //   read phase   one read request per (core, segment) holding the readout compartments the host reads
 //                this timestep; each core answers with one read response per compartment (its current).
 //                Over when the last response has been taken. currents() are the values that arrived.
@@ -19,7 +19,7 @@
 // it, as a neurocore's output stage); every message it receives (message_cycles from max(arrival, unit
 // free); its input FIFO of core.input_fifo_depth slots credits a slot back the cycle after service starts).
 // Left out: the x86 core's instruction timing (message_cycles and update_cycles are assumptions), the second
-// physical mesh for read responses (loihi.md 3.2), overlapping the read and write phases, its static power.
+// physical mesh for read responses (docs/sources.md#noc), overlapping the read and write phases, its static power.
 #pragma once
 
 #include <systemc>

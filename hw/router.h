@@ -16,7 +16,7 @@
 // local input ports are the cores' output queues (unbounded: the compartment sweep never stalls).
 // The router the management core sits on (hosted mode) has one more local port, after the cores' ports
 // (hw/management_core.h); it routes, arbitrates and credits like any other.
-// Left out: virtual channels, the second physical mesh for read responses (loihi.md 3.2), link errors.
+// Left out: virtual channels, the second physical mesh for read responses (docs/sources.md#noc), link errors.
 #pragma once
 
 #include <systemc>

@@ -1,8 +1,8 @@
 // Parameters of the chip, one plain struct per component, each with ONE field list (describe()) that
 // drives YAML loading and validation, dumping the effective config and --help (sim/config.*).
 // Every latency is in cycles of a notional clock (clock_mhz); its origin is in the field description and
-// in docs/architecture.md. Defaults: Loihi 1 (Davies et al. 2018 Table 2 at 0.75 V, loihi.md 4.1; SANA-FE's
-// silicon-fitted costs, loihi.md 4.2, where Table 2 has no number) at a 2 GHz notional clock, so that a
+// in docs/architecture.md. Defaults: Loihi 1 (Davies et al. 2018 Table 2 at 0.75 V; SANA-FE's silicon-fitted
+// costs where Table 2 has no number; docs/sources.md#timing) at a 2 GHz notional clock, so that a
 // 0.5 ns grid holds the published latencies within a quarter nanosecond.
 #pragma once
 
@@ -16,7 +16,7 @@ namespace spikemesh {
 
 struct MeshParams {
   uint32_t chips_x = 1, chips_y = 1;       // chips tiled into one mesh
-  uint32_t routers_x = 8, routers_y = 4;   // routers (tiles) per chip: Loihi 1, 8 x 4 (SANA-FE, loihi.md 3.1)
+  uint32_t routers_x = 8, routers_y = 4;   // routers (tiles) per chip: Loihi 1, 8 x 4 (SANA-FE, docs/sources.md#chip)
   uint32_t cores_per_router = 4;           // Loihi: 4 neurocores per tile
 
   template <class V> void describe(V& v) {
@@ -30,7 +30,7 @@ struct MeshParams {
 };
 
 struct CoreParams {
-  // ---- capacities (loihi.md 2.1 / 2.2) ----
+  // ---- capacities (docs/sources.md#core, docs/sources.md#loihi2) ----
   uint32_t compartments = 1024;            // Loihi 1: 1024 (Loihi 2: 8192)
   uint32_t input_axons = 4096;             // Naxin
   uint32_t output_axons = 4096;            // Naxout
@@ -105,7 +105,7 @@ struct MappingParams {
 
 // The embedded management core that runs the DDIM loop in hosted mode (hw/management_core.h): a mesh node
 // with its own local port on router (router_x, router_y). Loihi 1 has 3 embedded x86 cores on the mesh
-// (loihi.md 3.1); where they sit is not public: the default puts it on router (0, 0), where the barrier
+// (docs/sources.md#chip); where they sit is not public: the default puts it on router (0, 0), where the barrier
 // wavefront starts, as an extra local port (the mapper's core slots are untouched).
 struct ManagementParams {
   uint32_t update_cycles = 8;              // per element of the fixed-point DDIM update (assumption)

@@ -4,7 +4,7 @@
 // not fit fails here, before any simulation, naming the population, the resource, the need and the
 // capacity. Deliberately simple (greedy, in file order); a later compiler does better.
 //
-// What a core holds (Loihi 1 terms, loihi.md 2.1 and 6.1):
+// What a core holds (Loihi 1 terms, docs/sources.md#core and docs/sources.md#conv-mapping):
 //   compartments   one per neuron. A population's neurons on a core are one contiguous C-order range,
 //                  except a (C, H, W) conv target, tiled by row bands: a core holds rows [y0, y1) of a
 //                  block of channels (all channels when a row of them fits), one segment per channel, so a

@@ -1,7 +1,7 @@
 // Bit-exact Loihi CUBA compartment arithmetic (nengo-loihi order), as pure functions.
 // Every function here is `next = f(state, inputs)`: the reference simulator and the SystemC neurocore
 // both call these, so the chip and the golden model cannot disagree on arithmetic, only on timing.
-// Source of every rule: shared/reference/loihi.md sections 1.2-1.4 and 10.
+// Source of every rule and width: docs/sources.md#neuron and docs/sources.md#weights.
 #pragma once
 
 #include <algorithm>
@@ -86,7 +86,7 @@ struct CompartmentOutput {
   int32_t current = 0;         // u2 = wrap24(u + bias): the current that entered v this step
 };
 
-// One timestep of a CUBA compartment (loihi.md section 10, rule 1), with q the accumulated synaptic
+// One timestep of a CUBA compartment (docs/sources.md#neuron), with q the accumulated synaptic
 // input for this step (any width: it is wrapped to 22 bits first) and `bias` the effective bias
 // (bias_mant << bias_exp, or a bias-table entry). A non-spiking compartment (readout) never fires.
 // Defined inline below: the reference simulator and the neurocore call it once per compartment per step.
@@ -106,7 +106,7 @@ struct WeightFormat {
 int mantissa_min(SignMode m);
 int mantissa_max(SignMode m);
 
-// Effective weight added to q per spike (brian2loihi calcActualWeights, loihi.md section 1.2):
+// Effective weight added to q per spike (brian2loihi calcActualWeights, docs/sources.md#weights):
 //   prec = 2^(8 - num_weight_bits + is_mixed); mt = trunc0(m / prec) * prec;
 //   w = floor(mt * 2^weight_exp) * 64, clipped to +-(2^21 - 64).
 int32_t effective_weight(int mantissa, const WeightFormat& f);

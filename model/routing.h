@@ -111,7 +111,7 @@ class CreditCounter {
 };
 
 // Barrier latency: a wavefront from router (0, 0) out to the farthest router and a second wavefront
-// back (loihi.md 3.2, patent US10810488B2): base + 2 * sum over the XY path to (width-1, height-1) of
+// back (patent US10810488B2, docs/sources.md#barrier): base + 2 * sum over the XY path to (width-1, height-1) of
 // (link latency + router_cycles).
 uint64_t barrier_latency_cycles(const MeshGeometry& g, const RouterParams& r, const BarrierParams& b);
 

@@ -1,4 +1,4 @@
-// Synaptic memory word packing (Loihi synapse formats, loihi.md 2.1, as modelled by nengo-loihi's
+// Synaptic memory word packing (Loihi synapse formats, docs/sources.md#synapse-memory, as modelled by nengo-loihi's
 // SynapseConfig.bits_per_axon): a synapse list is cut into blocks of at most 64 synapses; a block is a
 // 4-bit synapse-format id, a 6-bit count (n - 1) and n synapse records, rounded up to whole 64-bit words.
 //   dense block:  header | base compartment (index_bits) | n x (weight | delay)    consecutive targets

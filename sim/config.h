@@ -14,7 +14,7 @@
 
 namespace spikemesh {
 
-// The FSDDIM denoising loop on the chip (issue 5): when `images` > 0, `spikemesh run` generates images
+// The FSDDIM denoising loop on the chip: when `images` > 0, `spikemesh run` generates images
 // with the network (an FSDDIM export) instead of running a stimulus.
 struct FsddimParams {
   uint32_t images = 0;                  // images to generate; 0: no denoising loop
@@ -44,7 +44,7 @@ struct FsddimParams {
   }
 };
 
-// Waveform and per-timestep traces (issue 6, traces/README.md): off by default.
+// Waveform and per-timestep traces (traces/README.md): off by default.
 struct TraceParams {
   bool vcd = false;                     // write run.vcd and run.gtkw
   bool hdf5 = false;                    // write trace.h5

@@ -14,6 +14,7 @@ import yaml
 from .errors import FsddimError
 
 # (type, default, description). Types: int, float, bool, str, "ints" (list of int), "choice:a|b".
+# The published values the descriptions quote ("the paper: ...") and their sources: docs/sources.md#fsddim.
 SCHEMA = {
     "name": ("str", "custom", "preset name, recorded in checkpoints and exported files"),
     "model": {

@@ -1,4 +1,4 @@
-"""The spiking U-Net of FSDDIM (fsddim.md 2.1, SpikingUNetV2) as a graph of populations, and its ANN twin.
+"""The spiking U-Net of FSDDIM (SpikingUNetV2, docs/sources.md#fsddim) as a graph of populations, and its ANN twin.
 
 The network is a list of nodes in topological order:
   - the input `x` (x_t, real; on the chip a graded input population),

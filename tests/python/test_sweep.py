@@ -1,4 +1,4 @@
-"""`spikemesh sweep` end to end (issue 7): a four-point sweep of the example network runs, is killed part-way
+"""`spikemesh sweep` end to end: a four-point sweep of the example network runs, is killed part-way
 and resumed (only the unfinished points run again), results.csv has exactly one row per point and the
 documented columns, and bad sweep files are rejected before anything runs, naming the key.
 

@@ -1,4 +1,4 @@
-"""Traces end to end (issue 6): `spikemesh run` with `trace:` writes run.vcd, run.gtkw and trace.h5; the
+"""Traces end to end: `spikemesh run` with `trace:` writes run.vcd, run.gtkw and trace.h5; the
 per-timestep counters in trace.h5 sum to report.json's totals; the same config gives the same bytes; an
 oversize trace and bad trace keys are refused with messages that say what to change; scripts/inspect
 makes every picture from a stimulus run and from an FSDDIM loop run."""

@@ -1,5 +1,5 @@
 // Bit-exact CUBA compartment and synapse arithmetic: analytical sequences and boundary pairs
-// (rules from shared/reference/loihi.md sections 1.2-1.4 and 10).
+// (rules from docs/sources.md#neuron and docs/sources.md#weights).
 #include <gtest/gtest.h>
 
 #include "neuron.h"

@@ -1,5 +1,6 @@
-// Synaptic memory word packing (model/synapse_memory.h): field widths, word counts per loihi.md 2.1,
-// an exact bit layout, lossless round trips against effective_weight, corrupt images rejected.
+// Synaptic memory word packing (model/synapse_memory.h): field widths, word counts per
+// docs/sources.md#synapse-memory, an exact bit layout, lossless round trips against effective_weight,
+// corrupt images rejected.
 #include <gtest/gtest.h>
 
 #include <random>
