@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <optional>
 
 #include "error.h"
@@ -21,9 +22,17 @@ const char* const kPython = "/usr/bin/python3";
 
 namespace {
 
-// The tools under `dir` in either layout; `looked` collects what was tried, for the error message.
-std::optional<PythonTools> tools_at(const fs::path& dir, std::vector<std::string>& looked) {
-  const std::pair<const char*, const char*> layouts[] = {{"sweep", "python"}, {"scripts/sweep", "model"}};
+// The two layouts of a data folder: the sweep scripts' folder and the folder holding the fsddim package.
+struct Layout {
+  const char* sweep;
+  const char* package;
+};
+constexpr Layout kInstalled{"sweep", "python"};
+constexpr Layout kCheckout{"scripts/sweep", "model"};
+
+// The tools under `dir` in one of `layouts`; `looked` collects what was tried, for the error message.
+std::optional<PythonTools> tools_at(const fs::path& dir, std::initializer_list<Layout> layouts,
+                                    std::vector<std::string>& looked) {
   for (const auto& [sweep, package] : layouts) {
     const PythonTools t{dir / sweep / "sweep.py", dir / package};
     std::error_code ec;
@@ -48,7 +57,7 @@ std::optional<fs::path> configured_source_dir(const fs::path& paths_file) {
 PythonTools find_python_tools() {
   std::vector<std::string> looked;
   if (const char* env = std::getenv("SPIKEMESH_DATA_DIR"); env && *env) {
-    if (auto t = tools_at(env, looked)) return *t;
+    if (auto t = tools_at(env, {kInstalled, kCheckout}, looked)) return *t;
     throw Error(std::string("SPIKEMESH_DATA_DIR=") + env + ": no Python tools there (looked for " + looked[0] +
                 ", or " + looked[1] + ")");
   }
@@ -57,10 +66,10 @@ PythonTools find_python_tools() {
   if (ec) throw Error("/proc/self/exe: cannot find this program's own path (" + ec.message() +
                       "); set SPIKEMESH_DATA_DIR to the installed share/spikemesh folder or a source checkout");
   const fs::path bin_dir = exe.parent_path();
-  if (auto t = tools_at((bin_dir / ".." / "share" / "spikemesh").lexically_normal(), looked)) return *t;
+  if (auto t = tools_at((bin_dir / ".." / "share" / "spikemesh").lexically_normal(), {kInstalled}, looked)) return *t;
   const fs::path paths_file = bin_dir / "spikemesh_paths.txt";
   if (const auto src = configured_source_dir(paths_file)) {
-    if (auto t = tools_at(*src, looked)) return *t;
+    if (auto t = tools_at(*src, {kCheckout}, looked)) return *t;
   } else {
     looked.push_back(paths_file.string() + " (a build tree's pointer to its source checkout)");
   }
