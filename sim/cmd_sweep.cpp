@@ -1,6 +1,7 @@
 // `spikemesh sweep SWEEP.yaml --out DIR [--cores N] [--profile DIR]`: architecture design-space sweeps.
 // The sweep machinery (expansion, Snakemake, results.csv, plots) is Python in scripts/sweep/; this command
-// replaces itself with `/usr/bin/python3 scripts/sweep/sweep.py ARGS...` and tells it which binary to run.
+// replaces itself with `/usr/bin/python3 .../sweep.py ARGS...` (found by find_python_tools: installed or in
+// the checkout) and tells it which binary to run.
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,18 +15,13 @@
 #include "commands.h"
 #include "error.h"
 
-#ifndef SPIKEMESH_SOURCE_DIR
-#error "SPIKEMESH_SOURCE_DIR (the repository root) must be defined at build time (sim/CMakeLists.txt)"
-#endif
-
 namespace fs = std::filesystem;
 
 namespace spikemesh::cli {
 
 int cmd_sweep(const Args& args) {
   const std::string python = kPython;
-  const fs::path script = fs::path(SPIKEMESH_SOURCE_DIR) / "scripts" / "sweep" / "sweep.py";
-  if (!fs::is_regular_file(script)) throw Error(script.string() + ": sweep script not found (source tree moved?)");
+  const fs::path script = find_python_tools().sweep_script;
   // Points run this very binary unless the caller chose another one.
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);

@@ -8,10 +8,6 @@
 #include "error.h"
 #include "h5io.h"
 
-#ifndef SPIKEMESH_SOURCE_DIR
-#error "SPIKEMESH_SOURCE_DIR (the repository root) must be defined at build time (sim/CMakeLists.txt)"
-#endif
-
 namespace fs = std::filesystem;
 
 namespace spikemesh {
@@ -20,13 +16,12 @@ std::vector<double> psnr_against_float_model(const SampleSet& set, const std::st
                                              const std::string& samples_h5, const std::string& float_h5) {
   const std::string key = "fsddim.float_checkpoint";
   if (!fs::is_regular_file(checkpoint)) throw Error(key + ": " + checkpoint + ": checkpoint not found");
-  const fs::path model_dir = fs::path(SPIKEMESH_SOURCE_DIR) / "model";
-  if (!fs::is_directory(model_dir / "fsddim")) throw Error(model_dir.string() + "/fsddim: the FSDDIM package is missing (source tree moved?)");
+  const fs::path package_dir = find_python_tools().package_dir;
   if (!fs::exists(kPython)) throw Error(std::string(kPython) + ": not found; " + key + " needs it (apt-get install python3-torch python3-h5py)");
   const std::vector<std::string> cmd = {kPython, "-m", "fsddim.float_images", "--checkpoint", checkpoint,
                                         "--samples", samples_h5, "--out", float_h5};
   const char* pp = std::getenv("PYTHONPATH");
-  const std::string pythonpath = model_dir.string() + (pp && *pp ? std::string(":") + pp : "");
+  const std::string pythonpath = package_dir.string() + (pp && *pp ? std::string(":") + pp : "");
   std::fflush(stdout);
   const int rc = run_child(cmd, {{"PYTHONPATH", pythonpath}});
   if (rc != 0) {

@@ -1,8 +1,8 @@
 // Quality against the float model: the chip's images compared with the images the trained float
 // network makes from the same x_T, S and T. The float forward is PyTorch (model/fsddim/float_images.py),
 // run as a child process of `spikemesh run`: /usr/bin/python3 (Debian's torch and h5py live under it) with
-// the source tree's model/ on PYTHONPATH. It writes DIR/float_images.h5; the PSNR is computed here, with
-// the same psnr_db as every other quality number.
+// the folder holding the fsddim package on PYTHONPATH (found by find_python_tools, sim/child_process.h). It
+// writes DIR/float_images.h5; the PSNR is computed here, with the same psnr_db as every other quality number.
 #pragma once
 
 #include <string>

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from scipy import linalg
 
 from . import data, diffusion
-from .errors import FsddimError
+from .errors import FsddimError, tool_main
 from .train import atomic_save, torch_load
 
 
@@ -256,6 +256,7 @@ def save_grid(images01, path, nrow=10):
     plt.imsave(path, grid, cmap="gray", vmin=0, vmax=1)
 
 
+@tool_main("fsddim.evaluate")
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="fsddim.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = ap.add_mutually_exclusive_group(required=True)
@@ -276,43 +277,39 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
-    try:
-        results = []
-        if a.denoise:
-            r = denoise_loss(a.denoise, checkpoint=a.checkpoint, network=a.network, chip=a.chip)
-            results.append({"model": "fixed_point" if a.network else ("qat_chip" if a.chip else "float"),
-                            "source": a.network or a.checkpoint, "denoise": r})
-            a.steps = []
-        if a.real:
-            r = real_floor(a.samples, device=a.device)
-            results.append({"model": "real_train", **r})
-        for s in ([] if a.real else a.steps):
-            t0 = time.time()
-            if a.network:
-                imgs = sample_network(a.network, s, a.samples, a.seed, a.device, a.batch, a.T)
-                what = {"model": "fixed_point", "network": a.network, "T": a.T}
-            else:
-                from .train import load_checkpoint
-                ck = load_checkpoint(a.checkpoint)
-                scales = ck["scales"] if a.chip else None
-                if a.chip and scales is None:
-                    raise FsddimError(f"{a.checkpoint}: --chip needs a QAT checkpoint")
-                imgs = sample_model(ck["model"], ck["config"], s, a.samples, a.seed, a.device, a.batch, scales, a.T)
-                what = {"model": ("qat_chip" if a.chip else ck["config"]["model"]["neuron"]), "checkpoint": a.checkpoint,
-                        "iteration": ck["iteration"], "T": a.T or ck["model"].T}
-            r = score(imgs, a.device)
-            rec = {**what, "steps": s, **r, "seconds": time.time() - t0}
-            results.append(rec)
-            if a.grid and s == a.steps[0]:
-                save_grid(imgs, a.grid)
-        for rec in results:
-            print(json.dumps(rec, sort_keys=True), flush=True)
-            if a.out:
-                with open(a.out, "a", encoding="utf-8") as f:
-                    f.write(json.dumps(rec, sort_keys=True) + "\n")
-    except FsddimError as e:
-        print(f"fsddim.evaluate: error: {e}", file=sys.stderr)
-        return 2
+    results = []
+    if a.denoise:
+        r = denoise_loss(a.denoise, checkpoint=a.checkpoint, network=a.network, chip=a.chip)
+        results.append({"model": "fixed_point" if a.network else ("qat_chip" if a.chip else "float"),
+                        "source": a.network or a.checkpoint, "denoise": r})
+        a.steps = []
+    if a.real:
+        r = real_floor(a.samples, device=a.device)
+        results.append({"model": "real_train", **r})
+    for s in ([] if a.real else a.steps):
+        t0 = time.time()
+        if a.network:
+            imgs = sample_network(a.network, s, a.samples, a.seed, a.device, a.batch, a.T)
+            what = {"model": "fixed_point", "network": a.network, "T": a.T}
+        else:
+            from .train import load_checkpoint
+            ck = load_checkpoint(a.checkpoint)
+            scales = ck["scales"] if a.chip else None
+            if a.chip and scales is None:
+                raise FsddimError(f"{a.checkpoint}: --chip needs a QAT checkpoint")
+            imgs = sample_model(ck["model"], ck["config"], s, a.samples, a.seed, a.device, a.batch, scales, a.T)
+            what = {"model": ("qat_chip" if a.chip else ck["config"]["model"]["neuron"]), "checkpoint": a.checkpoint,
+                    "iteration": ck["iteration"], "T": a.T or ck["model"].T}
+        r = score(imgs, a.device)
+        rec = {**what, "steps": s, **r, "seconds": time.time() - t0}
+        results.append(rec)
+        if a.grid and s == a.steps[0]:
+            save_grid(imgs, a.grid)
+    for rec in results:
+        print(json.dumps(rec, sort_keys=True), flush=True)
+        if a.out:
+            with open(a.out, "a", encoding="utf-8") as f:
+                f.write(json.dumps(rec, sort_keys=True) + "\n")
     return 0
 
 

@@ -21,7 +21,7 @@ import torch
 
 from . import diffusion
 from .config import dump
-from .errors import FsddimError
+from .errors import FsddimError, tool_main
 from .lif import CHIP_DV
 from .netfile import Network, Population, Projection, write
 from .quant import (BIAS_MANT_MAX, BIAS_MANT_MIN, bias_real, lower, quantize_weight, time_spikes_all)
@@ -128,6 +128,7 @@ def export_checkpoint(ckpt_path, out_path, metrics_path=None, steps=None):
     return net
 
 
+@tool_main("fsddim.export")
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="fsddim.export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint")
@@ -136,11 +137,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, nargs="+", metavar="S",
                     help="keep only the time embeddings these DDIM step counts need (smaller file; S fixed to these)")
     a = ap.parse_args(argv)
-    try:
-        net = export_checkpoint(a.checkpoint, a.out, a.metrics, a.steps)
-    except FsddimError as e:
-        print(f"fsddim.export: error: {e}", file=sys.stderr)
-        return 2
+    net = export_checkpoint(a.checkpoint, a.out, a.metrics, a.steps)
     n_syn = sum(int(np.prod(p.weights.shape)) for p in net.projections)
     print(f"wrote {a.out}: {len(net.populations)} populations, {len(net.projections)} projections, {n_syn} weight entries")
     return 0

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from . import diffusion
-from .errors import FsddimError
+from .errors import FsddimError, tool_main
 from .files import atomic_output
 from .train import load_checkpoint
 
@@ -91,20 +91,17 @@ def write_images(path, images, ck, checkpoint, steps, T):
         f.create_dataset("images", data=images.astype(np.float64))
 
 
+@tool_main("fsddim.float_images")
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="fsddim float_images", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="fsddim.float_images", description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", required=True, help="float (or QAT) checkpoint; its float forward is used")
     ap.add_argument("--samples", required=True, help="samples.h5 of a spikemesh FSDDIM run (x_T, S, T)")
     ap.add_argument("--out", required=True, help="float_images.h5 to write")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
-    try:
-        x_T, _, steps, T = read_samples(a.samples)
-        images, ck = float_images(a.checkpoint, x_T, steps, T)
-        write_images(a.out, images, ck, a.checkpoint, steps, T)
-    except FsddimError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    x_T, _, steps, T = read_samples(a.samples)
+    images, ck = float_images(a.checkpoint, x_T, steps, T)
+    write_images(a.out, images, ck, a.checkpoint, steps, T)
     return 0
 
 

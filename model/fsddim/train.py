@@ -21,7 +21,7 @@ import torch.nn as nn
 
 from . import data, diffusion
 from .config import dump, from_dict, load_config
-from .errors import FsddimError
+from .errors import FsddimError, tool_main
 from .files import atomic_output
 from .net import FSDDIMNet, count_parameters
 from .quant import calibrate, forward_chip
@@ -263,6 +263,7 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
     return ckpt_path
 
 
+@tool_main("fsddim.train")
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="fsddim.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="small", help="preset name (tiny, small, paper) or YAML path")
@@ -279,13 +280,9 @@ def main(argv=None):
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
-    try:
-        cfg = load_config(a.config, a.set)
-        train(cfg, a.run, qat=a.qat, deadline_s=a.deadline_s, snapshot_every=a.snapshot_every, quiet=a.quiet, init_from=a.init,
-              bn_batches=a.bn_calibrate)
-    except FsddimError as e:
-        print(f"fsddim.train: error: {e}", file=sys.stderr)
-        return 2
+    cfg = load_config(a.config, a.set)
+    train(cfg, a.run, qat=a.qat, deadline_s=a.deadline_s, snapshot_every=a.snapshot_every, quiet=a.quiet, init_from=a.init,
+          bn_batches=a.bn_calibrate)
     return 0
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from . import data, diffusion, netfile
-from .errors import FsddimError
+from .errors import FsddimError, tool_main
 from .fixed import FixedNet, sampler_meta
 
 
@@ -127,6 +127,7 @@ def verify(net_path, context=500, n_images=1, seed=0, binary=None):
     return report
 
 
+@tool_main("fsddim.verify")
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="fsddim.verify", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("network")
@@ -134,11 +135,7 @@ def main(argv=None):
     ap.add_argument("--images", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    try:
-        r = verify(a.network, a.context, a.images, a.seed)
-    except FsddimError as e:
-        print(f"fsddim.verify: error: {e}", file=sys.stderr)
-        return 2
+    r = verify(a.network, a.context, a.images, a.seed)
     print(f"pipeline depth D = {r['depth']}, T = {r['T']}, context {r['context']}, {r['images']} image(s), "
           f"{r['spikes']} spikes compared")
     if r["exact"]:

@@ -37,6 +37,7 @@ import concurrent.futures
 import csv
 import fcntl
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -60,7 +61,20 @@ class SweepError(Exception):
 
 
 def spikemesh_bin() -> str:
-    return os.environ.get("SPIKEMESH_BIN", str(ROOT / "build" / "spikemesh"))
+    """$SPIKEMESH_BIN (`spikemesh sweep` sets it to itself), else the binary that goes with these scripts:
+    PREFIX/bin/spikemesh when installed (in PREFIX/share/spikemesh/sweep), build/spikemesh in a checkout."""
+    if os.environ.get("SPIKEMESH_BIN"):
+        return os.environ["SPIKEMESH_BIN"]
+    installed = HERE.parents[2] / "bin" / "spikemesh"
+    return str(installed if HERE.parent.name == "spikemesh" else ROOT / "build" / "spikemesh")
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Writes `path` through a temporary file and one rename, so a reader (or a rerun after a kill) sees the
+    old file or the new one, never half of one. The sweep folder's flock keeps writers to one at a time."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 class _Loader(yaml.SafeLoader):
@@ -305,10 +319,12 @@ def per_image(report: dict) -> tuple[dict, int]:
     return f, 1
 
 
-# The quality metric, wherever the report puts it (the FSDDIM report's quality fields are still settling).
-QUALITY_COLUMNS = [("psnr_db", ["fsddim.psnr_db", "fsddim.quality.psnr_db", "quality.psnr_db", "psnr_db"]),
-                   ("psnr_db_vs_float", ["fsddim.quality.psnr_db_vs_float"]),
-                   ("fid", ["fsddim.fid", "fsddim.quality.fid", "quality.fid", "fid"])]
+# The quality columns and the report.json keys they come from (sim/fsddim_run.cpp writes them under
+# fsddim.quality): the mean PSNR over the images whose PSNR is finite, and how many images were identical to
+# the ones compared against (infinite PSNR, which JSON cannot hold). psnr_db compares with the exported
+# model's images (`fsddim.quality: psnr`), psnr_db_vs_float with the float model's (`fsddim.float_checkpoint`).
+QUALITY_COLUMNS = [("psnr_db", "fsddim.quality.psnr_db", "fsddim.quality.identical_images"),
+                   ("psnr_db_vs_float", "fsddim.quality.psnr_db_vs_float", "fsddim.quality.identical_to_float")]
 
 
 def point_results(report: dict) -> dict:
@@ -341,11 +357,10 @@ def point_results(report: dict) -> dict:
         "core_utilisation": cores_used / chip["cores"] if cores_used is not None and chip.get("cores") else None,
         "busy_fraction": (sum(busy) / (cores_used * cycles)) if busy and cores_used and cycles else None,
     }
-    for col, candidates in QUALITY_COLUMNS:
-        row[col] = next((_get(report, c) for c in candidates if _get(report, c) is not None), None)
-    identical = _get(report, "fsddim.quality.identical_images")
-    if row.get("psnr_db") is None and identical:
-        row["psnr_db"] = float("inf")   # every image equals the exported model's: PSNR is infinite
+    for col, key, identical in QUALITY_COLUMNS:
+        row[col] = _get(report, key)
+        if row[col] is None and _get(report, identical):
+            row[col] = float("inf")   # every image equals the one it is compared with: PSNR is infinite
     # The energy breakdown per component kind (and per event), whatever the table calls them.
     for k, v in img.items():
         if k.startswith("energy_j.breakdown."):
@@ -393,16 +408,15 @@ def collect(out_dir: Path, sweep: dict, points: list[dict]) -> tuple[list[dict],
         else:
             row["status"] = "not run"
         rows.append(row)
-    quality = [c for c, _ in QUALITY_COLUMNS] if sweep["quality"] else []
+    quality = [c for c, _, _ in QUALITY_COLUMNS] if sweep["quality"] else []
     columns = (["point", "status"] + swept_keys(sweep) + FIXED_RESULT_COLUMNS + quality + breakdown
                + ["wall_s", "error"])
-    tmp = out_dir / "results.csv.tmp"
-    with tmp.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([_cell(r.get(c)) for c in columns])
-    tmp.replace(out_dir / "results.csv")
+    f = io.StringIO(newline="")
+    w = csv.writer(f)
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([_cell(r.get(c)) for c in columns])
+    write_whole(out_dir / "results.csv", f.getvalue())
     return rows, columns
 
 
@@ -486,9 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = {"sweep_file": str(args.sweep.resolve()), "spikemesh": spikemesh_bin(), "python": sys.executable,
             "run_point": str(HERE / "run_point.py"), **sweep,
             "points": [{**p, "run_overrides": run_overrides(sweep, p["overrides"])} for p in points]}
-    tmp = out / "sweep.json.tmp"
-    tmp.write_text(json.dumps(plan, indent=1))
-    tmp.replace(out / "sweep.json")
+    write_whole(out / "sweep.json", json.dumps(plan, indent=1))
     todo = [p for p in points if not finished(out, p)]
     print(f"spikemesh sweep: {len(points)} points, {len(points) - len(todo)} already finished, {len(todo)} to run",
           flush=True)

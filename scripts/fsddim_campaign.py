@@ -1,6 +1,9 @@
-"""One-shot training campaign (built for a single short GPU lease; runs on CPU too, slowly).
+#!/usr/bin/python3
+"""One-shot training campaign of the FSDDIM model (built for a single short GPU lease; runs on CPU too, slowly):
+experiment orchestration around the model/fsddim tools, which it runs as child processes and imports.
 
-  cd model && /usr/bin/python3 -m fsddim.campaign --config small --out DIR --train-s 300 --qat-s 75
+  scripts/fsddim campaign --config small --out DIR --train-s 300 --qat-s 75
+  /usr/bin/python3 scripts/fsddim_campaign.py --config small --out DIR ...     (the same)
 
 1. Trains the variants in parallel processes for --train-s seconds each, keeping EMA snapshots every
    --snapshot-every iterations:
@@ -26,6 +29,17 @@ import tarfile
 import time
 
 import torch
+
+# The fsddim package lives in model/ of this checkout; training runs start there as `python3 -m fsddim.train`.
+MODEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "model")
+if MODEL_DIR not in sys.path:
+    sys.path.insert(0, MODEL_DIR)
+
+from fsddim.config import load_config  # noqa: E402
+from fsddim.evaluate import real_floor, sample_model, sample_network, save_grid, score  # noqa: E402
+from fsddim.export import export_checkpoint  # noqa: E402
+from fsddim.files import atomic_output  # noqa: E402
+from fsddim.train import atomic_save, load_checkpoint, torch_load  # noqa: E402
 
 VARIANTS = {
     "snn": [],
@@ -60,7 +74,6 @@ def last_iter(run):
 
 
 def slim(src, dst):
-    from .train import atomic_save, torch_load
     ck = torch_load(src)
     if ck.get("ema") is not None:
         ck["model"], ck["ema"] = ck["ema"], None
@@ -104,7 +117,7 @@ def pack(out, pack_dir, files, logf):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="fsddim.campaign", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="fsddim campaign", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="small")
     ap.add_argument("--out", required=True)
     ap.add_argument("--pack-dir", default="")
@@ -130,12 +143,9 @@ def main(argv=None):
     os.makedirs(a.out, exist_ok=True)
     logf = os.path.join(a.out, "campaign.log")
     t_start = time.time()
-    from .config import load_config
-    from .train import torch_load
     cfg = load_config(a.config, a.set)
     variants = a.variants.split(",")
     env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS=str(a.threads))
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     results = {"config": a.config, "overrides": a.set, "variants": {}, "evals": [], "argv": sys.argv[1:],
                "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"}
     slim_dir = os.path.join(a.out, "slim")
@@ -143,9 +153,8 @@ def main(argv=None):
     keep = []
 
     def save_results():
-        with open(os.path.join(a.out, "results.json.tmp"), "w") as f:
+        with atomic_output(os.path.join(a.out, "results.json")) as tmp, open(tmp, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1, sort_keys=True)
-        os.replace(os.path.join(a.out, "results.json.tmp"), os.path.join(a.out, "results.json"))
 
     def time_left():
         return (a.total_s - (time.time() - t_start)) if a.total_s else 1e9
@@ -159,7 +168,7 @@ def main(argv=None):
         for s in a.set + VARIANTS[v]:
             cmd += ["--set", s]
         os.makedirs(run, exist_ok=True)
-        p = subprocess.Popen(cmd, cwd=here, env=env, stdout=open(os.path.join(run, "stdout.log"), "w"), stderr=subprocess.STDOUT)
+        p = subprocess.Popen(cmd, cwd=MODEL_DIR, env=env, stdout=open(os.path.join(run, "stdout.log"), "w"), stderr=subprocess.STDOUT)
         log(f"started {name}: {' '.join(cmd[3:])}", logf)
         return p
 
@@ -201,12 +210,11 @@ def main(argv=None):
                snap_at(os.path.join(a.out, "snn"), n_main), "--quiet", "--deadline-s", str(a.qat_s), "--threads", "8"]
         for s in a.set:
             cmd += ["--set", s]
-        rc = subprocess.run(cmd, cwd=here, env=dict(env, OMP_NUM_THREADS="8"), stdout=open(os.path.join(a.out, "qat.log"), "w"),
+        rc = subprocess.run(cmd, cwd=MODEL_DIR, env=dict(env, OMP_NUM_THREADS="8"), stdout=open(os.path.join(a.out, "qat.log"), "w"),
                             stderr=subprocess.STDOUT).returncode
         log(f"QAT exited {rc}", logf)
         slim(os.path.join(qrun, "qat.pt"), os.path.join(slim_dir, "qat.pt"))
         qck = torch_load(os.path.join(slim_dir, "qat.pt"))
-        from .export import export_checkpoint
         export_checkpoint(os.path.join(slim_dir, "qat.pt"), os.path.join(a.out, "network.h5"))
         log(f"exported network.h5 ({os.path.getsize(os.path.join(a.out, 'network.h5'))} bytes)", logf)
     keep.append(os.path.join(slim_dir, "qat.pt"))
@@ -222,8 +230,6 @@ def main(argv=None):
             abl_procs[v] = start_training("snn" if v == "ref" else v, max(30.0, time_left() - 60), a.ablation_iters, name=v)
 
     # 3. evaluation
-    from .evaluate import real_floor, sample_model, sample_network, save_grid, score
-    from .train import load_checkpoint
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
