@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -203,10 +204,46 @@ void Tracer::write_vcd(std::ostream& os) const {
 
 void Tracer::write_gtkw(std::ostream& os, const std::string& vcd_name) const {
   // Groups: chip-level signals, then one group per core, then one per router (nested under chip.noc).
-  // GTKWave trace flags: 0x28 binary (a wire), 0x24 decimal, 0x424 signed decimal (u, v); 0x800200 opens
-  // a group, 0x1000200 closes it.
+  // GTKWave names a `$var integer` facility without a bit range (chip.timestep, not chip.timestep[31:0]), so
+  // every signal is listed by its plain name. Trace flags: 0x28 binary (a wire), 0x24 decimal (counts,
+  // timestep numbers), 0x424 signed decimal (probed u and v, two's complement in the VCD); 0x800200 opens a
+  // group, 0x1000200 closes it.
   os << "[*] spikemesh: gtkwave " << vcd_name << " run.gtkw\n";
   os << "[dumpfile] \"" << vcd_name << "\"\n";
+
+  // Initial view: the window's timesteps when they fit on one screen, else its first timestep. With the
+  // window at [size] and the panes at their widths, about 800 pixels are left for the waves; GTKWave shows
+  // 2^-zoom time units per 200 pixels, so the zoom that puts `span` cycles into 760 pixels (a margin at the
+  // right end) is -log2(span * 200 / 760). Named markers A..Z at the first 26 window timesteps' starts.
+  constexpr size_t kStepsInView = 16;   // beyond this the timestep labels and pulses become unreadable
+  constexpr size_t kNamedMarkers = 26;  // GTKWave 3.3 keeps markers A..Z
+  constexpr double kWavePixels = 760, kPixelsPerZoomFrame = 200;
+  std::vector<const Step*> window;
+  bool several_calls = false;
+  for (const Step& s : steps_) {
+    if (!s.in_window) continue;
+    if (!window.empty() && s.call != window.front()->call) several_calls = true;
+    window.push_back(&s);
+  }
+  os << "[size] 1400 800\n";
+  if (!window.empty()) {
+    const uint64_t first = window.front()->start_cycle;
+    const uint64_t last = window.size() <= kStepsInView ? window.back()->end_cycle : window.front()->end_cycle;
+    const double span = static_cast<double>(std::max<uint64_t>(last - first, 1));
+    std::ostringstream zoom;
+    zoom << std::fixed << -std::log2(span * kPixelsPerZoomFrame / kWavePixels);
+    os << "[timestart] " << first << "\n*" << zoom.str() << " -1";
+    for (size_t k = 0; k < kNamedMarkers; ++k) {
+      if (k < window.size()) os << " " << window[k]->start_cycle;
+      else os << " -1";
+    }
+    os << "\n";
+    for (size_t k = 0; k < std::min(kNamedMarkers, window.size()); ++k) {
+      os << "[markername] " << static_cast<char>('A' + k);
+      if (several_calls || window[k]->call > 0) os << "d" << window[k]->call << ".";
+      os << "t" << window[k]->t_local << "\n";
+    }
+  }
   os << "[sst_width] 260\n[signals_width] 300\n[sst_expanded] 1\n";
   std::map<std::string, std::vector<uint64_t>> groups;   // group name -> signals, in declaration order
   std::vector<std::string> group_order;
@@ -223,8 +260,8 @@ void Tracer::write_gtkw(std::ostream& os, const std::string& vcd_name) const {
     os << "@800200\n-" << g << "\n";
     for (uint64_t k : groups[g]) {
       const Signal& s = signals_[k];
-      if (s.kind == Kind::Wire) os << "@28\n" << s.name << "\n";
-      else os << (s.kind == Kind::Value ? "@424\n" : "@24\n") << s.name << "[31:0]\n";
+      const bool probe = s.name.find(".probe_") != std::string::npos;
+      os << (s.kind == Kind::Wire ? "@28\n" : probe ? "@424\n" : "@24\n") << s.name << "\n";
     }
     os << "@1000200\n-" << g << "\n";
   }

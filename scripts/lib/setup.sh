@@ -14,6 +14,7 @@ SPIKEMESH_PACKAGES=(
   cmake g++ make pkg-config
   libsystemc-dev libyaml-cpp-dev libhdf5-dev zlib1g-dev libboost-program-options-dev libgtest-dev
   python3 python3-torch python3-h5py python3-numpy python3-matplotlib python3-pytest python3-yaml
+  gtkwave xvfb python3-pil   # waveforms headless: tests/python/test_gtkwave.py, scripts/trace_screenshot
   snakemake
   dataset-fashion-mnist
 )
