@@ -174,7 +174,8 @@ void check_graded_spikes(const Network& net, const ChipParams& chip) {
   for (const auto& p : net.populations)
     if (p.kind == NeuronKind::Input && p.payload_bits > 1)
       fail_mapping("population '" + p.name + "': resource graded spikes: needs " + std::to_string(p.payload_bits) +
-                       "-bit spike payloads, a core sends binary spikes only (" + core_key("graded_spikes") + " = false)",
+                       "-bit spike payloads, a core sends binary spikes only (" + core_key("graded_spikes") +
+                       " = false)",
                    p.name, "graded spikes", p.payload_bits, 1);
 }
 

@@ -20,7 +20,8 @@ std::string sole_population(const Network& net, const std::vector<CoreSegment>& 
 
 std::string populations_on(const Network& net, const std::vector<CoreSegment>& segments) {
   std::string s = "populations";
-  for (size_t k = 0; k < segments.size(); ++k) s += (k ? ", '" : " '") + net.populations[segments[k].population].name + "'";
+  for (size_t k = 0; k < segments.size(); ++k)
+    s += (k ? ", '" : " '") + net.populations[segments[k].population].name + "'";
   return s;
 }
 
@@ -108,8 +109,8 @@ void compile_discrete(const MappingIndex& index, CoreProgram& core, uint32_t c, 
         for (uint64_t t = seg.first; t < seg.first + seg.count; ++t)
           for (uint64_t s = 0; s < v.ns; ++s) {
             const uint64_t k = t * v.ns + s;
-            entries.push_back({static_cast<uint32_t>(v.src_offset + s), j, static_cast<uint32_t>(seg.base + (t - seg.first)),
-                               pr.weights[k], pr.delay(k)});
+            entries.push_back({static_cast<uint32_t>(v.src_offset + s), j,
+                               static_cast<uint32_t>(seg.base + (t - seg.first)), pr.weights[k], pr.delay(k)});
           }
       } else if (v.kind == ProjKind::SparseLike) {
         for (uint64_t t = seg.first; t < seg.first + seg.count; ++t)
@@ -150,7 +151,8 @@ void compile_discrete(const MappingIndex& index, CoreProgram& core, uint32_t c, 
       e = f;
     }
     axon.words = static_cast<uint32_t>(core.synapse_words.size() - axon.word_offset);
-    dests.push_back({source, Destination{c, static_cast<uint32_t>(core.input_axons.size()), 0, static_cast<uint32_t>(e - b)}});
+    const Destination d{c, static_cast<uint32_t>(core.input_axons.size()), 0, static_cast<uint32_t>(e - b)};
+    dests.push_back({source, d});
     core.input_axons.push_back(axon);
     b = e;
   }
@@ -193,7 +195,8 @@ void compile_conv(const MappingIndex& index, CoreProgram& core, uint32_t c, Rout
             rec.mantissa = pr.weights[k];
             records.push_back(rec);
           }
-        const uint64_t w = records.empty() ? 0 : pack_list(core.synapse_words, fid, f, 0, records.data(), records.size());
+        const uint64_t w =
+            records.empty() ? 0 : pack_list(core.synapse_words, fid, f, 0, records.data(), records.size());
         kern.row_words.push_back(static_cast<uint32_t>(w));
       }
       const uint32_t kernel_index = static_cast<uint32_t>(core.kernels.size());
@@ -209,7 +212,8 @@ void compile_conv(const MappingIndex& index, CoreProgram& core, uint32_t c, Rout
         core.input_axons.push_back(axon);
         for (uint32_t ci = 0; ci < ss[0]; ++ci)
           if (kern.row_words[ci] > 0)
-            dests.push_back({static_cast<uint32_t>(v.src_offset + uint64_t{ci} * v.ch.in_pixels + q), Destination{c, id, ci, 0}});
+            dests.push_back(
+                {static_cast<uint32_t>(v.src_offset + uint64_t{ci} * v.ch.in_pixels + q), Destination{c, id, ci, 0}});
       }
       core.kernels.push_back(std::move(kern));
     }
@@ -295,9 +299,9 @@ void fail_output_axons(const MappingIndex& index, const Partition& part, const R
                        const ChipParams& chip) {
   const auto& segments = part.cores[c].segments;
   const uint64_t need = count.core_outputs(index, part, c);
-  fail_mapping("core " + std::to_string(c) + " (" + populations_on(index.net, segments) + "): resource output axons: needs " +
-                   std::to_string(need) + " output axons, a core has " + std::to_string(chip.core.output_axons) + " (" +
-                   core_key("output_axons") + ")",
+  fail_mapping("core " + std::to_string(c) + " (" + populations_on(index.net, segments) +
+                   "): resource output axons: needs " + std::to_string(need) + " output axons, a core has " +
+                   std::to_string(chip.core.output_axons) + " (" + core_key("output_axons") + ")",
                sole_population(index.net, segments), "output axons", need, chip.core.output_axons);
 }
 

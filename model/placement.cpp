@@ -183,7 +183,8 @@ ChipProgram permute_cores(ChipProgram program, const std::vector<uint32_t>& slot
   }
   uint32_t free_slot = 0;
   for (uint32_t c = static_cast<uint32_t>(slot_of_core.size()); c < g.cores(); ++c) {
-    if (program.cores[c].compartments != 0) throw Error("compiler: placement leaves used core " + std::to_string(c) + " unplaced");
+    if (program.cores[c].compartments != 0)
+      throw Error("compiler: placement leaves used core " + std::to_string(c) + " unplaced");
     while (taken[free_slot]) ++free_slot;
     slot[c] = free_slot;
     taken[free_slot] = 1;
