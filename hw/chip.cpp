@@ -78,110 +78,158 @@ void Chip::drain_management(Draining what, uint64_t now) {
 
 void Chip::control() {
   const uint64_t now = current_cycle();
-  for (;;) {
-    switch (phase_) {
-      case Phase::Writes: {   // hosted: the management core's write phase, then the barrier
-        if (management_->reset_pending()) {   // a new network call: its timesteps count from 0 again
-          run_.context = management_->context();
-          t_local_ = 0;
-          ++calls_;
-        }
-        management_->start_writes(now, t_local_);
-        phases_.writes = now;
-        drain_management(Draining::Writes, now);
-        break;
-      }
-      case Phase::Reads:   // hosted: the management core's read phase
-        management_->start_reads(now);
-        phases_.reads = now;
-        drain_management(Draining::Reads, now);
-        break;
-      case Phase::Pause:   // hosted: the timestep's interval ends; hand control back to the host
-        step_cycles_.push_back(now - interval_start_);
-        interval_start_ = end_cycle_ = phases_.pause = now;
-        if (tracer_) tracer_->set(sig_phase_, now, 0);
-        if (tracer_) tracer_->step_end(*this, now);
-        ++t_;
-        ++t_local_;
-        phase_ = Phase::Writes;
-        sc_core::sc_pause();
-        next_trigger(sc_core::SC_ZERO_TIME);
-        return;
-      case Phase::Start: {
-        if (on_step_) on_step_(t_, now);
-        if (!hosted_ && t_ == timesteps_) {
-          completed_ = true;
-          end_cycle_ = now;
-          result_.synaptic_events = 0;
-          result_.spike_count = 0;
-          for (const auto& c : cores_) {
-            result_.synaptic_events += c->counters().synops();
-            result_.spike_count += c->counters().spikes;
-          }
-          return;   // nothing is left to happen: sc_start() returns
+  while (hosted_ ? hosted_phase(now) : stimulus_phase(now)) {
+  }
+}
 
-        }
-        if (!hosted_) for (auto& p : run_.payloads) p.clear();
-        for (const auto& rows : stimulus_.inputs)
-          if (t_ < rows.timesteps) {
-            const uint64_t n = net_.populations[rows.population].size();
-            run_.payloads[rows.population].assign(rows.payloads.begin() + t_ * n, rows.payloads.begin() + (t_ + 1) * n);
-          }
-        step_start_ = phase_start_ = phases_.sweep = now;
-        if (tracer_) {
-          const uint32_t call = calls_ ? calls_ - 1 : 0;
-          tracer_->step_begin(t_, hosted_ ? t_local_ : t_, call, now);
-          tracer_->set(sig_timestep_, now, hosted_ ? t_local_ : t_);
-          if (hosted_) tracer_->set(sig_ddim_, now, call);
-        }
-        for (auto& c : cores_) c->begin_step(hosted_ ? t_local_ : t_, now);
-        if (hosted_)
-          for (auto& p : run_.payloads) p.clear();   // a payload is emitted once; the next ones are written
-        draining_ = Draining::Spikes;
-        phase_ = Phase::Drain;
-        break;
+// Stimulus mode, one timestep: its inputs, the sweep, the drain of its spikes, the barrier; the run ends at
+// the start of timestep `timesteps`.
+bool Chip::stimulus_phase(uint64_t now) {
+  uint64_t quiet = 0;
+  switch (phase_) {
+    case Phase::Start:
+      if (on_step_) on_step_(t_, now);
+      if (t_ == timesteps_) {
+        complete_run(now);
+        return false;   // nothing is left to happen: sc_start() returns
       }
-      case Phase::Drain: {
-        if (run_.outstanding > 0) {
-          uint64_t progress = std::max(noc_.last_grant_cycle(), phase_start_);
-          for (const auto& c : cores_)
-            if (c->dendrite_busy_at(now)) progress = now;
-          if (management_ && management_->done_cycle() > now) progress = now;
-          if (now >= progress + params_.watchdog_cycles) {
-            report_deadlock(now);
-            return;
-          }
-          next_trigger(cycles_to_time(progress + params_.watchdog_cycles - now), drained_);
-          return;
+      for (auto& p : run_.payloads) p.clear();
+      for (const auto& rows : stimulus_.inputs)
+        if (t_ < rows.timesteps) {
+          const uint64_t n = net_.populations[rows.population].size();
+          run_.payloads[rows.population].assign(rows.payloads.begin() + t_ * n, rows.payloads.begin() + (t_ + 1) * n);
         }
-        uint64_t quiet = now;
-        for (const auto& c : cores_) quiet = std::max(quiet, c->done_cycle());
-        if (management_) quiet = std::max(quiet, management_->done_cycle());
-        if (draining_ == Draining::Spikes)
-          for (auto& c : cores_) c->flush();   // the step's synaptic input, before anything reads or resets
-        if (hosted_ && draining_ != Draining::Writes) {   // after the spikes: reads; after the reads: pause
-          phase_ = draining_ == Draining::Spikes ? Phase::Reads : Phase::Pause;
-          next_trigger(cycles_to_time(quiet - now));
-          return;
-        }
-        phase_ = Phase::Barrier;
-        phases_.barrier = quiet;
-        if (tracer_) {
-          tracer_->interval(sig_barrier_, quiet, quiet + barrier_);
-          if (hosted_) tracer_->set(sig_phase_, quiet, 0);
-        }
-        next_trigger(cycles_to_time(quiet - now + barrier_));
-        return;
+      start_sweep(now);
+      return true;
+    case Phase::Drain:
+      if (!drain_done(now, quiet)) return false;
+      start_barrier(quiet, now);
+      return false;
+    case Phase::Barrier:
+      phase_ = Phase::Start;
+      step_cycles_.push_back(now - step_start_);
+      if (tracer_) tracer_->step_end(*this, now);
+      ++t_;
+      ++t_local_;
+      return true;
+    case Phase::Writes:   // the management core's phases: hosted mode only
+    case Phase::Reads:
+    case Phase::Pause:
+      break;
+  }
+  return false;
+}
+
+// Hosted mode, one sc_start(): the management core's writes, their drain, the barrier, the sweep, the drain
+// of its spikes, the management core's reads, their drain, and the pause that hands control to the host.
+bool Chip::hosted_phase(uint64_t now) {
+  uint64_t quiet = 0;
+  switch (phase_) {
+    case Phase::Writes:
+      if (management_->reset_pending()) {   // a new network call: its timesteps count from 0 again
+        run_.context = management_->context();
+        t_local_ = 0;
+        ++calls_;
       }
-      case Phase::Barrier:
-        phase_ = Phase::Start;
-        if (hosted_) break;   // hosted: the timestep's interval ends at its read phase (Pause)
-        step_cycles_.push_back(now - step_start_);
-        if (tracer_) tracer_->step_end(*this, now);
-        ++t_;
-        ++t_local_;
-        break;
+      management_->start_writes(now, t_local_);
+      phases_.writes = now;
+      drain_management(Draining::Writes, now);
+      return true;
+    case Phase::Barrier:   // the timestep's interval ends at its read phase (Pause)
+      phase_ = Phase::Start;
+      return true;
+    case Phase::Start:
+      if (on_step_) on_step_(t_, now);
+      start_sweep(now);
+      for (auto& p : run_.payloads) p.clear();   // a payload is emitted once; the next ones are written
+      return true;
+    case Phase::Drain:
+      if (!drain_done(now, quiet)) return false;
+      if (draining_ == Draining::Writes) {
+        start_barrier(quiet, now);
+        return false;
+      }
+      phase_ = draining_ == Draining::Spikes ? Phase::Reads : Phase::Pause;   // after the spikes: reads; then pause
+      next_trigger(cycles_to_time(quiet - now));
+      return false;
+    case Phase::Reads:
+      management_->start_reads(now);
+      phases_.reads = now;
+      drain_management(Draining::Reads, now);
+      return true;
+    case Phase::Pause:   // the timestep's interval ends; hand control back to the host
+      step_cycles_.push_back(now - interval_start_);
+      interval_start_ = end_cycle_ = phases_.pause = now;
+      if (tracer_) tracer_->set(sig_phase_, now, 0);
+      if (tracer_) tracer_->step_end(*this, now);
+      ++t_;
+      ++t_local_;
+      phase_ = Phase::Writes;
+      sc_core::sc_pause();
+      next_trigger(sc_core::SC_ZERO_TIME);
+      return false;
+  }
+  return false;
+}
+
+// Every core starts the timestep's compartment sweep with the payloads set; then its spikes drain. The cores
+// count timesteps within the network call (a stimulus run is one call: there t_local_ equals t_).
+void Chip::start_sweep(uint64_t now) {
+  step_start_ = phase_start_ = phases_.sweep = now;
+  if (tracer_) {
+    const uint32_t call = calls_ ? calls_ - 1 : 0;
+    tracer_->step_begin(t_, hosted_ ? t_local_ : t_, call, now);
+    tracer_->set(sig_timestep_, now, hosted_ ? t_local_ : t_);
+    if (hosted_) tracer_->set(sig_ddim_, now, call);
+  }
+  for (auto& c : cores_) c->begin_step(t_local_, now);
+  draining_ = Draining::Spikes;
+  phase_ = Phase::Drain;
+}
+
+// Whether the messages of the current Drain are all received and served; if so `quiet` is the cycle the
+// last core (or the management core) finishes, else the watchdog or the next delivery wakes control again.
+// After the spikes every core folds the step's synaptic input, before anything reads or resets it.
+bool Chip::drain_done(uint64_t now, uint64_t& quiet) {
+  if (run_.outstanding > 0) {
+    uint64_t progress = std::max(noc_.last_grant_cycle(), phase_start_);
+    for (const auto& c : cores_)
+      if (c->dendrite_busy_at(now)) progress = now;
+    if (management_ && management_->done_cycle() > now) progress = now;
+    if (now >= progress + params_.watchdog_cycles) {
+      report_deadlock(now);
+      return false;
     }
+    next_trigger(cycles_to_time(progress + params_.watchdog_cycles - now), drained_);
+    return false;
+  }
+  quiet = now;
+  for (const auto& c : cores_) quiet = std::max(quiet, c->done_cycle());
+  if (management_) quiet = std::max(quiet, management_->done_cycle());
+  if (draining_ == Draining::Spikes)
+    for (auto& c : cores_) c->flush();
+  return true;
+}
+
+// The barrier starts when the chip is quiet and lasts barrier_ cycles.
+void Chip::start_barrier(uint64_t quiet, uint64_t now) {
+  phase_ = Phase::Barrier;
+  phases_.barrier = quiet;
+  if (tracer_) {
+    tracer_->interval(sig_barrier_, quiet, quiet + barrier_);
+    if (hosted_) tracer_->set(sig_phase_, quiet, 0);
+  }
+  next_trigger(cycles_to_time(quiet - now + barrier_));
+}
+
+void Chip::complete_run(uint64_t now) {
+  completed_ = true;
+  end_cycle_ = now;
+  result_.synaptic_events = 0;
+  result_.spike_count = 0;
+  for (const auto& c : cores_) {
+    result_.synaptic_events += c->counters().synops();
+    result_.spike_count += c->counters().spikes;
   }
 }
 

@@ -94,7 +94,15 @@ class Chip : public sc_core::sc_module {
   enum class Draining { Spikes, Reads, Writes };   // what a Drain phase waits for
   void drain_management(Draining what, uint64_t now);
   void build(uint32_t context);
+  // The timestep controller: runs the mode's phases until one waits. Each mode is one function that
+  // steps through its phases (true: the next phase starts in this cycle too); the steps they share follow.
   void control();
+  bool stimulus_phase(uint64_t now);
+  bool hosted_phase(uint64_t now);
+  void start_sweep(uint64_t now);
+  bool drain_done(uint64_t now, uint64_t& quiet);
+  void start_barrier(uint64_t quiet, uint64_t now);
+  void complete_run(uint64_t now);
   void report_deadlock(uint64_t now);
 
   const Network& net_;

@@ -1,5 +1,5 @@
-// The compiler passes after partitioning: delay report, traffic estimate, placement, core permutation,
-// utilisation, and the search for a mesh that fits; see compiler.h.
+// The compiler passes around the mapping: delay report, traffic estimate, placement, utilisation, and the
+// search for a mesh that fits; see compiler.h.
 #include "compiler.h"
 
 #include <algorithm>
@@ -29,15 +29,6 @@ uint32_t population_at(const CoreProgram& core, uint32_t comp) {
   for (const auto& s : core.segments)
     if (comp >= s.base && comp < s.base + s.count) return s.population;
   throw Error("compiler: compartment " + std::to_string(comp) + " of a core belongs to no segment (corrupt program)");
-}
-
-std::vector<SlotXY> slots_of(const MeshGeometry& g) {
-  std::vector<SlotXY> slots(g.cores());
-  for (uint32_t c = 0; c < g.cores(); ++c) {
-    const auto p = g.place(c);
-    slots[c] = {static_cast<int32_t>(p.x), static_cast<int32_t>(p.y)};
-  }
-  return slots;
 }
 
 }  // namespace
@@ -148,50 +139,13 @@ std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram&
 }
 
 TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const ChipProgram& program, const ChipParams& chip) {
-  const auto slots = slots_of(program.geometry);
+  const auto slots = core_slots(program.geometry);
   const auto ident = place_mesh_order(program.geometry.cores());
   TrafficTotals t;
   for (const auto& e : traffic) t.messages += e.messages;
   t.flit_hops = traffic_hops(traffic, ident, slots);
   t.flit_hop_cycles = traffic_hops(traffic, ident, slots, {double(chip.router.hop_ew_cycles), double(chip.router.hop_ns_cycles)});
   return t;
-}
-
-ChipProgram permute_cores(ChipProgram program, const std::vector<uint32_t>& slot_of_core) {
-  const MeshGeometry& g = program.geometry;
-  std::vector<uint32_t> slot(g.cores());
-  std::vector<uint8_t> taken(g.cores(), 0);
-  // Cores beyond slot_of_core are empty: they fill the slots left free, in order.
-  for (uint32_t c = 0; c < slot_of_core.size(); ++c) {
-    if (slot_of_core[c] >= g.cores() || taken[slot_of_core[c]])
-      throw Error("compiler: placement maps core " + std::to_string(c) + " to slot " + std::to_string(slot_of_core[c]) +
-                  ", which is outside the mesh or taken");
-    slot[c] = slot_of_core[c];
-    taken[slot[c]] = 1;
-  }
-  uint32_t free_slot = 0;
-  for (uint32_t c = static_cast<uint32_t>(slot_of_core.size()); c < g.cores(); ++c) {
-    if (program.cores[c].compartments != 0) throw Error("compiler: placement leaves used core " + std::to_string(c) + " unplaced");
-    while (taken[free_slot]) ++free_slot;
-    slot[c] = free_slot;
-    taken[free_slot] = 1;
-  }
-  std::vector<CoreProgram> cores(g.cores());
-  for (uint32_t c = 0; c < g.cores(); ++c) {
-    CoreProgram& dst = cores[slot[c]];
-    dst = std::move(program.cores[c]);
-    for (Destination& d : dst.out) {
-      d.core = slot[d.core];
-      const auto p = g.place(d.core);
-      d.x = static_cast<uint16_t>(p.x);
-      d.y = static_cast<uint16_t>(p.y);
-      d.local = static_cast<uint16_t>(p.local);
-    }
-  }
-  program.cores = std::move(cores);
-  for (auto& pl : program.placement)
-    for (auto& x : pl) x.core = slot[x.core];
-  return program;
 }
 
 CompiledNetwork compile_network(const Network& net, const ChipParams& chip, const CompileOptions& options) {
@@ -231,7 +185,7 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
     rep.optimised = rep.mesh_order;
   } else {
     const PlacementCost cost{double(chip.router.hop_ew_cycles), double(chip.router.hop_ns_cycles)};
-    rep.slot_of_core = place_min_hops(traffic, program.cores_used, slots_of(program.geometry), cost);
+    rep.slot_of_core = place_min_hops(traffic, program.cores_used, core_slots(program.geometry), cost);
     program = permute_cores(std::move(program), rep.slot_of_core);
     rep.optimised = traffic_totals(estimate_traffic(net, program, rep.rates), program, chip);
   }

@@ -3,7 +3,7 @@
 // (2) partition and tables: map_network (mapping.h); (3) traffic estimate: measured firing rates (a short
 // reference-simulator run with random input) times each compartment's output-axon entries; (4) placement:
 // place_min_hops (placement.h) over every core slot of the mesh, then a pure permutation of the program's
-// cores. The spike raster does not depend on placement, only timing and hop counts do.
+// cores (permute_cores, placement.h). The spike raster does not depend on placement, only timing and hop counts do.
 #pragma once
 
 #include <cstdint>
@@ -78,10 +78,6 @@ std::vector<double> measure_firing_rates(const Network& net, uint32_t warmup, ui
 // Messages per timestep between logical cores: rate of each compartment x its output-axon entries.
 std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram& program, const std::vector<double>& rates);
 TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const ChipProgram& program, const ChipParams& chip);
-
-// Moves logical core c of `program` to slot slot_of_core[c]: core tables, every Destination's core, x, y,
-// local, and the placement lists. slot_of_core must be injective into the mesh's cores.
-ChipProgram permute_cores(ChipProgram program, const std::vector<uint32_t>& slot_of_core);
 
 // The smallest mesh on which the network fits: routers_x / routers_y grown from the configured values
 // (chips fixed) up to `max_routers` each, then chips_x / chips_y grown (routers as configured) up to

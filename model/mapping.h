@@ -3,6 +3,9 @@
 // formats, synaptic memory image, input axons, output axons = the routing tables). A network that does
 // not fit fails here, before any simulation, naming the population, the resource, the need and the
 // capacity. Deliberately simple (greedy, in file order); a later compiler does better.
+// The steps, one file each: mapping_index.h (what they read of the network), partition.h (which neurons
+// on which core), core_accounting.h (what a core uses, the fit checks), core_tables.h (the tables and
+// their routing-entry count), placement.h (core slots; mesh order here, the compiler may move cores).
 //
 // What a core holds (Loihi 1 terms, docs/sources.md#core and docs/sources.md#conv-mapping):
 //   compartments   one per neuron. A population's neurons on a core are one contiguous C-order range,

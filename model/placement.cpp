@@ -1,10 +1,14 @@
-// Placement by deterministic local search; see placement.h.
+// Placement by deterministic local search, and moving a compiled program's cores to their slots; see
+// placement.h.
 #include "placement.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
+#include <string>
+
+#include "error.h"
 
 namespace spikemesh {
 namespace {
@@ -147,6 +151,57 @@ std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, ui
     if (!improved) break;
   }
   return place;
+}
+
+std::vector<SlotXY> core_slots(const MeshGeometry& geo) {
+  std::vector<SlotXY> slots(geo.cores());
+  for (uint32_t c = 0; c < geo.cores(); ++c) {
+    const auto p = geo.place(c);
+    slots[c] = {static_cast<int32_t>(p.x), static_cast<int32_t>(p.y)};
+  }
+  return slots;
+}
+
+void locate(Destination& d, const MeshGeometry& geo) {
+  const auto place = geo.place(d.core);
+  d.x = static_cast<uint16_t>(place.x);
+  d.y = static_cast<uint16_t>(place.y);
+  d.local = static_cast<uint16_t>(place.local);
+}
+
+ChipProgram permute_cores(ChipProgram program, const std::vector<uint32_t>& slot_of_core) {
+  const MeshGeometry& g = program.geometry;
+  std::vector<uint32_t> slot(g.cores());
+  std::vector<uint8_t> taken(g.cores(), 0);
+  // Cores beyond slot_of_core are empty: they fill the slots left free, in order.
+  for (uint32_t c = 0; c < slot_of_core.size(); ++c) {
+    if (slot_of_core[c] >= g.cores() || taken[slot_of_core[c]])
+      throw Error("compiler: placement maps core " + std::to_string(c) + " to slot " + std::to_string(slot_of_core[c]) +
+                  ", which is outside the mesh or taken");
+    slot[c] = slot_of_core[c];
+    taken[slot[c]] = 1;
+  }
+  uint32_t free_slot = 0;
+  for (uint32_t c = static_cast<uint32_t>(slot_of_core.size()); c < g.cores(); ++c) {
+    if (program.cores[c].compartments != 0)
+      throw Error("compiler: placement leaves used core " + std::to_string(c) + " unplaced");
+    while (taken[free_slot]) ++free_slot;
+    slot[c] = free_slot;
+    taken[free_slot] = 1;
+  }
+  std::vector<CoreProgram> cores(g.cores());
+  for (uint32_t c = 0; c < g.cores(); ++c) {
+    CoreProgram& dst = cores[slot[c]];
+    dst = std::move(program.cores[c]);
+    for (Destination& d : dst.out) {
+      d.core = slot[d.core];
+      locate(d, g);
+    }
+  }
+  program.cores = std::move(cores);
+  for (auto& pl : program.placement)
+    for (auto& x : pl) x.core = slot[x.core];
+  return program;
 }
 
 }  // namespace spikemesh

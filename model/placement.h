@@ -1,10 +1,13 @@
 // Placement of logical cores (partitions of a network) onto the physical core slots of a mesh so that
-// heavy spike traffic travels few hops. A pure function of a traffic estimate; the compiler reports the
-// flit-hops of plain mesh order and of the optimised placement side by side.
+// heavy spike traffic travels few hops: the search (a pure function of a traffic estimate) and applying its
+// answer to a compiled program. The compiler reports the flit-hops of mesh order and of the optimised one.
 #pragma once
 
 #include <cstdint>
 #include <vector>
+
+#include "mapping.h"
+#include "routing.h"
 
 namespace spikemesh {
 
@@ -42,5 +45,15 @@ constexpr int32_t kWindow = 3;
 std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, uint32_t logical_cores,
                                      const std::vector<SlotXY>& slots, const PlacementCost& cost = {},
                                      uint32_t max_passes = 50);
+
+// The slots of a mesh: core slot c at its router's coordinates (geometry.place(c)).
+std::vector<SlotXY> core_slots(const MeshGeometry& geo);
+
+// Points a routing entry at the router and local port of its destination core (geometry.place(d.core)).
+void locate(Destination& d, const MeshGeometry& geo);
+
+// Moves logical core c of `program` to slot slot_of_core[c]: core tables, every Destination's core, x, y,
+// local, and the placement lists. slot_of_core must be injective into the mesh's cores.
+ChipProgram permute_cores(ChipProgram program, const std::vector<uint32_t>& slot_of_core);
 
 }  // namespace spikemesh

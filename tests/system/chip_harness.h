@@ -1,4 +1,5 @@
-// Shared helpers of the end-to-end chip tests: chip shapes, one elaborated run, result comparison.
+// Shared helpers of the end-to-end chip tests: chip shapes, the random case and its reference result, one
+// elaborated run, result comparison.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -39,6 +40,29 @@ inline ChipParams multi_chip(uint32_t compartments) {
   p.core.compartments = compartments;
   p.core.graded_spikes = true;
   return p;
+}
+
+// Conv projections keep one kernel per core (Loihi 2) instead of expanded synapse lists.
+inline ChipParams with_shared_kernels(ChipParams p) {
+  p.core.shared_conv_kernels = true;
+  return p;
+}
+
+// The golden side of an equivalence test: random network `seed`, its random stimulus (seed + 100) over
+// `timesteps`, and the reference simulator's result in bias context `context`.
+struct RandomCase {
+  Network net;
+  Stimulus stim;
+  SimResult ref;
+};
+inline RandomCase random_case(uint64_t seed, uint32_t timesteps, uint32_t context) {
+  RandomNetworkParams rp;
+  rp.seed = seed;
+  RandomCase c;
+  c.net = make_random_network(rp);
+  c.stim = make_random_stimulus(c.net, timesteps, seed + 100);
+  c.ref = run_reference(c.net, c.stim, timesteps, context);
+  return c;
 }
 
 // Elaborates a chip for `net` and runs it to completion (one per process).

@@ -11,13 +11,9 @@ using namespace spikemesh::testing;
 namespace {
 
 void check(const ChipParams& params, uint64_t seed, uint32_t timesteps = 24, uint32_t context = 1) {
-  RandomNetworkParams rp;
-  rp.seed = seed;
-  const Network net = make_random_network(rp);
-  const Stimulus stim = make_random_stimulus(net, timesteps, seed + 100);
-  const SimResult ref = run_reference(net, stim, timesteps, context);
-  ASSERT_GT(ref.spike_count, 0u);
-  ChipRun run(net, params, stim, timesteps, context);
+  const RandomCase rc = random_case(seed, timesteps, context);
+  ASSERT_GT(rc.ref.spike_count, 0u);
+  ChipRun run(rc.net, params, rc.stim, timesteps, context);
   ASSERT_TRUE(run.chip->completed()) << run.chip->deadlock_report();
   if (params.mesh.cores() > 1) {
     EXPECT_GT(run.program.cores_used, 4u) << "the network should spread over several routers";
@@ -27,15 +23,10 @@ void check(const ChipParams& params, uint64_t seed, uint32_t timesteps = 24, uin
     for (const auto& c : run.program.cores) cores_with_kernels += !c.kernels.empty();
     EXPECT_GE(cores_with_kernels, params.mesh.cores() > 1 ? 2u : 1u) << "shared kernels should be exercised";
   }
-  expect_identical(run.chip->result(), ref);
+  expect_identical(run.chip->result(), rc.ref);
 }
 
-ChipParams shared(ChipParams p) {
-  p.core.shared_conv_kernels = true;
-  return p;
-}
-
-// Row bands (model/mapping.h): with 10 compartments per core the random network's conv maps (4 channels
+// Row bands (model/partition.h): with 10 compartments per core the random network's conv maps (4 channels
 // per pixel) are cut into bands of 2 pixels that start and end mid-row; with 3, into blocks of 2 channels
 // within each band. The cuts run through conv 3x3 pad 1 (conv1), conv 2x2 stride 2 (pool), and upsample 2
 // + conv 3x3 pad 1 with 2 groups (up), for shared kernels and for expanded (discrete) conv lists.
@@ -45,13 +36,10 @@ void check_bands(uint32_t compartments, bool shared_kernels) {
   p.core.compartments = compartments;
   p.core.graded_spikes = true;
   p.core.shared_conv_kernels = shared_kernels;
-  RandomNetworkParams rp;
-  rp.seed = 11;
-  const Network net = make_random_network(rp);
-  const Stimulus stim = make_random_stimulus(net, 20, 111);
-  const SimResult ref = run_reference(net, stim, 20, 1);
-  ASSERT_GT(ref.spike_count, 0u);
-  ChipRun run(net, p, stim, 20, 1);
+  const RandomCase rc = random_case(11, 20, 1);
+  ASSERT_GT(rc.ref.spike_count, 0u);
+  const Network& net = rc.net;
+  ChipRun run(net, p, rc.stim, 20, 1);
   ASSERT_TRUE(run.chip->completed()) << run.chip->deadlock_report();
   const int conv1 = net.find("conv1"), pool = net.find("pool"), up = net.find("up");
   ASSERT_TRUE(conv1 >= 0 && pool >= 0 && up >= 0);
@@ -66,19 +54,19 @@ void check_bands(uint32_t compartments, bool shared_kernels) {
   }
   EXPECT_GT(multi, 0u);
   EXPECT_GT(mid_row, 0u);
-  expect_identical(run.chip->result(), ref);
+  expect_identical(run.chip->result(), rc.ref);
 }
 
 }  // namespace
 
 TEST(ChipEquivalence, OneCoreSeed1) { check(one_core_chip(), 1); }
 TEST(ChipEquivalence, OneCoreSeed2) { check(one_core_chip(), 2); }
-TEST(ChipEquivalence, OneCoreSharedConvSeed5) { check(shared(one_core_chip()), 5); }
+TEST(ChipEquivalence, OneCoreSharedConvSeed5) { check(with_shared_kernels(one_core_chip()), 5); }
 TEST(ChipEquivalence, Mesh2x2Seed3) { check(mesh_2x2_chip(40), 3); }
 TEST(ChipEquivalence, Mesh2x2Seed6) { check(mesh_2x2_chip(40), 6); }
-TEST(ChipEquivalence, Mesh2x2SharedConvSeed7) { check(shared(mesh_2x2_chip(40)), 7); }
+TEST(ChipEquivalence, Mesh2x2SharedConvSeed7) { check(with_shared_kernels(mesh_2x2_chip(40)), 7); }
 TEST(ChipEquivalence, MultiChipSeed4) { check(multi_chip(48), 4); }
-TEST(ChipEquivalence, MultiChipSharedConvSeed8) { check(shared(multi_chip(36)), 8); }
+TEST(ChipEquivalence, MultiChipSharedConvSeed8) { check(with_shared_kernels(multi_chip(36)), 8); }
 
 TEST(ChipEquivalence, RowBandsMidRowSharedKernels) { check_bands(10, true); }
 TEST(ChipEquivalence, RowBandsMidRowExpandedConv) { check_bands(10, false); }

@@ -79,3 +79,20 @@ TEST(Placement, LargeMeshesSearchAWindowAroundTheNeighboursAndStillShortenAChain
   EXPECT_LT(after, 0.25 * before) << before << " -> " << after;
   EXPECT_EQ(p, place_min_hops(t, 1200, slots));   // deterministic
 }
+
+TEST(Placement, CoreSlotsAndDestinationsSitAtTheirRouterAndLocalPort) {
+  // 2 x 2 routers of 2 cores each: core 5 is the second core of router (0, 1).
+  const MeshGeometry geo{1, 1, 2, 2, 2};
+  const auto slots = core_slots(geo);
+  ASSERT_EQ(slots.size(), 8u);
+  EXPECT_EQ(slots[5].x, 0);
+  EXPECT_EQ(slots[5].y, 1);
+  EXPECT_EQ(slots[3].x, 1);
+  EXPECT_EQ(slots[3].y, 0);
+  Destination d;
+  d.core = 5;
+  locate(d, geo);
+  EXPECT_EQ(d.x, 0u);
+  EXPECT_EQ(d.y, 1u);
+  EXPECT_EQ(d.local, 1u);
+}

@@ -1,0 +1,143 @@
+// Greedy partition in file order, row bands for conv targets; see partition.h.
+#include "partition.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace spikemesh {
+
+Partitioner::Partitioner(const MappingIndex& index, const ChipParams& chip)
+    : index_(index), geo_(MeshGeometry::from(chip.mesh)), accounting_(index, chip) {}
+
+bool Partitioner::is_banded(uint32_t P) const {
+  const auto& shape = index_.net.populations[P].shape;
+  if (shape.size() != 3 || shape[1] < 2) return false;
+  for (uint32_t j : index_.incoming[P])
+    if (index_.net.projections[j].encoding == Encoding::Conv) return true;
+  return false;
+}
+
+void Partitioner::band_unit(uint32_t P, uint32_t c0, uint32_t c1, uint64_t pixel, std::vector<uint64_t>& ids) const {
+  const uint64_t hw = index_.pixels_of(P);
+  ids.clear();
+  for (uint32_t c = c0; c < c1; ++c) ids.push_back(c * hw + pixel);
+}
+
+uint32_t Partitioner::channel_block(uint32_t P) {
+  const auto& shape = index_.net.populations[P].shape;
+  std::vector<uint64_t> ids;
+  auto fits = [&](uint32_t k) {   // an inner pixel: the most input axons
+    band_unit(P, 0, k, uint64_t{shape[1] / 2} * shape[2] + shape[2] / 2, ids);
+    return accounting_.fits_empty(P, ids.data(), ids.size());
+  };
+  if (!fits(1)) return 0;
+  uint32_t lo = 1, hi = shape[0];   // fits(lo); the answer is in [lo, hi]
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  const uint32_t blocks = (shape[0] + lo - 1) / lo;
+  return (shape[0] + blocks - 1) / blocks;
+}
+
+void Partitioner::new_core(uint32_t P, uint64_t i) {
+  if (part_.cores.size() == geo_.cores() && part_.first_overflow < 0) {
+    part_.first_overflow = static_cast<int64_t>(P);
+    part_.first_overflow_neuron = i;
+  }
+  part_.cores.emplace_back();
+  accounting_.next_core();
+}
+
+// Records neuron i of P on the core being filled: it extends that core's segment of its channel (banded
+// populations) or of its population; the fill order keeps each one contiguous.
+void Partitioner::record(uint32_t P, uint64_t i) {
+  PartitionCore& core = part_.cores.back();
+  const uint32_t key = part_.tile_channels[P] ? static_cast<uint32_t>(i / index_.pixels_of(P)) : 0;
+  if (open_core_ != part_.cores.size() || open_population_ != P) {
+    open_core_ = part_.cores.size();
+    open_population_ = P;
+    open_segment_.assign(part_.tile_channels[P] ? index_.net.populations[P].shape[0] : 1, -1);
+  }
+  int32_t& k = open_segment_[key];
+  if (k < 0) {
+    k = static_cast<int32_t>(core.segments.size());
+    CoreSegment s;
+    s.population = P;
+    s.first = i;
+    core.segments.push_back(s);
+  }
+  ++core.segments[static_cast<size_t>(k)].count;
+  ++core.compartments;
+}
+
+// Adds a unit to the core being filled, or to a new core; a unit that does not fit an empty core is
+// added neuron by neuron (a single neuron that does not fit is the error).
+void Partitioner::add_unit(uint32_t P, const uint64_t* ids, size_t n) {
+  if (!accounting_.try_add(P, ids, n)) {
+    if (accounting_.tally().compartments > 0) {
+      new_core(P, ids[0]);
+      if (accounting_.try_add(P, ids, n)) {
+        for (size_t k = 0; k < n; ++k) record(P, ids[k]);
+        return;
+      }
+    }
+    if (n == 1) accounting_.fail_single(P, ids[0]);
+    for (size_t k = 0; k < n; ++k) add_unit(P, ids + k, 1);
+    return;
+  }
+  for (size_t k = 0; k < n; ++k) record(P, ids[k]);
+}
+
+Partition Partitioner::run(const std::vector<uint32_t>& out_estimate) {
+  const Network& net = index_.net;
+  accounting_.begin(out_estimate);
+  part_ = Partition{};
+  open_core_ = 0;
+  part_.cores.emplace_back();
+  part_.tile_channels.assign(net.populations.size(), 0);
+  std::vector<uint64_t> ids;
+  for (uint32_t P = 0; P < net.populations.size(); ++P) {
+    if (is_banded(P)) part_.tile_channels[P] = channel_block(P);
+    if (const uint32_t K = part_.tile_channels[P]) {
+      const uint32_t C = net.populations[P].shape[0];
+      for (uint32_t c0 = 0; c0 < C; c0 += K)
+        for (uint64_t pixel = 0; pixel < index_.pixels_of(P); ++pixel) {
+          band_unit(P, c0, std::min(c0 + K, C), pixel, ids);
+          add_unit(P, ids.data(), ids.size());
+        }
+      continue;
+    }
+    const uint64_t n = net.populations[P].size();
+    for (uint64_t i = 0; i < n; ++i) add_unit(P, &i, 1);
+  }
+  // Compartments: a core's segments in population, then neuron order (a population's segments adjacent,
+  // so a dense list over them stays one run of consecutive compartments).
+  for (PartitionCore& core : part_.cores) {
+    std::sort(core.segments.begin(), core.segments.end(), [](const CoreSegment& a, const CoreSegment& b) {
+      return a.population != b.population ? a.population < b.population : a.first < b.first;
+    });
+    uint32_t base = 0;
+    for (CoreSegment& s : core.segments) {
+      s.base = base;
+      base += s.count;
+    }
+  }
+  return std::move(part_);
+}
+
+void check_core_count(const Partition& part, const Network& net, const MeshGeometry& geo) {
+  if (part.cores.size() > geo.cores()) {
+    std::ostringstream os;
+    os << "resource cores: the network needs " << part.cores.size() << " cores, the chip has " << geo.cores() << " ("
+       << geo.chips_x << "x" << geo.chips_y << " chips of " << geo.routers_x << "x" << geo.routers_y << " routers, "
+       << geo.cores_per_router << " cores each: chip.mesh); population '" << net.populations[part.first_overflow].name
+       << "' from neuron " << part.first_overflow_neuron << " is the first that does not fit";
+    fail_mapping(os.str(), net.populations[part.first_overflow].name, "cores", part.cores.size(), geo.cores());
+  }
+}
+
+}  // namespace spikemesh
