@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "chip_snapshot.h"
 #include "tracer.h"
 
 namespace spikemesh {
@@ -100,7 +101,7 @@ void Chip::control() {
         step_cycles_.push_back(now - interval_start_);
         interval_start_ = end_cycle_ = phases_.pause = now;
         if (tracer_) tracer_->set(sig_phase_, now, 0);
-        if (tracer_) tracer_->step_end(*this, now);
+        if (tracer_) tracer_->step_end(now, snapshot(*this), result_, hosted_ ? 0 : t_);
         ++t_;
         ++t_local_;
         phase_ = Phase::Writes;
@@ -177,7 +178,7 @@ void Chip::control() {
         phase_ = Phase::Start;
         if (hosted_) break;   // hosted: the timestep's interval ends at its read phase (Pause)
         step_cycles_.push_back(now - step_start_);
-        if (tracer_) tracer_->step_end(*this, now);
+        if (tracer_) tracer_->step_end(now, snapshot(*this), result_, hosted_ ? 0 : t_);
         ++t_;
         ++t_local_;
         break;
@@ -187,6 +188,7 @@ void Chip::control() {
 
 void Chip::attach_tracer(Tracer& tracer) {
   tracer_ = &tracer;
+  tracer.set_component_names(component_names(*this));
   sig_timestep_ = tracer.declare("chip.timestep", Tracer::Kind::Value, 1);
   sig_barrier_ = tracer.declare("chip.barrier", Tracer::Kind::Wire, 2);
   sig_ddim_ = hosted_ ? tracer.declare("chip.ddim_step", Tracer::Kind::Value, 1) : Tracer::kNone;

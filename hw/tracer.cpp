@@ -7,8 +7,8 @@
 #include <map>
 #include <sstream>
 
-#include "chip.h"
 #include "error.h"
+#include "reference_sim.h"
 
 namespace spikemesh {
 namespace {
@@ -100,22 +100,11 @@ void Tracer::step_begin(uint32_t t, uint32_t t_local, uint32_t call, uint64_t cy
   }
 }
 
-void Tracer::step_end(const Chip& chip, uint64_t cycle) {
+void Tracer::step_end(uint64_t cycle, ChipSnapshot counters, const SimResult& res, uint64_t row) {
   Step& s = steps_.back();
   s.end_cycle = cycle;
-  if (core_names_.empty()) {
-    for (uint32_t i = 0; i < chip.core_count(); ++i) core_names_.push_back(chip.core(i).name());
-    for (const auto& r : chip.noc_const().routers()) router_names_.push_back(r->name());
-  }
-  std::vector<CoreCounters> cc;
-  for (uint32_t i = 0; i < chip.core_count(); ++i) cc.push_back(chip.core(i).counters());
-  core_counters_.push_back(std::move(cc));
-  std::vector<RouterCounters> rc;
-  for (const auto& r : chip.noc_const().routers()) rc.push_back(r->counters());
-  router_counters_.push_back(std::move(rc));
+  snapshots_.push_back(std::move(counters));
   if (s.in_window) {
-    const SimResult& res = chip.result();
-    const uint64_t row = chip.hosted() ? 0 : s.t;
     std::vector<std::vector<uint8_t>> rows;
     for (const auto& sp : res.spikes) {
       const uint64_t n = res.timesteps ? sp.size() / res.timesteps : 0;

@@ -17,14 +17,14 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "neurocore.h"
-#include "router.h"
+#include "chip_snapshot.h"
 
 namespace spikemesh {
 
-class Chip;
+struct SimResult;
 
 struct TracerParams {
   bool vcd = true;                              // record value changes (off: only the per-timestep data)
@@ -71,9 +71,11 @@ class Tracer {
   }
 
   // Called by the chip: a timestep starts (global index, index within the network call, the call), and
-  // ends (after its barrier; snapshots every counter and the raster).
+  // ends (after its barrier) with its counters (hw/chip_snapshot.h) and the raster row it wrote in `result`.
   void step_begin(uint32_t t, uint32_t t_local, uint32_t call, uint64_t cycle);
-  void step_end(const Chip& chip, uint64_t cycle);
+  void step_end(uint64_t cycle, ChipSnapshot counters, const SimResult& result, uint64_t row);
+  // The chip's component names, in snapshot order (once, when it attaches).
+  void set_component_names(ChipComponentNames names) { names_ = std::move(names); }
 
   // Per timestep, recorded for every timestep of the run (window or not), cumulative counters after it.
   struct Step {
@@ -82,10 +84,9 @@ class Tracer {
     bool in_window = false;
   };
   const std::vector<Step>& steps() const { return steps_; }
-  const std::vector<std::string>& core_names() const { return core_names_; }
-  const std::vector<std::string>& router_names() const { return router_names_; }
-  const std::vector<std::vector<CoreCounters>>& core_counters() const { return core_counters_; }
-  const std::vector<std::vector<RouterCounters>>& router_counters() const { return router_counters_; }
+  const std::vector<std::string>& core_names() const { return names_.cores; }
+  const std::vector<std::string>& router_names() const { return names_.routers; }
+  const std::vector<ChipSnapshot>& snapshots() const { return snapshots_; }
   // Spike raster of the window's timesteps: per window step, per population, one byte per neuron.
   const std::vector<std::vector<std::vector<uint8_t>>>& raster() const { return raster_; }
   // Probed u and v at the end of each window timestep: [window step][probe].
@@ -121,12 +122,11 @@ class Tracer {
   std::vector<Signal> signals_;
   std::vector<Event> events_;
   std::vector<Step> steps_;
-  std::vector<std::vector<CoreCounters>> core_counters_;
-  std::vector<std::vector<RouterCounters>> router_counters_;
+  std::vector<ChipSnapshot> snapshots_;
   std::vector<std::vector<std::vector<uint8_t>>> raster_;
   std::vector<std::vector<int32_t>> probe_u_, probe_v_;
   std::vector<std::string> probe_names_;
-  std::vector<std::string> core_names_, router_names_;
+  ChipComponentNames names_;
 };
 
 }  // namespace spikemesh

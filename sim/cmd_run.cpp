@@ -93,9 +93,7 @@ int cmd_run(const Args& args) {
   write_result(run.result, (dir / "spikes.h5").string());
 
   const auto& c = run.counters;
-  uint64_t messages = 0, hops = 0;
-  for (const auto& x : c.cores) messages += x.messages_out;
-  for (const auto& r : c.routers) hops += r.hops_ew + r.hops_ns + r.hops_chip;
+  const uint64_t messages = c.core_total().messages_out, hops = c.router_total().hops();
   std::printf("chip: %ux%u chips of %ux%u routers, %u cores per router (%u cores, %u used)\n", run.program.geometry.chips_x,
               run.program.geometry.chips_y, run.program.geometry.routers_x, run.program.geometry.routers_y,
               run.program.geometry.cores_per_router, run.program.geometry.cores(), run.program.cores_used);

@@ -74,6 +74,20 @@ void replace_file(const std::filesystem::path& tmp, const std::filesystem::path&
   if (ec) throw Error(final_path.string() + ": cannot write (" + ec.message() + ")");
 }
 
+// One dataset per summed counter (peaks are left out), [timestep][component]: the increase over each
+// timestep of the cumulative values `at(k)` (per component, after timestep k).
+template <class Counters, class At>
+void write_columns(H5File& f, const std::string& group, uint64_t n, uint64_t components, const At& at) {
+  Counters::fields([&](const CounterField& field, uint64_t Counters::*m) {
+    if (field.kind != CounterKind::Sum) return;
+    std::vector<int64_t> d(n * components);
+    for (uint64_t k = 0; k < n; ++k)
+      for (uint64_t c = 0; c < components; ++c)
+        d[k * components + c] = static_cast<int64_t>(at(k)[c].*m - (k ? at(k - 1)[c].*m : 0));
+    f.write_ints(group + field.key, d, {n, components}, 8, true);
+  });
+}
+
 void write_h5(const Tracer& tr, const Network& net, const std::string& path) {
   const std::string tmp = path + ".tmp";
   {
@@ -81,7 +95,7 @@ void write_h5(const Tracer& tr, const Network& net, const std::string& path) {
     f.write_attr_string("/", "format", "spikemesh-trace");
     f.write_attr_int("/", "version", 1);
     const auto& steps = tr.steps();
-    const uint64_t n = tr.core_counters().size();   // completed timesteps
+    const uint64_t n = tr.snapshots().size();   // completed timesteps
     std::vector<int64_t> t, tl, call, start, cycles, inw, window_rows;
     for (uint64_t k = 0; k < n; ++k) {
       const auto& s = steps[k];
@@ -99,7 +113,7 @@ void write_h5(const Tracer& tr, const Network& net, const std::string& path) {
     f.write_ints("/timesteps/in_window", inw, {n}, 1);
     // Counters per timestep: the increase over the timestep (they sum to the run's totals). Peaks are not
     // additive: they are kept in report.json only.
-    const uint64_t cores = n ? tr.core_counters()[0].size() : 0, routers = n ? tr.router_counters()[0].size() : 0;
+    const uint64_t cores = n ? tr.snapshots()[0].cores.size() : 0, routers = n ? tr.snapshots()[0].routers.size() : 0;
     f.create_group("/counters/cores");
     f.create_group("/counters/routers");
     std::string core_names, router_names;
@@ -107,34 +121,10 @@ void write_h5(const Tracer& tr, const Network& net, const std::string& path) {
     for (uint64_t r = 0; r < routers; ++r) router_names += (r ? "\n" : "") + tr.router_names()[r];
     f.write_attr_string("/counters/cores", "names", core_names);
     f.write_attr_string("/counters/routers", "names", router_names);
-    using CoreField = uint64_t CoreCounters::*;
-    const std::pair<const char*, CoreField> core_fields[] = {
-        {"synops_dense", &CoreCounters::synops_dense}, {"synops_sparse", &CoreCounters::synops_sparse},
-        {"synops_conv", &CoreCounters::synops_conv}, {"words_read", &CoreCounters::words_read},
-        {"updates_active", &CoreCounters::updates_active}, {"updates_inactive", &CoreCounters::updates_inactive},
-        {"spikes", &CoreCounters::spikes}, {"messages_out", &CoreCounters::messages_out},
-        {"messages_in", &CoreCounters::messages_in}, {"sweep_cycles", &CoreCounters::sweep_cycles},
-        {"dendrite_cycles", &CoreCounters::dendrite_cycles}, {"output_cycles", &CoreCounters::output_cycles},
-        {"busy_cycles", &CoreCounters::busy_cycles}};
-    for (const auto& [name, field] : core_fields) {
-      std::vector<int64_t> d(n * cores);
-      for (uint64_t k = 0; k < n; ++k)
-        for (uint64_t c = 0; c < cores; ++c)
-          d[k * cores + c] = static_cast<int64_t>(tr.core_counters()[k][c].*field - (k ? tr.core_counters()[k - 1][c].*field : 0));
-      f.write_ints(std::string("/counters/cores/") + name, d, {n, cores}, 8, true);
-    }
-    using RouterField = uint64_t RouterCounters::*;
-    const std::pair<const char*, RouterField> router_fields[] = {
-        {"flits", &RouterCounters::flits}, {"hops_ew", &RouterCounters::hops_ew}, {"hops_ns", &RouterCounters::hops_ns},
-        {"hops_chip", &RouterCounters::hops_chip}, {"injected", &RouterCounters::injected},
-        {"ejected", &RouterCounters::ejected}, {"stall_cycles", &RouterCounters::stall_cycles}};
-    for (const auto& [name, field] : router_fields) {
-      std::vector<int64_t> d(n * routers);
-      for (uint64_t k = 0; k < n; ++k)
-        for (uint64_t r = 0; r < routers; ++r)
-          d[k * routers + r] = static_cast<int64_t>(tr.router_counters()[k][r].*field - (k ? tr.router_counters()[k - 1][r].*field : 0));
-      f.write_ints(std::string("/counters/routers/") + name, d, {n, routers}, 8, true);
-    }
+    const auto& snaps = tr.snapshots();
+    write_columns<CoreCounters>(f, "/counters/cores/", n, cores, [&](uint64_t k) -> const auto& { return snaps[k].cores; });
+    write_columns<RouterCounters>(f, "/counters/routers/", n, routers,
+                                  [&](uint64_t k) -> const auto& { return snaps[k].routers; });
     // Raster and probes: the window's timesteps (rows of /timesteps listed in /raster/rows).
     const uint64_t w = tr.raster().size();
     f.create_group("/raster");

@@ -240,10 +240,10 @@ TEST(Trace, OnARandomMeshRunTheBoundHoldsAndPerTimestepCountersAddUpToTheTotals)
   const std::string text = vcd_of(tracer);
   EXPECT_LE(text.size(), tracer.estimated_vcd_bytes());
   const Vcd v(text);
-  ASSERT_EQ(tracer.core_counters().size(), 6u);
+  ASSERT_EQ(tracer.snapshots().size(), 6u);
   uint64_t flits = 0;
   for (uint32_t c = 0; c < chip.core_count(); ++c) {
-    const CoreCounters& last = tracer.core_counters().back()[c];
+    const CoreCounters& last = tracer.snapshots().back().cores[c];
     EXPECT_EQ(last.spikes, chip.core(c).counters().spikes);
     EXPECT_EQ(last.synops(), chip.core(c).counters().synops());
     // The deepest input FIFO in the waveform is the core's peak counter.
@@ -251,7 +251,7 @@ TEST(Trace, OnARandomMeshRunTheBoundHoldsAndPerTimestepCountersAddUpToTheTotals)
     for (const auto& [t, val] : v.changes.at("chip.core_" + std::to_string(c) + ".input_fifo")) peak = std::max(peak, val);
     EXPECT_EQ(uint64_t(peak), chip.core(c).counters().peak_input_fifo) << "core " << c;
   }
-  for (size_t r = 0; r < chip.noc().routers().size(); ++r) flits += tracer.router_counters().back()[r].flits;
+  for (size_t r = 0; r < chip.noc().routers().size(); ++r) flits += tracer.snapshots().back().routers[r].flits;
   uint64_t total = 0;
   for (const auto& r : chip.noc().routers()) total += r->counters().flits;
   EXPECT_EQ(flits, total);
