@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <sstream>
 
-#include "chip_snapshot.h"
 #include "tracer.h"
 
 namespace spikemesh {
@@ -101,7 +100,7 @@ void Chip::control() {
         step_cycles_.push_back(now - interval_start_);
         interval_start_ = end_cycle_ = phases_.pause = now;
         if (tracer_) tracer_->set(sig_phase_, now, 0);
-        if (tracer_) tracer_->step_end(now, snapshot(*this), result_, hosted_ ? 0 : t_);
+        if (tracer_) trace_step_end(now);
         ++t_;
         ++t_local_;
         phase_ = Phase::Writes;
@@ -178,7 +177,7 @@ void Chip::control() {
         phase_ = Phase::Start;
         if (hosted_) break;   // hosted: the timestep's interval ends at its read phase (Pause)
         step_cycles_.push_back(now - step_start_);
-        if (tracer_) tracer_->step_end(now, snapshot(*this), result_, hosted_ ? 0 : t_);
+        if (tracer_) trace_step_end(now);
         ++t_;
         ++t_local_;
         break;
@@ -188,7 +187,6 @@ void Chip::control() {
 
 void Chip::attach_tracer(Tracer& tracer) {
   tracer_ = &tracer;
-  tracer.set_component_names(component_names(*this));
   sig_timestep_ = tracer.declare("chip.timestep", Tracer::Kind::Value, 1);
   sig_barrier_ = tracer.declare("chip.barrier", Tracer::Kind::Wire, 2);
   sig_ddim_ = hosted_ ? tracer.declare("chip.ddim_step", Tracer::Kind::Value, 1) : Tracer::kNone;
@@ -230,7 +228,7 @@ void Chip::attach_tracer(Tracer& tracer) {
   }
   // Probes: the core and compartment holding each (population, index).
   std::vector<std::vector<Neurocore::Probe>> probes(cores_.size());
-  const auto& wanted = tracer.params().probes;
+  const auto& wanted = tracer.selection().probes;
   for (uint32_t k = 0; k < wanted.size(); ++k) {
     const auto [pop, index] = wanted[k];
     const std::string name = net_.populations[pop].name + "_" + std::to_string(index);
@@ -246,6 +244,13 @@ void Chip::attach_tracer(Tracer& tracer) {
     r->attach_tracer(tracer, flits_in[i], flits_out[i]);
   }
   tracer.check_size();
+}
+
+// A traced timestep is over (after its barrier; hosted: at the pause): the chip's counters and raster row,
+// then the tracer's timeline.
+void Chip::trace_step_end(uint64_t now) {
+  timestep_record_.record(*this, tracer_->in_window(), hosted_ ? 0 : t_);
+  tracer_->step_end(now);
 }
 
 void Chip::report_deadlock(uint64_t now) {

@@ -1,6 +1,8 @@
 // One walk over the chip's components; see chip_snapshot.h.
 #include "chip_snapshot.h"
 
+#include <utility>
+
 #include "chip.h"
 
 namespace spikemesh {
@@ -42,6 +44,19 @@ ChipComponentNames component_names(const Chip& chip) {
   for (uint32_t i = 0; i < chip.core_count(); ++i) n.cores.push_back(chip.core(i).name());
   for (const auto& r : chip.noc_const().routers()) n.routers.push_back(r->name());
   return n;
+}
+
+void ChipTimestepRecorder::record(const Chip& chip, bool in_window, uint64_t row) {
+  if (snapshots_.empty()) names_ = component_names(chip);
+  snapshots_.push_back(snapshot(chip));
+  if (!in_window) return;
+  const SimResult& res = chip.result();
+  std::vector<std::vector<uint8_t>> rows;
+  for (const auto& sp : res.spikes) {
+    const uint64_t n = res.timesteps ? sp.size() / res.timesteps : 0;
+    rows.emplace_back(sp.begin() + static_cast<long>(row * n), sp.begin() + static_cast<long>((row + 1) * n));
+  }
+  raster_.push_back(std::move(rows));
 }
 
 }  // namespace spikemesh

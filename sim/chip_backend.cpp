@@ -38,6 +38,7 @@ const int32_t* ChipBackend::currents(uint32_t population) const { return chip_->
 const uint8_t* ChipBackend::spikes(uint32_t population) const { return chip_->result().spikes[population].data(); }
 
 void ChipBackend::attach_tracer(Tracer& tracer) { chip_->attach_tracer(tracer); }
+const ChipTimestepRecorder& ChipBackend::timestep_record() const { return chip_->timestep_record(); }
 
 void ChipBackend::account_update(uint64_t elements) { chip_->host_compute(elements); }   // the next writes wait for it
 

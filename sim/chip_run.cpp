@@ -41,6 +41,7 @@ ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimu
   out.result = chip->result();
   out.barrier_cycles = chip->barrier_cycles();
   out.counters = collect_counters(*chip, params);
+  if (tracer) out.timestep_record = chip->timestep_record();
   return out;
 }
 

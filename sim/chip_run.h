@@ -18,6 +18,7 @@ struct ChipRunOutput {
   ChipProgram program;
   SimResult result;
   ChipCounters counters;
+  ChipTimestepRecorder timestep_record;   // when traced: per-timestep counters and raster (trace.h5)
   uint64_t barrier_cycles = 0;
   bool completed = false;
   std::string deadlock;          // the deadlock report when the watchdog stopped the run

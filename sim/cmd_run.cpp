@@ -84,7 +84,8 @@ int cmd_run(const Args& args) {
     write_report(f, cfg, net, run, table, energy);
     if (!f) throw Error((dir / "report.json").string() + ": cannot write");
   }
-  if (tracer) write_trace_outputs(*tracer, cfg, net, dir);   // also after a deadlock: the waveform shows it
+  // Also after a deadlock: the waveform shows it.
+  if (tracer) write_trace_outputs(*tracer, run.timestep_record, cfg, net, dir);
   if (!run.completed) {
     std::fprintf(stderr, "spikemesh run: %s", run.deadlock.c_str());
     std::fprintf(stderr, "wrote %s\n", (dir / "report.json").c_str());
