@@ -108,7 +108,7 @@ bool Chip::stimulus_phase(uint64_t now) {
     case Phase::Barrier:
       phase_ = Phase::Start;
       step_cycles_.push_back(now - step_start_);
-      if (tracer_) tracer_->step_end(*this, now);
+      if (tracer_) trace_step_end(now);
       ++t_;
       ++t_local_;
       return true;
@@ -161,7 +161,7 @@ bool Chip::hosted_phase(uint64_t now) {
       step_cycles_.push_back(now - interval_start_);
       interval_start_ = end_cycle_ = phases_.pause = now;
       if (tracer_) tracer_->set(sig_phase_, now, 0);
-      if (tracer_) tracer_->step_end(*this, now);
+      if (tracer_) trace_step_end(now);
       ++t_;
       ++t_local_;
       phase_ = Phase::Writes;
@@ -225,12 +225,9 @@ void Chip::start_barrier(uint64_t quiet, uint64_t now) {
 void Chip::complete_run(uint64_t now) {
   completed_ = true;
   end_cycle_ = now;
-  result_.synaptic_events = 0;
-  result_.spike_count = 0;
-  for (const auto& c : cores_) {
-    result_.synaptic_events += c->counters().synops();
-    result_.spike_count += c->counters().spikes;
-  }
+  const CoreCounters total = snapshot(*this).core_total();
+  result_.synaptic_events = total.synops();
+  result_.spike_count = total.spikes;
 }
 
 void Chip::attach_tracer(Tracer& tracer) {
@@ -276,7 +273,7 @@ void Chip::attach_tracer(Tracer& tracer) {
   }
   // Probes: the core and compartment holding each (population, index).
   std::vector<std::vector<Neurocore::Probe>> probes(cores_.size());
-  const auto& wanted = tracer.params().probes;
+  const auto& wanted = tracer.selection().probes;
   for (uint32_t k = 0; k < wanted.size(); ++k) {
     const auto [pop, index] = wanted[k];
     const std::string name = net_.populations[pop].name + "_" + std::to_string(index);
@@ -292,6 +289,13 @@ void Chip::attach_tracer(Tracer& tracer) {
     r->attach_tracer(tracer, flits_in[i], flits_out[i]);
   }
   tracer.check_size();
+}
+
+// A traced timestep is over (after its barrier; hosted: at the pause): the chip's counters and raster row,
+// then the tracer's timeline.
+void Chip::trace_step_end(uint64_t now) {
+  timestep_record_.record(*this, tracer_->in_window(), hosted_ ? 0 : t_);
+  tracer_->step_end(now);
 }
 
 void Chip::report_deadlock(uint64_t now) {

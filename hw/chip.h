@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "chip_snapshot.h"
 #include "management_core.h"
 #include "mapping.h"
 #include "network.h"
@@ -83,6 +84,8 @@ class Chip : public sc_core::sc_module {
   // (and in hosted mode chip.ddim_step, chip.management.*) and every core's and router's signals with
   // their per-timestep bounds, resolves the probes, then checks the VCD size bound (throws above the cap).
   void attach_tracer(Tracer& tracer);
+  // While traced: every counter after each timestep, and the window's spike raster (trace.h5).
+  const ChipTimestepRecorder& timestep_record() const { return timestep_record_; }
   const Neurocore& core(uint32_t i) const { return *cores_[i]; }
   uint32_t core_count() const { return static_cast<uint32_t>(cores_.size()); }
   // Called at the start of every timestep (and once more at the end, with t = timesteps): progress
@@ -104,6 +107,7 @@ class Chip : public sc_core::sc_module {
   void start_barrier(uint64_t quiet, uint64_t now);
   void complete_run(uint64_t now);
   void report_deadlock(uint64_t now);
+  void trace_step_end(uint64_t now);
 
   const Network& net_;
   const ChipProgram& program_;
@@ -132,6 +136,7 @@ class Chip : public sc_core::sc_module {
   std::string deadlock_;
   std::function<void(uint32_t, uint64_t)> on_step_;
   Tracer* tracer_ = nullptr;                     // null when tracing is off
+  ChipTimestepRecorder timestep_record_;         // filled while traced
   uint32_t sig_timestep_ = 0, sig_barrier_ = 0, sig_ddim_ = 0;
   uint32_t sig_phase_ = 0;                       // chip.management.phase: 0 none, 1 writes, 2 reads
   HostedPhases phases_;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "counters.h"
 #include "flit.h"
 #include "mapping.h"
 #include "network.h"
@@ -39,33 +40,6 @@
 namespace spikemesh {
 
 class Tracer;
-
-struct ManagementCounters {
-  uint64_t messages_out = 0;       // management messages sent (the four kinds below)
-  uint64_t messages_in = 0;        // read responses received
-  uint64_t read_requests = 0;      // one per (core, readout segment) read
-  uint64_t writes = 0;             // input payloads written
-  uint64_t bias_writes = 0;        // bias registers written
-  uint64_t resets = 0;             // cores reset
-  uint64_t updates = 0;            // DDIM update elements computed
-  uint64_t compute_cycles = 0;     // updates x update_cycles
-  uint64_t message_cycles = 0;     // (messages_out + messages_in) x message_cycles
-  uint64_t busy_cycles = 0;        // compute_cycles + message_cycles
-
-  static constexpr uint64_t ManagementCounters::*kSums[] = {
-      &ManagementCounters::messages_out,   &ManagementCounters::messages_in, &ManagementCounters::read_requests,
-      &ManagementCounters::writes,         &ManagementCounters::bias_writes, &ManagementCounters::resets,
-      &ManagementCounters::updates,        &ManagementCounters::compute_cycles, &ManagementCounters::message_cycles,
-      &ManagementCounters::busy_cycles};
-  ManagementCounters& operator+=(const ManagementCounters& o) {
-    for (auto m : kSums) this->*m += o.*m;
-    return *this;
-  }
-  ManagementCounters& operator-=(const ManagementCounters& earlier) {
-    for (auto m : kSums) this->*m -= earlier.*m;
-    return *this;
-  }
-};
 
 class ManagementCore : public sc_core::sc_module, public FlitReceiver {
  public:

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "counters.h"
 #include "core_timing.h"
 #include "cycle_scheduler.h"
 #include "flit.h"
@@ -50,40 +51,6 @@
 namespace spikemesh {
 
 class Tracer;
-
-struct CoreCounters {
-  uint64_t synops_dense = 0;       // synaptic ops on dense lists
-  uint64_t synops_sparse = 0;      // on sparse lists (sparse, one-to-one, expanded conv)
-  uint64_t synops_conv = 0;        // through shared conv kernels
-  uint64_t words_read = 0;         // 64-bit synaptic memory words read
-  uint64_t updates_active = 0;     // compartment updates that computed
-  uint64_t updates_inactive = 0;   // compartment updates skipped (state at rest, no input, no bias)
-  uint64_t spikes = 0;             // spikes generated (input compartments included)
-  uint64_t messages_out = 0;       // spike messages sent
-  uint64_t messages_in = 0;        // spike messages received
-  uint64_t sweep_cycles = 0;       // compartment unit busy
-  uint64_t dendrite_cycles = 0;    // dendrite unit busy
-  uint64_t output_cycles = 0;      // output stage busy
-  uint64_t busy_cycles = 0;        // sum of the three units' busy cycles (they overlap in time)
-  uint64_t peak_input_fifo = 0;    // most messages waiting in the input FIFO
-  uint64_t synops() const { return synops_dense + synops_sparse + synops_conv; }
-
-  // The counters that add up (all but the peak), for totals (+=) and intervals (later -= earlier).
-  static constexpr uint64_t CoreCounters::*kSums[] = {
-      &CoreCounters::synops_dense, &CoreCounters::synops_sparse, &CoreCounters::synops_conv, &CoreCounters::words_read,
-      &CoreCounters::updates_active, &CoreCounters::updates_inactive, &CoreCounters::spikes, &CoreCounters::messages_out,
-      &CoreCounters::messages_in, &CoreCounters::sweep_cycles, &CoreCounters::dendrite_cycles, &CoreCounters::output_cycles,
-      &CoreCounters::busy_cycles};
-  CoreCounters& operator+=(const CoreCounters& o) {
-    for (auto m : kSums) this->*m += o.*m;
-    peak_input_fifo = std::max(peak_input_fifo, o.peak_input_fifo);
-    return *this;
-  }
-  CoreCounters& operator-=(const CoreCounters& earlier) {   // the peak stays the later one's
-    for (auto m : kSums) this->*m -= earlier.*m;
-    return *this;
-  }
-};
 
 // What the cores of one chip share during a run (owned by the chip top).
 struct RunState {

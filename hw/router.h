@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "counters.h"
 #include "cycle_scheduler.h"
 #include "flit.h"
 #include "routing.h"
@@ -33,33 +34,6 @@
 namespace spikemesh {
 
 class Tracer;
-
-struct RouterCounters {
-  uint64_t flits = 0;              // flits granted to any output
-  uint64_t hops_ew = 0;            // flits sent over on-chip east-west links
-  uint64_t hops_ns = 0;            // flits sent over on-chip north-south links
-  uint64_t hops_chip = 0;          // flits sent over chip-crossing links
-  uint64_t injected = 0;           // flits taken from local ports
-  uint64_t ejected = 0;            // flits delivered to local ports
-  uint64_t stall_cycles = 0;       // (input, cycle) pairs where an eligible flit was not granted
-  uint64_t peak_buffer_flits = 0;  // largest occupancy of one mesh input buffer (slots reserved)
-
-  uint64_t hops() const { return hops_ew + hops_ns + hops_chip; }
-  // The counters that add up (all but the peak), for totals (+=) and intervals (later -= earlier).
-  static constexpr uint64_t RouterCounters::*kSums[] = {&RouterCounters::flits,    &RouterCounters::hops_ew,
-                                                        &RouterCounters::hops_ns,  &RouterCounters::hops_chip,
-                                                        &RouterCounters::injected, &RouterCounters::ejected,
-                                                        &RouterCounters::stall_cycles};
-  RouterCounters& operator+=(const RouterCounters& o) {
-    for (auto m : kSums) this->*m += o.*m;
-    peak_buffer_flits = std::max(peak_buffer_flits, o.peak_buffer_flits);
-    return *this;
-  }
-  RouterCounters& operator-=(const RouterCounters& earlier) {   // the peak stays the later one's
-    for (auto m : kSums) this->*m -= earlier.*m;
-    return *this;
-  }
-};
 
 class Router : public sc_core::sc_module, public Steppable {
  public:

@@ -1,4 +1,4 @@
-// Waveform and per-timestep trace recorder; see tracer.h.
+// Waveform recorder; see tracer.h.
 #include "tracer.h"
 
 #include <fnmatch.h>
@@ -8,7 +8,6 @@
 #include <map>
 #include <sstream>
 
-#include "chip.h"
 #include "error.h"
 
 namespace spikemesh {
@@ -45,10 +44,10 @@ void value_line(std::string& out, Tracer::Kind kind, int64_t value, const std::s
 
 }  // namespace
 
-Tracer::Tracer(TracerParams p) : p_(std::move(p)) {}
+Tracer::Tracer(TraceParams params, TraceSelection selection) : p_(std::move(params)), sel_(std::move(selection)) {}
 
 bool Tracer::selected(const std::string& name) const {
-  for (const auto& pat : p_.patterns)
+  for (const auto& pat : sel_.patterns)
     if (fnmatch(pat.c_str(), name.c_str(), 0) == 0) return true;
   return false;
 }
@@ -71,7 +70,7 @@ uint64_t Tracer::estimated_vcd_bytes() const {
     bytes += line;   // its initial value
     per_step += s.max_changes * (line + 22);
   }
-  return bytes + per_step * p_.window_timesteps;
+  return bytes + per_step * sel_.window_timesteps;
 }
 
 void Tracer::check_size() const {
@@ -79,7 +78,8 @@ void Tracer::check_size() const {
   const uint64_t est = estimated_vcd_bytes();
   if (est <= p_.max_vcd_bytes) return;
   std::ostringstream os;
-  os << "trace: the VCD could reach " << est << " bytes (" << signals_.size() << " signals over " << p_.window_timesteps
+  os << "trace: the VCD could reach " << est << " bytes (" << signals_.size() << " signals over "
+     << sel_.window_timesteps
      << " timesteps, bounded by every neuron spiking in every timestep), above the cap trace.max_vcd_bytes = "
      << p_.max_vcd_bytes << ". Narrow it: select fewer signals with trace.signals (e.g. \"chip.core_0.*,chip.timestep\"), "
      << "shorten the window with trace.timestep_first / trace.timestep_count (in the FSDDIM loop also "
@@ -89,7 +89,8 @@ void Tracer::check_size() const {
 
 void Tracer::step_begin(uint32_t t, uint32_t t_local, uint32_t call, uint64_t cycle) {
   const bool in_t = t_local >= p_.timestep_first && (p_.timestep_count == 0 || t_local - p_.timestep_first < p_.timestep_count);
-  const bool in_c = call >= p_.call_first && (p_.call_count == 0 || call - p_.call_first < p_.call_count);
+  const bool in_c =
+      call >= p_.ddim_step_first && (p_.ddim_step_count == 0 || call - p_.ddim_step_first < p_.ddim_step_count);
   Step s;
   s.t = t, s.t_local = t_local, s.call = call, s.start_cycle = cycle, s.in_window = in_t && in_c;
   steps_.push_back(s);
@@ -101,29 +102,8 @@ void Tracer::step_begin(uint32_t t, uint32_t t_local, uint32_t call, uint64_t cy
   }
 }
 
-void Tracer::step_end(const Chip& chip, uint64_t cycle) {
-  Step& s = steps_.back();
-  s.end_cycle = cycle;
-  if (core_names_.empty()) {
-    for (uint32_t i = 0; i < chip.core_count(); ++i) core_names_.push_back(chip.core(i).name());
-    for (const auto& r : chip.noc_const().routers()) router_names_.push_back(r->name());
-  }
-  std::vector<CoreCounters> cc;
-  for (uint32_t i = 0; i < chip.core_count(); ++i) cc.push_back(chip.core(i).counters());
-  core_counters_.push_back(std::move(cc));
-  std::vector<RouterCounters> rc;
-  for (const auto& r : chip.noc_const().routers()) rc.push_back(r->counters());
-  router_counters_.push_back(std::move(rc));
-  if (s.in_window) {
-    const SimResult& res = chip.result();
-    const uint64_t row = chip.hosted() ? 0 : s.t;
-    std::vector<std::vector<uint8_t>> rows;
-    for (const auto& sp : res.spikes) {
-      const uint64_t n = res.timesteps ? sp.size() / res.timesteps : 0;
-      rows.emplace_back(sp.begin() + static_cast<long>(row * n), sp.begin() + static_cast<long>((row + 1) * n));
-    }
-    raster_.push_back(std::move(rows));
-  }
+void Tracer::step_end(uint64_t cycle) {
+  steps_.back().end_cycle = cycle;
   on_ = in_window_ = false;
 }
 

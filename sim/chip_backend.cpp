@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "chip.h"
+#include "chip_snapshot.h"
 #include "chip_run.h"
 #include "error.h"
 
@@ -37,6 +38,7 @@ const int32_t* ChipBackend::currents(uint32_t population) const { return chip_->
 const uint8_t* ChipBackend::spikes(uint32_t population) const { return chip_->result().spikes[population].data(); }
 
 void ChipBackend::attach_tracer(Tracer& tracer) { chip_->attach_tracer(tracer); }
+const ChipTimestepRecorder& ChipBackend::timestep_record() const { return chip_->timestep_record(); }
 
 void ChipBackend::account_update(uint64_t elements) { chip_->host_compute(elements); }   // the next writes wait for it
 
@@ -54,18 +56,17 @@ ChipCounters ChipBackend::counters() const {
 ChipTotals ChipBackend::totals() const {
   ChipTotals t;
   t.cycle = cycle();
-  for (uint32_t i = 0; i < chip_->core_count(); ++i) t.core += chip_->core(i).counters();
-  for (const auto& r : chip_->noc().routers()) t.router += r->counters();
-  t.management = chip_->management()->counters();
+  const ChipSnapshot s = snapshot(*chip_);
+  t.core = s.core_total();
+  t.router = s.router_total();
+  t.management = s.management;
   return t;
 }
 
 ChipCounters counters_between(const ChipCounters& before, const ChipCounters& after) {
   ChipCounters d = after;
-  for (size_t i = 0; i < d.cores.size(); ++i) d.cores[i] -= before.cores[i];
-  for (size_t i = 0; i < d.routers.size(); ++i) d.routers[i] -= before.routers[i];
+  d.ChipSnapshot::operator-=(before);
   d.step_cycles.assign(after.step_cycles.begin() + static_cast<std::ptrdiff_t>(before.step_cycles.size()), after.step_cycles.end());
-  d.management -= before.management;
   d.cycles = after.cycles - before.cycles;
   return d;
 }

@@ -47,6 +47,7 @@ class ChipBackend : public TimestepBackend {
   const std::vector<uint64_t>& step_cycles() const;  // per timestep so far
   const uint8_t* spikes(uint32_t population) const;  // of the last step
   void attach_tracer(Tracer& tracer);                 // before the first step (hw/tracer.h)
+  const ChipTimestepRecorder& timestep_record() const;  // while traced (hw/chip_snapshot.h)
 
  private:
   const Network& net_;

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include "chip.h"
 #include "compiler.h"
@@ -12,20 +13,12 @@
 
 namespace spikemesh {
 
-ChipCounters collect_counters(Chip& chip, const ChipParams& params) {
+ChipCounters collect_counters(const Chip& chip, const ChipParams& params) {
   ChipCounters c;
-  for (uint32_t i = 0; i < chip.core_count(); ++i) {
-    c.core_names.push_back(chip.core(i).name());
-    c.cores.push_back(chip.core(i).counters());
-  }
-  for (const auto& r : chip.noc().routers()) {
-    c.router_names.push_back(r->name());
-    c.routers.push_back(r->counters());
-  }
-  if (const ManagementCore* m = chip.management()) {
-    c.hosted = true;
-    c.management = m->counters();
-  }
+  static_cast<ChipSnapshot&>(c) = snapshot(chip);
+  ChipComponentNames names = component_names(chip);
+  c.core_names = std::move(names.cores);
+  c.router_names = std::move(names.routers);
   c.step_cycles = chip.step_cycles();
   c.cycles = chip.end_cycle();
   c.clock_mhz = params.clock_mhz;
@@ -48,6 +41,7 @@ ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimu
   out.result = chip->result();
   out.barrier_cycles = chip->barrier_cycles();
   out.counters = collect_counters(*chip, params);
+  if (tracer) out.timestep_record = chip->timestep_record();
   return out;
 }
 

@@ -18,6 +18,7 @@ struct ChipRunOutput {
   ChipProgram program;
   SimResult result;
   ChipCounters counters;
+  ChipTimestepRecorder timestep_record;   // when traced: per-timestep counters and raster (trace.h5)
   uint64_t barrier_cycles = 0;
   bool completed = false;
   std::string deadlock;          // the deadlock report when the watchdog stopped the run
@@ -30,8 +31,8 @@ ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimu
                        uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress = {},
                        Tracer* tracer = nullptr);
 
-// Gathers every counter of an elaborated chip, named by hierarchy.
+// Every counter of an elaborated chip (hw/chip_snapshot.h), named by hierarchy, with its timing.
 class Chip;
-ChipCounters collect_counters(Chip& chip, const ChipParams& params);
+ChipCounters collect_counters(const Chip& chip, const ChipParams& params);
 
 }  // namespace spikemesh

@@ -84,7 +84,8 @@ int cmd_run(const Args& args) {
     write_report(f, cfg, net, run, table, energy);
     if (!f) throw Error((dir / "report.json").string() + ": cannot write");
   }
-  if (tracer) write_trace_outputs(*tracer, cfg, net, dir);   // also after a deadlock: the waveform shows it
+  // Also after a deadlock: the waveform shows it.
+  if (tracer) write_trace_outputs(*tracer, run.timestep_record, cfg, net, dir);
   if (!run.completed) {
     std::fprintf(stderr, "spikemesh run: %s", run.deadlock.c_str());
     std::fprintf(stderr, "wrote %s\n", (dir / "report.json").c_str());
@@ -93,9 +94,7 @@ int cmd_run(const Args& args) {
   write_result(run.result, (dir / "spikes.h5").string());
 
   const auto& c = run.counters;
-  uint64_t messages = 0, hops = 0;
-  for (const auto& x : c.cores) messages += x.messages_out;
-  for (const auto& r : c.routers) hops += r.hops_ew + r.hops_ns + r.hops_chip;
+  const uint64_t messages = c.core_total().messages_out, hops = c.router_total().hops();
   std::printf("chip: %ux%u chips of %ux%u routers, %u cores per router (%u cores, %u used)\n", run.program.geometry.chips_x,
               run.program.geometry.chips_y, run.program.geometry.routers_x, run.program.geometry.routers_y,
               run.program.geometry.cores_per_router, run.program.geometry.cores(), run.program.cores_used);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "tracer.h"
 
 namespace spikemesh {
 
@@ -44,31 +45,6 @@ struct FsddimParams {
   }
 };
 
-// Waveform and per-timestep traces (traces/README.md): off by default.
-struct TraceParams {
-  bool vcd = false;                     // write run.vcd and run.gtkw
-  bool hdf5 = false;                    // write trace.h5
-  std::string signals = "*";            // comma-separated glob patterns over hierarchical signal names
-  std::string probes;                   // "population:i,j,a-b;population2:k": compartments whose u, v are traced
-  uint32_t timestep_first = 0;          // window (within each DDIM step in the FSDDIM loop)
-  uint32_t timestep_count = 0;          // 0: to the end
-  uint32_t ddim_step_first = 0;         // FSDDIM loop: network calls k x S + d (image k, DDIM step d)
-  uint32_t ddim_step_count = 0;         // 0: to the end
-  uint64_t max_vcd_bytes = 256ull << 20;   // refuse when the VCD's size bound is above this
-
-  template <class V> void describe(V& v) {
-    v.field("vcd", vcd, "write a VCD waveform (run.vcd) and a GTKWave save file (run.gtkw)");
-    v.field("hdf5", hdf5, "write trace.h5: per-timestep spike raster, probed u and v, per-core and per-router counters");
-    v.field("signals", signals, "comma-separated glob patterns over signal names, e.g. 'chip.core_0.*,chip.noc.router_1_*,chip.timestep'");
-    v.field("probes", probes, "compartments whose u and v are traced: 'population:0,3,5-7;other:1'");
-    v.field("timestep_first", timestep_first, 0, 1u << 30, "first traced timestep (in the FSDDIM loop: within each DDIM step)");
-    v.field("timestep_count", timestep_count, 0, 1u << 30, "traced timesteps (0: to the end)");
-    v.field("ddim_step_first", ddim_step_first, 0, 1u << 30, "FSDDIM loop: first traced DDIM step, counted over all images (image k, step d is k x steps + d)");
-    v.field("ddim_step_count", ddim_step_count, 0, 1u << 30, "FSDDIM loop: traced DDIM steps (0: to the end)");
-    v.field("max_vcd_bytes", max_vcd_bytes, 0, ~uint64_t{0} >> 1, "refuse to run when the VCD could exceed this many bytes (0: no cap)");
-  }
-};
-
 // What to run, besides the chip. Paths are relative to the config file that names them.
 struct RunParams {
   std::string network;                  // network file (HDF5), required
@@ -79,7 +55,7 @@ struct RunParams {
   uint64_t seed = 1;                    // seed of a random stimulus
   double activity = 0.5;                // share of input neurons that fire per step in a random stimulus
   FsddimParams fsddim;
-  TraceParams trace;
+  TraceParams trace;                    // the `trace:` section (hw/tracer.h)
 
   template <class V> void describe(V& v) {
     v.field("network", network, "network file (HDF5, docs/network-format.md), relative to this config");

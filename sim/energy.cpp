@@ -1,47 +1,66 @@
 // Energy pricing; see energy.h.
 #include "energy.h"
 
+#include <cstring>
+#include <stdexcept>
+
 namespace spikemesh {
 namespace {
 
 constexpr double kPj = 1e-12;
 
-// One priced event: its name, its price, and how to read its count from a component's counters.
+// The table's prices by event name, per component kind; a counter names its event in its field list
+// (hw/counters.h).
+using Prices = std::vector<std::pair<const char*, const std::optional<double>*>>;
+
+const std::optional<double>* price_of(const Prices& prices, const char* event) {
+  for (const auto& [name, price] : prices)
+    if (std::strcmp(name, event) == 0) return price;
+  return nullptr;
+}
+
+// The priced fields of one kind of counters: (event name, price, member), in the field list's order.
 template <class Counters>
 struct Event {
   const char* name;
   const std::optional<double>* price;
-  uint64_t (*count)(const Counters&);
+  uint64_t Counters::*count;
 };
+
+template <class Counters>
+std::vector<Event<Counters>> events_of(const Prices& prices) {
+  std::vector<Event<Counters>> out;
+  Counters::fields([&](const CounterField& f, uint64_t Counters::*m) {
+    if (!f.energy_event) return;
+    const std::optional<double>* price = price_of(prices, f.energy_event);
+    if (!price) throw std::logic_error(std::string("energy: no price for the counter event ") + f.energy_event);
+    out.push_back({f.energy_event, price, m});
+  });
+  return out;
+}
 
 template <class Counters>
 double component_dynamic(const Counters& x, const std::vector<Event<Counters>>& events) {
   double j = 0;
   for (const auto& e : events)
-    if (*e.price) j += double(e.count(x)) * **e.price * kPj;
+    if (*e.price) j += double(x.*e.count) * **e.price * kPj;
   return j;
 }
 
 }  // namespace
 
 EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
-  const std::vector<Event<CoreCounters>> core_events = {
-      {"synop_dense", &t.synop_dense_pj, [](const CoreCounters& x) { return x.synops_dense; }},
-      {"synop_sparse", &t.synop_sparse_pj, [](const CoreCounters& x) { return x.synops_sparse; }},
-      {"synop_conv", &t.synop_conv_pj, [](const CoreCounters& x) { return x.synops_conv; }},
-      {"word_read", &t.word_read_pj, [](const CoreCounters& x) { return x.words_read; }},
-      {"update_active", &t.update_active_pj, [](const CoreCounters& x) { return x.updates_active; }},
-      {"update_inactive", &t.update_inactive_pj, [](const CoreCounters& x) { return x.updates_inactive; }},
-      {"spike", &t.spike_pj, [](const CoreCounters& x) { return x.spikes; }},
-      {"message_out", &t.message_out_pj, [](const CoreCounters& x) { return x.messages_out; }},
-      {"message_in", &t.message_in_pj, [](const CoreCounters& x) { return x.messages_in; }},
-  };
-  const std::vector<Event<RouterCounters>> router_events = {
-      {"hop_ew", &t.hop_ew_pj, [](const RouterCounters& x) { return x.hops_ew; }},
-      {"hop_ns", &t.hop_ns_pj, [](const RouterCounters& x) { return x.hops_ns; }},
-      {"chip_link", &t.chip_link_pj, [](const RouterCounters& x) { return x.hops_chip; }},
-      {"tile", &t.tile_pj, [](const RouterCounters& x) { return x.ejected; }},
-  };
+  const Prices core_prices = {
+      {"synop_dense", &t.synop_dense_pj},     {"synop_sparse", &t.synop_sparse_pj}, {"synop_conv", &t.synop_conv_pj},
+      {"word_read", &t.word_read_pj},         {"update_active", &t.update_active_pj},
+      {"update_inactive", &t.update_inactive_pj}, {"spike", &t.spike_pj},       {"message_out", &t.message_out_pj},
+      {"message_in", &t.message_in_pj}};
+  const Prices router_prices = {
+      {"hop_ew", &t.hop_ew_pj}, {"hop_ns", &t.hop_ns_pj}, {"chip_link", &t.chip_link_pj}, {"tile", &t.tile_pj}};
+  const Prices management_prices = {{"cycle", &t.management_cycle_pj}};
+  const auto core_events = events_of<CoreCounters>(core_prices);
+  const auto router_events = events_of<RouterCounters>(router_prices);
+  const auto management_events = events_of<ManagementCounters>(management_prices);
   EnergyReport r;
   const double seconds = c.seconds();
   const double core_static = t.core_static_mw * 1e-3 * seconds, router_static = t.router_static_mw * 1e-3 * seconds;
@@ -49,7 +68,7 @@ EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
   auto totals = [&](const auto& events, const auto& comps, const char* kind, auto& out) {
     for (const auto& e : events) {
       uint64_t n = 0;
-      for (const auto& x : comps) n += e.count(x);
+      for (const auto& x : comps) n += x.*e.count;
       if (!*e.price) {
         if (n) r.unpriced.push_back(std::string(kind) + "." + e.name);
         continue;
@@ -65,10 +84,9 @@ EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
   r.router_static_j = router_static * double(c.routers.size());
   // The management core: its busy cycles (compute and message handling); its messages' hops are the
   // routers' events above.
-  if (c.management.busy_cycles > 0) {
-    if (t.management_cycle_pj) r.management_j = double(c.management.busy_cycles) * *t.management_cycle_pj * kPj;
-    else r.unpriced.push_back("management.cycle");
-  }
+  std::vector<std::pair<std::string, double>> management;
+  totals(management_events, std::vector<ManagementCounters>{c.management}, "management", management);
+  for (const auto& e : management) r.management_j += e.second;
   r.dynamic_j = r.core_dynamic_j + r.router_dynamic_j + r.management_j;
   r.static_j = r.core_static_j + r.router_static_j;
   r.total_j = r.dynamic_j + r.static_j;

@@ -9,21 +9,16 @@
 #include <utility>
 #include <vector>
 
+#include "chip_snapshot.h"
 #include "config.h"
-#include "management_core.h"
-#include "neurocore.h"
-#include "router.h"
 
 namespace spikemesh {
 
-// Every counter of a finished run, named by hierarchy (chip.core_3, chip.noc.router_1_0).
-struct ChipCounters {
+// Every counter of a finished run (or of an interval of one), named by hierarchy (chip.core_3,
+// chip.noc.router_1_0), with the run's timing.
+struct ChipCounters : ChipSnapshot {
   std::vector<std::string> core_names;
-  std::vector<CoreCounters> cores;
   std::vector<std::string> router_names;
-  std::vector<RouterCounters> routers;
-  bool hosted = false;                 // a hosted run: the management core's counters below
-  ManagementCounters management;
   std::vector<uint64_t> step_cycles;
   uint64_t cycles = 0;
   double clock_mhz = 0;

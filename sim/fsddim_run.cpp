@@ -203,7 +203,7 @@ int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, con
   if (!float_checkpoint.empty())
     float_psnr = psnr_against_float_model(set, float_checkpoint, (dir / "samples.h5").string(), (dir / "float_images.h5").string());
   write_samples_png(set, (dir / "samples.png").string());
-  if (tracer) write_trace_outputs(*tracer, cfg, net, dir);
+  if (tracer) write_trace_outputs(*tracer, chip.timestep_record(), cfg, net, dir);
 
   // Whole-run report, plus the loop's per-image, per-DDIM-step and per-timestep results.
   run.counters = chip.counters();

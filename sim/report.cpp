@@ -7,33 +7,8 @@
 #include "routing.h"
 
 namespace spikemesh {
-namespace {
 
-void core_counters(JsonWriter& j, const CoreCounters& c) {
-  j.value("synops_dense", c.synops_dense).value("synops_sparse", c.synops_sparse).value("synops_conv", c.synops_conv);
-  j.value("words_read", c.words_read).value("updates_active", c.updates_active).value("updates_inactive", c.updates_inactive);
-  j.value("spikes", c.spikes).value("messages_out", c.messages_out).value("messages_in", c.messages_in);
-  j.value("sweep_cycles", c.sweep_cycles).value("dendrite_cycles", c.dendrite_cycles).value("output_cycles", c.output_cycles);
-  j.value("busy_cycles", c.busy_cycles).value("peak_input_fifo", c.peak_input_fifo);
-}
-
-}  // namespace
-
-void write_management_counters(JsonWriter& j, const ManagementCounters& m) {
-  j.value("messages_sent", m.messages_out).value("messages_received", m.messages_in).value("read_requests", m.read_requests);
-  j.value("writes", m.writes).value("bias_writes", m.bias_writes).value("resets", m.resets).value("updates", m.updates);
-  j.value("compute_cycles", m.compute_cycles).value("message_cycles", m.message_cycles).value("busy_cycles", m.busy_cycles);
-}
-
-namespace {
-
-void router_counters(JsonWriter& j, const RouterCounters& r) {
-  j.value("flits", r.flits).value("hops_ew", r.hops_ew).value("hops_ns", r.hops_ns).value("hops_chip", r.hops_chip);
-  j.value("injected", r.injected).value("ejected", r.ejected).value("stall_cycles", r.stall_cycles);
-  j.value("peak_buffer_flits", r.peak_buffer_flits);
-}
-
-}  // namespace
+void write_management_counters(JsonWriter& j, const ManagementCounters& m) { write_counters(j, m); }
 
 void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
                   const EnergyTable& table, const EnergyReport& e, const std::function<void(JsonWriter&)>& extra) {
@@ -75,26 +50,24 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   // Counters: chip totals, per timestep, per component.
   j.begin_object("counters");
   {
-    CoreCounters tc;
-    RouterCounters tr;
-    for (const auto& x : c.cores) tc += x;
-    for (const auto& x : c.routers) tr += x;
+    const CoreCounters tc = c.core_total();
+    const RouterCounters tr = c.router_total();
     j.begin_object("chip");
     j.value("synaptic_events", tc.synops()).value("spikes", tc.spikes).value("messages_sent", tc.messages_out);
     j.value("messages_received", tc.messages_in).value("flits_injected", tr.injected).value("flits_ejected", tr.ejected);
-    j.value("flit_hops", tr.hops_ew + tr.hops_ns + tr.hops_chip).value("stall_cycles", tr.stall_cycles);
+    j.value("flit_hops", tr.hops()).value("stall_cycles", tr.stall_cycles);
     j.value("peak_buffer_flits", tr.peak_buffer_flits);
     j.array("timestep_cycles", c.step_cycles);
     j.end_object();
   }
   for (size_t k = 0; k < c.cores.size(); ++k) {
     j.begin_object(c.core_names[k]);
-    core_counters(j, c.cores[k]);
+    write_counters(j, c.cores[k]);
     j.end_object();
   }
   for (size_t k = 0; k < c.routers.size(); ++k) {
     j.begin_object(c.router_names[k]);
-    router_counters(j, c.routers[k]);
+    write_counters(j, c.routers[k]);
     j.end_object();
   }
   if (c.hosted) {

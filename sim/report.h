@@ -15,7 +15,13 @@
 
 namespace spikemesh {
 
-// The management core's counters as JSON members (report.json, the FSDDIM blocks).
+// A component's counters as JSON members, every field under its report key, in field order.
+template <class Counters>
+void write_counters(JsonWriter& j, const Counters& c) {
+  auto member = [&](const CounterField& f, uint64_t value) { j.value(f.key, value); };
+  c.describe(member);
+}
+// The management core's counters (report.json, the FSDDIM blocks).
 void write_management_counters(JsonWriter& j, const ManagementCounters& m);
 
 // `extra`, when given, writes more members into the top-level object (the FSDDIM loop's per-image results).

@@ -74,14 +74,28 @@ void replace_file(const std::filesystem::path& tmp, const std::filesystem::path&
   if (ec) throw Error(final_path.string() + ": cannot write (" + ec.message() + ")");
 }
 
-void write_h5(const Tracer& tr, const Network& net, const std::string& path) {
+// One dataset per summed counter (peaks are left out), [timestep][component]: the increase over each
+// timestep of the cumulative values `at(k)` (per component, after timestep k).
+template <class Counters, class At>
+void write_columns(H5File& f, const std::string& group, uint64_t n, uint64_t components, const At& at) {
+  Counters::fields([&](const CounterField& field, uint64_t Counters::*m) {
+    if (field.kind != CounterKind::Sum) return;
+    std::vector<int64_t> d(n * components);
+    for (uint64_t k = 0; k < n; ++k)
+      for (uint64_t c = 0; c < components; ++c)
+        d[k * components + c] = static_cast<int64_t>(at(k)[c].*m - (k ? at(k - 1)[c].*m : 0));
+    f.write_ints(group + field.key, d, {n, components}, 8, true);
+  });
+}
+
+void write_h5(const Tracer& tr, const ChipTimestepRecorder& rec, const Network& net, const std::string& path) {
   const std::string tmp = path + ".tmp";
   {
     H5File f = H5File::create(tmp);
     f.write_attr_string("/", "format", "spikemesh-trace");
     f.write_attr_int("/", "version", 1);
     const auto& steps = tr.steps();
-    const uint64_t n = tr.core_counters().size();   // completed timesteps
+    const uint64_t n = rec.snapshots().size();   // completed timesteps
     std::vector<int64_t> t, tl, call, start, cycles, inw, window_rows;
     for (uint64_t k = 0; k < n; ++k) {
       const auto& s = steps[k];
@@ -99,51 +113,28 @@ void write_h5(const Tracer& tr, const Network& net, const std::string& path) {
     f.write_ints("/timesteps/in_window", inw, {n}, 1);
     // Counters per timestep: the increase over the timestep (they sum to the run's totals). Peaks are not
     // additive: they are kept in report.json only.
-    const uint64_t cores = n ? tr.core_counters()[0].size() : 0, routers = n ? tr.router_counters()[0].size() : 0;
+    const uint64_t cores = n ? rec.snapshots()[0].cores.size() : 0, routers = n ? rec.snapshots()[0].routers.size() : 0;
     f.create_group("/counters/cores");
     f.create_group("/counters/routers");
     std::string core_names, router_names;
-    for (uint64_t c = 0; c < cores; ++c) core_names += (c ? "\n" : "") + tr.core_names()[c];
-    for (uint64_t r = 0; r < routers; ++r) router_names += (r ? "\n" : "") + tr.router_names()[r];
+    for (uint64_t c = 0; c < cores; ++c) core_names += (c ? "\n" : "") + rec.names().cores[c];
+    for (uint64_t r = 0; r < routers; ++r) router_names += (r ? "\n" : "") + rec.names().routers[r];
     f.write_attr_string("/counters/cores", "names", core_names);
     f.write_attr_string("/counters/routers", "names", router_names);
-    using CoreField = uint64_t CoreCounters::*;
-    const std::pair<const char*, CoreField> core_fields[] = {
-        {"synops_dense", &CoreCounters::synops_dense}, {"synops_sparse", &CoreCounters::synops_sparse},
-        {"synops_conv", &CoreCounters::synops_conv}, {"words_read", &CoreCounters::words_read},
-        {"updates_active", &CoreCounters::updates_active}, {"updates_inactive", &CoreCounters::updates_inactive},
-        {"spikes", &CoreCounters::spikes}, {"messages_out", &CoreCounters::messages_out},
-        {"messages_in", &CoreCounters::messages_in}, {"sweep_cycles", &CoreCounters::sweep_cycles},
-        {"dendrite_cycles", &CoreCounters::dendrite_cycles}, {"output_cycles", &CoreCounters::output_cycles},
-        {"busy_cycles", &CoreCounters::busy_cycles}};
-    for (const auto& [name, field] : core_fields) {
-      std::vector<int64_t> d(n * cores);
-      for (uint64_t k = 0; k < n; ++k)
-        for (uint64_t c = 0; c < cores; ++c)
-          d[k * cores + c] = static_cast<int64_t>(tr.core_counters()[k][c].*field - (k ? tr.core_counters()[k - 1][c].*field : 0));
-      f.write_ints(std::string("/counters/cores/") + name, d, {n, cores}, 8, true);
-    }
-    using RouterField = uint64_t RouterCounters::*;
-    const std::pair<const char*, RouterField> router_fields[] = {
-        {"flits", &RouterCounters::flits}, {"hops_ew", &RouterCounters::hops_ew}, {"hops_ns", &RouterCounters::hops_ns},
-        {"hops_chip", &RouterCounters::hops_chip}, {"injected", &RouterCounters::injected},
-        {"ejected", &RouterCounters::ejected}, {"stall_cycles", &RouterCounters::stall_cycles}};
-    for (const auto& [name, field] : router_fields) {
-      std::vector<int64_t> d(n * routers);
-      for (uint64_t k = 0; k < n; ++k)
-        for (uint64_t r = 0; r < routers; ++r)
-          d[k * routers + r] = static_cast<int64_t>(tr.router_counters()[k][r].*field - (k ? tr.router_counters()[k - 1][r].*field : 0));
-      f.write_ints(std::string("/counters/routers/") + name, d, {n, routers}, 8, true);
-    }
+    const auto& snaps = rec.snapshots();
+    write_columns<CoreCounters>(f, "/counters/cores/", n, cores,
+                                [&](uint64_t k) -> const auto& { return snaps[k].cores; });
+    write_columns<RouterCounters>(f, "/counters/routers/", n, routers,
+                                  [&](uint64_t k) -> const auto& { return snaps[k].routers; });
     // Raster and probes: the window's timesteps (rows of /timesteps listed in /raster/rows).
-    const uint64_t w = tr.raster().size();
+    const uint64_t w = rec.raster().size();
     f.create_group("/raster");
     f.write_ints("/raster/rows", window_rows, {static_cast<uint64_t>(window_rows.size())});
     for (uint32_t p = 0; p < net.populations.size(); ++p) {
       const uint64_t size = net.populations[p].size();
       std::vector<uint8_t> r;
       r.reserve(w * size);
-      for (uint64_t k = 0; k < w; ++k) r.insert(r.end(), tr.raster()[k][p].begin(), tr.raster()[k][p].end());
+      for (uint64_t k = 0; k < w; ++k) r.insert(r.end(), rec.raster()[k][p].begin(), rec.raster()[k][p].end());
       f.write_uint8("/raster/" + net.populations[p].name, r.data(), {w, size}, true);
     }
     if (!tr.probe_names().empty()) {
@@ -170,8 +161,7 @@ std::unique_ptr<Tracer> make_tracer(const RunConfig& cfg, const Network& net, ui
   const TraceParams& tp = cfg.run.trace;
   if (!tp.vcd && !tp.hdf5) return nullptr;
   const std::string where = cfg.path + ": trace";
-  TracerParams p;
-  p.vcd = tp.vcd;
+  TraceSelection p;
   p.patterns.clear();
   for (const std::string& pat : split(tp.signals, ',')) {
     if (pat.empty()) throw Error(where + ".signals: empty pattern in '" + tp.signals + "' (expected comma-separated globs, e.g. 'chip.core_0.*,chip.timestep')");
@@ -179,9 +169,6 @@ std::unique_ptr<Tracer> make_tracer(const RunConfig& cfg, const Network& net, ui
   }
   if (p.patterns.empty()) throw Error(where + ".signals: no pattern (use '*' for every signal)");
   p.probes = parse_probes(tp.probes, net, where + ".probes");
-  p.timestep_first = tp.timestep_first, p.timestep_count = tp.timestep_count;
-  p.call_first = tp.ddim_step_first, p.call_count = tp.ddim_step_count;
-  p.max_vcd_bytes = tp.max_vcd_bytes;
   const uint64_t t = covered(tp.timestep_first, tp.timestep_count, timesteps_per_call);
   const uint64_t c = covered(tp.ddim_step_first, tp.ddim_step_count, calls);
   if (t == 0)
@@ -191,10 +178,11 @@ std::unique_ptr<Tracer> make_tracer(const RunConfig& cfg, const Network& net, ui
     throw Error(where + ".ddim_step_first = " + std::to_string(tp.ddim_step_first) + " is past the run's " + std::to_string(calls) +
                 " DDIM steps (all images)");
   p.window_timesteps = t * c;
-  return std::make_unique<Tracer>(std::move(p));
+  return std::make_unique<Tracer>(tp, std::move(p));
 }
 
-void write_trace_outputs(const Tracer& tracer, const RunConfig& cfg, const Network& net, const std::filesystem::path& dir) {
+void write_trace_outputs(const Tracer& tracer, const ChipTimestepRecorder& timesteps, const RunConfig& cfg,
+                         const Network& net, const std::filesystem::path& dir) {
   const TraceParams& tp = cfg.run.trace;
   if (tp.vcd) {
     {
@@ -215,7 +203,7 @@ void write_trace_outputs(const Tracer& tracer, const RunConfig& cfg, const Netwo
                 static_cast<unsigned long long>(tracer.estimated_vcd_bytes()), (dir / "run.gtkw").c_str());
   }
   if (tp.hdf5) {
-    write_h5(tracer, net, (dir / "trace.h5").string());
+    write_h5(tracer, timesteps, net, (dir / "trace.h5").string());
     std::printf("trace: wrote %s\n", (dir / "trace.h5").c_str());
   }
 }

@@ -224,7 +224,9 @@ TEST(ManagementTiming, AManagementRouterOutsideTheMeshIsAnErrorNamingTheKey) {
 // The waveform shows the management core: its phase, its busy unit and its router port's flits.
 TEST(ManagementTiming, TheVcdShowsTheManagementPhasesAndItsRouterPort) {
   HostedPair h(pair_network(3, 1, false), 2, 1);
-  Tracer tracer(TracerParams{});
+  TraceParams tp;
+  tp.vcd = true, tp.max_vcd_bytes = 0;
+  Tracer tracer(tp, TraceSelection{});
   h.chip->attach_tracer(tracer);
   h.step(kX1, true, 0);
   std::ostringstream vcd;

@@ -99,10 +99,12 @@ TEST(Trace, VcdShowsOneTimestepAtTheCyclesOfTheTimingContracts) {
   const ChipParams p = line_chip();
   const ChipProgram prog = map_network(net, p);
   const Stimulus stim = one_input_spike();
-  TracerParams tp;
-  tp.probes = {{10, 0}};
-  tp.window_timesteps = 2;
-  Tracer tracer(tp);
+  TraceParams tp;
+  tp.vcd = true, tp.max_vcd_bytes = 0;
+  TraceSelection sel;
+  sel.probes = {{10, 0}};
+  sel.window_timesteps = 2;
+  Tracer tracer(tp, sel);
   Chip chip("chip", net, prog, p, stim, 2);
   chip.attach_tracer(tracer);
   sc_core::sc_start();
@@ -179,12 +181,14 @@ TEST(Trace, PatternsAndTheTimestepWindowSelect) {
   const ChipParams p = line_chip();
   const ChipProgram prog = map_network(net, p);
   const Stimulus stim = one_input_spike();
-  TracerParams tp;
-  tp.patterns = {"chip.core_1.*", "chip.timestep"};
+  TraceParams tp;
+  tp.vcd = true, tp.max_vcd_bytes = 0;
+  TraceSelection sel;
+  sel.patterns = {"chip.core_1.*", "chip.timestep"};
   tp.timestep_first = 1;
   tp.timestep_count = 1;
-  tp.window_timesteps = 1;
-  Tracer tracer(tp);
+  sel.window_timesteps = 1;
+  Tracer tracer(tp, sel);
   Chip chip("chip", net, prog, p, stim, 3);
   chip.attach_tracer(tracer);
   sc_core::sc_start();
@@ -199,7 +203,7 @@ TEST(Trace, PatternsAndTheTimestepWindowSelect) {
   EXPECT_EQ(spikes, want);
   // The per-timestep data covers every timestep; the raster only the window.
   EXPECT_EQ(tracer.steps().size(), 3u);
-  EXPECT_EQ(tracer.raster().size(), 1u);
+  EXPECT_EQ(chip.timestep_record().raster().size(), 1u);
 }
 
 TEST(Trace, RefusesAnOversizeTraceBeforeTheRunNamingTheCapAndHowToNarrow) {
@@ -207,10 +211,12 @@ TEST(Trace, RefusesAnOversizeTraceBeforeTheRunNamingTheCapAndHowToNarrow) {
   const ChipParams p = line_chip();
   const ChipProgram prog = map_network(net, p);
   const Stimulus stim = one_input_spike();
-  TracerParams tp;
+  TraceParams tp;
+  tp.vcd = true;
   tp.max_vcd_bytes = 1000;
-  tp.window_timesteps = 1000;
-  Tracer tracer(tp);
+  TraceSelection sel;
+  sel.window_timesteps = 1000;
+  Tracer tracer(tp, sel);
   Chip chip("chip", net, prog, p, stim, 1000);
   try {
     chip.attach_tracer(tracer);
@@ -230,9 +236,11 @@ TEST(Trace, OnARandomMeshRunTheBoundHoldsAndPerTimestepCountersAddUpToTheTotals)
   const ChipParams p = mesh_2x2_chip(48);
   const ChipProgram prog = map_network(net, p);
   const Stimulus stim = make_random_stimulus(net, 6, 3, 0.5);
-  TracerParams tp;
-  tp.window_timesteps = 6;
-  Tracer tracer(tp);
+  TraceParams tp;
+  tp.vcd = true, tp.max_vcd_bytes = 0;
+  TraceSelection sel;
+  sel.window_timesteps = 6;
+  Tracer tracer(tp, sel);
   Chip chip("chip", net, prog, p, stim, 6);
   chip.attach_tracer(tracer);
   sc_core::sc_start();
@@ -240,10 +248,10 @@ TEST(Trace, OnARandomMeshRunTheBoundHoldsAndPerTimestepCountersAddUpToTheTotals)
   const std::string text = vcd_of(tracer);
   EXPECT_LE(text.size(), tracer.estimated_vcd_bytes());
   const Vcd v(text);
-  ASSERT_EQ(tracer.core_counters().size(), 6u);
+  ASSERT_EQ(chip.timestep_record().snapshots().size(), 6u);
   uint64_t flits = 0;
   for (uint32_t c = 0; c < chip.core_count(); ++c) {
-    const CoreCounters& last = tracer.core_counters().back()[c];
+    const CoreCounters& last = chip.timestep_record().snapshots().back().cores[c];
     EXPECT_EQ(last.spikes, chip.core(c).counters().spikes);
     EXPECT_EQ(last.synops(), chip.core(c).counters().synops());
     // The deepest input FIFO in the waveform is the core's peak counter.
@@ -251,7 +259,8 @@ TEST(Trace, OnARandomMeshRunTheBoundHoldsAndPerTimestepCountersAddUpToTheTotals)
     for (const auto& [t, val] : v.changes.at("chip.core_" + std::to_string(c) + ".input_fifo")) peak = std::max(peak, val);
     EXPECT_EQ(uint64_t(peak), chip.core(c).counters().peak_input_fifo) << "core " << c;
   }
-  for (size_t r = 0; r < chip.noc().routers().size(); ++r) flits += tracer.router_counters().back()[r].flits;
+  for (size_t r = 0; r < chip.noc().routers().size(); ++r)
+    flits += chip.timestep_record().snapshots().back().routers[r].flits;
   uint64_t total = 0;
   for (const auto& r : chip.noc().routers()) total += r->counters().flits;
   EXPECT_EQ(flits, total);
