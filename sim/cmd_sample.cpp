@@ -68,8 +68,10 @@ int cmd_sample(const Args& args) {
   write_samples_h5(set, s, (dir / "samples.h5").string());
   write_samples_png(set, (dir / "samples.png").string());
   const uint64_t events = backend.simulator().synaptic_events();
-  std::printf("%u images, S = %u DDIM steps x (T = %u + D = %u) timesteps; %.2f s (%.1f images/hour), %.3g synaptic events/s\n",
-              p.images, p.steps, s.snn_timesteps, s.pipeline_depth, seconds, p.images / seconds * 3600.0, events / seconds);
+  std::printf("%u images, S = %u DDIM steps x (T = %u + D = %u) timesteps; %.2f s (%.1f images/hour), "
+              "%.3g synaptic events/s\n",
+              p.images, p.steps, s.snn_timesteps, s.pipeline_depth, seconds, p.images / seconds * 3600.0,
+              events / seconds);
   std::printf("wrote %s, %s\n", (dir / "samples.png").c_str(), (dir / "samples.h5").c_str());
   return 0;
 }

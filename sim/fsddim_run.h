@@ -25,7 +25,7 @@ struct FsddimSetup {
   DdimPlan plan;           // S -> (t, t_prev, bias context), shared by every sampler of the run
 };
 
-// What check_fsddim checks before anything runs (also `spikemesh run --check`): balances `net` if it has no
+// The loop's checks before anything runs (also `spikemesh run --check`): balances `net` if it has no
 // pipeline depth, then the quality metric, the FSDDIM schedule, S (and that the export has its time
 // embeddings) and the float checkpoint. Throws Error naming the key.
 FsddimSetup check_fsddim(const RunConfig& cfg, Network& net);
