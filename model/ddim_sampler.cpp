@@ -104,11 +104,11 @@ std::vector<std::pair<int32_t, int32_t>> ddim_times(uint32_t timesteps, uint32_t
   return pairs;
 }
 
-std::vector<uint32_t> ddim_contexts(const DdimSchedule& s, uint32_t steps) {
-  std::vector<uint32_t> ctx;
+DdimPlan plan_ddim(const DdimSchedule& s, uint32_t steps) {
+  DdimPlan plan;
   for (const auto& [t, t_prev] : ddim_times(s.diffusion_timesteps, steps)) {
     if (s.context_times.empty()) {
-      ctx.push_back(static_cast<uint32_t>(t));
+      plan.push_back({t, t_prev, static_cast<uint32_t>(t)});
       continue;
     }
     const auto it = std::lower_bound(s.context_times.begin(), s.context_times.end(), int64_t{t});
@@ -120,9 +120,9 @@ std::vector<uint32_t> ddim_contexts(const DdimSchedule& s, uint32_t steps) {
                   ", but the network was exported with bias contexts for steps {" + have +
                   "} only (/metadata/ddim_context_times; re-export with fsddim.export --steps " + std::to_string(steps) + ")");
     }
-    ctx.push_back(static_cast<uint32_t>(it - s.context_times.begin()));
+    plan.push_back({t, t_prev, static_cast<uint32_t>(it - s.context_times.begin())});
   }
-  return ctx;
+  return plan;
 }
 
 DdimCoefficients ddim_coefficients(const DdimSchedule& s, int32_t t, int32_t t_prev) {
@@ -157,19 +157,17 @@ std::vector<int32_t> initial_payloads(const DdimSchedule& s, uint64_t size, uint
   return out;
 }
 
-std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, uint32_t steps, std::vector<int32_t> x,
-                                  std::vector<std::vector<int32_t>>* trajectory, DdimProgress* progress) {
+std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, const DdimPlan& plan,
+                                  std::vector<int32_t> x, std::vector<std::vector<int32_t>>* trajectory,
+                                  DdimProgress* progress) {
   const uint32_t T = s.snn_timesteps, D = s.pipeline_depth;
   const uint64_t n = x.size();
   if (n % T) throw Error("sample_image: payloads are not T x size");
   const uint64_t size = n / T;
   std::vector<int32_t> out(n);
-  const auto pairs = ddim_times(s.diffusion_timesteps, steps);
-  const std::vector<uint32_t> contexts = ddim_contexts(s, steps);
-  for (uint32_t k = 0; k < pairs.size(); ++k) {
-    const auto [t, t_prev] = pairs[k];
+  for (uint32_t k = 0; k < plan.size(); ++k) {
     backend.reset();
-    backend.set_context(contexts[k]);
+    backend.set_context(plan[k].context);
     for (uint32_t step = 0; step < T + D; ++step) {
       if (step < T) backend.set_input(s.input_population, x.data() + uint64_t{step} * size);
       if (step >= D) backend.request_currents(s.readout_population);
@@ -179,11 +177,11 @@ std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& 
         std::copy(o, o + size, out.begin() + uint64_t{step - D} * size);
       }
     }
-    const DdimCoefficients c = ddim_coefficients(s, t, t_prev);
+    const DdimCoefficients c = ddim_coefficients(s, plan[k].t, plan[k].t_prev);
     for (uint64_t i = 0; i < n; ++i) x[i] = ddim_update(x[i], out[i], c, s);
     backend.account_update(n);
     if (trajectory) trajectory->push_back(x);
-    if (progress) progress->on_step(k + 1, static_cast<uint32_t>(pairs.size()));
+    if (progress) progress->on_step(k + 1, static_cast<uint32_t>(plan.size()));
   }
   return x;
 }

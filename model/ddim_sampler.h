@@ -46,9 +46,19 @@ DdimSchedule read_ddim_schedule(const Network& net, const std::string& where);
 // (t, t_prev); t_prev = -1 is the final step to x0.
 std::vector<std::pair<int32_t, int32_t>> ddim_times(uint32_t timesteps, uint32_t steps);
 
-// The bias-table context of each DDIM step of S = `steps` (in ddim_times order); throws an Error naming
-// the missing diffusion step when the network was exported for other step counts.
-std::vector<uint32_t> ddim_contexts(const DdimSchedule& s, uint32_t steps);
+// One DDIM step: from diffusion step t to t_prev (-1: the final step to x0), with the time embedding of t
+// (its bias-table context).
+struct DdimStep {
+  int32_t t = 0, t_prev = 0;
+  uint32_t context = 0;
+};
+// The S steps of a run in sampling order (t decreasing): made once per run from the schedule and S, and
+// shared by every sampler and report of that run.
+using DdimPlan = std::vector<DdimStep>;
+
+// The plan for S = `steps` (ddim_times, with each t's context); throws an Error when S is out of range, or
+// naming the missing diffusion step when the network was exported for other step counts.
+DdimPlan plan_ddim(const DdimSchedule& s, uint32_t steps);
 
 // round(v / 2^n), ties toward plus infinity: floor((v + 2^(n-1)) / 2^n).
 constexpr int64_t round_shift(int64_t v, int n) {
@@ -99,14 +109,14 @@ class ReferenceBackend : public TimestepBackend {
   ReferenceSimulator sim_;
 };
 
-// One image through the whole loop. `trajectory`, when given, receives x (T x size payloads) after every
+// One image through the whole loop (the DDIM steps of `plan`). `trajectory`, when given, receives x (T x size payloads) after every
 // DDIM step. Returns the final payloads x (T x size).
 struct DdimProgress {
   virtual ~DdimProgress() = default;
   virtual void on_image(uint32_t /*image*/, uint32_t /*images*/) {}   // before each image
   virtual void on_step(uint32_t /*step*/, uint32_t /*steps*/) {}      // after each DDIM step
 };
-std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, uint32_t steps,
+std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, const DdimPlan& plan,
                                   std::vector<int32_t> x, std::vector<std::vector<int32_t>>* trajectory = nullptr,
                                   DdimProgress* progress = nullptr);
 

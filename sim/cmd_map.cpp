@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "compiler.h"
 #include "config.h"
+#include "atomic_file.h"
 #include "error.h"
 #include "json_writer.h"
 #include "network_file.h"
@@ -184,9 +185,8 @@ int cmd_map(const Args& args) {
   print_tables(net, cfg.chip, compiled, pops);
   const fs::path dir(out_dir);
   fs::create_directories(dir);
-  std::ofstream f(dir / "mapping.json");
-  write_json(f, config_path, net, cfg.chip, compiled, pops);
-  if (!f) throw Error((dir / "mapping.json").string() + ": cannot write");
+  write_stream_atomically(dir / "mapping.json",
+                          [&](std::ostream& f) { write_json(f, config_path, net, cfg.chip, compiled, pops); });
   std::printf("wrote %s\n", (dir / "mapping.json").c_str());
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "compiler.h"
 #include "config.h"
 #include "energy.h"
+#include "atomic_file.h"
 #include "error.h"
 #include "fsddim_run.h"
 #include "network_file.h"
@@ -30,9 +31,7 @@ namespace spikemesh::cli {
 namespace {
 
 void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream f(p);
-  f << text;
-  if (!f) throw Error(p.string() + ": cannot write");
+  write_stream_atomically(p, [&](std::ostream& f) { f << text; });
 }
 
 }  // namespace
@@ -79,11 +78,8 @@ int cmd_run(const Args& args) {
 
   const ChipRunOutput run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get());
   const EnergyReport energy = price_energy(run.counters, table);
-  {
-    std::ofstream f(dir / "report.json");
-    write_report(f, cfg, net, run, table, energy);
-    if (!f) throw Error((dir / "report.json").string() + ": cannot write");
-  }
+  write_stream_atomically(dir / "report.json",
+                          [&](std::ostream& f) { write_report(f, cfg, net, run, table, energy); });
   // Also after a deadlock: the waveform shows it.
   if (tracer) write_trace_outputs(*tracer, run.timestep_record, cfg, net, dir);
   if (!run.completed) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "config.h"
 #include "ddim_sampler.h"
 #include "delay_balance.h"
 #include "network_file.h"
@@ -35,15 +36,15 @@ struct Bar : DdimProgress {
 int cmd_sample(const Args& args) {
   po::options_description opts("sample options");
   std::string net_path, out_dir;
-  uint32_t steps = 20, images = 4;
-  uint64_t seed = 0;
-  bool trajectory = false, no_gate = false;
+  FsddimParams p;   // the defaults `spikemesh run` has for its fsddim: section
+  p.images = FsddimParams::kSampleImages;
+  bool no_gate = false;
   opts.add_options()("help,h", "show this help")
       ("network", po::value(&net_path)->required(), "FSDDIM network file (balanced or not)")
-      ("steps", po::value(&steps)->default_value(20), "DDIM steps S")
-      ("images", po::value(&images)->default_value(4), "images to generate")
-      ("seed", po::value(&seed)->default_value(0), "noise seed")
-      ("trajectory", po::bool_switch(&trajectory), "also store x after every DDIM step")
+      ("steps", po::value(&p.steps)->default_value(p.steps), "DDIM steps S")
+      ("images", po::value(&p.images)->default_value(p.images), "images to generate")
+      ("seed", po::value(&p.seed)->default_value(p.seed), "noise seed")
+      ("trajectory", po::bool_switch(&p.trajectory), "also store x after every DDIM step")
       ("no-bias-gating", po::bool_switch(&no_gate), "keep every bias on after its population's T-step window")
       ("out", po::value(&out_dir)->default_value("out/sample"), "output folder");
   po::positional_options_description pos;
@@ -56,18 +57,21 @@ int cmd_sample(const Args& args) {
   }
   const DdimSchedule s = read_ddim_schedule(net, net_path);
   if (!no_gate) gate_bias_after_window(net, s.snn_timesteps);
-  ddim_contexts(s, steps);   // S valid, and its time embeddings exported, before anything is written
+  // S valid, and its time embeddings exported, before anything is written.
+  const DdimPlan plan = plan_ddim(s, p.steps);
   fs::create_directories(out_dir);
   ReferenceBackend backend(net);
   Bar bar;
-  const SampleSet set = sample_images(backend, net, s, steps, images, seed, trajectory, "reference", &bar);
+  const SampleSet set = sample_images(backend, net, s, plan, p.images, p.seed, p.trajectory, "reference", &bar);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - bar.start).count();
   const fs::path dir(out_dir);
   write_samples_h5(set, s, (dir / "samples.h5").string());
   write_samples_png(set, (dir / "samples.png").string());
   const uint64_t events = backend.simulator().synaptic_events();
-  std::printf("%u images, S = %u DDIM steps x (T = %u + D = %u) timesteps; %.2f s (%.1f images/hour), %.3g synaptic events/s\n",
-              images, steps, s.snn_timesteps, s.pipeline_depth, seconds, images / seconds * 3600.0, events / seconds);
+  std::printf("%u images, S = %u DDIM steps x (T = %u + D = %u) timesteps; %.2f s (%.1f images/hour), "
+              "%.3g synaptic events/s\n",
+              p.images, p.steps, s.snn_timesteps, s.pipeline_depth, seconds, p.images / seconds * 3600.0,
+              events / seconds);
   std::printf("wrote %s, %s\n", (dir / "samples.png").c_str(), (dir / "samples.h5").c_str());
   return 0;
 }

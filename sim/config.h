@@ -19,6 +19,8 @@ namespace spikemesh {
 // with the network (an FSDDIM export) instead of running a stimulus.
 struct FsddimParams {
   uint32_t images = 0;                  // images to generate; 0: no denoising loop
+  // `spikemesh sample` always runs the loop (0 images would write empty files): its default image count.
+  static constexpr uint32_t kSampleImages = 4;
   uint32_t steps = 10;                  // DDIM steps S
   uint32_t snn_timesteps = 0;           // T; 0: the exported model's
   uint64_t seed = 0;                    // noise seed: image k uses (seed, k)

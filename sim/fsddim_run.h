@@ -4,19 +4,60 @@
 // DIR/samples.h5 and DIR/report.json (whole run, plus per image, per DDIM step and per timestep).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
+#include <vector>
 
+#include "chip_backend.h"
+#include "chip_run.h"
+#include "compiler.h"
 #include "config.h"
 #include "ddim_sampler.h"
+#include "energy.h"
 #include "network.h"
 
 namespace spikemesh {
 
-// What the loop checks before anything runs (also `spikemesh run --check`): balances `net` if it has no
-// pipeline depth, then the quality metric, the FSDDIM schedule, S (and that the export has its time
-// embeddings) and the float checkpoint. Returns the exported schedule. Throws Error naming the key.
-DdimSchedule check_fsddim(const RunConfig& cfg, Network& net);
+// What the loop's checks establish: the exported schedule and the run's DDIM steps, made once.
+struct FsddimSetup {
+  DdimSchedule exported;   // as in the network file (its T)
+  DdimPlan plan;           // S -> (t, t_prev, bias context), shared by every sampler of the run
+};
 
+// The loop's checks before anything runs (also `spikemesh run --check`): balances `net` if it has no
+// pipeline depth, then the quality metric, the FSDDIM schedule, S (and that the export has its time
+// embeddings) and the float checkpoint. Throws Error naming the key.
+FsddimSetup check_fsddim(const RunConfig& cfg, Network& net);
+
+// What one run of the loop measured: handed from the loop to the report (fsddim_report.h) and the console
+// view (fsddim_console.h). Counters are cumulative snapshots; intervals are differences of two of them.
+struct FsddimResults {
+  DdimSchedule schedule;                       // the run's (T after fsddim.snn_timesteps, D)
+  DdimPlan plan;                               // its S DDIM steps
+  ChipRunOutput run;                           // the program and the whole run's counters
+  CompileReport compile;                       // placement and its measured traffic
+  std::vector<ChipCounters> image_marks;       // at the start of each image, and one after the last
+  std::vector<ChipCounters> step_marks;        // after each DDIM step, all images in order
+  std::vector<ChipTotals> timesteps;           // chip-wide totals after every timestep
+  std::vector<uint64_t> population_spikes;     // per population, whole run
+  ManagementCounters management;               // the management core's totals at the end
+  uint64_t synaptic_events = 0;                // whole run, all cores
+  bool reference_match = true;                 // the reference sampler gave the same payloads (or was not run)
+  std::vector<double> psnr;                    // per image, against the exported model (fsddim.quality: psnr)
+  std::vector<double> float_psnr;              // per image, against the float model (fsddim.float_checkpoint)
+  std::string float_checkpoint;                // its path; empty: not measured
+  double host_s = 0, reference_s = 0;          // host seconds of the chip's and the reference sampler's images
+};
+
+// The loop: checks, compiles `net` onto the chip (after fsddim.weight_bits and bias gating), runs the
+// images through the DDIM sampler on it, checks them against the reference sampler, measures quality,
+// writes DIR/samples.h5, DIR/samples.png (and the traces when asked). `view`, when given, is told of
+// every image and DDIM step as it happens.
+FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::filesystem::path& dir,
+                              DdimProgress* view = nullptr);
+
+// The whole command: the loop with a progress bar, then report.json, host.json and the summary table.
 // Returns the exit status: 0, or 4 when the chip's images differ from the reference sampler's.
 int run_fsddim(const RunConfig& cfg, Network& net, const EnergyTable& table, const std::filesystem::path& dir);
 

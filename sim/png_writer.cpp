@@ -5,9 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 
+#include "atomic_file.h"
 #include "error.h"
 
 namespace spikemesh {
@@ -47,14 +46,9 @@ void write_png_gray(const std::string& path, uint32_t width, uint32_t height, co
   chunk(png, "IHDR", ihdr);
   chunk(png, "IDAT", z);
   chunk(png, "IEND", {});
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw Error(path + ": cannot write (does the folder exist and is it writable?)");
+  write_stream_atomically(path, [&](std::ostream& f) {
     f.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-    if (!f) throw Error(path + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot move the finished file into place");
+  });
 }
 
 std::vector<uint8_t> image_grid(const std::vector<std::vector<double>>& images, uint32_t height, uint32_t width,

@@ -2,19 +2,19 @@
 #include "samples.h"
 
 #include <cmath>
-#include <cstdio>
 
-#include "error.h"
+#include "atomic_file.h"
 #include "h5io.h"
 #include "png_writer.h"
 
 namespace spikemesh {
 
-SampleSet sample_images(TimestepBackend& backend, const Network& net, const DdimSchedule& s, uint32_t steps, uint32_t images,
-                        uint64_t seed, bool trajectory, const std::string& backend_name, DdimProgress* progress) {
+SampleSet sample_images(TimestepBackend& backend, const Network& net, const DdimSchedule& s, const DdimPlan& plan,
+                        uint32_t images, uint64_t seed, bool trajectory, const std::string& backend_name,
+                        DdimProgress* progress) {
   SampleSet set;
   set.shape = net.populations[s.input_population].shape;
-  set.steps = steps;
+  set.steps = static_cast<uint32_t>(plan.size());
   set.seed = seed;
   set.backend = backend_name;
   const uint64_t size = net.populations[s.input_population].size();
@@ -26,7 +26,7 @@ SampleSet sample_images(TimestepBackend& backend, const Network& net, const Ddim
     for (uint32_t tau = 0; tau < s.snn_timesteps; ++tau) x.insert(x.end(), one.begin(), one.end());
     set.noise.push_back(x);
     std::vector<std::vector<int32_t>> traj;
-    set.payloads.push_back(sample_image(backend, s, steps, x, trajectory ? &traj : nullptr, progress));
+    set.payloads.push_back(sample_image(backend, s, plan, x, trajectory ? &traj : nullptr, progress));
     set.images.push_back(payloads_to_image(set.payloads.back(), s));
     if (trajectory) set.trajectory.push_back(std::move(traj));
   }
@@ -42,9 +42,8 @@ std::vector<int64_t> flatten(const std::vector<std::vector<int32_t>>& rows) {
 }  // namespace
 
 void write_samples_h5(const SampleSet& set, const DdimSchedule& s, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    H5File f = H5File::create(tmp);
+  write_atomically(path, [&](const std::filesystem::path& tmp) {
+    H5File f = H5File::create(tmp.string());
     f.write_attr_string("/", "format", "spikemesh-samples");
     f.write_attr_int("/", "version", 1);
     f.write_attr_string("/", "backend", set.backend);
@@ -73,8 +72,7 @@ void write_samples_h5(const SampleSet& set, const DdimSchedule& s, const std::st
       }
       f.write_ints("/trajectory", all, tr, 4, true);
     }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot move the finished file into place");
+  });
 }
 
 void write_samples_png(const SampleSet& set, const std::string& path) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "atomic_file.h"
 #include "error.h"
 #include "h5io.h"
 
@@ -68,12 +69,6 @@ uint64_t covered(uint64_t first, uint64_t count, uint64_t total) {
   return count == 0 ? total - first : std::min<uint64_t>(count, total - first);
 }
 
-void replace_file(const std::filesystem::path& tmp, const std::filesystem::path& final_path) {
-  std::error_code ec;
-  std::filesystem::rename(tmp, final_path, ec);
-  if (ec) throw Error(final_path.string() + ": cannot write (" + ec.message() + ")");
-}
-
 // One dataset per summed counter (peaks are left out), [timestep][component]: the increase over each
 // timestep of the cumulative values `at(k)` (per component, after timestep k).
 template <class Counters, class At>
@@ -89,9 +84,8 @@ void write_columns(H5File& f, const std::string& group, uint64_t n, uint64_t com
 }
 
 void write_h5(const Tracer& tr, const ChipTimestepRecorder& rec, const Network& net, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    H5File f = H5File::create(tmp);
+  write_atomically(path, [&](const std::filesystem::path& tmp) {
+    H5File f = H5File::create(tmp.string());
     f.write_attr_string("/", "format", "spikemesh-trace");
     f.write_attr_int("/", "version", 1);
     const auto& steps = tr.steps();
@@ -151,8 +145,7 @@ void write_h5(const Tracer& tr, const ChipTimestepRecorder& rec, const Network& 
       f.write_int32("/probes/u", u.data(), {rows, np}, true);
       f.write_int32("/probes/v", v.data(), {rows, np}, true);
     }
-  }
-  replace_file(tmp, path);
+  });
 }
 
 }  // namespace
@@ -185,18 +178,8 @@ void write_trace_outputs(const Tracer& tracer, const ChipTimestepRecorder& times
                          const Network& net, const std::filesystem::path& dir) {
   const TraceParams& tp = cfg.run.trace;
   if (tp.vcd) {
-    {
-      std::ofstream f(dir / "run.vcd.tmp", std::ios::binary);
-      tracer.write_vcd(f);
-      if (!f) throw Error((dir / "run.vcd").string() + ": cannot write");
-    }
-    replace_file(dir / "run.vcd.tmp", dir / "run.vcd");
-    {
-      std::ofstream f(dir / "run.gtkw.tmp", std::ios::binary);
-      tracer.write_gtkw(f, "run.vcd");
-      if (!f) throw Error((dir / "run.gtkw").string() + ": cannot write");
-    }
-    replace_file(dir / "run.gtkw.tmp", dir / "run.gtkw");
+    write_stream_atomically(dir / "run.vcd", [&](std::ostream& f) { tracer.write_vcd(f); });
+    write_stream_atomically(dir / "run.gtkw", [&](std::ostream& f) { tracer.write_gtkw(f, "run.vcd"); });
     std::printf("trace: wrote %s (%llu signals, %llu bytes; bound %llu) and %s\n", (dir / "run.vcd").c_str(),
                 static_cast<unsigned long long>(tracer.signal_count()),
                 static_cast<unsigned long long>(std::filesystem::file_size(dir / "run.vcd")),

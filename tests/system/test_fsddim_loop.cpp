@@ -91,8 +91,8 @@ TEST(FsddimLoop, ChipImagesAreBitIdenticalToReferenceSampler) {
   ASSERT_GT(program.cores_used, 4u);
   ChipBackend chip(net, program, p);
   ReferenceBackend ref(net);
-  const SampleSet a = sample_images(chip, net, s, 4, 3, 11, true, "chip");
-  const SampleSet b = sample_images(ref, net, s, 4, 3, 11, true, "reference");
+  const SampleSet a = sample_images(chip, net, s, plan_ddim(s, 4), 3, 11, true, "chip");
+  const SampleSet b = sample_images(ref, net, s, plan_ddim(s, 4), 3, 11, true, "reference");
   EXPECT_EQ(a.payloads, b.payloads);
   EXPECT_EQ(a.trajectory, b.trajectory);
   // The loop is not trivial: the images moved away from the noise, and the hidden layer fired.
@@ -111,7 +111,7 @@ TEST(FsddimLoop, ManagementComputeAddsItsCyclesToTheLatency) {
   p.management.update_cycles = 1000;
   const ChipProgram program = map_network(net, p);
   ChipBackend chip(net, program, p);
-  sample_images(chip, net, s, 2, 1, 3, false, "chip");
+  sample_images(chip, net, s, plan_ddim(s, 2), 1, 3, false, "chip");
   uint64_t steps = 0;
   for (auto c : chip.step_cycles()) steps += c;
   // Two DDIM updates of T x 16 elements each, 1000 cycles per element. The first delays the next DDIM
@@ -131,8 +131,8 @@ TEST(FsddimLoop, ManagementTrafficCrossesTheMeshAndIsPricedOnlyWhenTheTableHasAF
   const ChipProgram program = map_network(net, p);
   ChipBackend chip(net, program, p);
   ReferenceBackend ref(net);
-  const SampleSet a = sample_images(chip, net, s, 2, 1, 5, false, "chip");
-  const SampleSet b = sample_images(ref, net, s, 2, 1, 5, false, "reference");
+  const SampleSet a = sample_images(chip, net, s, plan_ddim(s, 2), 1, 5, false, "chip");
+  const SampleSet b = sample_images(ref, net, s, plan_ddim(s, 2), 1, 5, false, "reference");
   EXPECT_EQ(a.payloads, b.payloads);
   const ManagementCounters m = chip.totals().management;
   // 2 DDIM steps x T = 3 timesteps read (after D = 2) of 16 readouts each; one request per readout segment.

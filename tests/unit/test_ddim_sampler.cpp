@@ -51,6 +51,26 @@ TEST(Ddim, StridedTimesWalkDownToMinusOne) {
   EXPECT_THROW(ddim_times(1000, 1001), Error);
 }
 
+TEST(Ddim, PlanPairsStridedTimesWithTheirBiasContexts) {
+  DdimSchedule s = schedule();
+  const DdimPlan all = plan_ddim(s, 4);   // every diffusion step exported: context k is step k
+  ASSERT_EQ(all.size(), 4u);
+  for (uint32_t d = 0; d < 4; ++d) {
+    EXPECT_EQ(std::make_pair(all[d].t, all[d].t_prev), ddim_times(1000, 4)[d]);
+    EXPECT_EQ(all[d].context, static_cast<uint32_t>(all[d].t));
+  }
+  s.context_times = {249, 499, 665, 749, 999};   // an export that kept only some steps' time embeddings
+  const DdimPlan some = plan_ddim(s, 4);
+  EXPECT_EQ(some[0].context, 4u);
+  EXPECT_EQ(some[1].context, 3u);
+  EXPECT_EQ(some[2].context, 1u);
+  EXPECT_EQ(some[3].context, 0u);
+  EXPECT_EQ(some[3].t_prev, -1);
+  EXPECT_EQ(plan_ddim(s, 2)[1].context, 1u);   // S = 2 needs steps 999 and 499: both exported
+  EXPECT_THROW(plan_ddim(s, 3), Error);         // S = 3 needs step 332: not exported
+  EXPECT_THROW(plan_ddim(s, 0), Error);
+}
+
 TEST(Ddim, CoefficientsMatchRealArithmeticToOneUlp) {
   const DdimSchedule s = schedule();
   for (auto [t, tp] : ddim_times(1000, 10)) {
@@ -133,7 +153,7 @@ TEST(Ddim, LoopFeedsTStepsAndReadsAtDepth) {
   const std::vector<int32_t> x0 = {300, -200, 0, 77, -5, 1000};
   ReferenceBackend backend(net);
   std::vector<std::vector<int32_t>> traj;
-  const auto got = sample_image(backend, s, 2, x0, &traj);
+  const auto got = sample_image(backend, s, plan_ddim(s, 2), x0, &traj);
   // The same loop by hand: readout = 16 x + 256 * [x > 0] (relay fires when 2 * 64 * x / 256 > 0, i.e. x >= 2).
   std::vector<int32_t> want = x0;
   for (auto [t, tp] : ddim_times(1000, 2)) {
