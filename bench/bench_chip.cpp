@@ -64,12 +64,10 @@ int sc_main(int argc, char** argv) {
     m.wall = bench::wall_now();
     m.cpu = bench::cpu_now();
     m.cycle = cycle;
-    m.synops = m.spikes = m.flits = 0;
-    for (uint32_t c = 0; c < chip.core_count(); ++c) {
-      m.synops += chip.core(c).counters().synops();
-      m.spikes += chip.core(c).counters().spikes;
-    }
-    for (const auto& r : chip.noc().routers()) m.flits += r->counters().flits;
+    const ChipSnapshot s = snapshot(chip);
+    m.synops = s.core_total().synops();
+    m.spikes = s.core_total().spikes;
+    m.flits = s.router_total().flits;
     m.steps = chip.noc().scheduler().steps();
     m.busy = chip.noc().scheduler().busy_cycles();
   };

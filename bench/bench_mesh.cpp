@@ -47,11 +47,9 @@ int sc_main(int argc, char** argv) {
   const double wall = bench::wall_now() - w0, cpu = bench::cpu_now() - c0;
   const uint64_t simulated = noc.scheduler().last_cycle();   // the scheduler runs ahead of kernel time
   const TrafficStats& s = traffic.stats();
-  uint64_t hops = 0, stalls = 0;
-  for (const auto& r : noc.routers()) {
-    hops += r->counters().hops_ew + r->counters().hops_ns;
-    stalls += r->counters().stall_cycles;
-  }
+  RouterCounters total;
+  for (const auto& r : noc.routers()) total += r->counters();
+  const uint64_t hops = total.hops_ew + total.hops_ns, stalls = total.stall_cycles;
   const double mean_latency = s.ejected ? double(s.latency_sum) / s.ejected : 0.0;
   std::printf("%ux%u mesh, rate %g flits/router/cycle: %llu cycles in %.3f s wall (%.3f s cpu): %.3g cycles/s (wall), "
               "%.3g (cpu)\n",

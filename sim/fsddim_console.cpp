@@ -29,8 +29,7 @@ void print_fsddim_summary(const RunConfig& cfg, const EnergyTable& table, const 
   for (uint32_t k = 0; k < fp.images; ++k) {
     const ChipCounters iv = counters_between(r.image_marks[k], r.image_marks[k + 1]);
     const uint64_t c = r.image_marks[k + 1].cycles - r.image_marks[k].cycles;
-    uint64_t sy = 0;
-    for (const auto& cc : iv.cores) sy += cc.synops();
+    const uint64_t sy = iv.core_total().synops();
     std::printf("%-6u %12llu %14.6g %14.6g %14llu\n", k, static_cast<unsigned long long>(c), c / (mhz * 1e6),
                 price_energy(iv, table).total_j, static_cast<unsigned long long>(sy));
   }

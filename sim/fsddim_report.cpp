@@ -57,8 +57,6 @@ void write_breakdown(JsonWriter& j, const Breakdown& b) {
   j.end_object().end_object();
 }
 
-uint64_t synops(const CoreCounters& c) { return c.synops(); }
-
 // The mean PSNR over the images whose PSNR is finite, and how many were identical (infinite PSNR).
 void write_psnr(JsonWriter& j, const std::vector<double>& psnr, const char* identical_key, const char* mean_key) {
   double sum = 0;
@@ -96,8 +94,8 @@ void write_ddim_steps(JsonWriter& j, const FsddimResults& r, const EnergyTable& 
     const uint32_t idx = k * ddim_steps + d;
     const ChipCounters& before = d == 0 ? r.image_marks[k] : r.step_marks[idx - 1];
     const ChipCounters iv = counters_between(before, r.step_marks[idx]);
-    uint64_t sp = 0, sy = 0;
-    for (const auto& cc : iv.cores) sp += cc.spikes, sy += synops(cc);
+    const CoreCounters total = iv.core_total();
+    const uint64_t sp = total.spikes, sy = total.synops();
     j.begin_object().value("t", int64_t{r.plan[d].t}).value("t_prev", int64_t{r.plan[d].t_prev});
     j.value("cycles", iv.cycles).value("latency_s", iv.cycles / (mhz * 1e6));
     j.value("spikes", sp).value("synaptic_events", sy);
@@ -122,7 +120,7 @@ void write_timesteps(JsonWriter& j, const FsddimResults& r, uint32_t k) {
     const ChipTotals b = t ? steps[t - 1] : ChipTotals{};
     cyc.push_back(a.cycle - b.cycle);
     spk.push_back(a.core.spikes - b.core.spikes);
-    syn.push_back(synops(a.core) - synops(b.core));
+    syn.push_back(a.core.synops() - b.core.synops());
     hops.push_back(a.router.hops() - b.router.hops());
     msgs.push_back(a.management.messages_out + a.management.messages_in - b.management.messages_out -
                    b.management.messages_in);

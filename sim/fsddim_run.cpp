@@ -150,7 +150,7 @@ FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::fil
   r.run.counters = chip.counters();
   r.run.completed = true;
   r.run.result.timesteps = 0;
-  for (const auto& c : r.run.counters.cores) r.synaptic_events += c.synops();
+  r.synaptic_events = r.run.counters.core_total().synops();
   r.management = chip.totals().management;
   r.image_marks = std::move(marks.image_marks);
   r.step_marks = std::move(marks.step_marks);

@@ -9,6 +9,8 @@ import subprocess
 import h5py
 import pytest
 
+from vcd_declarations import declared_signals
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Populations of the example network whose u and v go negative (conv1, up, readout) and one that stays >= 0.
 PROBES = "conv1:0-1;up:0;hidden1:0;readout:0-1"
@@ -38,23 +40,6 @@ def traced(binary, tmp_path_factory):
         f"stimulus={ex}/stimulus.h5", "--set", "trace.vcd=true", "--set", "trace.hdf5=true", "--set",
         f"trace.probes={PROBES}", "--out", str(out))
     return out
-
-
-def declared_signals(vcd):
-    """Full hierarchical name -> VCD type of every variable the VCD declares."""
-    names, scope = {}, []
-    with open(vcd) as f:
-        for line in f:
-            t = line.split()
-            if t[:1] == ["$scope"]:
-                scope.append(t[2])
-            elif t[:1] == ["$upscope"]:
-                scope.pop()
-            elif t[:1] == ["$var"]:
-                names[".".join(scope + [t[4]])] = t[1]
-            elif t[:1] == ["$enddefinitions"]:
-                return names
-    return names
 
 
 def in_gtkwave(run_dir, tcl_body, tmp_path):

@@ -10,6 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
+from vcd_declarations import declared_signals
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INSPECT = os.path.join(ROOT, "scripts", "inspect")
 CORE_COUNTERS = ["synops_dense", "synops_sparse", "synops_conv", "words_read", "updates_active", "updates_inactive",
@@ -88,16 +90,7 @@ def test_the_vcd_is_deterministic_and_the_gtkw_names_declared_signals(binary, ex
     assert (traced / "run.gtkw").read_bytes() == (tmp_path / "run.gtkw").read_bytes()
     text = a.decode()
     assert "$date" not in text
-    declared = set()
-    scope = []
-    for line in text.split("$enddefinitions")[0].splitlines():
-        t = line.split()
-        if t[:1] == ["$scope"]:
-            scope.append(t[2])
-        elif t[:1] == ["$upscope"]:
-            scope.pop()
-        elif t[:1] == ["$var"]:
-            declared.add(".".join(scope + [t[4]]))
+    declared = set(declared_signals(traced / "run.vcd"))
     for name in ["chip.timestep", "chip.barrier", "chip.core_0.spike_out", "chip.core_0.input_fifo",
                  "chip.noc.router_0_0.in_E_occupancy", "chip.noc.router_0_0.out_E_busy"]:
         assert name in declared, name

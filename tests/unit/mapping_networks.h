@@ -57,6 +57,22 @@ inline Projection conv3x3(uint32_t src, uint32_t dst, uint32_t cin, uint32_t cou
   return pr;
 }
 
+// in (4) -dense-> A (`targets`): every target hears all 4 sources.
+inline Network dense_net(uint32_t targets = 6) {
+  Network net;
+  net.populations = {pop("in", {4}, NeuronKind::Input), pop("A", {targets})};
+  net.projections = {dense(0, 1, uint64_t{4} * targets)};
+  return net;
+}
+
+// in (3) -sparse {0->0, 1->0, 1->1}-> B (2)
+inline Network sparse_net() {
+  Network net;
+  net.populations = {pop("in", {3}, NeuronKind::Input), pop("B", {2})};
+  net.projections = {sparse(0, 1, {0, 1, 1}, {0, 0, 1})};
+  return net;
+}
+
 // `cores` routers in a row, one core each.
 inline ChipParams row_chip(uint32_t compartments, uint32_t cores = 4) {
   ChipParams p;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core_accounting.h"
@@ -14,33 +15,28 @@ using namespace spikemesh::testing;
 
 namespace {
 
-// in (4) -dense-> A (6)
-Network dense_net() {
+// The accounting of the first core of a partition of `net` on `chip`; neuron g is charged charged[g] output
+// axons (none when empty).
+struct Filling {
   Network net;
-  net.populations = {pop("in", {4}, NeuronKind::Input), pop("A", {6})};
-  net.projections = {dense(0, 1, 24)};
-  return net;
-}
-
-// in (3) -sparse {0->0, 1->0, 1->1}-> B (2)
-Network sparse_net() {
-  Network net;
-  net.populations = {pop("in", {3}, NeuronKind::Input), pop("B", {2})};
-  net.projections = {sparse(0, 1, {0, 1, 1}, {0, 0, 1})};
-  return net;
-}
+  ChipParams chip;
+  MappingIndex index;
+  std::vector<uint32_t> charged;
+  CoreAccounting acc;
+  Filling(Network n, ChipParams c, std::vector<uint32_t> out = {})
+      : net(std::move(n)), chip(c), index(net, chip), charged(std::move(out)), acc(index, chip) {
+    charged.resize(index.neurons(), 0);
+    acc.begin(charged);
+  }
+};
 
 bool add(CoreAccounting& acc, uint32_t population, uint64_t neuron) { return acc.try_add(population, &neuron, 1); }
 
 }  // namespace
 
 TEST(CoreAccounting, DenseTargetsClaimEverySourceAxonOnceAndLengthenEachList) {
-  const Network net = dense_net();
-  const ChipParams chip = row_chip(4);
-  const MappingIndex index(net, chip);
-  const std::vector<uint32_t> no_outputs(index.neurons(), 0);
-  CoreAccounting acc(index, chip);
-  acc.begin(no_outputs);
+  Filling f(dense_net(), row_chip(4));
+  CoreAccounting& acc = f.acc;
   ASSERT_TRUE(add(acc, 1, 0));
   // One input axon per source neuron; each list: 10 header bits + 2 base bits (4 compartments) + 8 = 1 word.
   EXPECT_EQ(acc.tally().compartments, 1u);
@@ -55,12 +51,8 @@ TEST(CoreAccounting, DenseTargetsClaimEverySourceAxonOnceAndLengthenEachList) {
 }
 
 TEST(CoreAccounting, SparseSourcesSharedByTwoTargetsClaimOneAxon) {
-  const Network net = sparse_net();
-  const ChipParams chip = row_chip(4);
-  const MappingIndex index(net, chip);
-  const std::vector<uint32_t> no_outputs(index.neurons(), 0);
-  CoreAccounting acc(index, chip);
-  acc.begin(no_outputs);
+  Filling f(sparse_net(), row_chip(4));
+  CoreAccounting& acc = f.acc;
   ASSERT_TRUE(add(acc, 1, 0));   // sources 0 and 1: two axons, two one-record lists
   EXPECT_EQ(acc.tally().input_axons, 2u);
   EXPECT_EQ(acc.tally().synapse_words, 2u);
@@ -70,26 +62,16 @@ TEST(CoreAccounting, SparseSourcesSharedByTwoTargetsClaimOneAxon) {
 }
 
 TEST(CoreAccounting, OutputAxonsAreTheEstimateCharged) {
-  const Network net = dense_net();
-  const ChipParams chip = row_chip(8);
-  const MappingIndex index(net, chip);
-  std::vector<uint32_t> estimate(index.neurons(), 0);
-  estimate[0] = 3;   // in[0]
-  estimate[2] = 2;   // in[2]
-  CoreAccounting acc(index, chip);
-  acc.begin(estimate);
+  Filling f(dense_net(), row_chip(8), {3, 0, 2});   // in[0] is charged 3 output axons, in[2] 2
+  CoreAccounting& acc = f.acc;
   for (uint64_t i = 0; i < 4; ++i) ASSERT_TRUE(add(acc, 0, i));
   EXPECT_EQ(acc.tally().output_axons, 5u);
   EXPECT_EQ(acc.tally().input_axons, 0u);   // an input population has no incoming projection
 }
 
 TEST(CoreAccounting, AUnitThatDoesNotFitChangesNothing) {
-  const Network net = dense_net();
-  const ChipParams chip = row_chip(4);
-  const MappingIndex index(net, chip);
-  const std::vector<uint32_t> no_outputs(index.neurons(), 0);
-  CoreAccounting acc(index, chip);
-  acc.begin(no_outputs);
+  Filling f(dense_net(), row_chip(4));
+  CoreAccounting& acc = f.acc;
   for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(add(acc, 1, i));
   const uint64_t two[] = {3, 4};   // one more would fit, two do not: neither is added
   EXPECT_FALSE(acc.try_add(1, two, 2));
@@ -108,13 +90,10 @@ TEST(CoreAccounting, AUnitThatDoesNotFitChangesNothing) {
 }
 
 TEST(CoreAccounting, ASingleNeuronOverALimitNamesTheResource) {
-  const Network net = dense_net();
   ChipParams chip = row_chip(4);
   chip.core.input_axons = 3;   // a target of the dense projection needs all 4 sources
-  const MappingIndex index(net, chip);
-  const std::vector<uint32_t> no_outputs(index.neurons(), 0);
-  CoreAccounting acc(index, chip);
-  acc.begin(no_outputs);
+  Filling f(dense_net(), chip);
+  CoreAccounting& acc = f.acc;
   ASSERT_FALSE(add(acc, 1, 2));
   bool thrown = false;
   try {

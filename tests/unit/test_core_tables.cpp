@@ -12,20 +12,8 @@
 using namespace spikemesh;
 using namespace spikemesh::testing;
 
-namespace {
-
-// in (4) -dense-> A (4) with 4 compartments per core: in on core 0, A on core 1.
-Network two_core_net() {
-  Network net;
-  net.populations = {pop("in", {4}, NeuronKind::Input), pop("A", {4})};
-  net.projections = {dense(0, 1, 16)};
-  return net;
-}
-
-}  // namespace
-
 TEST(CoreTables, TwoCoresOneDiscreteAxonPerSourceAndOneOutputAxonEach) {
-  const Network net = two_core_net();
+  const Network net = dense_net(4);   // 4 compartments per core: in on core 0, A on core 1
   const ChipParams chip = row_chip(4);
   const MappingIndex index(net, chip);
   const Partition part = Partitioner(index, chip).run(std::vector<uint32_t>(index.neurons(), 0));

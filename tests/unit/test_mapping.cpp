@@ -7,38 +7,13 @@
 #include "../synapse_pairs.h"
 #include "error.h"
 #include "mapping.h"
+#include "mapping_networks.h"
 #include "random_network.h"
 
 using namespace spikemesh;
-using spikemesh::testing::for_each_pair;
+using namespace spikemesh::testing;
 
 namespace {
-
-Population pop(const std::string& name, std::vector<uint32_t> shape, NeuronKind kind = NeuronKind::Cuba) {
-  Population p;
-  p.name = name;
-  p.shape = std::move(shape);
-  p.kind = kind;
-  p.params = {CompartmentParams{}};
-  return p;
-}
-
-Projection dense(uint32_t src, uint32_t dst, uint64_t n) {
-  Projection pr;
-  pr.name = "d";
-  pr.source = src;
-  pr.target = dst;
-  pr.encoding = Encoding::Dense;
-  pr.weights.assign(n, 10);
-  return pr;
-}
-
-ChipParams chip(uint32_t compartments, uint32_t cores = 4) {
-  ChipParams p;
-  p.mesh = {1, 1, cores, 1, 1};
-  p.core.compartments = compartments;
-  return p;
-}
 
 std::string map_error(const Network& net, const ChipParams& p) {
   try {
@@ -47,26 +22,6 @@ std::string map_error(const Network& net, const ChipParams& p) {
     return e.what();
   }
   return "(no error)";
-}
-
-// input (4) -dense-> A (6)
-Network small() {
-  Network net;
-  net.populations = {pop("in", {4}, NeuronKind::Input), pop("A", {6})};
-  net.projections = {dense(0, 1, 24)};
-  return net;
-}
-
-Projection conv3x3(uint32_t src, uint32_t dst, uint32_t cin, uint32_t cout) {
-  Projection pr;
-  pr.name = "conv";
-  pr.source = src;
-  pr.target = dst;
-  pr.encoding = Encoding::Conv;
-  pr.conv.kernel_h = pr.conv.kernel_w = 3;
-  pr.conv.pad_y = pr.conv.pad_x = 1;
-  pr.weights.assign(uint64_t{cout} * cin * 9, 4);
-  return pr;
 }
 
 // img (1, 12, 8) -conv 3x3 pad 1-> A (4, 12, 8) -conv 3x3 pad 1-> B (4, 12, 8). With 96 compartments per
@@ -104,7 +59,7 @@ uint32_t core_of(const ChipProgram& m, uint32_t population, uint64_t neuron) {
 }  // namespace
 
 TEST(Mapping, ConvTargetsAreTiledByRowBandsOfAllChannelsOneSegmentPerChannel) {
-  ChipParams p = chip(96, 12);
+  ChipParams p = row_chip(96, 12);
   p.core.shared_conv_kernels = true;
   const ChipProgram m = map_network(band_network(), p);
   ASSERT_EQ(m.cores_used, 9u);
@@ -130,7 +85,7 @@ TEST(Mapping, ConvTargetsAreTiledByRowBandsOfAllChannelsOneSegmentPerChannel) {
 }
 
 TEST(Mapping, AConvSourceNeuronReachesExactlyTheCoresWhoseBandsItsReceptiveRowsOverlap) {
-  ChipParams p = chip(96, 12);
+  ChipParams p = row_chip(96, 12);
   p.core.shared_conv_kernels = true;
   const ChipProgram m = map_network(band_network(), p);
   // B's bands: rows [0,3) core 5, [3,6) core 6, [6,9) core 7, [9,12) core 8.
@@ -149,7 +104,7 @@ TEST(Mapping, AConvSourceNeuronReachesExactlyTheCoresWhoseBandsItsReceptiveRowsO
 }
 
 TEST(Mapping, ABandedPopulationThatDoesNotFitNamesTheNeuronResourceNeedAndCapacity) {
-  ChipParams p = chip(96, 12);
+  ChipParams p = row_chip(96, 12);
   p.core.shared_conv_kernels = true;
   p.core.input_axons = 5;   // neuron 0 of A (corner, pad 1) needs 4 population axons, neuron 1 needs 6
   EXPECT_EQ(map_error(band_network(), p), "mapping: population 'A' (neuron 1): resource input axons: one neuron needs 6 "
@@ -165,7 +120,7 @@ TEST(Mapping, ABandedPopulationThatDoesNotFitNamesTheNeuronResourceNeedAndCapaci
 }
 
 TEST(Mapping, SplitsPopulationsAcrossCoresInMeshOrderWithinTheCompartmentLimit) {
-  const ChipProgram m = map_network(small(), chip(4));
+  const ChipProgram m = map_network(dense_net(), row_chip(4));
   EXPECT_EQ(m.cores_used, 3u);
   ASSERT_EQ(m.cores[0].segments.size(), 1u);
   EXPECT_EQ(m.cores[0].segments[0].population, 0u);
@@ -181,7 +136,7 @@ TEST(Mapping, SplitsPopulationsAcrossCoresInMeshOrderWithinTheCompartmentLimit) 
 }
 
 TEST(Mapping, CountsAxonsWordsAndDestinationsByHand) {
-  const ChipProgram m = map_network(small(), chip(4));
+  const ChipProgram m = map_network(dense_net(), row_chip(4));
   // Core 1 holds A[0..3]: one discrete input axon per input neuron, each a dense list of 4 weights:
   // 10 header bits + 2 base bits (4 compartments) + 4 x 8 weight bits = 44 bits -> 1 word.
   EXPECT_EQ(m.cores[1].input_axons.size(), 4u);
@@ -212,7 +167,7 @@ TEST(Mapping, SharedConvKernelIsStoredOncePerCoreWithOnePopulationAxonPerPixel) 
   pr.conv.pad_y = pr.conv.pad_x = 1;
   pr.weights.assign(3 * 2 * 9, 4);
   net.projections = {pr};
-  ChipParams p = chip(1024, 2);
+  ChipParams p = row_chip(1024, 2);
   p.core.shared_conv_kernels = true;
   const ChipProgram m = map_network(net, p);
   ASSERT_EQ(m.cores_used, 1u);
@@ -238,36 +193,36 @@ TEST(Mapping, ANetworkThatDoesNotFitNamesPopulationResourceNeedAndCapacity) {
   Network net;
   net.populations = {pop("src", {10}), pop("dst", {3})};
   net.projections = {dense(0, 1, 30)};
-  ChipParams p = chip(1024);
+  ChipParams p = row_chip(1024);
   p.core.input_axons = 5;
   EXPECT_EQ(map_error(net, p), "mapping: population 'dst' (neuron 0): resource input axons: one neuron needs 10 input "
                                "axons, a core has 5 (chip.core.input_axons)");
-  p = chip(1024);
+  p = row_chip(1024);
   p.core.synapse_words = 3;   // 10 dense lists of 1 weight: 10 words
   EXPECT_EQ(map_error(net, p), "mapping: population 'dst' (neuron 0): resource synapse words: one neuron needs 10 64-bit "
                                "synapse words, a core has 3 (chip.core.synapse_words)");
-  p = chip(4, 2);
+  p = row_chip(4, 2);
   const std::string cores = map_error(net, p);
   EXPECT_NE(cores.find("resource cores: the network needs 4 cores, the chip has 2"), std::string::npos) << cores;
   EXPECT_NE(cores.find("population 'src' from neuron 8 is the first that does not fit"), std::string::npos) << cores;
   // Output axons: 5 compartments per core would put 5 src neurons (one destination each) on a core with
   // 4 output axons; the mapper charges each neuron its routing entries and puts 4 per core instead.
-  p = chip(5);
+  p = row_chip(5);
   p.core.output_axons = 4;
   const ChipProgram fits = map_network(net, p);
   EXPECT_EQ(fits.cores_used, 3u);   // src 4 + 4, then src 2 + dst 3
   for (const auto& c : fits.cores) EXPECT_LE(c.output_axons(), 4u);
   // One neuron with more destinations than a core has output axons: dst on 3 cores, 2 output axons.
-  p = chip(1, 16);
+  p = row_chip(1, 16);
   p.core.output_axons = 2;
   EXPECT_EQ(map_error(net, p), "mapping: population 'src' (neuron 0): resource output axons: one neuron needs 3 output "
                                "axons, a core has 2 (chip.core.output_axons)");
 }
 
 TEST(Mapping, GradedInputsNeedGradedSpikes) {
-  Network net = small();
+  Network net = dense_net();
   net.populations[0].payload_bits = 8;
-  ChipParams p = chip(1024);
+  ChipParams p = row_chip(1024);
   EXPECT_EQ(map_error(net, p), "mapping: population 'in': resource graded spikes: needs 8-bit spike payloads, a core sends "
                                "binary spikes only (chip.core.graded_spikes = false)");
   p.core.graded_spikes = true;
