@@ -30,14 +30,14 @@ int sc_main(int argc, char** argv) {
   uint64_t seed = 0;
   std::string out, chip_path;
   po::options_description opts("bench_chip: cycle-accurate chip throughput on the benchmark network");
-  opts.add_options()("help,h", "show this help")
-      ("chip", po::value(&chip_path)->default_value("configs/chip_bench100k.yaml"), "chip config (YAML)")
-      ("neurons", po::value(&neurons)->default_value(100000), "neurons")
-      ("fanout", po::value(&fanout)->default_value(100), "outgoing synapses per neuron")
-      ("seed", po::value(&seed)->default_value(1), "network seed")
-      ("warmup", po::value(&warmup)->default_value(500), "untimed steps first")
-      ("steps", po::value(&steps)->default_value(100), "timed steps")
-      ("out", po::value(&out)->default_value("bench/results/chip.json"), "JSON output path");
+  opts.add_options()("help,h", "show this help")(
+      "chip", po::value(&chip_path)->default_value("configs/chip_bench100k.yaml"), "chip config (YAML)")(
+      "neurons", po::value(&neurons)->default_value(100000), "neurons")(
+      "fanout", po::value(&fanout)->default_value(100), "outgoing synapses per neuron")(
+      "seed", po::value(&seed)->default_value(1), "network seed")("warmup", po::value(&warmup)->default_value(500),
+                                                                  "untimed steps first")(
+      "steps", po::value(&steps)->default_value(100), "timed steps")(
+      "out", po::value(&out)->default_value("bench/results/chip.json"), "JSON output path");
   if (const int rc = bench::parse_args(argc, argv, opts, "bench_chip"); rc >= 0) return rc;
   ChipParams params;
   try {
@@ -52,8 +52,8 @@ int sc_main(int argc, char** argv) {
   const ChipProgram program = map_network(net, params);
   const double t2 = bench::wall_now();
   std::printf("network: %u neurons, %llu synapses (%.2f s); mapped onto %u of %u cores (%.2f s)\n", neurons,
-              static_cast<unsigned long long>(net.total_synapses()), t1 - t0, program.cores_used, program.geometry.cores(),
-              t2 - t1);
+              static_cast<unsigned long long>(net.total_synapses()), t1 - t0, program.cores_used,
+              program.geometry.cores(), t2 - t1);
   const Stimulus none;
   Chip chip("chip", net, program, params, none, warmup + steps);
   struct Mark {
@@ -85,11 +85,13 @@ int sc_main(int argc, char** argv) {
   const double wall = stop.wall - start.wall, cpu = stop.cpu - start.cpu;
   const uint64_t events = stop.synops - start.synops, cycles = stop.cycle - start.cycle;
   const double activity = double(stop.spikes - start.spikes) / (double(neurons) * steps);
-  std::printf("timed %u steps (after %u warm-up, %.2f s in all): %.3f s wall, %.3f s cpu\n", steps, warmup, e1 - e0, wall, cpu);
-  std::printf("synaptic events/s: %.2f M (wall), %.2f M (cpu); simulated cycles/s: %.3g (wall); %.0f cycles/step; "
-              "activity %.4f; flit grants/step %.0f\n",
-              events / wall / 1e6, events / cpu / 1e6, cycles / wall, double(cycles) / steps, activity,
-              double(stop.flits - start.flits) / steps);
+  std::printf("timed %u steps (after %u warm-up, %.2f s in all): %.3f s wall, %.3f s cpu\n", steps, warmup, e1 - e0,
+              wall, cpu);
+  std::printf(
+      "synaptic events/s: %.2f M (wall), %.2f M (cpu); simulated cycles/s: %.3g (wall); %.0f cycles/step; "
+      "activity %.4f; flit grants/step %.0f\n",
+      events / wall / 1e6, events / cpu / 1e6, cycles / wall, double(cycles) / steps, activity,
+      double(stop.flits - start.flits) / steps);
   std::printf("router steps/step %.0f in %.0f busy cycles/step\n", double(stop.steps - start.steps) / steps,
               double(stop.busy - start.busy) / steps);
   const std::string cmd = bench::command_line(argc, argv);

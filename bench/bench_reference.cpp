@@ -36,7 +36,7 @@ double median(std::vector<double> v) {
 struct Repeat {
   double wall_s = 0, cpu_s = 0;
   uint64_t spikes = 0, events = 0;
-  double min_activity = 1, max_activity = 0;   // per step, over the timed steps
+  double min_activity = 1, max_activity = 0;  // per step, over the timed steps
 };
 
 std::string json_list(const std::vector<double>& v) {
@@ -55,14 +55,14 @@ int main(int argc, char** argv) {
   uint64_t seed = 0;
   std::string out;
   po::options_description opts("bench_reference: reference simulator throughput on the benchmark network");
-  opts.add_options()("help,h", "show this help")
-      ("neurons", po::value(&neurons)->default_value(100000), "neurons")
-      ("fanout", po::value(&fanout)->default_value(100), "outgoing synapses per neuron")
-      ("seed", po::value(&seed)->default_value(1), "network seed")
-      ("warmup", po::value(&warmup)->default_value(500), "untimed steps before each timed run (the bias-driven start is synchronous; 500 steps let the phases spread)")
-      ("steps", po::value(&steps)->default_value(200), "timed steps per repeat")
-      ("repeats", po::value(&repeats)->default_value(3), "timed repeats (best and median are reported)")
-      ("out", po::value(&out)->default_value("bench/results/reference.json"), "JSON output path");
+  opts.add_options()("help,h", "show this help")("neurons", po::value(&neurons)->default_value(100000), "neurons")(
+      "fanout", po::value(&fanout)->default_value(100), "outgoing synapses per neuron")(
+      "seed", po::value(&seed)->default_value(1), "network seed")(
+      "warmup", po::value(&warmup)->default_value(500),
+      "untimed steps before each timed run (the bias-driven start is synchronous; 500 steps let the phases spread)")(
+      "steps", po::value(&steps)->default_value(200), "timed steps per repeat")(
+      "repeats", po::value(&repeats)->default_value(3), "timed repeats (best and median are reported)")(
+      "out", po::value(&out)->default_value("bench/results/reference.json"), "JSON output path");
   if (const int rc = bench::parse_args(argc, argv, opts, "bench_reference"); rc >= 0) return rc;
   if (neurons == 0 || steps == 0 || repeats == 0) {
     std::fprintf(stderr, "bench_reference: --neurons, --steps and --repeats must be positive\n");
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
     for (uint32_t t = 0; t < steps; ++t) {
       const uint64_t before = sim.spike_count();
       sim.step();
-      const double a = double(sim.spike_count() - before) / neurons;   // cheap: spike_count is a counter
+      const double a = double(sim.spike_count() - before) / neurons;  // cheap: spike_count is a counter
       rep.min_activity = std::min(rep.min_activity, a);
       rep.max_activity = std::max(rep.max_activity, a);
     }
@@ -97,10 +97,11 @@ int main(int argc, char** argv) {
     rep.wall_s = bench::wall_now() - w0;
     rep.events = sim.synaptic_events() - ev0;
     rep.spikes = sim.spike_count() - sp0;
-    std::printf("repeat %u: %u steps, wall %.3f s, cpu %.3f s, %.2f M events/s (wall), %.2f M events/s (cpu), "
-                "activity %.4f (per step %.4f..%.4f)\n",
-                r, steps, rep.wall_s, rep.cpu_s, rep.events / rep.wall_s / 1e6, rep.events / rep.cpu_s / 1e6,
-                double(rep.spikes) / (double(neurons) * steps), rep.min_activity, rep.max_activity);
+    std::printf(
+        "repeat %u: %u steps, wall %.3f s, cpu %.3f s, %.2f M events/s (wall), %.2f M events/s (cpu), "
+        "activity %.4f (per step %.4f..%.4f)\n",
+        r, steps, rep.wall_s, rep.cpu_s, rep.events / rep.wall_s / 1e6, rep.events / rep.cpu_s / 1e6,
+        double(rep.spikes) / (double(neurons) * steps), rep.min_activity, rep.max_activity);
     reps.push_back(rep);
   }
 

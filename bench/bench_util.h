@@ -13,7 +13,9 @@
 
 namespace spikemesh::bench {
 
-inline double wall_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+inline double wall_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // CPU time of this process (clock = CLOCK_PROCESS_CPUTIME_ID) or of this thread (CLOCK_THREAD_CPUTIME_ID).
 inline double cpu_now(clockid_t clock = CLOCK_PROCESS_CPUTIME_ID) {
@@ -50,7 +52,8 @@ inline std::ofstream open_result(const std::string& path) {
 }
 
 // Parses argv into `opts`. Returns -1 to go on, otherwise the exit status (0 after --help, 2 on bad arguments).
-inline int parse_args(int argc, char** argv, const boost::program_options::options_description& opts, const char* name) {
+inline int parse_args(int argc, char** argv, const boost::program_options::options_description& opts,
+                      const char* name) {
   namespace po = boost::program_options;
   po::variables_map vm;
   try {

@@ -10,7 +10,12 @@ namespace spikemesh {
 
 Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params,
            const Stimulus& stimulus, uint32_t timesteps, uint32_t context)
-    : sc_module(name), net_(net), program_(program), params_(params), stimulus_(stimulus), timesteps_(timesteps),
+    : sc_module(name),
+      net_(net),
+      program_(program),
+      params_(params),
+      stimulus_(stimulus),
+      timesteps_(timesteps),
       noc_("noc", program.geometry, params.router) {
   build(context);
 }
@@ -20,24 +25,33 @@ const Stimulus kNoStimulus;
 }
 
 Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params)
-    : sc_module(name), net_(net), program_(program), params_(params), stimulus_(kNoStimulus), timesteps_(1), hosted_(true),
+    : sc_module(name),
+      net_(net),
+      program_(program),
+      params_(params),
+      stimulus_(kNoStimulus),
+      timesteps_(1),
+      hosted_(true),
       management_place_(management_place(program.geometry, params.management)),
       noc_("noc", program.geometry, params.router, &management_place_) {
   run_.single_row = true;
   run_.bias_registers = true;
   run_.management = management_place_;
   run_.management_id = program.geometry.cores();
-  phase_ = Phase::Writes;   // every timestep starts with the management core's writes and the barrier
+  phase_ = Phase::Writes;  // every timestep starts with the management core's writes and the barrier
   build(0);
-  management_ = std::make_unique<ManagementCore>("management", net, program, params, run_, noc_.router(management_place_.x, management_place_.y),
-                                                 management_place_);
+  management_ =
+      std::make_unique<ManagementCore>("management", net, program, params, run_,
+                                       noc_.router(management_place_.x, management_place_.y), management_place_);
   management_->connect_eject_credit(noc_.attach(management_place_, management_.get(), params.core.input_fifo_depth));
   noc_.router(management_place_.x, management_place_.y)
       .connect_input_credit(kPortLocal0 + management_place_.local, management_->output_port());
 }
 
 void Chip::host_reset(uint32_t context) { management_->reset(context); }
-void Chip::host_set_input(uint32_t population, const int32_t* payloads) { management_->set_input(population, payloads); }
+void Chip::host_set_input(uint32_t population, const int32_t* payloads) {
+  management_->set_input(population, payloads);
+}
 void Chip::host_read(uint32_t population) { management_->request_read(population); }
 void Chip::host_compute(uint64_t elements) { management_->compute(elements); }
 const int32_t* Chip::host_currents(uint32_t population) const { return management_->currents(population); }
@@ -78,8 +92,7 @@ void Chip::drain_management(Draining what, uint64_t now) {
 
 void Chip::control() {
   const uint64_t now = current_cycle();
-  while (hosted_ ? hosted_phase(now) : stimulus_phase(now)) {
-  }
+  while (hosted_ ? hosted_phase(now) : stimulus_phase(now)) {}
 }
 
 // Stimulus mode, one timestep: its inputs, the sweep, the drain of its spikes, the barrier; the run ends at
@@ -91,7 +104,7 @@ bool Chip::stimulus_phase(uint64_t now) {
       if (on_step_) on_step_(t_, now);
       if (t_ == timesteps_) {
         complete_run(now);
-        return false;   // nothing is left to happen: sc_start() returns
+        return false;  // nothing is left to happen: sc_start() returns
       }
       for (auto& p : run_.payloads) p.clear();
       for (const auto& rows : stimulus_.inputs)
@@ -112,7 +125,7 @@ bool Chip::stimulus_phase(uint64_t now) {
       ++t_;
       ++t_local_;
       return true;
-    case Phase::Writes:   // the management core's phases: hosted mode only
+    case Phase::Writes:  // the management core's phases: hosted mode only
     case Phase::Reads:
     case Phase::Pause:
       break;
@@ -126,7 +139,7 @@ bool Chip::hosted_phase(uint64_t now) {
   uint64_t quiet = 0;
   switch (phase_) {
     case Phase::Writes:
-      if (management_->reset_pending()) {   // a new network call: its timesteps count from 0 again
+      if (management_->reset_pending()) {  // a new network call: its timesteps count from 0 again
         run_.context = management_->context();
         t_local_ = 0;
         ++calls_;
@@ -135,13 +148,13 @@ bool Chip::hosted_phase(uint64_t now) {
       phases_.writes = now;
       drain_management(Draining::Writes, now);
       return true;
-    case Phase::Barrier:   // the timestep's interval ends at its read phase (Pause)
+    case Phase::Barrier:  // the timestep's interval ends at its read phase (Pause)
       phase_ = Phase::Start;
       return true;
     case Phase::Start:
       if (on_step_) on_step_(t_, now);
       start_sweep(now);
-      for (auto& p : run_.payloads) p.clear();   // a payload is emitted once; the next ones are written
+      for (auto& p : run_.payloads) p.clear();  // a payload is emitted once; the next ones are written
       return true;
     case Phase::Drain:
       if (!drain_done(now, quiet)) return false;
@@ -149,7 +162,7 @@ bool Chip::hosted_phase(uint64_t now) {
         start_barrier(quiet, now);
         return false;
       }
-      phase_ = draining_ == Draining::Spikes ? Phase::Reads : Phase::Pause;   // after the spikes: reads; then pause
+      phase_ = draining_ == Draining::Spikes ? Phase::Reads : Phase::Pause;  // after the spikes: reads; then pause
       next_trigger(cycles_to_time(quiet - now));
       return false;
     case Phase::Reads:
@@ -157,7 +170,7 @@ bool Chip::hosted_phase(uint64_t now) {
       phases_.reads = now;
       drain_management(Draining::Reads, now);
       return true;
-    case Phase::Pause:   // the timestep's interval ends; hand control back to the host
+    case Phase::Pause:  // the timestep's interval ends; hand control back to the host
       step_cycles_.push_back(now - interval_start_);
       interval_start_ = end_cycle_ = phases_.pause = now;
       if (tracer_) tracer_->set(sig_phase_, now, 0);
@@ -241,7 +254,8 @@ void Chip::attach_tracer(Tracer& tracer) {
   // walk each message's XY path to count the flits through every port.
   const MeshGeometry& geo = program_.geometry;
   std::vector<uint64_t> messages_in(cores_.size(), 0);
-  std::vector<std::vector<uint64_t>> flits_in(geo.routers(), std::vector<uint64_t>(geo.ports() + 1, 0)), flits_out = flits_in;
+  std::vector<std::vector<uint64_t>> flits_in(geo.routers(), std::vector<uint64_t>(geo.ports() + 1, 0)),
+      flits_out = flits_in;
   auto walk = [&](MeshGeometry::CorePlace src, const MeshGeometry::CorePlace& dst, uint64_t n) {
     uint32_t x = src.x, y = src.y, in = kPortLocal0 + src.local;
     for (;;) {
@@ -261,7 +275,8 @@ void Chip::attach_tracer(Tracer& tracer) {
       walk(geo.place(c), {d.x, d.y, d.local}, 1);
     }
   if (management_) {
-    const std::vector<uint64_t> to = management_->messages_to_cores_bound(), from = management_->messages_from_cores_bound();
+    const std::vector<uint64_t> to = management_->messages_to_cores_bound(),
+                                from = management_->messages_from_cores_bound();
     uint64_t all = 0;
     for (uint32_t c = 0; c < cores_.size(); ++c) {
       walk(management_place_, geo.place(c), to[c]);

@@ -94,7 +94,7 @@ class Chip : public sc_core::sc_module {
 
  private:
   enum class Phase { Start, Drain, Barrier, Reads, Pause, Writes };
-  enum class Draining { Spikes, Reads, Writes };   // what a Drain phase waits for
+  enum class Draining { Spikes, Reads, Writes };  // what a Drain phase waits for
   void drain_management(Draining what, uint64_t now);
   void build(uint32_t context);
   // The timestep controller: runs the mode's phases until one waits. Each mode is one function that
@@ -121,26 +121,26 @@ class Chip : public sc_core::sc_module {
   sc_core::sc_event drained_;
   std::vector<std::unique_ptr<Neurocore>> cores_;
   std::vector<CreditReturn*> eject_credit_;
-  std::unique_ptr<ManagementCore> management_;   // hosted mode only
+  std::unique_ptr<ManagementCore> management_;  // hosted mode only
   SimResult result_;
   uint64_t barrier_ = 0;
   Phase phase_ = Phase::Start;
   Draining draining_ = Draining::Spikes;
   uint32_t t_ = 0;
   uint64_t step_start_ = 0, end_cycle_ = 0;
-  uint64_t phase_start_ = 0;                     // the current Drain's work started here (watchdog)
-  uint64_t interval_start_ = 0;                  // hosted: the last pause (a timestep's interval starts there)
+  uint64_t phase_start_ = 0;     // the current Drain's work started here (watchdog)
+  uint64_t interval_start_ = 0;  // hosted: the last pause (a timestep's interval starts there)
   std::vector<uint64_t> step_cycles_;
   bool completed_ = false;
-  uint32_t t_local_ = 0;                         // timestep within the current network call
+  uint32_t t_local_ = 0;  // timestep within the current network call
   std::string deadlock_;
   std::function<void(uint32_t, uint64_t)> on_step_;
-  Tracer* tracer_ = nullptr;                     // null when tracing is off
-  ChipTimestepRecorder timestep_record_;         // filled while traced
+  Tracer* tracer_ = nullptr;              // null when tracing is off
+  ChipTimestepRecorder timestep_record_;  // filled while traced
   uint32_t sig_timestep_ = 0, sig_barrier_ = 0, sig_ddim_ = 0;
-  uint32_t sig_phase_ = 0;                       // chip.management.phase: 0 none, 1 writes, 2 reads
+  uint32_t sig_phase_ = 0;  // chip.management.phase: 0 none, 1 writes, 2 reads
   HostedPhases phases_;
-  uint32_t calls_ = 0;                           // hosted: network calls started (host_reset), the DDIM steps
+  uint32_t calls_ = 0;  // hosted: network calls started (host_reset), the DDIM steps
 };
 
 }  // namespace spikemesh

@@ -13,14 +13,14 @@ namespace spikemesh {
 class Chip;
 
 struct ChipSnapshot {
-  std::vector<CoreCounters> cores;       // per core, by index (chip.core_<i>)
-  std::vector<RouterCounters> routers;   // per router, in the mesh's order (chip.noc.router_<x>_<y>)
-  bool hosted = false;                   // hosted mode: the management core's counters below
+  std::vector<CoreCounters> cores;      // per core, by index (chip.core_<i>)
+  std::vector<RouterCounters> routers;  // per router, in the mesh's order (chip.noc.router_<x>_<y>)
+  bool hosted = false;                  // hosted mode: the management core's counters below
   ManagementCounters management;
 
-  CoreCounters core_total() const;       // chip-wide sums (peaks: the largest)
+  CoreCounters core_total() const;  // chip-wide sums (peaks: the largest)
   RouterCounters router_total() const;
-  ChipSnapshot& operator-=(const ChipSnapshot& earlier);   // per component: the interval since `earlier`
+  ChipSnapshot& operator-=(const ChipSnapshot& earlier);  // per component: the interval since `earlier`
 };
 
 ChipSnapshot snapshot(const Chip& chip);

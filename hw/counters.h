@@ -14,9 +14,9 @@ namespace spikemesh {
 enum class CounterKind : uint8_t { Sum, Peak };
 
 struct CounterField {
-  const char* key;              // its name in report.json and trace.h5
+  const char* key;  // its name in report.json and trace.h5
   CounterKind kind;
-  const char* energy_event;     // the energy table's event that prices one count (null: not priced)
+  const char* energy_event;  // the energy table's event that prices one count (null: not priced)
 };
 
 // What every counter struct gets from its field list: a value visit, totals and intervals.
@@ -38,7 +38,7 @@ struct CounterSet {
     });
     return self();
   }
-  Derived& operator-=(const Derived& earlier) {   // a peak stays the later one's
+  Derived& operator-=(const Derived& earlier) {  // a peak stays the later one's
     Derived::fields([&](const CounterField& f, uint64_t Derived::*m) {
       if (f.kind == CounterKind::Sum) self().*m -= earlier.*m;
     });
@@ -57,20 +57,20 @@ struct CounterSet {
 };
 
 struct CoreCounters : CounterSet<CoreCounters> {
-  uint64_t synops_dense = 0;       // synaptic ops on dense lists
-  uint64_t synops_sparse = 0;      // on sparse lists (sparse, one-to-one, expanded conv)
-  uint64_t synops_conv = 0;        // through shared conv kernels
-  uint64_t words_read = 0;         // 64-bit synaptic memory words read
-  uint64_t updates_active = 0;     // compartment updates that computed
-  uint64_t updates_inactive = 0;   // compartment updates skipped (state at rest, no input, no bias)
-  uint64_t spikes = 0;             // spikes generated (input compartments included)
-  uint64_t messages_out = 0;       // spike messages sent
-  uint64_t messages_in = 0;        // spike messages received
-  uint64_t sweep_cycles = 0;       // compartment unit busy
-  uint64_t dendrite_cycles = 0;    // dendrite unit busy
-  uint64_t output_cycles = 0;      // output stage busy
-  uint64_t busy_cycles = 0;        // sum of the three units' busy cycles (they overlap in time)
-  uint64_t peak_input_fifo = 0;    // most messages waiting in the input FIFO
+  uint64_t synops_dense = 0;      // synaptic ops on dense lists
+  uint64_t synops_sparse = 0;     // on sparse lists (sparse, one-to-one, expanded conv)
+  uint64_t synops_conv = 0;       // through shared conv kernels
+  uint64_t words_read = 0;        // 64-bit synaptic memory words read
+  uint64_t updates_active = 0;    // compartment updates that computed
+  uint64_t updates_inactive = 0;  // compartment updates skipped (state at rest, no input, no bias)
+  uint64_t spikes = 0;            // spikes generated (input compartments included)
+  uint64_t messages_out = 0;      // spike messages sent
+  uint64_t messages_in = 0;       // spike messages received
+  uint64_t sweep_cycles = 0;      // compartment unit busy
+  uint64_t dendrite_cycles = 0;   // dendrite unit busy
+  uint64_t output_cycles = 0;     // output stage busy
+  uint64_t busy_cycles = 0;       // sum of the three units' busy cycles (they overlap in time)
+  uint64_t peak_input_fifo = 0;   // most messages waiting in the input FIFO
   uint64_t synops() const { return synops_dense + synops_sparse + synops_conv; }
 
   template <class F>
@@ -118,16 +118,16 @@ struct RouterCounters : CounterSet<RouterCounters> {
 };
 
 struct ManagementCounters : CounterSet<ManagementCounters> {
-  uint64_t messages_out = 0;       // management messages sent (the four kinds below)
-  uint64_t messages_in = 0;        // read responses received
-  uint64_t read_requests = 0;      // one per (core, readout segment) read
-  uint64_t writes = 0;             // input payloads written
-  uint64_t bias_writes = 0;        // bias registers written
-  uint64_t resets = 0;             // cores reset
-  uint64_t updates = 0;            // DDIM update elements computed
-  uint64_t compute_cycles = 0;     // updates x update_cycles
-  uint64_t message_cycles = 0;     // (messages_out + messages_in) x message_cycles
-  uint64_t busy_cycles = 0;        // compute_cycles + message_cycles
+  uint64_t messages_out = 0;    // management messages sent (the four kinds below)
+  uint64_t messages_in = 0;     // read responses received
+  uint64_t read_requests = 0;   // one per (core, readout segment) read
+  uint64_t writes = 0;          // input payloads written
+  uint64_t bias_writes = 0;     // bias registers written
+  uint64_t resets = 0;          // cores reset
+  uint64_t updates = 0;         // DDIM update elements computed
+  uint64_t compute_cycles = 0;  // updates x update_cycles
+  uint64_t message_cycles = 0;  // (messages_out + messages_in) x message_cycles
+  uint64_t busy_cycles = 0;     // compute_cycles + message_cycles
 
   // Its messages' hops are priced as the routers' events; the core itself by its busy cycles.
   template <class F>

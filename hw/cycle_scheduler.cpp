@@ -14,7 +14,9 @@ uint64_t kernel_units_per_cycle() {
 
 uint64_t current_cycle() { return sc_core::sc_time_stamp().value() / kernel_units_per_cycle(); }
 
-sc_core::sc_time cycles_to_time(uint64_t cycles) { return sc_core::sc_time::from_value(cycles * kernel_units_per_cycle()); }
+sc_core::sc_time cycles_to_time(uint64_t cycles) {
+  return sc_core::sc_time::from_value(cycles * kernel_units_per_cycle());
+}
 
 CycleScheduler::CycleScheduler(sc_core::sc_module_name name) : sc_module(name), wheel_(kWheel) {
   SC_METHOD(run);
@@ -29,12 +31,12 @@ uint32_t CycleScheduler::add(Steppable* s) {
 }
 
 void CycleScheduler::wake(uint32_t id, uint64_t cycle) {
-  if (cycle >= next_[id]) return;   // already due no later than that; its step reschedules what it needs
+  if (cycle >= next_[id]) return;  // already due no later than that; its step reschedules what it needs
   next_[id] = cycle;
   push(cycle, id);
   if (running_) {
     assert(cycle >= running_cycle_);
-    return;                          // run() looks at the queue before it sleeps
+    return;  // run() looks at the queue before it sleeps
   }
   if (cycle < planned_) {
     const uint64_t now = current_cycle();
@@ -95,9 +97,9 @@ void CycleScheduler::run() {
     running_cycle_ = cycle;
     bool any = false;
     std::vector<uint32_t>& bucket = wheel_[cycle & (kWheel - 1)];
-    for (size_t k = 0; k < bucket.size(); ++k) {   // steps may append wakes for this very cycle
+    for (size_t k = 0; k < bucket.size(); ++k) {  // steps may append wakes for this very cycle
       const uint32_t id = bucket[k];
-      if (next_[id] != cycle) continue;              // superseded by an earlier wake that already ran
+      if (next_[id] != cycle) continue;  // superseded by an earlier wake that already ran
       next_[id] = kNever;
       ++steps_;
       any = true;

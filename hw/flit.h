@@ -15,27 +15,27 @@ namespace spikemesh {
 
 // What a flit is, and what its axon / atom / payload fields mean.
 enum class MessageKind : uint8_t {
-  Spike,          // axon: input axon; atom: population-axon atom; payload: graded payload (1: binary)
-  ReadRequest,    // to a core: atom: population; axon: first neuron; payload: neuron count (one response each)
-  ReadResponse,   // to the management core: atom: population; axon: neuron; payload: its readout current
-  Write,          // to a core: atom: population; axon: neuron; payload: the input compartment's next payload
-  BiasWrite,      // to a core: atom: population; axon: bias-table column; payload: the column's bias mantissa
-  Reset,          // to a core: zero every compartment's state and every delay slot (a new network call)
+  Spike,         // axon: input axon; atom: population-axon atom; payload: graded payload (1: binary)
+  ReadRequest,   // to a core: atom: population; axon: first neuron; payload: neuron count (one response each)
+  ReadResponse,  // to the management core: atom: population; axon: neuron; payload: its readout current
+  Write,         // to a core: atom: population; axon: neuron; payload: the input compartment's next payload
+  BiasWrite,     // to a core: atom: population; axon: bias-table column; payload: the column's bias mantissa
+  Reset,         // to a core: zero every compartment's state and every delay slot (a new network call)
 };
 const char* to_string(MessageKind k);
 
 struct Flit {
-  uint32_t axon = 0;            // input axon at the destination core
-  uint32_t atom = 0;            // input channel for a population axon
-  int32_t payload = 1;          // graded spike payload; 1 for a binary spike
+  uint32_t axon = 0;    // input axon at the destination core
+  uint32_t atom = 0;    // input channel for a population axon
+  int32_t payload = 1;  // graded spike payload; 1 for a binary spike
   uint32_t src_core = 0;
   // Simulation annotation, not on the wire: the destination axon's list length, copied from the output
   // axon table so the receiving core books its service time without a table lookup (Destination::synapses).
   uint32_t list_synapses = 0;
-  uint16_t dest_x = 0, dest_y = 0, dest_local = 0;   // destination router and local port (the address)
+  uint16_t dest_x = 0, dest_y = 0, dest_local = 0;  // destination router and local port (the address)
   MessageKind kind = MessageKind::Spike;
-  uint64_t id = 0;              // unique per run (scoreboards, traces)
-  uint64_t emitted_cycle = 0;   // cycle the source handed it to its router's local port
+  uint64_t id = 0;             // unique per run (scoreboards, traces)
+  uint64_t emitted_cycle = 0;  // cycle the source handed it to its router's local port
 
   bool operator==(const Flit& o) const {
     return axon == o.axon && atom == o.atom && payload == o.payload && src_core == o.src_core &&
@@ -47,22 +47,28 @@ static_assert(sizeof(Flit) == 48, "48 bytes, stored once in FlitPool; router buf
 
 inline std::ostream& operator<<(std::ostream& os, const Flit& f) {
   if (f.kind != MessageKind::Spike)
-    return os << "flit#" << f.id << "{" << to_string(f.kind) << " core " << f.src_core << " -> router " << f.dest_x << ","
-              << f.dest_y << " local " << f.dest_local << ", population " << f.atom << ", index " << f.axon << ", value "
-              << f.payload << ", emitted @" << f.emitted_cycle << "}";
+    return os << "flit#" << f.id << "{" << to_string(f.kind) << " core " << f.src_core << " -> router " << f.dest_x
+              << "," << f.dest_y << " local " << f.dest_local << ", population " << f.atom << ", index " << f.axon
+              << ", value " << f.payload << ", emitted @" << f.emitted_cycle << "}";
   return os << "flit#" << f.id << "{core " << f.src_core << " -> router " << f.dest_x << "," << f.dest_y << " local "
-            << f.dest_local << ", axon " << f.axon << ", atom " << f.atom << ", payload "
-            << f.payload << ", emitted @" << f.emitted_cycle << "}";
+            << f.dest_local << ", axon " << f.axon << ", atom " << f.atom << ", payload " << f.payload << ", emitted @"
+            << f.emitted_cycle << "}";
 }
 
 inline const char* to_string(MessageKind k) {
   switch (k) {
-    case MessageKind::Spike: return "spike";
-    case MessageKind::ReadRequest: return "read request";
-    case MessageKind::ReadResponse: return "read response";
-    case MessageKind::Write: return "write";
-    case MessageKind::BiasWrite: return "bias write";
-    case MessageKind::Reset: return "reset";
+    case MessageKind::Spike:
+      return "spike";
+    case MessageKind::ReadRequest:
+      return "read request";
+    case MessageKind::ReadResponse:
+      return "read response";
+    case MessageKind::Write:
+      return "write";
+    case MessageKind::BiasWrite:
+      return "bias write";
+    case MessageKind::Reset:
+      return "reset";
   }
   return "?";
 }

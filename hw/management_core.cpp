@@ -9,9 +9,18 @@
 namespace spikemesh {
 
 ManagementCore::ManagementCore(sc_core::sc_module_name name, const Network& net, const ChipProgram& program,
-                               const ChipParams& params, RunState& run, Router& router, const MeshGeometry::CorePlace& place)
-    : sc_module(name), net_(net), program_(program), params_(params), run_(run), router_(router), place_(place),
-      holders_(net.populations.size()), currents_(net.populations.size()), inputs_(net.populations.size()) {
+                               const ChipParams& params, RunState& run, Router& router,
+                               const MeshGeometry::CorePlace& place)
+    : sc_module(name),
+      net_(net),
+      program_(program),
+      params_(params),
+      run_(run),
+      router_(router),
+      place_(place),
+      holders_(net.populations.size()),
+      currents_(net.populations.size()),
+      inputs_(net.populations.size()) {
   output_port_.m = this;
   for (uint32_t p = 0; p < net.populations.size(); ++p) {
     const Population& pop = net.populations[p];
@@ -65,7 +74,7 @@ uint64_t ManagementCore::start_sending(uint64_t now, size_t first) {
   counters_.message_cycles += n * params_.management.message_cycles;
   counters_.busy_cycles = counters_.compute_cycles + counters_.message_cycles;
   run_.outstanding += n;
-  if (n > 0 && first == next_out_) hand_next(0);   // nothing of ours waits in the local port
+  if (n > 0 && first == next_out_) hand_next(0);  // nothing of ours waits in the local port
   return n;
 }
 
@@ -154,7 +163,7 @@ void ManagementCore::receive(const Flit& f, uint64_t arrival) {
 
 std::vector<uint64_t> ManagementCore::messages_to_cores_bound() const {
   std::vector<uint64_t> n(program_.cores.size(), 0);
-  for (uint32_t c = 0; c < program_.cores.size(); ++c) n[c] += program_.cores[c].compartments > 0;   // reset
+  for (uint32_t c = 0; c < program_.cores.size(); ++c) n[c] += program_.cores[c].compartments > 0;  // reset
   for (uint32_t p = 0; p < net_.populations.size(); ++p)
     for (const Holder& h : holders_[p]) {
       const NeuronKind k = net_.populations[p].kind;
@@ -181,7 +190,8 @@ void ManagementCore::attach_tracer(Tracer& tracer, uint64_t messages_per_step_bo
 std::string ManagementCore::describe_state(uint64_t now) const {
   std::ostringstream os;
   os << name() << ": unit free @" << free_ << (free_ > now ? " (busy)" : "") << ", " << queued_messages()
-     << " message(s) waiting to enter the mesh, sent " << counters_.messages_out << ", received " << counters_.messages_in;
+     << " message(s) waiting to enter the mesh, sent " << counters_.messages_out << ", received "
+     << counters_.messages_in;
   return os.str();
 }
 

@@ -83,7 +83,7 @@ class ManagementCore : public sc_core::sc_module, public FlitReceiver {
     uint32_t core;
     CoreSegment segment;
     uint64_t column_lo = 0;
-    std::vector<int16_t> bias;     // the core's bias registers as last written
+    std::vector<int16_t> bias;  // the core's bias registers as last written
   };
   struct OutputPort final : CreditReturn {
     ManagementCore* m = nullptr;
@@ -103,18 +103,18 @@ class ManagementCore : public sc_core::sc_module, public FlitReceiver {
   CreditReturn* eject_credit_ = nullptr;
   OutputPort output_port_;
 
-  std::vector<std::vector<Holder>> holders_;          // per population
-  std::vector<std::vector<int32_t>> currents_;        // per readout population: the values read
-  std::vector<std::vector<int32_t>> inputs_;          // per input population: payloads to write next
+  std::vector<std::vector<Holder>> holders_;    // per population
+  std::vector<std::vector<int32_t>> currents_;  // per readout population: the values read
+  std::vector<std::vector<int32_t>> inputs_;    // per input population: payloads to write next
   std::vector<uint32_t> read_pending_;
   bool reset_pending_ = false;
   uint32_t context_ = 0;
-  uint64_t compute_pending_ = 0;                      // cycles of compute asked for, not yet started
+  uint64_t compute_pending_ = 0;  // cycles of compute asked for, not yet started
 
-  std::vector<Flit> out_;                             // this phase's messages, in sending order
+  std::vector<Flit> out_;  // this phase's messages, in sending order
   size_t next_out_ = 0;
-  uint64_t send_ready_ = 0;                           // the phase's messages may leave from this cycle on
-  uint64_t free_ = 0;                                 // the unit is free from this cycle on
+  uint64_t send_ready_ = 0;  // the phase's messages may leave from this cycle on
+  uint64_t free_ = 0;        // the unit is free from this cycle on
   ManagementCounters counters_;
   Tracer* tracer_ = nullptr;
   uint32_t sig_busy_ = 0, sig_fifo_ = 0;

@@ -14,8 +14,15 @@ namespace spikemesh {
 
 Neurocore::Neurocore(sc_core::sc_module_name name, uint32_t index, const Network& net, const ChipProgram& chip,
                      const ChipParams& params, RunState& run, Router& router)
-    : sc_module(name), index_(index), net_(net), chip_(chip), program_(chip.cores[index]), params_(params), run_(run),
-      router_(router), local_(chip.geometry.place(index).local) {
+    : sc_module(name),
+      index_(index),
+      net_(net),
+      chip_(chip),
+      program_(chip.cores[index]),
+      params_(params),
+      run_(run),
+      router_(router),
+      local_(chip.geometry.place(index).local) {
   state_.resize(program_.compartments);
   slots_ = chip.max_delay + 2;
   acc_.assign(uint64_t{slots_} * program_.compartments, 0);
@@ -68,13 +75,14 @@ void Neurocore::decode() {
     k.out_pixels = uint64_t{ds[1]} * ds[2];
     k.co_lo = e.co_lo;
     k.tiles.resize(e.co_hi - e.co_lo + 1);
-    for (const auto& s : program_.segments) {   // a segment covers a pixel range of each channel it spans
+    for (const auto& s : program_.segments) {  // a segment covers a pixel range of each channel it spans
       if (s.population != pr.target) continue;
       for (uint64_t t = s.first; t < s.first + s.count;) {
         const uint64_t co = t / k.out_pixels, end = std::min(s.first + s.count, (co + 1) * k.out_pixels);
         if (co < e.co_lo || co > e.co_hi || k.tiles[co - e.co_lo].pix_hi > 0)
           throw Error("neurocore: conv kernel of projection '" + pr.name + "' does not match the core's segments");
-        k.tiles[co - e.co_lo] = {t - co * k.out_pixels, end - co * k.out_pixels, s.base + static_cast<uint32_t>(t - s.first)};
+        k.tiles[co - e.co_lo] = {t - co * k.out_pixels, end - co * k.out_pixels,
+                                 s.base + static_cast<uint32_t>(t - s.first)};
         t = end;
       }
     }
@@ -83,13 +91,14 @@ void Neurocore::decode() {
       row.co_first = e.row_co_first[ci];
       row.co_count = e.row_co_count[ci];
       row.words = e.row_words[ci];
-      unpack_list(program_.synapse_words.data() + e.row_offset[ci], e.row_words[ci], table, [&](const UnpackedSynapse& s) {
-        row.weight.push_back(effective_weight(s.mantissa, table[s.format_id].weight));
-        row.delay.push_back(s.delay);
-      });
+      unpack_list(program_.synapse_words.data() + e.row_offset[ci], e.row_words[ci], table,
+                  [&](const UnpackedSynapse& s) {
+                    row.weight.push_back(effective_weight(s.mantissa, table[s.format_id].weight));
+                    row.delay.push_back(s.delay);
+                  });
       if (row.weight.size() != uint64_t{row.co_count} * k.taps)
-        throw Error("synaptic memory image: conv kernel row holds " + std::to_string(row.weight.size()) + " weights, expected " +
-                    std::to_string(uint64_t{row.co_count} * k.taps));
+        throw Error("synaptic memory image: conv kernel row holds " + std::to_string(row.weight.size()) +
+                    " weights, expected " + std::to_string(uint64_t{row.co_count} * k.taps));
       k.rows.push_back(std::move(row));
     }
     kernels_.push_back(std::move(k));
@@ -124,7 +133,8 @@ void Neurocore::hand_next_message(uint64_t earliest) {
     ++next_spike_;
     if (next_spike_ < spikes_out_.size()) next_dest_ = spikes_out_[next_spike_].first;
     // The output axon table is read in spike order, long after the sweep: fetch the next lists early.
-    if (next_spike_ + 2 < spikes_out_.size()) __builtin_prefetch(program_.out.data() + spikes_out_[next_spike_ + 2].first);
+    if (next_spike_ + 2 < spikes_out_.size())
+      __builtin_prefetch(program_.out.data() + spikes_out_[next_spike_ + 2].first);
   }
   in_port_ = true;
   router_.inject(local_, f, std::max(ready, earliest));
@@ -155,8 +165,8 @@ void Neurocore::hand_next_response(uint64_t earliest) {
   f.atom = r.population;
   f.axon = r.neuron;
   f.payload = r.value;
-  const uint64_t ready = send(f, r.ready, static_cast<uint16_t>(run_.management.x), static_cast<uint16_t>(run_.management.y),
-                              static_cast<uint16_t>(run_.management.local));
+  const uint64_t ready = send(f, r.ready, static_cast<uint16_t>(run_.management.x),
+                              static_cast<uint16_t>(run_.management.y), static_cast<uint16_t>(run_.management.local));
   in_port_ = true;
   router_.inject(local_, f, std::max(ready, earliest));
 }
@@ -170,7 +180,8 @@ uint64_t Neurocore::queued_messages() const {
 
 void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   t_ = t;
-  for (uint32_t d = 0; d < slot_offset_.size(); ++d) slot_offset_[d] = uint64_t{(t + 1 + d) % slots_} * program_.compartments;
+  for (uint32_t d = 0; d < slot_offset_.size(); ++d)
+    slot_offset_[d] = uint64_t{(t + 1 + d) % slots_} * program_.compartments;
   output_free_ = std::max(output_free_, t0);
   spikes_out_.clear();
   next_spike_ = 0;
@@ -196,25 +207,26 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       continue;
     }
     const bool can_spike = pop.kind == NeuronKind::Cuba;
-    int32_t* currents = pop.kind == NeuronKind::Readout ? run_.result->currents[seg.population].data() + row * n : nullptr;
+    int32_t* currents =
+        pop.kind == NeuronKind::Readout ? run_.result->currents[seg.population].data() + row * n : nullptr;
     // Hosted: the bias registers the management core wrote; otherwise the table of the run's context.
     const int16_t* bias_reg = run_.bias_registers && pop.has_bias_table() ? bias_reg_[sk].data() : nullptr;
     const uint64_t bias_lo = bias_column_lo_[sk];
     for (uint32_t k = 0; k < seg.count; ++k) {
       const uint32_t c = seg.base + k;
       const uint64_t i = seg.first + k;
-      const int64_t q = static_cast<int32_t>(acc_[slot + c]);   // update_compartment wraps q to 22 bits
+      const int64_t q = static_cast<int32_t>(acc_[slot + c]);  // update_compartment wraps q to 22 bits
       acc_[slot + c] = 0;
-      const int64_t bias =
-          bias_reg ? bias_value(bias_reg[pop.bias_column(i) - bias_lo], pop.param(i).bias_exp) : pop.bias_at(run_.context, t, i);
+      const int64_t bias = bias_reg ? bias_value(bias_reg[pop.bias_column(i) - bias_lo], pop.param(i).bias_exp)
+                                    : pop.bias_at(run_.context, t, i);
       const bool inactive = is_inactive_update(state_[c], q, bias);
-      if (probing && probe_of_[c] != kNoProbe) {   // the state the update starts from, at t0
+      if (probing && probe_of_[c] != kNoProbe) {  // the state the update starts from, at t0
         tracer_->set(probe_sig_u_[probe_of_[c]], t0, state_[c].u);
         tracer_->set(probe_sig_v_[probe_of_[c]], t0, state_[c].v);
       }
       const CompartmentOutput out = update_compartment(state_[c], pop.param(i), q, bias, can_spike);
       cycle += update_cycles(params_.core, inactive);
-      if (probing && probe_of_[c] != kNoProbe) {   // the updated state, when its update finishes
+      if (probing && probe_of_[c] != kNoProbe) {  // the updated state, when its update finishes
         const uint32_t k = probe_of_[c];
         tracer_->set(probe_sig_u_[k], cycle, state_[c].u);
         tracer_->set(probe_sig_v_[k], cycle, state_[c].v);
@@ -258,7 +270,8 @@ void Neurocore::flush() {
     const Synapse* s = synapses_.data() + a.begin;
     const Synapse* e = synapses_.data() + a.end;
     if (!a.graded) {
-      for (; s != e; ++s) acc[slot[s->compartment_delay >> 24] + (s->compartment_delay & 0xffffff)] += static_cast<uint32_t>(s->weight);
+      for (; s != e; ++s)
+        acc[slot[s->compartment_delay >> 24] + (s->compartment_delay & 0xffffff)] += static_cast<uint32_t>(s->weight);
     } else {
       const int32_t payload = pending_[k].payload;
       for (; s != e; ++s)
@@ -286,17 +299,18 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
     const KernelRow& row = kern.rows[f.atom];
     counters_.words_read += row.words;
     const ChannelTile* tiles = row.co_count ? kern.tiles.data() + (row.co_first - kern.co_lo) : nullptr;
-    for_each_conv_tap_in_rows(kern.geometry, kern.y_lo, kern.y_hi, kern.out_w, ca.y, ca.x, [&](uint64_t pix, uint32_t tap) {
-      for (uint32_t j = 0; j < row.co_count; ++j) {
-        const ChannelTile& tile = tiles[j];
-        if (pix < tile.pix_lo || pix >= tile.pix_hi) continue;
-        const uint32_t w = j * kern.taps + tap;
-        const uint32_t c = tile.base + static_cast<uint32_t>(pix - tile.pix_lo);
-        acc[slot[row.delay[w]] + c] +=
-            static_cast<uint32_t>(a.graded ? graded_contribution(row.weight[w], f.payload, a.frac_bits) : row.weight[w]);
-        ++synops;
-      }
-    });
+    for_each_conv_tap_in_rows(
+        kern.geometry, kern.y_lo, kern.y_hi, kern.out_w, ca.y, ca.x, [&](uint64_t pix, uint32_t tap) {
+          for (uint32_t j = 0; j < row.co_count; ++j) {
+            const ChannelTile& tile = tiles[j];
+            if (pix < tile.pix_lo || pix >= tile.pix_hi) continue;
+            const uint32_t w = j * kern.taps + tap;
+            const uint32_t c = tile.base + static_cast<uint32_t>(pix - tile.pix_lo);
+            acc[slot[row.delay[w]] + c] += static_cast<uint32_t>(
+                a.graded ? graded_contribution(row.weight[w], f.payload, a.frac_bits) : row.weight[w]);
+            ++synops;
+          }
+        });
     counters_.synops_conv += synops;
   }
   book_input(arrival, message_service_cycles(params_.core, synops));
@@ -306,7 +320,7 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
 ServiceSlot Neurocore::book_input(uint64_t arrival, uint64_t cycles) {
   const ServiceSlot s = serve(arrival, dendrite_free_, cycles);
   dendrite_free_ = s.finish;
-  if (tracer_) {   // in the FIFO from its arrival through the cycle its service starts (credit at start + 1)
+  if (tracer_) {  // in the FIFO from its arrival through the cycle its service starts (credit at start + 1)
     tracer_->interval(sig_fifo_, arrival, s.start + 1);
     tracer_->interval(sig_dendrite_, s.start, s.finish);
   }
@@ -326,7 +340,8 @@ void Neurocore::receive_management(const Flit& f, uint64_t arrival) {
   switch (f.kind) {
     case MessageKind::ReadRequest: {
       const uint32_t count = static_cast<uint32_t>(f.payload);
-      const int32_t* currents = run_.result->currents[f.atom].data() + (run_.single_row ? 0 : uint64_t{t_} * pop.size());
+      const int32_t* currents =
+          run_.result->currents[f.atom].data() + (run_.single_row ? 0 : uint64_t{t_} * pop.size());
       for (uint32_t k = 0; k < count; ++k) responses_.push_back({f.atom, f.axon + k, currents[f.axon + k], s.finish});
       counters_.messages_out += count;
       counters_.output_cycles += uint64_t{count} * params_.core.axon_out_cycles;
@@ -347,9 +362,12 @@ void Neurocore::receive_management(const Flit& f, uint64_t arrival) {
             f.axon - bias_column_lo_[sk] < bias_reg_[sk].size())
           bias_reg_[sk][f.axon - bias_column_lo_[sk]] = static_cast<int16_t>(f.payload);
       break;
-    case MessageKind::Reset: reset_state(); break;
+    case MessageKind::Reset:
+      reset_state();
+      break;
     case MessageKind::Spike:
-    case MessageKind::ReadResponse: throw Error(std::string(name()) + ": a core cannot take a " + to_string(f.kind) + " message");
+    case MessageKind::ReadResponse:
+      throw Error(std::string(name()) + ": a core cannot take a " + to_string(f.kind) + " message");
   }
   if (--run_.outstanding == 0) run_.scheduler->notify_now(*run_.drained);
 }
@@ -377,8 +395,8 @@ void Neurocore::attach_tracer(Tracer& tracer, uint64_t messages_in_bound, const 
 std::string Neurocore::describe_state(uint64_t now) const {
   std::ostringstream os;
   os << name() << ": sweep done @" << sweep_end_ << ", output stage free @" << output_free_ << ", dendrite free @"
-     << dendrite_free_ << (dendrite_free_ > now ? " (busy)" : "") << ", sent " << counters_.messages_out << ", received "
-     << counters_.messages_in;
+     << dendrite_free_ << (dendrite_free_ > now ? " (busy)" : "") << ", sent " << counters_.messages_out
+     << ", received " << counters_.messages_in;
   return os.str();
 }
 

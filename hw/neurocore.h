@@ -18,9 +18,9 @@
 // Synaptic memory: the core keeps its packed image (words counted per read) and the decoded lists its
 // datapath uses, decoded from that image at construction (so a packing error changes the raster).
 // Simulation shortcut: a message's service time needs only its list length (carried as an annotation
-// on the flit, from the output axon table), so receive() books the timing at once and defers the accumulation of a discrete axon's list to flush(),
-// which walks all of a timestep's messages in one pass with prefetching. Delay slots t + 1 + d are only
-// read by later sweeps, so the raster cannot tell the difference.
+// on the flit, from the output axon table), so receive() books the timing at once and defers the
+// accumulation of a discrete axon's list to flush(), which walks all of a timestep's messages in one pass with
+// prefetching. Delay slots t + 1 + d are only read by later sweeps, so the raster cannot tell the difference.
 // Management messages (hosted mode, hw/management_core.h) are served by the dendrite unit like a spike
 // message with an empty list (axon_in_cycles: the address lookup): a write sets an input compartment's
 // next payload, a bias write sets one bias register (one per bias-table column the core covers; the sweep
@@ -39,8 +39,8 @@
 #include <vector>
 
 #include "chip_params.h"
-#include "counters.h"
 #include "core_timing.h"
+#include "counters.h"
 #include "cycle_scheduler.h"
 #include "flit.h"
 #include "mapping.h"
@@ -54,16 +54,16 @@ class Tracer;
 
 // What the cores of one chip share during a run (owned by the chip top).
 struct RunState {
-  uint32_t context = 0;                                // bias-table context
-  std::vector<std::vector<int32_t>> payloads;          // per population: input payloads of this step
-  SimResult* result = nullptr;                         // raster being recorded
-  bool single_row = false;                             // hosted loop: every step writes row 0 (the last step)
-  bool bias_registers = false;                         // hosted loop: biases come from the cores' bias registers
-  MeshGeometry::CorePlace management{0, 0, 0};         // hosted loop: where read responses go
-  uint32_t management_id = 0;                          // its src_core in flits (one past the last core)
-  uint64_t outstanding = 0;                            // messages emitted, not yet received
-  sc_core::sc_event* drained = nullptr;                // notified when outstanding returns to 0
-  CycleScheduler* scheduler = nullptr;                 // notifies `drained` (ends its run-ahead)
+  uint32_t context = 0;                         // bias-table context
+  std::vector<std::vector<int32_t>> payloads;   // per population: input payloads of this step
+  SimResult* result = nullptr;                  // raster being recorded
+  bool single_row = false;                      // hosted loop: every step writes row 0 (the last step)
+  bool bias_registers = false;                  // hosted loop: biases come from the cores' bias registers
+  MeshGeometry::CorePlace management{0, 0, 0};  // hosted loop: where read responses go
+  uint32_t management_id = 0;                   // its src_core in flits (one past the last core)
+  uint64_t outstanding = 0;                     // messages emitted, not yet received
+  sc_core::sc_event* drained = nullptr;         // notified when outstanding returns to 0
+  CycleScheduler* scheduler = nullptr;          // notifies `drained` (ends its run-ahead)
   uint64_t next_flit_id = 0;
 };
 
@@ -76,7 +76,7 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   void connect_eject_credit(CreditReturn* credit) { eject_credit_ = credit; }
   // The router takes a message from this core's local port: the next one may follow (credit return).
   CreditReturn* output_port() { return &output_port_; }
-  uint64_t queued_messages() const;               // messages of this step not yet taken by the router
+  uint64_t queued_messages() const;  // messages of this step not yet taken by the router
 
   // Timestep t starts at cycle t0: sweep, spikes, messages into the router's local port.
   void begin_step(uint32_t t, uint64_t t0);
@@ -112,8 +112,8 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   };
   // 16 bytes: the table is large (one entry per source neuron) and read once per message.
   struct Axon {
-    uint32_t begin = 0, end = 0;   // discrete: decoded synapses; population axon: begin = index into conv_axons_
-    uint32_t words = 0;            // synaptic memory words of the list
+    uint32_t begin = 0, end = 0;  // discrete: decoded synapses; population axon: begin = index into conv_axons_
+    uint32_t words = 0;           // synaptic memory words of the list
     uint32_t dense : 1, conv : 1, graded : 1, frac_bits : 5, synops_dense : 24;
   };
   struct ConvAxon {
@@ -121,39 +121,39 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   };
   struct KernelRow {
     uint32_t co_first = 0, co_count = 0, words = 0;
-    std::vector<int32_t> weight;                 // [co - co_first][tap], effective
+    std::vector<int32_t> weight;  // [co - co_first][tap], effective
     std::vector<uint8_t> delay;
   };
-  struct ChannelTile {                           // the pixels [pix_lo, pix_hi) of one output channel on this
-    uint64_t pix_lo = 0, pix_hi = 0;             // core (a band's rows, or part of a C-order range) and the
-    uint32_t base = 0;                           // compartment of pix_lo
+  struct ChannelTile {                // the pixels [pix_lo, pix_hi) of one output channel on this
+    uint64_t pix_lo = 0, pix_hi = 0;  // core (a band's rows, or part of a C-order range) and the
+    uint32_t base = 0;                // compartment of pix_lo
   };
   struct Kernel {
     ConvGeometry geometry;
     uint32_t out_w = 0, taps = 0;
-    uint32_t y_lo = 0, y_hi = 0;                 // output rows walked: the band
+    uint32_t y_lo = 0, y_hi = 0;  // output rows walked: the band
     uint64_t out_pixels = 0;
     uint32_t co_lo = 0;
-    std::vector<ChannelTile> tiles;              // per output channel co_lo + k
-    std::vector<KernelRow> rows;                 // per input channel
+    std::vector<ChannelTile> tiles;  // per output channel co_lo + k
+    std::vector<KernelRow> rows;     // per input channel
   };
   void decode();
   void queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
-  void hand_next_message(uint64_t earliest);      // the next queued message into the router's local port
-  void hand_next_response(uint64_t earliest);     // the same for read responses (after this step's spikes)
+  void hand_next_message(uint64_t earliest);   // the next queued message into the router's local port
+  void hand_next_response(uint64_t earliest);  // the same for read responses (after this step's spikes)
   // The output stage serves one message ready at `cycle` (axon_out_cycles), stamps `f` as this core's, bound
   // for router (x, y) port `local`; returns when it can enter the router's local port.
   uint64_t send(Flit& f, uint64_t cycle, uint16_t x, uint16_t y, uint16_t local);
-  ServiceSlot book_input(uint64_t arrival, uint64_t cycles);   // the dendrite unit takes a message
+  ServiceSlot book_input(uint64_t arrival, uint64_t cycles);  // the dendrite unit takes a message
   void receive_management(const Flit& f, uint64_t arrival);
   struct OutputPort final : CreditReturn {
     Neurocore* core = nullptr;
     void give_back(uint64_t usable_at) override { core->hand_next_message(usable_at); }
   };
   struct SpikeOut {
-    uint32_t first, end;                         // its destinations: program_.out[first, end)
+    uint32_t first, end;  // its destinations: program_.out[first, end)
     int32_t payload;
-    uint64_t cycle;                              // the cycle the compartment update finished
+    uint64_t cycle;  // the cycle the compartment update finished
   };
 
   uint32_t index_;
@@ -169,36 +169,36 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   std::vector<Synapse> synapses_;
   std::vector<Axon> axons_;
   std::vector<ConvAxon> conv_axons_;
-  std::vector<uint64_t> slot_offset_;            // per delay: offset of slot t + 1 + delay in acc_ (this step)
+  std::vector<uint64_t> slot_offset_;  // per delay: offset of slot t + 1 + delay in acc_ (this step)
   struct Pending {
     uint32_t axon;
     int32_t payload;
   };
-  std::vector<Pending> pending_;                 // discrete messages of this step, not yet accumulated
+  std::vector<Pending> pending_;  // discrete messages of this step, not yet accumulated
   std::vector<Kernel> kernels_;
   std::vector<CompartmentState> state_;
-  uint32_t slots_ = 2;                           // delay ring: max delay + 2
-  std::vector<uint32_t> acc_;                    // slots_ x compartments, modulo 2^32 (wrapped on use)
+  uint32_t slots_ = 2;         // delay ring: max delay + 2
+  std::vector<uint32_t> acc_;  // slots_ x compartments, modulo 2^32 (wrapped on use)
 
   uint32_t t_ = 0;
   uint64_t sweep_end_ = 0, output_free_ = 0, dendrite_free_ = 0;
   OutputPort output_port_;
-  std::vector<SpikeOut> spikes_out_;             // this step's spikes with destinations, in sweep order
-  size_t next_spike_ = 0;                        // output stage cursor: spike, and destination within it
-  uint32_t next_dest_ = 0;                       // index into program_.out
-  bool in_port_ = false;                         // a message of this core waits in the router's local port
+  std::vector<SpikeOut> spikes_out_;  // this step's spikes with destinations, in sweep order
+  size_t next_spike_ = 0;             // output stage cursor: spike, and destination within it
+  uint32_t next_dest_ = 0;            // index into program_.out
+  bool in_port_ = false;              // a message of this core waits in the router's local port
   struct Response {
     uint32_t population, neuron;
     int32_t value;
-    uint64_t ready;                              // the cycle the read request's service finished
+    uint64_t ready;  // the cycle the read request's service finished
   };
-  std::vector<Response> responses_;              // read responses not yet handed to the router
+  std::vector<Response> responses_;  // read responses not yet handed to the router
   size_t next_response_ = 0;
   // Bias registers (hosted mode), per segment with a bias table: one mantissa per table column it covers,
   // from column bias_column_lo_ on (empty for other segments).
   std::vector<std::vector<int16_t>> bias_reg_;
   std::vector<uint64_t> bias_column_lo_;
-  RingFifo<uint64_t> waiting_starts_;            // service starts of messages still in the FIFO
+  RingFifo<uint64_t> waiting_starts_;  // service starts of messages still in the FIFO
   CoreCounters counters_;
   // Tracing (null when off): signal ids of spike_out, the three units' busy wires, the input FIFO depth;
   // per compartment its probe slot (kNone if not probed), and per probe its u signal (v is the next id).

@@ -7,10 +7,14 @@ namespace spikemesh {
 namespace {
 uint32_t opposite(uint32_t port) {
   switch (port) {
-    case kPortNorth: return kPortSouth;
-    case kPortSouth: return kPortNorth;
-    case kPortEast: return kPortWest;
-    default: return kPortEast;
+    case kPortNorth:
+      return kPortSouth;
+    case kPortSouth:
+      return kPortNorth;
+    case kPortEast:
+      return kPortWest;
+    default:
+      return kPortEast;
   }
 }
 }  // namespace

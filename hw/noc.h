@@ -33,7 +33,8 @@ class Noc : public sc_core::sc_module {
   // counter the receiver gives slots back to.
   CreditReturn* attach(uint32_t core, FlitReceiver* receiver, uint32_t slots, bool unlimited = false);
   // The same for the local port `place` (a core's, or the management core's).
-  CreditReturn* attach(const MeshGeometry::CorePlace& place, FlitReceiver* receiver, uint32_t slots, bool unlimited = false);
+  CreditReturn* attach(const MeshGeometry::CorePlace& place, FlitReceiver* receiver, uint32_t slots,
+                       bool unlimited = false);
 
   uint64_t last_grant_cycle() const;
   uint64_t buffered_flits() const;

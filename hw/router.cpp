@@ -10,9 +10,16 @@ namespace spikemesh {
 
 Router::Router(sc_core::sc_module_name name, uint32_t x, uint32_t y, const MeshGeometry& geometry,
                const RouterParams& params, CycleScheduler& scheduler, FlitPool& pool, bool management_port)
-    : sc_module(name), x_(x), y_(y), geo_(geometry), params_(params), scheduler_(scheduler), pool_(pool),
+    : sc_module(name),
+      x_(x),
+      y_(y),
+      geo_(geometry),
+      params_(params),
+      scheduler_(scheduler),
+      pool_(pool),
       nports_(geometry.ports() + (management_port ? 1 : 0)),
-      inputs_(nports_), outputs_(nports_) {
+      inputs_(nports_),
+      outputs_(nports_) {
   id_ = scheduler_.add(this);
   for (uint32_t p = 0; p < nports_; ++p) {
     inputs_[p].router = this;
@@ -64,7 +71,7 @@ void Router::inject(uint32_t local, const Flit& f, uint64_t ready_cycle) {
 
 void Router::step(uint64_t now) {
   // Requests: each input offers its head flit once it is eligible.
-  uint32_t requests[32];   // per output: the inputs requesting it (valid where requested_outputs has its bit)
+  uint32_t requests[32];  // per output: the inputs requesting it (valid where requested_outputs has its bit)
   uint32_t requested_outputs = 0;
   for (uint32_t m = nonempty_; m; m &= m - 1) {
     const uint32_t p = static_cast<uint32_t>(__builtin_ctz(m));
@@ -108,16 +115,24 @@ void Router::step(uint64_t now) {
     last_grant_cycle_ = now;
     if (static_cast<uint32_t>(g) >= kPortLocal0) ++counters_.injected;
     switch (out.link) {
-      case LinkKind::EastWest: ++counters_.hops_ew; break;
-      case LinkKind::NorthSouth: ++counters_.hops_ns; break;
+      case LinkKind::EastWest:
+        ++counters_.hops_ew;
+        break;
+      case LinkKind::NorthSouth:
+        ++counters_.hops_ns;
+        break;
       case LinkKind::ChipEastWest:
-      case LinkKind::ChipNorthSouth: ++counters_.hops_chip; break;
-      case LinkKind::Eject: ++counters_.ejected; break;
+      case LinkKind::ChipNorthSouth:
+        ++counters_.hops_chip;
+        break;
+      case LinkKind::Eject:
+        ++counters_.ejected;
+        break;
     }
     if (out.next) {
       out.next->accept(out.next_port, a.flit, a.address, now + out.latency);
     } else {
-      const Flit f = pool_[a.flit];   // a copy: receive() may cause new flits to enter the pool
+      const Flit f = pool_[a.flit];  // a copy: receive() may cause new flits to enter the pool
       pool_.release(a.flit);
       out.downstream->receive(f, now + out.latency);
     }
@@ -127,8 +142,10 @@ void Router::step(uint64_t now) {
   uint64_t next = ~uint64_t{0};
   for (uint32_t m = nonempty_; m; m &= m - 1) {
     const uint32_t p = static_cast<uint32_t>(__builtin_ctz(m));
-    if (eligible_at_[p] > now) next = std::min(next, eligible_at_[p]);
-    else if (!outputs_[head_out_[p]].blocked) next = std::min(next, now + 1);
+    if (eligible_at_[p] > now)
+      next = std::min(next, eligible_at_[p]);
+    else if (!outputs_[head_out_[p]].blocked)
+      next = std::min(next, now + 1);
   }
   if (next != ~uint64_t{0}) scheduler_.wake(id_, next);
 }
@@ -139,7 +156,8 @@ std::string Router::port_label(uint32_t port) const {
   return port < kPortLocal0 ? mesh[port] : "L" + std::to_string(port - kPortLocal0);
 }
 
-void Router::attach_tracer(Tracer& tracer, const std::vector<uint64_t>& flits_in, const std::vector<uint64_t>& flits_out) {
+void Router::attach_tracer(Tracer& tracer, const std::vector<uint64_t>& flits_in,
+                           const std::vector<uint64_t>& flits_out) {
   tracer_ = &tracer;
   const std::string n = name();
   sig_in_.assign(nports_, Tracer::kNone);
@@ -164,8 +182,12 @@ std::string Router::describe_state() const {
   for (uint32_t p = 0; p < nports_; ++p) {
     const InputPort& in = inputs_[p];
     if (in.fifo.empty()) continue;
-    os << " " << (p == kPortLocal0 + geo_.cores_per_router ? std::string("management") : port_name(p) + (p >= kPortLocal0 ? std::to_string(p - kPortLocal0) : "")) << " holds " << in.fifo.size()
-       << " flit(s), head to " << port_name(head_out_[p]) << " (" << pool_[in.fifo.front().flit] << ")";
+    os << " "
+       << (p == kPortLocal0 + geo_.cores_per_router
+               ? std::string("management")
+               : port_name(p) + (p >= kPortLocal0 ? std::to_string(p - kPortLocal0) : ""))
+       << " holds " << in.fifo.size() << " flit(s), head to " << port_name(head_out_[p]) << " ("
+       << pool_[in.fifo.front().flit] << ")";
   }
   return os.str();
 }

@@ -58,23 +58,23 @@ class Router : public sc_core::sc_module, public Steppable {
   void step(uint64_t cycle) override;
 
   const RouterCounters& counters() const { return counters_; }
-  uint64_t buffered_flits() const;                    // flits in all input buffers (incl. on links)
+  uint64_t buffered_flits() const;  // flits in all input buffers (incl. on links)
   uint64_t last_grant_cycle() const { return last_grant_cycle_; }
-  std::string describe_state() const;                 // for deadlock reports
+  std::string describe_state() const;  // for deadlock reports
   size_t local_queue(uint32_t local) const { return inputs_[kPortLocal0 + local].fifo.size(); }
 
   // Waveform tracing (hw/tracer.h): per port p, in_<p>_occupancy (flits in input buffer p, from the cycle
   // a flit arrives through the cycle it is granted) and out_<p>_busy (high in a cycle the output grants a
   // flit onto its link). `flits_in[p]`, `flits_out[p]`: bounds on the flits through each port per timestep.
   void attach_tracer(Tracer& tracer, const std::vector<uint64_t>& flits_in, const std::vector<uint64_t>& flits_out);
-  std::string port_label(uint32_t port) const;   // N, E, S, W, L0, L1, ..., M (the management core's port)
+  std::string port_label(uint32_t port) const;  // N, E, S, W, L0, L1, ..., M (the management core's port)
   uint32_t ports() const { return nports_; }
 
  private:
   struct Arrival {
     uint64_t ready = 0;
-    uint32_t flit = 0;         // handle in the pool
-    uint32_t address = 0;      // pack_address of its destination
+    uint32_t flit = 0;     // handle in the pool
+    uint32_t address = 0;  // pack_address of its destination
   };
   struct InputPort final : FlitReceiver {
     Router* router = nullptr;
@@ -85,14 +85,14 @@ class Router : public sc_core::sc_module, public Steppable {
   };
   struct OutputPort final : CreditReturn {
     Router* router = nullptr;
-    FlitReceiver* downstream = nullptr;   // a terminal (core, sink) ...
-    Router* next = nullptr;               // ... or the next router's input `next_port`
+    FlitReceiver* downstream = nullptr;  // a terminal (core, sink) ...
+    Router* next = nullptr;              // ... or the next router's input `next_port`
     uint32_t next_port = 0;
     CreditCounter credit;
     uint32_t latency = 0;
     LinkKind link = LinkKind::Eject;
     int last_grant = -1;
-    bool blocked = false;      // a requester found no credit: wake the router when one returns
+    bool blocked = false;  // a requester found no credit: wake the router when one returns
     void give_back(uint64_t usable_at) override;
   };
   void accept(uint32_t port, uint32_t flit, uint32_t address, uint64_t ready);
@@ -109,15 +109,15 @@ class Router : public sc_core::sc_module, public Steppable {
   uint32_t nports_;
   std::vector<InputPort> inputs_;
   std::vector<OutputPort> outputs_;
-  uint32_t nonempty_ = 0;      // bit p: input p holds a flit
+  uint32_t nonempty_ = 0;  // bit p: input p holds a flit
   // Per input, kept together (one cache line) for the request scan: the cycle its head flit became
   // eligible (arrived, and first in line), and that flit's output port.
-  uint64_t eligible_at_[kPortLocal0 + 17] = {};   // up to 16 cores and the management core
+  uint64_t eligible_at_[kPortLocal0 + 17] = {};  // up to 16 cores and the management core
   uint8_t head_out_[kPortLocal0 + 17] = {};
   RouterCounters counters_;
   uint64_t last_grant_cycle_ = 0;
-  Tracer* tracer_ = nullptr;                     // null when tracing is off
-  std::vector<uint32_t> sig_in_, sig_out_;       // per port: occupancy and link-busy signal ids
+  Tracer* tracer_ = nullptr;                // null when tracing is off
+  std::vector<uint32_t> sig_in_, sig_out_;  // per port: occupancy and link-busy signal ids
 };
 
 }  // namespace spikemesh

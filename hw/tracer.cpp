@@ -67,7 +67,7 @@ uint64_t Tracer::estimated_vcd_bytes() const {
     const uint64_t id = vcd_id(k).size();
     bytes += 2 * (s.name.size() + id + 48);
     const uint64_t line = (s.kind == Kind::Wire ? 1 : 34) + id + 1;
-    bytes += line;   // its initial value
+    bytes += line;  // its initial value
     per_step += s.max_changes * (line + 22);
   }
   return bytes + per_step * sel_.window_timesteps;
@@ -81,14 +81,16 @@ void Tracer::check_size() const {
   os << "trace: the VCD could reach " << est << " bytes (" << signals_.size() << " signals over "
      << sel_.window_timesteps
      << " timesteps, bounded by every neuron spiking in every timestep), above the cap trace.max_vcd_bytes = "
-     << p_.max_vcd_bytes << ". Narrow it: select fewer signals with trace.signals (e.g. \"chip.core_0.*,chip.timestep\"), "
+     << p_.max_vcd_bytes
+     << ". Narrow it: select fewer signals with trace.signals (e.g. \"chip.core_0.*,chip.timestep\"), "
      << "shorten the window with trace.timestep_first / trace.timestep_count (in the FSDDIM loop also "
      << "trace.ddim_step_first / trace.ddim_step_count), or raise trace.max_vcd_bytes";
   throw Error(os.str());
 }
 
 void Tracer::step_begin(uint32_t t, uint32_t t_local, uint32_t call, uint64_t cycle) {
-  const bool in_t = t_local >= p_.timestep_first && (p_.timestep_count == 0 || t_local - p_.timestep_first < p_.timestep_count);
+  const bool in_t =
+      t_local >= p_.timestep_first && (p_.timestep_count == 0 || t_local - p_.timestep_first < p_.timestep_count);
   const bool in_c =
       call >= p_.ddim_step_first && (p_.ddim_step_count == 0 || call - p_.ddim_step_first < p_.ddim_step_count);
   Step s;
@@ -111,8 +113,9 @@ void Tracer::write_vcd(std::ostream& os) const {
   // Header: no date (same config, same bytes). Scopes from the dotted names, in declaration order.
   std::string out;
   out += "$version spikemesh cycle-accurate chip model $end\n";
-  out += "$comment one time unit is one cycle of the notional clock (chip.clock_mhz), the SystemC kernel time "
-         "unit; written from cycle-stamped events, not sc_trace (see hw/tracer.h) $end\n";
+  out +=
+      "$comment one time unit is one cycle of the notional clock (chip.clock_mhz), the SystemC kernel time "
+      "unit; written from cycle-stamped events, not sc_trace (see hw/tracer.h) $end\n";
   out += "$timescale 1ns $end\n";
   std::vector<std::string> open;
   for (uint64_t k = 0; k < signals_.size(); ++k) {
@@ -145,7 +148,8 @@ void Tracer::write_vcd(std::ostream& os) const {
   // emit the signals whose value differs at the end of each cycle.
   std::vector<uint32_t> order(events_.size());
   for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return events_[a].cycle < events_[b].cycle; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return events_[a].cycle < events_[b].cycle; });
   std::vector<int64_t> value(signals_.size(), 0), shown(signals_.size(), 0);
   std::vector<std::string> ids(signals_.size());
   for (uint64_t k = 0; k < signals_.size(); ++k) ids[k] = vcd_id(k);
@@ -214,8 +218,10 @@ void Tracer::write_gtkw(std::ostream& os, const std::string& vcd_name) const {
     zoom << std::fixed << -std::log2(span * kPixelsPerZoomFrame / kWavePixels);
     os << "[timestart] " << first << "\n*" << zoom.str() << " -1";
     for (size_t k = 0; k < kNamedMarkers; ++k) {
-      if (k < window.size()) os << " " << window[k]->start_cycle;
-      else os << " -1";
+      if (k < window.size())
+        os << " " << window[k]->start_cycle;
+      else
+        os << " -1";
     }
     os << "\n";
     for (size_t k = 0; k < std::min(kNamedMarkers, window.size()); ++k) {
@@ -225,7 +231,7 @@ void Tracer::write_gtkw(std::ostream& os, const std::string& vcd_name) const {
     }
   }
   os << "[sst_width] 260\n[signals_width] 300\n[sst_expanded] 1\n";
-  std::map<std::string, std::vector<uint64_t>> groups;   // group name -> signals, in declaration order
+  std::map<std::string, std::vector<uint64_t>> groups;  // group name -> signals, in declaration order
   std::vector<std::string> group_order;
   for (uint64_t k = 0; k < signals_.size(); ++k) {
     const std::string& n = signals_[k].name;

@@ -28,15 +28,15 @@ namespace spikemesh {
 // are timesteps within a network call (DDIM step), and calls [ddim_step_first, ddim_step_first +
 // ddim_step_count) are traced.
 struct TraceParams {
-  bool vcd = false;                     // write run.vcd and run.gtkw
-  bool hdf5 = false;                    // write trace.h5
-  std::string signals = "*";            // comma-separated glob patterns over hierarchical signal names
-  std::string probes;                   // "population:i,j,a-b;population2:k": compartments whose u, v are traced
-  uint32_t timestep_first = 0;          // window (within each DDIM step in the FSDDIM loop)
-  uint32_t timestep_count = 0;          // 0: to the end
-  uint32_t ddim_step_first = 0;         // FSDDIM loop: network calls k x S + d (image k, DDIM step d)
-  uint32_t ddim_step_count = 0;         // 0: to the end
-  uint64_t max_vcd_bytes = 256ull << 20;   // refuse when the VCD's size bound is above this
+  bool vcd = false;                       // write run.vcd and run.gtkw
+  bool hdf5 = false;                      // write trace.h5
+  std::string signals = "*";              // comma-separated glob patterns over hierarchical signal names
+  std::string probes;                     // "population:i,j,a-b;population2:k": compartments whose u, v are traced
+  uint32_t timestep_first = 0;            // window (within each DDIM step in the FSDDIM loop)
+  uint32_t timestep_count = 0;            // 0: to the end
+  uint32_t ddim_step_first = 0;           // FSDDIM loop: network calls k x S + d (image k, DDIM step d)
+  uint32_t ddim_step_count = 0;           // 0: to the end
+  uint64_t max_vcd_bytes = 256ull << 20;  // refuse when the VCD's size bound is above this
 
   template <class V>
   void describe(V& v) {
@@ -59,9 +59,9 @@ struct TraceParams {
 
 // TraceParams resolved against the network and the run (sim/trace_output.h checks them).
 struct TraceSelection {
-  std::vector<std::string> patterns{"*"};               // the globs of `signals`
-  std::vector<std::pair<uint32_t, uint64_t>> probes;    // (population, neuron index) of `probes`
-  uint64_t window_timesteps = 0;                        // timesteps the window covers (for the size bound)
+  std::vector<std::string> patterns{"*"};             // the globs of `signals`
+  std::vector<std::pair<uint32_t, uint64_t>> probes;  // (population, neuron index) of `probes`
+  uint64_t window_timesteps = 0;                      // timesteps the window covers (for the size bound)
 };
 
 class Tracer {
@@ -112,9 +112,7 @@ class Tracer {
   const std::vector<std::vector<int32_t>>& probe_v() const { return probe_v_; }
   std::vector<std::string>& probe_names() { return probe_names_; }
   const std::vector<std::string>& probe_names() const { return probe_names_; }
-  void record_probe(uint32_t probe, int32_t u, int32_t v) {
-    probe_u_.back()[probe] = u, probe_v_.back()[probe] = v;
-  }
+  void record_probe(uint32_t probe, int32_t u, int32_t v) { probe_u_.back()[probe] = u, probe_v_.back()[probe] = v; }
 
   // The VCD (1 time unit = 1 cycle) and a GTKWave save file grouping signals by chip, core and router.
   void write_vcd(std::ostream& os) const;

@@ -40,7 +40,7 @@ void UniformTraffic::inject(Node& n, uint64_t cycle) {
   const MeshGeometry& g = noc_.geometry();
   const uint32_t self = g.router_index(n.x, n.y);
   uint32_t dest = static_cast<uint32_t>(std::uniform_int_distribution<uint32_t>(0, g.routers() - 2)(n.rng));
-  if (dest >= self) ++dest;   // any router but this one
+  if (dest >= self) ++dest;  // any router but this one
   Flit f;
   f.dest_x = static_cast<uint16_t>(dest % g.width());
   f.dest_y = static_cast<uint16_t>(dest / g.width());

@@ -20,7 +20,7 @@ namespace spikemesh {
 
 struct TrafficStats {
   uint64_t injected = 0, ejected = 0;
-  uint64_t latency_sum = 0, latency_max = 0;   // cycles from emission to arrival in the sink
+  uint64_t latency_sum = 0, latency_max = 0;  // cycles from emission to arrival in the sink
 };
 
 class UniformTraffic : public sc_core::sc_module {
@@ -35,7 +35,7 @@ class UniformTraffic : public sc_core::sc_module {
   struct Node final : Steppable {
     UniformTraffic* owner = nullptr;
     uint32_t x = 0, y = 0, id = 0;
-    std::mt19937_64 rng;       // one stream per node: the draws do not depend on the stepping order
+    std::mt19937_64 rng;  // one stream per node: the draws do not depend on the stepping order
     void step(uint64_t cycle) override { owner->inject(*this, cycle); }
   };
   struct Sink final : FlitReceiver {

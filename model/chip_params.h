@@ -15,11 +15,12 @@ namespace spikemesh {
 // struct. A visitor implements both (templates: no virtual calls, no YAML types here).
 
 struct MeshParams {
-  uint32_t chips_x = 1, chips_y = 1;       // chips tiled into one mesh
-  uint32_t routers_x = 8, routers_y = 4;   // routers (tiles) per chip: Loihi 1, 8 x 4 (SANA-FE, docs/sources.md#chip)
-  uint32_t cores_per_router = 4;           // Loihi: 4 neurocores per tile
+  uint32_t chips_x = 1, chips_y = 1;      // chips tiled into one mesh
+  uint32_t routers_x = 8, routers_y = 4;  // routers (tiles) per chip: Loihi 1, 8 x 4 (SANA-FE, docs/sources.md#chip)
+  uint32_t cores_per_router = 4;          // Loihi: 4 neurocores per tile
 
-  template <class V> void describe(V& v) {
+  template <class V>
+  void describe(V& v) {
     v.field("chips_x", chips_x, 1, 64, "chips along x, tiled into one mesh");
     v.field("chips_y", chips_y, 1, 64, "chips along y");
     v.field("routers_x", routers_x, 1, 64, "routers per chip along x (Loihi 1: 8, SANA-FE arch/loihi.yaml)");
@@ -31,75 +32,93 @@ struct MeshParams {
 
 struct CoreParams {
   // ---- capacities (docs/sources.md#core, docs/sources.md#loihi2) ----
-  uint32_t compartments = 1024;            // Loihi 1: 1024 (Loihi 2: 8192)
-  uint32_t input_axons = 4096;             // Naxin
-  uint32_t output_axons = 4096;            // Naxout
-  uint32_t synapse_words = 16384;          // 64-bit words: 128 KB
-  bool graded_spikes = false;              // Loihi 2: integer payloads on spikes
-  bool shared_conv_kernels = false;        // Loihi 2 / population axons: one kernel per core
-  uint32_t input_fifo_depth = 16;          // spike messages waiting for the dendrite unit
+  uint32_t compartments = 1024;      // Loihi 1: 1024 (Loihi 2: 8192)
+  uint32_t input_axons = 4096;       // Naxin
+  uint32_t output_axons = 4096;      // Naxout
+  uint32_t synapse_words = 16384;    // 64-bit words: 128 KB
+  bool graded_spikes = false;        // Loihi 2: integer payloads on spikes
+  bool shared_conv_kernels = false;  // Loihi 2 / population axons: one kernel per core
+  uint32_t input_fifo_depth = 16;    // spike messages waiting for the dendrite unit
   // ---- timing, cycles ----
-  uint32_t update_active_cycles = 17;      // Davies 2018 Table 2: 8.4 ns per active neuron update
-  uint32_t update_inactive_cycles = 11;    // Davies 2018 Table 2: 5.3 ns per inactive neuron update
-  uint32_t synop_cycles = 7;               // Davies 2018 Table 2: 3.5 ns per synaptic op (max)
-  uint32_t axon_in_cycles = 32;            // SANA-FE: axon_in message 16.0 ns
-  uint32_t axon_out_cycles = 10;           // SANA-FE: axon_out message 5.1 ns
+  uint32_t update_active_cycles = 17;    // Davies 2018 Table 2: 8.4 ns per active neuron update
+  uint32_t update_inactive_cycles = 11;  // Davies 2018 Table 2: 5.3 ns per inactive neuron update
+  uint32_t synop_cycles = 7;             // Davies 2018 Table 2: 3.5 ns per synaptic op (max)
+  uint32_t axon_in_cycles = 32;          // SANA-FE: axon_in message 16.0 ns
+  uint32_t axon_out_cycles = 10;         // SANA-FE: axon_out message 5.1 ns
 
-  template <class V> void describe(V& v) {
+  template <class V>
+  void describe(V& v) {
     v.field("compartments", compartments, 1, 1u << 16, "compartments per core (Loihi 1: 1024; Loihi 2: 8192)");
     v.field("input_axons", input_axons, 1, 1u << 24, "input axons per core (Loihi 1: 4096)");
-    v.field("output_axons", output_axons, 1, 1u << 24, "output axons (core-to-core fan-out entries) per core (Loihi 1: 4096)");
+    v.field("output_axons", output_axons, 1, 1u << 24,
+            "output axons (core-to-core fan-out entries) per core (Loihi 1: 4096)");
     v.field("synapse_words", synapse_words, 1, 1u << 28, "synaptic memory in 64-bit words (Loihi 1: 16384 = 128 KB)");
     v.field("graded_spikes", graded_spikes, "spikes carry integer payloads (Loihi 2); off: binary spikes only");
-    v.field("shared_conv_kernels", shared_conv_kernels, "conv projections keep one kernel per core, addressed by axon and atom");
-    v.field("input_fifo_depth", input_fifo_depth, 1, 1u << 20, "spike messages the core's input FIFO holds (assumed = link buffer, SANA-FE 16)");
-    v.field("update_active_cycles", update_active_cycles, 1, 1u << 20, "cycles per active compartment update (Davies 2018: 8.4 ns)");
-    v.field("update_inactive_cycles", update_inactive_cycles, 1, 1u << 20, "cycles per inactive compartment update (Davies 2018: 5.3 ns)");
+    v.field("shared_conv_kernels", shared_conv_kernels,
+            "conv projections keep one kernel per core, addressed by axon and atom");
+    v.field("input_fifo_depth", input_fifo_depth, 1, 1u << 20,
+            "spike messages the core's input FIFO holds (assumed = link buffer, SANA-FE 16)");
+    v.field("update_active_cycles", update_active_cycles, 1, 1u << 20,
+            "cycles per active compartment update (Davies 2018: 8.4 ns)");
+    v.field("update_inactive_cycles", update_inactive_cycles, 1, 1u << 20,
+            "cycles per inactive compartment update (Davies 2018: 5.3 ns)");
     v.field("synop_cycles", synop_cycles, 1, 1u << 20, "cycles per synaptic operation (Davies 2018: 3.5 ns)");
     v.field("axon_in_cycles", axon_in_cycles, 0, 1u << 20, "cycles of input-axon lookup per message (SANA-FE: 16 ns)");
-    v.field("axon_out_cycles", axon_out_cycles, 1, 1u << 20, "cycles per output message (output-axon lookup, SANA-FE: 5.1 ns)");
+    v.field("axon_out_cycles", axon_out_cycles, 1, 1u << 20,
+            "cycles per output message (output-axon lookup, SANA-FE: 5.1 ns)");
   }
 };
 
 struct RouterParams {
-  uint32_t input_buffer_flits = 16;        // per mesh input port: SANA-FE link buffer size 16
-  uint32_t hop_ew_cycles = 8;              // Davies 2018 Table 2: 4.1 ns per east-west tile hop
-  uint32_t hop_ns_cycles = 13;             // Davies 2018 Table 2: 6.5 ns per north-south tile hop
-  uint32_t inject_cycles = 2;              // core -> router; with eject: Davies 2018 within-tile 2.1 ns
-  uint32_t eject_cycles = 2;               // router -> core
-  uint32_t chip_link_cycles = 200;         // chip-to-chip link: no public figure (see docs/architecture.md)
+  uint32_t input_buffer_flits = 16;  // per mesh input port: SANA-FE link buffer size 16
+  uint32_t hop_ew_cycles = 8;        // Davies 2018 Table 2: 4.1 ns per east-west tile hop
+  uint32_t hop_ns_cycles = 13;       // Davies 2018 Table 2: 6.5 ns per north-south tile hop
+  uint32_t inject_cycles = 2;        // core -> router; with eject: Davies 2018 within-tile 2.1 ns
+  uint32_t eject_cycles = 2;         // router -> core
+  uint32_t chip_link_cycles = 200;   // chip-to-chip link: no public figure (see docs/architecture.md)
 
-  template <class V> void describe(V& v) {
-    v.field("input_buffer_flits", input_buffer_flits, 1, 1u << 20, "flits per mesh input buffer (SANA-FE link buffer 16)");
+  template <class V>
+  void describe(V& v) {
+    v.field("input_buffer_flits", input_buffer_flits, 1, 1u << 20,
+            "flits per mesh input buffer (SANA-FE link buffer 16)");
     v.field("hop_ew_cycles", hop_ew_cycles, 1, 1u << 20, "router + link latency east-west (Davies 2018: 4.1 ns)");
     v.field("hop_ns_cycles", hop_ns_cycles, 1, 1u << 20, "router + link latency north-south (Davies 2018: 6.5 ns)");
-    v.field("inject_cycles", inject_cycles, 1, 1u << 20, "core to router (half of Davies 2018's 2.1 ns within-tile latency)");
+    v.field("inject_cycles", inject_cycles, 1, 1u << 20,
+            "core to router (half of Davies 2018's 2.1 ns within-tile latency)");
     v.field("eject_cycles", eject_cycles, 1, 1u << 20, "router to core (other half of the within-tile latency)");
-    v.field("chip_link_cycles", chip_link_cycles, 1, 1u << 24, "latency of a link that crosses a chip boundary (assumption: 100 ns)");
+    v.field("chip_link_cycles", chip_link_cycles, 1, 1u << 24,
+            "latency of a link that crosses a chip boundary (assumption: 100 ns)");
   }
 };
 
 struct BarrierParams {
-  uint32_t base_cycles = 226;              // Davies 2018 Table 2: barrier 113 ns for 1 tile
-  uint32_t router_cycles = 26;             // per router per wavefront, fitted so 8x4 tiles give 465 ns
+  uint32_t base_cycles = 226;   // Davies 2018 Table 2: barrier 113 ns for 1 tile
+  uint32_t router_cycles = 26;  // per router per wavefront, fitted so 8x4 tiles give 465 ns
 
-  template <class V> void describe(V& v) {
-    v.field("base_cycles", base_cycles, 0, 1u << 24, "barrier latency of a one-router mesh (Davies 2018: 113 ns for 1 tile)");
-    v.field("router_cycles", router_cycles, 0, 1u << 20, "barrier handling per router per wavefront (fit: 465 ns for 32 tiles)");
+  template <class V>
+  void describe(V& v) {
+    v.field("base_cycles", base_cycles, 0, 1u << 24,
+            "barrier latency of a one-router mesh (Davies 2018: 113 ns for 1 tile)");
+    v.field("router_cycles", router_cycles, 0, 1u << 20,
+            "barrier handling per router per wavefront (fit: 465 ns for 32 tiles)");
   }
 };
 
 // How the compiler (model/compiler.h) lays a network out on the chip. Not hardware: a toolchain setting.
 struct MappingParams {
-  std::string placement = "min_hops";     // "mesh_order" | "min_hops" (traffic-weighted local search)
-  uint32_t rate_timesteps = 8;             // reference steps (after the pipeline depth D) that measure firing rates
-  uint64_t rate_seed = 1;                  // seed of the random stimulus that drives the rate measurement
+  std::string placement = "min_hops";  // "mesh_order" | "min_hops" (traffic-weighted local search)
+  uint32_t rate_timesteps = 8;         // reference steps (after the pipeline depth D) that measure firing rates
+  uint64_t rate_seed = 1;              // seed of the random stimulus that drives the rate measurement
 
-  template <class V> void describe(V& v) {
-    v.field("placement", placement, "where partitions go on the mesh: 'mesh_order' (core i in slot i) or 'min_hops' "
-                                    "(local search minimising traffic x hop latency, traffic from measured firing rates)");
-    v.field("rate_timesteps", rate_timesteps, 1, 1u << 16, "reference-simulator timesteps, after the depth D, whose firing rates weigh the traffic estimate");
-    v.field("rate_seed", rate_seed, 0, ~uint64_t{0} >> 1, "seed of the random input that drives the firing-rate measurement");
+  template <class V>
+  void describe(V& v) {
+    v.field("placement", placement,
+            "where partitions go on the mesh: 'mesh_order' (core i in slot i) or 'min_hops' "
+            "(local search minimising traffic x hop latency, traffic from measured firing rates)");
+    v.field("rate_timesteps", rate_timesteps, 1, 1u << 16,
+            "reference-simulator timesteps, after the depth D, whose firing rates weigh the traffic estimate");
+    v.field("rate_seed", rate_seed, 0, ~uint64_t{0} >> 1,
+            "seed of the random input that drives the firing-rate measurement");
   }
 };
 
@@ -108,35 +127,40 @@ struct MappingParams {
 // (docs/sources.md#chip); where they sit is not public: the default puts it on router (0, 0), where the barrier
 // wavefront starts, as an extra local port (the mapper's core slots are untouched).
 struct ManagementParams {
-  uint32_t update_cycles = 8;              // per element of the fixed-point DDIM update (assumption)
-  uint32_t message_cycles = 2;             // per message sent or received (assumption)
-  uint32_t router_x = 0, router_y = 0;     // its router (global coordinates)
+  uint32_t update_cycles = 8;           // per element of the fixed-point DDIM update (assumption)
+  uint32_t message_cycles = 2;          // per message sent or received (assumption)
+  uint32_t router_x = 0, router_y = 0;  // its router (global coordinates)
 
-  template <class V> void describe(V& v) {
+  template <class V>
+  void describe(V& v) {
     v.field("update_cycles", update_cycles, 0, 1u << 20,
             "management-core cycles per element of the DDIM update: two multiplies, an add, a rounding shift and a "
             "saturation on an in-order x86 core (assumption; no public Loihi figure)");
     v.field("message_cycles", message_cycles, 1, 1u << 20,
             "management-core cycles per mesh message it sends (a store to its mesh interface) or receives (a load "
             "from it): assumption, no public Loihi figure");
-    v.field("router_x", router_x, 0, 4095, "x of the router whose extra local port the management core sits on (global, < chips_x x routers_x)");
-    v.field("router_y", router_y, 0, 4095, "y of the router whose extra local port the management core sits on (global, < chips_y x routers_y)");
+    v.field("router_x", router_x, 0, 4095,
+            "x of the router whose extra local port the management core sits on (global, < chips_x x routers_x)");
+    v.field("router_y", router_y, 0, 4095,
+            "y of the router whose extra local port the management core sits on (global, < chips_y x routers_y)");
   }
 };
 
 struct ChipParams {
-  double clock_mhz = 2000.0;               // notional clock: Loihi is asynchronous; cycles map latencies to 0.5 ns
+  double clock_mhz = 2000.0;  // notional clock: Loihi is asynchronous; cycles map latencies to 0.5 ns
   MeshParams mesh;
   CoreParams core;
   RouterParams router;
   BarrierParams barrier;
   MappingParams mapping;
   ManagementParams management;
-  uint64_t watchdog_cycles = 10000000;     // no flit moves and no core busy for this long: deadlock
+  uint64_t watchdog_cycles = 10000000;  // no flit moves and no core busy for this long: deadlock
 
-  template <class V> void describe(V& v) {
+  template <class V>
+  void describe(V& v) {
     v.field("clock_mhz", clock_mhz, 1.0, 1.0e6, "notional clock: converts cycles to seconds");
-    v.field("watchdog_cycles", watchdog_cycles, 1, uint64_t{1} << 50, "cycles without progress (flits stuck, no core busy) that stop a run as a deadlock");
+    v.field("watchdog_cycles", watchdog_cycles, 1, uint64_t{1} << 50,
+            "cycles without progress (flits stuck, no core busy) that stop a run as a deadlock");
     v.section("mesh", mesh);
     v.section("core", core);
     v.section("router", router);

@@ -78,7 +78,7 @@ std::vector<PopulationUsage> population_usage(const Network& net, const ChipProg
         const uint32_t id = static_cast<uint32_t>(r.read(kFormatIdBits));
         const SynapseFormat& f = core.formats.at(id);
         const uint32_t n = static_cast<uint32_t>(r.read(kCountBits)) + 1;
-        const uint32_t comp = static_cast<uint32_t>(r.read(f.index_bits));   // dense: base; sparse: first target
+        const uint32_t comp = static_cast<uint32_t>(r.read(f.index_bits));  // dense: base; sparse: first target
         const uint32_t p = population_at(core, comp);
         const uint64_t words = (block_bits(f, n) + 63) / 64;
         pops[p].use.synapse_words += words;
@@ -105,7 +105,8 @@ std::vector<double> measure_firing_rates(const Network& net, uint32_t warmup, ui
   sim.set_context(0);
   for (uint32_t t = 0; t < total; ++t) {
     for (const auto& rows : stim.inputs)
-      if (t < rows.timesteps) sim.set_input(rows.population, rows.payloads.data() + uint64_t{t} * net.populations[rows.population].size());
+      if (t < rows.timesteps)
+        sim.set_input(rows.population, rows.payloads.data() + uint64_t{t} * net.populations[rows.population].size());
     sim.step();
     if (t < warmup) continue;
     for (uint32_t p = 0; p < net.populations.size(); ++p) {
@@ -117,19 +118,21 @@ std::vector<double> measure_firing_rates(const Network& net, uint32_t warmup, ui
   return rates;
 }
 
-std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram& program, const std::vector<double>& rates) {
+std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram& program,
+                                          const std::vector<double>& rates) {
   const auto off = population_offsets(net);
   if (rates.size() != off.back())
     throw Error("compiler: firing rates: expected one per neuron (" + std::to_string(off.back()) + "), got " +
                 std::to_string(rates.size()));
-  std::map<std::pair<uint32_t, uint32_t>, double> edges;   // ordered: deterministic
+  std::map<std::pair<uint32_t, uint32_t>, double> edges;  // ordered: deterministic
   for (uint32_t c = 0; c < program.cores.size(); ++c) {
     const CoreProgram& core = program.cores[c];
     for (const auto& s : core.segments)
       for (uint32_t k = 0; k < s.count; ++k) {
         const double r = rates[off[s.population] + s.first + k];
         if (r <= 0.0) continue;
-        for (uint32_t e = core.out_begin[s.base + k]; e < core.out_begin[s.base + k + 1]; ++e) edges[{c, core.out[e].core}] += r;
+        for (uint32_t e = core.out_begin[s.base + k]; e < core.out_begin[s.base + k + 1]; ++e)
+          edges[{c, core.out[e].core}] += r;
       }
   }
   std::vector<TrafficEdge> out;
@@ -138,13 +141,15 @@ std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram&
   return out;
 }
 
-TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const ChipProgram& program, const ChipParams& chip) {
+TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const ChipProgram& program,
+                             const ChipParams& chip) {
   const auto slots = core_slots(program.geometry);
   const auto ident = place_mesh_order(program.geometry.cores());
   TrafficTotals t;
   for (const auto& e : traffic) t.messages += e.messages;
   t.flit_hops = traffic_hops(traffic, ident, slots);
-  t.flit_hop_cycles = traffic_hops(traffic, ident, slots, {double(chip.router.hop_ew_cycles), double(chip.router.hop_ns_cycles)});
+  t.flit_hop_cycles =
+      traffic_hops(traffic, ident, slots, {double(chip.router.hop_ew_cycles), double(chip.router.hop_ns_cycles)});
   return t;
 }
 
@@ -163,7 +168,8 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
       rep.depth = b.depth;
       rep.projection_delay = b.projection_delay;
       rep.balanced = true;
-      for (size_t j = 0; j < net.projections.size(); ++j) rep.balanced &= net.projections[j].delays == copy.projections[j].delays;
+      for (size_t j = 0; j < net.projections.size(); ++j)
+        rep.balanced &= net.projections[j].delays == copy.projections[j].delays;
       for (size_t p = 0; p < net.populations.size(); ++p)
         rep.balanced &= net.populations[p].bias_start == copy.populations[p].bias_start;
     } catch (const Error& e) {
@@ -197,11 +203,13 @@ std::string ShapeSearch::describe() const {
   if (!found) return why;
   std::ostringstream os;
   os << "chips_x=" << mesh.chips_x << " chips_y=" << mesh.chips_y << " routers_x=" << mesh.routers_x
-     << " routers_y=" << mesh.routers_y << " cores_per_router=" << mesh.cores_per_router << " (" << mesh.cores() << " cores)";
+     << " routers_y=" << mesh.routers_y << " cores_per_router=" << mesh.cores_per_router << " (" << mesh.cores()
+     << " cores)";
   return os.str();
 }
 
-ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, uint32_t max_routers, uint32_t max_chips) {
+ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, uint32_t max_routers,
+                                   uint32_t max_chips) {
   ShapeSearch res;
   uint64_t need = 0;
   try {
@@ -217,7 +225,7 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
     need = e.need;
   }
   const MeshParams& m = chip.mesh;
-  std::string per_core;   // a per-core failure met on a mesh with enough cores
+  std::string per_core;  // a per-core failure met on a mesh with enough cores
   // Candidates of one stage, fewest cores first, then the squarer, then the smaller x.
   auto try_stage = [&](std::vector<MeshParams> cands) {
     std::sort(cands.begin(), cands.end(), [](const MeshParams& a, const MeshParams& b) {
@@ -230,7 +238,7 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
     uint32_t tries = 0;
     for (const MeshParams& c : cands) {
       if (c.cores() < need) continue;
-      if (++tries > 8) break;   // bounded: each try maps the whole network
+      if (++tries > 8) break;  // bounded: each try maps the whole network
       ChipParams p = chip;
       p.mesh = c;
       try {
@@ -275,9 +283,9 @@ ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, u
     return res;
   }
   std::ostringstream os;
-  os << "none up to " << m.chips_x << "x" << m.chips_y << " chips of " << max_routers << "x" << max_routers << " routers or "
-     << max_chips << "x" << max_chips << " chips of " << m.routers_x << "x" << m.routers_y << " routers (" << m.cores_per_router
-     << " cores each): the network needs " << need << " cores";
+  os << "none up to " << m.chips_x << "x" << m.chips_y << " chips of " << max_routers << "x" << max_routers
+     << " routers or " << max_chips << "x" << max_chips << " chips of " << m.routers_x << "x" << m.routers_y
+     << " routers (" << m.cores_per_router << " cores each): the network needs " << need << " cores";
   res.why = os.str();
   return res;
 }

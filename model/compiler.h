@@ -42,24 +42,24 @@ std::vector<PopulationUsage> population_usage(const Network& net, const ChipProg
 
 // Spike traffic of one placement: messages per timestep, hops over router links.
 struct TrafficTotals {
-  double messages = 0.0;        // messages per timestep (one per output-axon entry of a spiking compartment)
-  double flit_hops = 0.0;       // sum of messages x router-to-router links on the XY path
-  double flit_hop_cycles = 0.0; // the same, east-west hops weighted hop_ew_cycles, north-south hop_ns_cycles
+  double messages = 0.0;         // messages per timestep (one per output-axon entry of a spiking compartment)
+  double flit_hops = 0.0;        // sum of messages x router-to-router links on the XY path
+  double flit_hop_cycles = 0.0;  // the same, east-west hops weighted hop_ew_cycles, north-south hop_ns_cycles
 };
 
 struct CompileReport {
-  std::string placement;                       // "mesh_order" or "min_hops"
+  std::string placement;  // "mesh_order" or "min_hops"
   // Delay balancing (informational; the chip runs the delays the network file holds).
-  bool depth_known = false;                    // false when the network cannot be balanced (depth_note says why)
+  bool depth_known = false;  // false when the network cannot be balanced (depth_note says why)
   std::string depth_note;
-  uint32_t depth = 0;                          // D, timesteps from input to the deepest readout
-  bool balanced = false;                       // the network's delays already equal the balanced ones
-  std::vector<uint32_t> projection_delay;      // balanced delay per projection
+  uint32_t depth = 0;                      // D, timesteps from input to the deepest readout
+  bool balanced = false;                   // the network's delays already equal the balanced ones
+  std::vector<uint32_t> projection_delay;  // balanced delay per projection
   uint32_t cores_used = 0;
-  std::vector<uint32_t> slot_of_core;          // logical core (map_network's order) -> core slot on the mesh
-  std::vector<double> rates;                   // per neuron, the rates that weighed the traffic
-  uint32_t rate_timesteps = 0;                 // reference steps measured (0 when rates were given)
-  TrafficTotals mesh_order, optimised;         // traffic of plain mesh order and of the chosen placement
+  std::vector<uint32_t> slot_of_core;   // logical core (map_network's order) -> core slot on the mesh
+  std::vector<double> rates;            // per neuron, the rates that weighed the traffic
+  uint32_t rate_timesteps = 0;          // reference steps measured (0 when rates were given)
+  TrafficTotals mesh_order, optimised;  // traffic of plain mesh order and of the chosen placement
 };
 
 struct CompiledNetwork {
@@ -76,8 +76,10 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
 std::vector<double> measure_firing_rates(const Network& net, uint32_t warmup, uint32_t timesteps, uint64_t seed);
 
 // Messages per timestep between logical cores: rate of each compartment x its output-axon entries.
-std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram& program, const std::vector<double>& rates);
-TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const ChipProgram& program, const ChipParams& chip);
+std::vector<TrafficEdge> estimate_traffic(const Network& net, const ChipProgram& program,
+                                          const std::vector<double>& rates);
+TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const ChipProgram& program,
+                             const ChipParams& chip);
 
 // The smallest mesh on which the network fits: routers_x / routers_y grown from the configured values
 // (chips fixed) up to `max_routers` each, then chips_x / chips_y grown (routers as configured) up to
@@ -88,7 +90,7 @@ struct ShapeSearch {
   bool found = false;
   MeshParams mesh;
   std::string why;
-  std::string describe() const;                // "1x1 chips of 8x8 routers, 4 cores each (256 cores)" or why
+  std::string describe() const;  // "1x1 chips of 8x8 routers, 4 cores each (256 cores)" or why
 };
 ShapeSearch smallest_fitting_shape(const Network& net, const ChipParams& chip, uint32_t max_routers = 64,
                                    uint32_t max_chips = 16);

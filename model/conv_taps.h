@@ -15,8 +15,8 @@ namespace spikemesh {
 // Two (upsample offset, tap) pairs may reach one output pixel: each is its own synapse (its own tap).
 // Only output rows [oy_lo, oy_hi) are visited (a core walks the rows of its band).
 template <class Fn>
-void for_each_conv_tap_in_rows(const ConvGeometry& g, uint32_t oy_lo, uint32_t oy_hi, uint32_t out_w, uint32_t y, uint32_t x,
-                               Fn&& fn) {
+void for_each_conv_tap_in_rows(const ConvGeometry& g, uint32_t oy_lo, uint32_t oy_hi, uint32_t out_w, uint32_t y,
+                               uint32_t x, Fn&& fn) {
   for (uint32_t a = 0; a < g.upsample; ++a)
     for (uint32_t ky = 0; ky < g.kernel_h; ++ky) {
       const int64_t ny = int64_t{y} * g.upsample + a + g.pad_y - ky;
@@ -42,8 +42,8 @@ void for_each_conv_tap(const ConvGeometry& g, uint32_t out_h, uint32_t out_w, ui
 // Channel bookkeeping of one conv projection.
 struct ConvChannels {
   uint32_t cin_per_group = 1, cout_per_group = 1;
-  uint64_t in_pixels = 1, out_pixels = 1;   // H * W of source and target
-  uint32_t taps = 1;                        // kernel_h * kernel_w
+  uint64_t in_pixels = 1, out_pixels = 1;  // H * W of source and target
+  uint32_t taps = 1;                       // kernel_h * kernel_w
 
   static ConvChannels of(const Network& net, const Projection& pr) {
     const auto& s = net.populations[pr.source].shape;

@@ -58,7 +58,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
     const ProjectionView& v = index_.views[j];
     ProjectionFill& f = fill_[j];
     switch (v.kind) {
-      case ProjKind::Dense: {   // every source has a list on the core: one more target lengthens each
+      case ProjKind::Dense: {  // every source has a list on the core: one more target lengthens each
         if (f.dense_stamp != serial_) {
           set(f.dense_stamp, serial_);
           set(f.dense_n, 0);
@@ -70,7 +70,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
         set(f.dense_n, n + 1);
         break;
       }
-      case ProjKind::SparseLike:   // each synapse lengthens its source's list
+      case ProjKind::SparseLike:  // each synapse lengthens its source's list
         for (uint64_t r = v.rbegin[i]; r < v.rbegin[i + 1]; ++r) {
           const uint32_t s = v.rsrc[r];
           claim_axon(v.src_offset + s);
@@ -83,7 +83,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
           set(f.seg_cnt[s], c + 1);
         }
         break;
-      case ProjKind::SharedConv: {   // a new output channel adds its taps to its group's kernel rows
+      case ProjKind::SharedConv: {  // a new output channel adds its taps to its group's kernel rows
         const uint32_t co = static_cast<uint32_t>(i / v.ch.out_pixels);
         const uint64_t pix = i % v.ch.out_pixels;
         if (f.chan_stamp[co] != serial_) {
@@ -98,7 +98,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
                                                                 list_words(v.format, uint64_t{k} * v.ch.taps));
           set(f.group_k[g], k + 1);
         }
-        for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r)   // one population axon per source pixel
+        for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r)  // one population axon per source pixel
           if (f.pix_stamp[v.psrc[r]] != serial_) {
             set(f.pix_stamp[v.psrc[r]], serial_);
             ++use_.input_axons;

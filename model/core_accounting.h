@@ -60,8 +60,8 @@ class CoreAccounting {
   const ChipParams& chip_;
   std::vector<ProjectionFill> fill_;
   const std::vector<uint32_t>* out_estimate_ = nullptr;
-  std::vector<uint32_t> axon_stamp_;           // per global neuron: the serial of the core holding its axon
-  uint32_t serial_ = 0;                        // never reused: fill_ keeps stamps of earlier partitions
+  std::vector<uint32_t> axon_stamp_;  // per global neuron: the serial of the core holding its axon
+  uint32_t serial_ = 0;               // never reused: fill_ keeps stamps of earlier partitions
   CoreTally use_, failed_;
   std::vector<std::pair<uint32_t*, uint32_t>> log_;
 };

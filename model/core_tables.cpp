@@ -55,14 +55,14 @@ void conv_span(const MappingIndex& index, const std::vector<CoreSegment>& segs, 
   kern.y_lo = ds[1];
   reached.assign(v.ch.in_pixels, 0);
   uint64_t held = 0;
-  uint64_t done_lo = 1, done_hi = 0;   // the pixel run of the last segment walked (a band's channels share it)
+  uint64_t done_lo = 1, done_hi = 0;  // the pixel run of the last segment walked (a band's channels share it)
   for (size_t k = s0; k < s1; ++k) {
     const CoreSegment& seg = segs[k];
     const uint64_t last = seg.first + seg.count - 1;
     kern.co_lo = std::min(kern.co_lo, static_cast<uint32_t>(seg.first / v.ch.out_pixels));
     kern.co_hi = std::max(kern.co_hi, static_cast<uint32_t>(last / v.ch.out_pixels));
     held += seg.count;
-    if (seg.first / v.ch.out_pixels != last / v.ch.out_pixels) {   // a C-order range across channels
+    if (seg.first / v.ch.out_pixels != last / v.ch.out_pixels) {  // a C-order range across channels
       kern.y_lo = 0;
       kern.y_hi = ds[1];
       for (uint64_t t = seg.first; t <= last; ++t) {
@@ -88,14 +88,14 @@ void conv_span(const MappingIndex& index, const std::vector<CoreSegment>& segs, 
 
 // One synapse of a discrete list before packing.
 struct Entry {
-  uint32_t source;       // global source neuron
+  uint32_t source;  // global source neuron
   uint32_t projection;
   uint32_t compartment;
   int16_t mantissa;
   uint8_t delay;
 };
 
-using Routed = std::vector<std::pair<uint32_t, Destination>>;   // (global source neuron, where its spike goes)
+using Routed = std::vector<std::pair<uint32_t, Destination>>;  // (global source neuron, where its spike goes)
 
 // Discrete axons: one per source neuron with synapses on the core, its list one block per projection.
 void compile_discrete(const MappingIndex& index, CoreProgram& core, uint32_t c, Routed& dests) {
@@ -234,7 +234,7 @@ RoutingCount count_routing_entries(const MappingIndex& index, const Partition& p
   const Network& net = index.net;
   RoutingCount count;
   count.out_need.assign(index.neurons(), 0);
-  std::vector<uint32_t> src_stamp(index.neurons(), 0);   // per global neuron, the core (+ 1) last counted
+  std::vector<uint32_t> src_stamp(index.neurons(), 0);  // per global neuron, the core (+ 1) last counted
   auto reach = [&](uint64_t g, uint32_t stamp) {
     if (src_stamp[g] != stamp) {
       src_stamp[g] = stamp;
@@ -308,7 +308,7 @@ void fail_output_axons(const MappingIndex& index, const Partition& part, const R
 ChipProgram compile_tables(const MappingIndex& index, const Partition& part, const MeshGeometry& geo) {
   ChipProgram chip;
   chip.geometry = geo;
-  chip.cores.resize(std::max<size_t>(geo.cores(), part.cores.size()));   // more only in a round that will fail
+  chip.cores.resize(std::max<size_t>(geo.cores(), part.cores.size()));  // more only in a round that will fail
   chip.cores_used = static_cast<uint32_t>(part.cores.size());
   chip.max_delay = index.max_delay;
   chip.index_bits = index.index_bits;

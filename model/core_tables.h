@@ -17,8 +17,8 @@ namespace spikemesh {
 // target of the neuron; population axons, one per (core, kernel) whose band the neuron's pixel reaches,
 // where its channel has a kernel row.
 struct RoutingCount {
-  std::vector<uint32_t> out_need;              // per global neuron
-  int64_t over_core = -1;                      // the first core over chip.core.output_axons (-1: none)
+  std::vector<uint32_t> out_need;  // per global neuron
+  int64_t over_core = -1;          // the first core over chip.core.output_axons (-1: none)
   // The routing entries of core c's compartments.
   uint64_t core_outputs(const MappingIndex& index, const Partition& part, uint32_t c) const;
 };

@@ -13,7 +13,8 @@ namespace {
 int64_t attr_int(const Network& net, const std::string& key, const std::string& where) {
   const auto it = net.metadata.attributes.find(key);
   if (it == net.metadata.attributes.end())
-    throw Error(where + ": /metadata attribute '" + key + "' missing: not an FSDDIM network (export it with model/fsddim)");
+    throw Error(where + ": /metadata attribute '" + key +
+                "' missing: not an FSDDIM network (export it with model/fsddim)");
   try {
     size_t used = 0;
     const int64_t v = std::stoll(it->second, &used);
@@ -27,9 +28,12 @@ int64_t attr_int(const Network& net, const std::string& key, const std::string& 
 uint32_t attr_population(const Network& net, const std::string& key, const std::string& where) {
   const auto it = net.metadata.attributes.find(key);
   if (it == net.metadata.attributes.end())
-    throw Error(where + ": /metadata attribute '" + key + "' missing: not an FSDDIM network (export it with model/fsddim)");
+    throw Error(where + ": /metadata attribute '" + key +
+                "' missing: not an FSDDIM network (export it with model/fsddim)");
   const int p = net.find(it->second);
-  if (p < 0) throw Error(where + ": /metadata attribute '" + key + "' names population '" + it->second + "', which does not exist");
+  if (p < 0)
+    throw Error(where + ": /metadata attribute '" + key + "' names population '" + it->second +
+                "', which does not exist");
   return static_cast<uint32_t>(p);
 }
 
@@ -37,7 +41,8 @@ std::vector<int64_t> table(const Network& net, const std::string& key, uint32_t 
   const auto it = net.metadata.arrays.find(key);
   if (it == net.metadata.arrays.end()) throw Error(where + ": /metadata/" + key + " missing: not an FSDDIM network");
   if (!it->second.is_integer || it->second.ints.size() != size)
-    throw Error(where + ": /metadata/" + key + ": expected " + std::to_string(size) + " integers (Q1.30), one per diffusion step");
+    throw Error(where + ": /metadata/" + key + ": expected " + std::to_string(size) +
+                " integers (Q1.30), one per diffusion step");
   for (auto v : it->second.ints)
     if (v < 0 || v > (int64_t{1} << kDdimTableFracBits))
       throw Error(where + ": /metadata/" + key + ": value " + std::to_string(v) + " outside [0, 2^30]");
@@ -52,26 +57,33 @@ DdimSchedule read_ddim_schedule(const Network& net, const std::string& where) {
   s.readout_population = attr_population(net, "readout_population", where);
   const Population& in = net.populations[s.input_population];
   const Population& ro = net.populations[s.readout_population];
-  if (in.kind != NeuronKind::Input) throw Error(where + ": /metadata input_population '" + in.name + "' is not an input population");
-  if (ro.kind != NeuronKind::Readout) throw Error(where + ": /metadata readout_population '" + ro.name + "' is not a readout population");
+  if (in.kind != NeuronKind::Input)
+    throw Error(where + ": /metadata input_population '" + in.name + "' is not an input population");
+  if (ro.kind != NeuronKind::Readout)
+    throw Error(where + ": /metadata readout_population '" + ro.name + "' is not a readout population");
   if (in.size() != ro.size())
-    throw Error(where + ": input '" + in.name + "' and readout '" + ro.name + "' differ in size: the DDIM update needs one readout per pixel");
+    throw Error(where + ": input '" + in.name + "' and readout '" + ro.name +
+                "' differ in size: the DDIM update needs one readout per pixel");
   const int64_t T = attr_int(net, "snn_timesteps", where), K = attr_int(net, "diffusion_timesteps", where);
   const int64_t R = attr_int(net, "readout_frac_bits", where), F = attr_int(net, "ddim_coeff_frac_bits", where);
   if (T < 1 || T > 64) throw Error(where + ": /metadata snn_timesteps: expected 1..64, got " + std::to_string(T));
-  if (K < 1 || K > 100000) throw Error(where + ": /metadata diffusion_timesteps: expected 1..100000, got " + std::to_string(K));
+  if (K < 1 || K > 100000)
+    throw Error(where + ": /metadata diffusion_timesteps: expected 1..100000, got " + std::to_string(K));
   if (R < 0 || R > 24) throw Error(where + ": /metadata readout_frac_bits: expected 0..24, got " + std::to_string(R));
-  if (F < 8 || F > 28) throw Error(where + ": /metadata ddim_coeff_frac_bits: expected 8..28, got " + std::to_string(F));
+  if (F < 8 || F > 28)
+    throw Error(where + ": /metadata ddim_coeff_frac_bits: expected 8..28, got " + std::to_string(F));
   s.snn_timesteps = static_cast<uint32_t>(T);
   s.diffusion_timesteps = static_cast<uint32_t>(K);
   s.readout_frac_bits = static_cast<int>(R);
   s.coeff_frac_bits = static_cast<int>(F);
   s.payload_frac_bits = in.payload_frac_bits;
   s.payload_bits = in.payload_bits;
-  if (s.payload_bits < 2) throw Error(where + ": input '" + in.name + "': the sampler needs signed payloads (payload_bits >= 2)");
+  if (s.payload_bits < 2)
+    throw Error(where + ": input '" + in.name + "': the sampler needs signed payloads (payload_bits >= 2)");
   const auto depth = net.metadata.attributes.find("pipeline_depth");
   if (depth == net.metadata.attributes.end())
-    throw Error(where + ": /metadata attribute 'pipeline_depth' missing: delay-balance the network first (spikemesh balance)");
+    throw Error(where +
+                ": /metadata attribute 'pipeline_depth' missing: delay-balance the network first (spikemesh balance)");
   s.pipeline_depth = static_cast<uint32_t>(attr_int(net, "pipeline_depth", where));
   s.sqrt_alpha_bar_q30 = table(net, "ddim_sqrt_alpha_bar_q30", s.diffusion_timesteps, where);
   s.sqrt_one_minus_alpha_bar_q30 = table(net, "ddim_sqrt_one_minus_alpha_bar_q30", s.diffusion_timesteps, where);
@@ -88,8 +100,9 @@ DdimSchedule read_ddim_schedule(const Network& net, const std::string& where) {
     // Every time-embedding bias table must have exactly one context per listed time.
     for (const Population& p : net.populations)
       if (!p.bias_table.empty() && p.bias_contexts != s.context_times.size())
-        throw Error(where + ": population '" + p.name + "' has " + std::to_string(p.bias_contexts) + " bias contexts, " +
-                    "/metadata/ddim_context_times lists " + std::to_string(s.context_times.size()));
+        throw Error(where + ": population '" + p.name + "' has " + std::to_string(p.bias_contexts) +
+                    " bias contexts, " + "/metadata/ddim_context_times lists " +
+                    std::to_string(s.context_times.size()));
   }
   return s;
 }
@@ -114,11 +127,13 @@ DdimPlan plan_ddim(const DdimSchedule& s, uint32_t steps) {
     const auto it = std::lower_bound(s.context_times.begin(), s.context_times.end(), int64_t{t});
     if (it == s.context_times.end() || *it != t) {
       std::string have;
-      for (size_t k = 0; k < s.context_times.size() && k < 12; ++k) have += (k ? "," : "") + std::to_string(s.context_times[k]);
+      for (size_t k = 0; k < s.context_times.size() && k < 12; ++k)
+        have += (k ? "," : "") + std::to_string(s.context_times[k]);
       if (s.context_times.size() > 12) have += ",...";
-      throw Error("DDIM steps S = " + std::to_string(steps) + " need the time embedding of diffusion step " + std::to_string(t) +
-                  ", but the network was exported with bias contexts for steps {" + have +
-                  "} only (/metadata/ddim_context_times; re-export with fsddim.export --steps " + std::to_string(steps) + ")");
+      throw Error("DDIM steps S = " + std::to_string(steps) + " need the time embedding of diffusion step " +
+                  std::to_string(t) + ", but the network was exported with bias contexts for steps {" + have +
+                  "} only (/metadata/ddim_context_times; re-export with fsddim.export --steps " +
+                  std::to_string(steps) + ")");
     }
     plan.push_back({t, t_prev, static_cast<uint32_t>(it - s.context_times.begin())});
   }
@@ -135,7 +150,8 @@ DdimCoefficients ddim_coefficients(const DdimSchedule& s, int32_t t, int32_t t_p
 }
 
 int32_t ddim_update(int32_t payload, int32_t readout, const DdimCoefficients& c, const DdimSchedule& s) {
-  const int64_t num = c.a * payload * (int64_t{1} << s.readout_frac_bits) + c.b * readout * (int64_t{1} << s.payload_frac_bits);
+  const int64_t num =
+      c.a * payload * (int64_t{1} << s.readout_frac_bits) + c.b * readout * (int64_t{1} << s.payload_frac_bits);
   const int64_t x = round_shift(num, s.coeff_frac_bits + s.readout_frac_bits);
   const int64_t lo = -(int64_t{1} << (s.payload_bits - 1)), hi = (int64_t{1} << (s.payload_bits - 1)) - 1;
   return static_cast<int32_t>(std::clamp(x, lo, hi));

@@ -19,21 +19,21 @@
 
 namespace spikemesh {
 
-inline constexpr int kDdimTableFracBits = 30;   // sqrt(alpha_bar) tables in Q1.30
+inline constexpr int kDdimTableFracBits = 30;  // sqrt(alpha_bar) tables in Q1.30
 
 // What the sampler needs from the network file (/metadata, written by model/fsddim/export.py).
 struct DdimSchedule {
   uint32_t input_population = 0;
   uint32_t readout_population = 0;
-  uint32_t snn_timesteps = 0;               // T
-  uint32_t diffusion_timesteps = 0;         // 1000
-  uint32_t pipeline_depth = 0;              // D (metadata pipeline_depth, set by delay balancing)
-  int readout_frac_bits = 0;                // R
-  int coeff_frac_bits = 0;                  // F
-  int payload_frac_bits = 0;                // P (the input population's)
+  uint32_t snn_timesteps = 0;        // T
+  uint32_t diffusion_timesteps = 0;  // 1000
+  uint32_t pipeline_depth = 0;       // D (metadata pipeline_depth, set by delay balancing)
+  int readout_frac_bits = 0;         // R
+  int coeff_frac_bits = 0;           // F
+  int payload_frac_bits = 0;         // P (the input population's)
   int payload_bits = 0;
-  std::vector<int64_t> sqrt_alpha_bar_q30;           // a_t, Q1.30, t = 0..diffusion_timesteps-1
-  std::vector<int64_t> sqrt_one_minus_alpha_bar_q30; // s_t
+  std::vector<int64_t> sqrt_alpha_bar_q30;            // a_t, Q1.30, t = 0..diffusion_timesteps-1
+  std::vector<int64_t> sqrt_one_minus_alpha_bar_q30;  // s_t
   // The diffusion step of each bias-table context (/metadata/ddim_context_times, increasing), for exports
   // that keep only the DDIM times of chosen step counts; empty: context k is diffusion step k (all of them).
   std::vector<int64_t> context_times;
@@ -67,7 +67,7 @@ constexpr int64_t round_shift(int64_t v, int n) {
 }
 
 struct DdimCoefficients {
-  int64_t a = 0, b = 0;   // x_prev = A x_t + B v, in Q.coeff_frac_bits
+  int64_t a = 0, b = 0;  // x_prev = A x_t + B v, in Q.coeff_frac_bits
 };
 DdimCoefficients ddim_coefficients(const DdimSchedule& s, int32_t t, int32_t t_prev);
 
@@ -82,14 +82,14 @@ std::vector<int32_t> initial_payloads(const DdimSchedule& s, uint64_t size, uint
 class TimestepBackend {
  public:
   virtual ~TimestepBackend() = default;
-  virtual void reset() = 0;                                          // zero all state
-  virtual void set_context(uint32_t context) = 0;                    // bias-table context
-  virtual void set_input(uint32_t population, const int32_t* payloads) = 0;   // for the next step
+  virtual void reset() = 0;                                                  // zero all state
+  virtual void set_context(uint32_t context) = 0;                            // bias-table context
+  virtual void set_input(uint32_t population, const int32_t* payloads) = 0;  // for the next step
   virtual void step() = 0;
   // The currents of `population` will be read after the next step (a chip's management core reads them
   // over the mesh only then; default: nothing to do).
   virtual void request_currents(uint32_t /*population*/) {}
-  virtual const int32_t* currents(uint32_t population) const = 0;   // of the last step
+  virtual const int32_t* currents(uint32_t population) const = 0;  // of the last step
   // The management core computed `elements` DDIM updates (for cost accounting; default: nothing).
   virtual void account_update(uint64_t /*elements*/) {}
 };
@@ -109,12 +109,12 @@ class ReferenceBackend : public TimestepBackend {
   ReferenceSimulator sim_;
 };
 
-// One image through the whole loop (the DDIM steps of `plan`). `trajectory`, when given, receives x (T x size payloads) after every
-// DDIM step. Returns the final payloads x (T x size).
+// One image through the whole loop (the DDIM steps of `plan`). `trajectory`, when given, receives x
+// (T x size payloads) after every DDIM step. Returns the final payloads x (T x size).
 struct DdimProgress {
   virtual ~DdimProgress() = default;
-  virtual void on_image(uint32_t /*image*/, uint32_t /*images*/) {}   // before each image
-  virtual void on_step(uint32_t /*step*/, uint32_t /*steps*/) {}      // after each DDIM step
+  virtual void on_image(uint32_t /*image*/, uint32_t /*images*/) {}  // before each image
+  virtual void on_step(uint32_t /*step*/, uint32_t /*steps*/) {}     // after each DDIM step
 };
 std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, const DdimPlan& plan,
                                   std::vector<int32_t> x, std::vector<std::vector<int32_t>>* trajectory = nullptr,

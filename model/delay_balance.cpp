@@ -27,7 +27,7 @@ BalanceReport balance_delays(Network& net) {
   for (size_t p = 0; p < np; ++p)
     if (indegree[p] == 0) ready.push_back(p);
   size_t done = 0;
-  while (!ready.empty()) {   // Kahn's topological order; depth is final when a population is popped
+  while (!ready.empty()) {  // Kahn's topological order; depth is final when a population is popped
     const size_t u = ready.front();
     ready.pop_front();
     ++done;
@@ -53,8 +53,9 @@ BalanceReport balance_delays(Network& net) {
     if (pr.source != pr.target) {
       const uint32_t need = rep.population_depth[pr.target] - rep.population_depth[pr.source] - 1;
       if (need > kMaxDelay)
-        throw Error("/projections/" + std::to_string(j) + " ('" + pr.name + "' from '" + net.populations[pr.source].name + "' to '" +
-                    net.populations[pr.target].name + "'): needs a synaptic delay of " + std::to_string(need) +
+        throw Error("/projections/" + std::to_string(j) + " ('" + pr.name + "' from '" +
+                    net.populations[pr.source].name + "' to '" + net.populations[pr.target].name +
+                    "'): needs a synaptic delay of " + std::to_string(need) +
                     " timesteps to balance its paths; the hardware maximum is " + std::to_string(kMaxDelay));
       pr.delays[0] = static_cast<uint8_t>(need);
     }
@@ -64,7 +65,8 @@ BalanceReport balance_delays(Network& net) {
   for (size_t p = 0; p < np; ++p) any_readout |= net.populations[p].kind == NeuronKind::Readout;
   for (size_t p = 0; p < np; ++p) {
     net.populations[p].bias_start = rep.population_depth[p];
-    if (!any_readout || net.populations[p].kind == NeuronKind::Readout) rep.depth = std::max(rep.depth, rep.population_depth[p]);
+    if (!any_readout || net.populations[p].kind == NeuronKind::Readout)
+      rep.depth = std::max(rep.depth, rep.population_depth[p]);
   }
   net.metadata.attributes["pipeline_depth"] = std::to_string(rep.depth);
   return rep;
@@ -80,7 +82,7 @@ uint32_t gate_bias_after_window(Network& net, uint32_t window) {
     if (p.kind == NeuronKind::Input) continue;
     const uint64_t n = p.size();
     if (p.has_bias_table()) {
-      if (p.bias_phases > window) {   // already gated (a zero phase at `window`), or longer than the window
+      if (p.bias_phases > window) {  // already gated (a zero phase at `window`), or longer than the window
         bool zero = true;
         for (uint32_t k = 0; k < p.bias_contexts && zero; ++k)
           for (uint32_t c = 0; c < p.bias_columns; ++c)

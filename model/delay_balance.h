@@ -11,9 +11,9 @@
 namespace spikemesh {
 
 struct BalanceReport {
-  uint32_t depth = 0;                          // D: timesteps from input to the deepest readout
-  std::vector<uint32_t> population_depth;      // timestep at which each population sees its first input
-  std::vector<uint32_t> projection_delay;      // the delay given to each projection
+  uint32_t depth = 0;                      // D: timesteps from input to the deepest readout
+  std::vector<uint32_t> population_depth;  // timestep at which each population sees its first input
+  std::vector<uint32_t> projection_delay;  // the delay given to each projection
 };
 
 // Each projection u -> v (self-loops excepted, they keep their delay) gets delay depth(v) - depth(u) - 1,

@@ -26,7 +26,7 @@ struct Handle {
 
 void silence_hdf5() {
   static const bool done = [] {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);   // our own messages replace HDF5's error stack dump
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // our own messages replace HDF5's error stack dump
     return true;
   }();
   (void)done;
@@ -34,10 +34,14 @@ void silence_hdf5() {
 
 hid_t int_type(int bytes) {
   switch (bytes) {
-    case 1: return H5T_NATIVE_INT8;
-    case 2: return H5T_NATIVE_INT16;
-    case 4: return H5T_NATIVE_INT32;
-    default: return H5T_NATIVE_INT64;
+    case 1:
+      return H5T_NATIVE_INT8;
+    case 2:
+      return H5T_NATIVE_INT16;
+    case 4:
+      return H5T_NATIVE_INT32;
+    default:
+      return H5T_NATIVE_INT64;
   }
 }
 
@@ -171,7 +175,9 @@ std::vector<int64_t> H5File::read_ints(const std::string& ds, Shape* shape) cons
   Handle d(open_dataset(*this, id_, ds), H5Dclose);
   const H5T_class_t cls = type_class(d);
   if (cls != H5T_INTEGER)
-    fail(ds, std::string("expected an integer dataset, found ") + (cls == H5T_FLOAT ? "floating point" : cls == H5T_STRING ? "a string" : "another type"));
+    fail(ds, std::string("expected an integer dataset, found ") + (cls == H5T_FLOAT    ? "floating point"
+                                                                   : cls == H5T_STRING ? "a string"
+                                                                                       : "another type"));
   Shape s = dataset_shape(d);
   std::vector<int64_t> out(count(s));
   if (!out.empty() && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
@@ -195,7 +201,7 @@ std::vector<double> H5File::read_reals(const std::string& ds, Shape* shape) cons
 namespace {
 std::string read_string_object(hid_t obj, hid_t type, bool is_attr) {
   Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_cset(mem, H5Tget_cset(type));   // UTF-8 files (h5py's default) need a UTF-8 memory type
+  H5Tset_cset(mem, H5Tget_cset(type));  // UTF-8 files (h5py's default) need a UTF-8 memory type
   if (H5Tis_variable_str(type) > 0) {
     H5Tset_size(mem, H5T_VARIABLE);
     char* buf = nullptr;
@@ -281,7 +287,7 @@ int64_t H5File::read_attr_int(const std::string& obj, const std::string& name) c
 void H5File::create_group(const std::string& group) {
   if (group.empty() || group == "/" || exists(group)) return;
   const size_t slash = group.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) create_group(group.substr(0, slash));   // parents first
+  if (slash != std::string::npos && slash > 0) create_group(group.substr(0, slash));  // parents first
   Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
   H5Pset_obj_track_times(gcpl, 0);
   Handle g(H5Gcreate2(id_, group.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose);
@@ -289,19 +295,21 @@ void H5File::create_group(const std::string& group) {
 }
 
 namespace {
-void write_raw(H5File& f, hid_t file, const std::string& ds, hid_t mem_type, hid_t file_type,
-               const void* data, const Shape& shape, bool compress) {
+void write_raw(H5File& f, hid_t file, const std::string& ds, hid_t mem_type, hid_t file_type, const void* data,
+               const Shape& shape, bool compress) {
   const size_t slash = ds.find_last_of('/');
   if (slash != std::string::npos && slash > 0) f.create_group(ds.substr(0, slash));
   std::vector<hsize_t> dims(shape.begin(), shape.end());
-  Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-               H5Sclose);
+  Handle space(
+      dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+      H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_obj_track_times(dcpl, 0);
   if (compress && !dims.empty() && count(shape) > 0) {
     // Chunk along the first axis (a timestep row for rasters) so readers can slice without inflating all.
     std::vector<hsize_t> chunk = dims;
-    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], std::max<hsize_t>(1, (1u << 20) / std::max<hsize_t>(1, count(shape) / dims[0]))));
+    chunk[0] = std::max<hsize_t>(
+        1, std::min<hsize_t>(dims[0], std::max<hsize_t>(1, (1u << 20) / std::max<hsize_t>(1, count(shape) / dims[0]))));
     H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
     H5Pset_deflate(dcpl, 4);
   }

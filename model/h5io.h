@@ -10,12 +10,12 @@
 namespace spikemesh {
 
 using Shape = std::vector<uint64_t>;
-std::string shape_str(const Shape& s);   // "(3, 28, 28)"; "()" for a scalar
+std::string shape_str(const Shape& s);  // "(3, 28, 28)"; "()" for a scalar
 
 class H5File {
  public:
   static H5File open_read(const std::string& path);
-  static H5File create(const std::string& path);   // truncates
+  static H5File create(const std::string& path);  // truncates
   H5File(H5File&&) noexcept;
   H5File& operator=(H5File&&) noexcept;
   ~H5File();
@@ -23,12 +23,12 @@ class H5File {
   const std::string& path() const { return path_; }
   bool exists(const std::string& obj) const;
   bool is_group(const std::string& obj) const;
-  std::vector<std::string> children(const std::string& group) const;   // sorted by name
+  std::vector<std::string> children(const std::string& group) const;  // sorted by name
   Shape shape(const std::string& dataset) const;
 
   // Readers check the type class (integer, float, string) and name the dataset on any mismatch.
   std::vector<int64_t> read_ints(const std::string& dataset, Shape* shape = nullptr) const;
-  std::vector<double> read_reals(const std::string& dataset, Shape* shape = nullptr) const;   // int or float
+  std::vector<double> read_reals(const std::string& dataset, Shape* shape = nullptr) const;  // int or float
   std::string read_string(const std::string& dataset) const;
   bool is_integer(const std::string& dataset) const;
   bool is_string(const std::string& dataset) const;
@@ -38,12 +38,12 @@ class H5File {
   std::string read_attr_string(const std::string& obj, const std::string& name) const;
   int64_t read_attr_int(const std::string& obj, const std::string& name) const;
   bool attr_is_string(const std::string& obj, const std::string& name) const;
-  bool attr_is_integer(const std::string& obj, const std::string& name) const;   // a single integer
+  bool attr_is_integer(const std::string& obj, const std::string& name) const;  // a single integer
 
-  void create_group(const std::string& group);   // creates missing parents
+  void create_group(const std::string& group);  // creates missing parents
   // Integer datasets are stored with the narrowest standard type `bytes` (1, 2, 4 or 8, signed).
-  void write_ints(const std::string& dataset, const std::vector<int64_t>& data, const Shape& shape,
-                  int bytes = 8, bool compress = false);
+  void write_ints(const std::string& dataset, const std::vector<int64_t>& data, const Shape& shape, int bytes = 8,
+                  bool compress = false);
   void write_uint8(const std::string& dataset, const uint8_t* data, const Shape& shape, bool compress);
   void write_int32(const std::string& dataset, const int32_t* data, const Shape& shape, bool compress);
   void write_reals(const std::string& dataset, const std::vector<double>& data, const Shape& shape);

@@ -20,7 +20,7 @@ namespace {
 // Returns that partition, after every check map_network makes (compiling raises nothing they do not).
 Partition partition_rounds(const MappingIndex& index, const ChipParams& chip) {
   Partitioner partitioner(index, chip);
-  std::vector<uint32_t> out_estimate(index.neurons(), 0);   // per global neuron: routing entries charged
+  std::vector<uint32_t> out_estimate(index.neurons(), 0);  // per global neuron: routing entries charged
   for (uint32_t round = 0;; ++round) {
     Partition part = partitioner.run(out_estimate);
     const RoutingCount count = count_routing_entries(index, part, chip);

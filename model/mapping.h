@@ -33,9 +33,9 @@ namespace spikemesh {
 
 struct CoreSegment {
   uint32_t population = 0;
-  uint64_t first = 0;        // first neuron of the population on this core
+  uint64_t first = 0;  // first neuron of the population on this core
   uint32_t count = 0;
-  uint32_t base = 0;         // its first compartment
+  uint32_t base = 0;  // its first compartment
 };
 
 enum class AxonKind : uint8_t { Discrete, ConvPopulation };
@@ -45,7 +45,7 @@ struct InputAxonEntry {
   uint32_t source_population = 0;
   uint64_t word_offset = 0;  // discrete: the axon's synapse list in the memory image
   uint32_t words = 0;
-  uint32_t kernel = 0;       // population axon: index into CoreProgram::kernels
+  uint32_t kernel = 0;  // population axon: index into CoreProgram::kernels
   uint32_t pixel_y = 0, pixel_x = 0;
 };
 
@@ -53,11 +53,11 @@ struct InputAxonEntry {
 // [co][tap] for the output channels of its group held by this core.
 struct ConvKernelEntry {
   uint32_t projection = 0;
-  uint32_t co_lo = 0, co_hi = 0;               // output channels with neurons on this core
-  uint32_t y_lo = 0, y_hi = 0;                 // output rows [y_lo, y_hi) with neurons on this core (its band)
-  std::vector<uint64_t> row_offset;            // per input channel: word offset in the image
-  std::vector<uint32_t> row_words;             // per input channel (0: no output channel of its group here)
-  std::vector<uint32_t> row_co_first;          // per input channel: first output channel of its row
+  uint32_t co_lo = 0, co_hi = 0;       // output channels with neurons on this core
+  uint32_t y_lo = 0, y_hi = 0;         // output rows [y_lo, y_hi) with neurons on this core (its band)
+  std::vector<uint64_t> row_offset;    // per input channel: word offset in the image
+  std::vector<uint32_t> row_words;     // per input channel (0: no output channel of its group here)
+  std::vector<uint32_t> row_co_first;  // per input channel: first output channel of its row
   std::vector<uint32_t> row_co_count;
 };
 
@@ -67,8 +67,8 @@ struct Destination {
   uint32_t core = 0;
   uint32_t axon = 0;
   uint32_t atom = 0;
-  uint32_t synapses = 0;     // length of the destination axon's list (discrete axons; 0 for population axons)
-  uint16_t x = 0, y = 0, local = 0;   // the destination core's router and local port (geometry.place(core))
+  uint32_t synapses = 0;             // length of the destination axon's list (discrete axons; 0 for population axons)
+  uint16_t x = 0, y = 0, local = 0;  // the destination core's router and local port (geometry.place(core))
   bool operator==(const Destination& o) const {
     return core == o.core && axon == o.axon && atom == o.atom && synapses == o.synapses;
   }
@@ -77,36 +77,45 @@ struct Destination {
 struct CoreProgram {
   std::vector<CoreSegment> segments;
   uint32_t compartments = 0;
-  std::vector<SynapseFormat> formats;          // the core's synapse-format table (<= 16)
-  std::vector<uint64_t> synapse_words;         // the synaptic memory image
+  std::vector<SynapseFormat> formats;   // the core's synapse-format table (<= 16)
+  std::vector<uint64_t> synapse_words;  // the synaptic memory image
   std::vector<InputAxonEntry> input_axons;
   std::vector<ConvKernelEntry> kernels;
-  std::vector<uint32_t> out_begin;             // per compartment + 1: CSR into `out`
-  std::vector<Destination> out;                // output axon table
+  std::vector<uint32_t> out_begin;  // per compartment + 1: CSR into `out`
+  std::vector<Destination> out;     // output axon table
   uint64_t output_axons() const { return out.size(); }
 };
 
 struct ChipProgram {
   MeshGeometry geometry;
-  std::vector<CoreProgram> cores;              // every core of the chip in mesh order; unused ones empty (map_network
-                                               // fills 0..cores_used-1; the compiler's placement may scatter them)
+  std::vector<CoreProgram> cores;  // every core of the chip in mesh order; unused ones empty (map_network
+                                   // fills 0..cores_used-1; the compiler's placement may scatter them)
   uint32_t cores_used = 0;
-  uint32_t max_delay = 0;                      // largest synaptic delay: the cores' delay-slot ring
-  uint8_t index_bits = 10;                     // compartment index width of sparse records
+  uint32_t max_delay = 0;   // largest synaptic delay: the cores' delay-slot ring
+  uint8_t index_bits = 10;  // compartment index width of sparse records
   // Where each population lives: per population, its segments (core index + segment).
-  struct Placement { uint32_t core; CoreSegment segment; };
+  struct Placement {
+    uint32_t core;
+    CoreSegment segment;
+  };
   std::vector<std::vector<Placement>> placement;
-  std::vector<uint32_t> tile_channels;         // per population: channels per row band; 0: contiguous ranges
+  std::vector<uint32_t> tile_channels;  // per population: channels per row band; 0: contiguous ranges
 };
 
 // A network that does not fit. what() is the full message; the fields let tools act on it (e.g. search
 // for a chip shape that fits: only resource "cores" depends on the mesh, every other limit is per core).
 class MappingError : public Error {
  public:
-  MappingError(const std::string& what, std::string population_, std::string resource_, uint64_t need_, uint64_t capacity_)
-      : Error(what), population(std::move(population_)), resource(std::move(resource_)), need(need_), capacity(capacity_) {}
-  std::string population;    // the population that does not fit ('' when several share a core)
-  std::string resource;      // compartments, input axons, output axons, synapse words, synapse formats, graded spikes, cores
+  MappingError(const std::string& what, std::string population_, std::string resource_, uint64_t need_,
+               uint64_t capacity_)
+      : Error(what),
+        population(std::move(population_)),
+        resource(std::move(resource_)),
+        need(need_),
+        capacity(capacity_) {}
+  std::string population;  // the population that does not fit ('' when several share a core)
+  std::string
+      resource;  // compartments, input axons, output axons, synapse words, synapse formats, graded spikes, cores
   uint64_t need = 0, capacity = 0;
 };
 

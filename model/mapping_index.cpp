@@ -32,7 +32,8 @@ void for_each_synapse(const Network& net, const Projection& pr, const Projection
       }
       break;
     }
-    case Encoding::Dense: break;
+    case Encoding::Dense:
+      break;
   }
 }
 

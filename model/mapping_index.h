@@ -24,7 +24,7 @@ struct ProjectionView {
   ProjKind kind = ProjKind::Dense;
   SynapseFormat format;
   uint64_t ns = 0, nd = 0;
-  uint64_t src_offset = 0;                    // global index of the source's neuron 0
+  uint64_t src_offset = 0;  // global index of the source's neuron 0
   // SparseLike: CSR over targets of (source neuron, weight index)
   std::vector<uint64_t> rbegin;
   std::vector<uint32_t> rsrc;
@@ -40,15 +40,15 @@ struct MappingIndex {
   MappingIndex(const Network& net, const ChipParams& chip);
 
   const Network& net;
-  uint8_t index_bits = 10;                     // compartment index width of sparse records
-  uint32_t max_delay = 0;                      // largest synaptic delay of any projection
-  std::vector<uint64_t> offset;                // per population + 1: global index of its neuron 0
-  std::vector<std::vector<uint32_t>> incoming; // per population: the projections that target it
-  std::vector<ProjectionView> views;           // per projection
+  uint8_t index_bits = 10;                      // compartment index width of sparse records
+  uint32_t max_delay = 0;                       // largest synaptic delay of any projection
+  std::vector<uint64_t> offset;                 // per population + 1: global index of its neuron 0
+  std::vector<std::vector<uint32_t>> incoming;  // per population: the projections that target it
+  std::vector<ProjectionView> views;            // per projection
 
   uint64_t neurons() const { return offset.back(); }
   uint32_t population_of(uint64_t global) const;
-  uint64_t pixels_of(uint32_t population) const;   // H * W of a (C, H, W) population
+  uint64_t pixels_of(uint32_t population) const;  // H * W of a (C, H, W) population
 };
 
 // The config key of a per-core capacity, for error messages: "chip.core.<field>".

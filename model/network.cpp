@@ -11,26 +11,36 @@ namespace spikemesh {
 
 const char* to_string(NeuronKind k) {
   switch (k) {
-    case NeuronKind::Cuba: return "cuba";
-    case NeuronKind::Input: return "input";
-    case NeuronKind::Readout: return "readout";
+    case NeuronKind::Cuba:
+      return "cuba";
+    case NeuronKind::Input:
+      return "input";
+    case NeuronKind::Readout:
+      return "readout";
   }
   return "?";
 }
 const char* to_string(Encoding e) {
   switch (e) {
-    case Encoding::Dense: return "dense";
-    case Encoding::Sparse: return "sparse";
-    case Encoding::Conv: return "conv";
-    case Encoding::OneToOne: return "one_to_one";
+    case Encoding::Dense:
+      return "dense";
+    case Encoding::Sparse:
+      return "sparse";
+    case Encoding::Conv:
+      return "conv";
+    case Encoding::OneToOne:
+      return "one_to_one";
   }
   return "?";
 }
 const char* to_string(SignMode m) {
   switch (m) {
-    case SignMode::Mixed: return "mixed";
-    case SignMode::Excitatory: return "excitatory";
-    case SignMode::Inhibitory: return "inhibitory";
+    case SignMode::Mixed:
+      return "mixed";
+    case SignMode::Excitatory:
+      return "excitatory";
+    case SignMode::Inhibitory:
+      return "inhibitory";
   }
   return "?";
 }
@@ -153,8 +163,8 @@ void validate_population(const Checker& c, const Population& p, size_t i, std::s
   const uint64_t n = p.size();
   if (n >= (uint64_t{1} << 26)) c.fail(at + "/shape", "population too large: at most 2^26 - 1 neurons");
   if (p.params.size() != 1 && p.params.size() != n)
-    c.fail(at + "/neuron", "expected parameters for 1 or " + std::to_string(n) + " neurons, got " +
-                               std::to_string(p.params.size()));
+    c.fail(at + "/neuron",
+           "expected parameters for 1 or " + std::to_string(n) + " neurons, got " + std::to_string(p.params.size()));
   for (size_t k = 0; k < p.params.size(); ++k) {
     const auto& q = p.params[k];
     const std::string np = at + "/neuron/";
@@ -171,12 +181,14 @@ void validate_population(const Checker& c, const Population& p, size_t i, std::s
     if (p.bias_phases == 0) c.fail(at + "/bias_table", "expected at least one phase");
     const bool per_channel = p.shape.size() == 3 && p.bias_columns == p.shape[0];
     if (p.bias_columns != n && !per_channel)
-      c.fail(at + "/bias_table", "expected " + std::to_string(n) + " columns (one per neuron)" +
-                                     (p.shape.size() == 3 ? " or " + std::to_string(p.shape[0]) + " (one per channel)" : std::string()) +
-                                     ", got " + std::to_string(p.bias_columns));
+      c.fail(at + "/bias_table",
+             "expected " + std::to_string(n) + " columns (one per neuron)" +
+                 (p.shape.size() == 3 ? " or " + std::to_string(p.shape[0]) + " (one per channel)" : std::string()) +
+                 ", got " + std::to_string(p.bias_columns));
     if (p.bias_table.size() != uint64_t{p.bias_contexts} * p.bias_phases * p.bias_columns)
       c.fail(at + "/bias_table", "expected shape (contexts, phases, columns)");
-    for (auto b : p.bias_table) c.range(at + "/bias_table", b, kBiasMantMin, kBiasMantMax, "bias mantissa (13-bit signed)");
+    for (auto b : p.bias_table)
+      c.range(at + "/bias_table", b, kBiasMantMin, kBiasMantMax, "bias mantissa (13-bit signed)");
   } else if (!p.bias_table.empty()) {
     c.fail(at + "/bias_table", "bias table given without contexts");
   }
@@ -212,7 +224,9 @@ void validate_projection(const Checker& c, const Network& net, const Projection&
       expected_shape = "(" + std::to_string(nd) + ", " + std::to_string(ns) + ") (target size x source size)";
       break;
     case Encoding::OneToOne:
-      if (ns != nd) c.fail(at + "/target", "one_to_one needs equal sizes, source has " + std::to_string(ns) + " and target " + std::to_string(nd));
+      if (ns != nd)
+        c.fail(at + "/target",
+               "one_to_one needs equal sizes, source has " + std::to_string(ns) + " and target " + std::to_string(nd));
       expected = pr.weights.size() == 1 ? 1 : nd;
       expected_shape = "(" + std::to_string(nd) + ",) or (1,)";
       break;
@@ -220,11 +234,16 @@ void validate_projection(const Checker& c, const Network& net, const Projection&
       expected = pr.pre.size();
       expected_shape = "(" + std::to_string(expected) + ",) (one per synapse, as /pre)";
       if (pr.post.size() != pr.pre.size())
-        c.fail(at + "/post", "expected " + std::to_string(pr.pre.size()) + " entries (as /pre), got " + std::to_string(pr.post.size()));
+        c.fail(at + "/post", "expected " + std::to_string(pr.pre.size()) + " entries (as /pre), got " +
+                                 std::to_string(pr.post.size()));
       for (auto s : pr.pre)
-        if (s >= ns) c.fail(at + "/pre", "index " + std::to_string(s) + " out of range: source has " + std::to_string(ns) + " neurons");
+        if (s >= ns)
+          c.fail(at + "/pre",
+                 "index " + std::to_string(s) + " out of range: source has " + std::to_string(ns) + " neurons");
       for (auto t : pr.post)
-        if (t >= nd) c.fail(at + "/post", "index " + std::to_string(t) + " out of range: target has " + std::to_string(nd) + " neurons");
+        if (t >= nd)
+          c.fail(at + "/post",
+                 "index " + std::to_string(t) + " out of range: target has " + std::to_string(nd) + " neurons");
       break;
     case Encoding::Conv: {
       const auto& g = pr.conv;
@@ -235,16 +254,19 @@ void validate_projection(const Checker& c, const Network& net, const Projection&
       if (g.upsample == 0) c.fail(at + "/upsample", "upsample must be at least 1");
       if (g.groups == 0 || src.shape[0] % g.groups || dst.shape[0] % g.groups)
         c.fail(at + "/groups", "groups (" + std::to_string(g.groups) + ") must divide source channels (" +
-                                   std::to_string(src.shape[0]) + ") and target channels (" + std::to_string(dst.shape[0]) + ")");
+                                   std::to_string(src.shape[0]) + ") and target channels (" +
+                                   std::to_string(dst.shape[0]) + ")");
       const int64_t oh = conv_out_size(src.shape[1], g.upsample, g.pad_y, g.kernel_h, g.stride_y);
       const int64_t ow = conv_out_size(src.shape[2], g.upsample, g.pad_x, g.kernel_w, g.stride_x);
       if (oh != dst.shape[1] || ow != dst.shape[2])
         c.fail(at + "/target", "conv output is (" + std::to_string(dst.shape[0]) + ", " + std::to_string(oh) + ", " +
-                                   std::to_string(ow) + ") but target '" + dst.name + "' has shape (" + std::to_string(dst.shape[0]) + ", " +
-                                   std::to_string(dst.shape[1]) + ", " + std::to_string(dst.shape[2]) + ")");
+                                   std::to_string(ow) + ") but target '" + dst.name + "' has shape (" +
+                                   std::to_string(dst.shape[0]) + ", " + std::to_string(dst.shape[1]) + ", " +
+                                   std::to_string(dst.shape[2]) + ")");
       expected = uint64_t{dst.shape[0]} * (src.shape[0] / g.groups) * g.kernel_h * g.kernel_w;
       expected_shape = "(" + std::to_string(dst.shape[0]) + ", " + std::to_string(src.shape[0] / g.groups) + ", " +
-                       std::to_string(g.kernel_h) + ", " + std::to_string(g.kernel_w) + ") (C_out, C_in/groups, kh, kw)";
+                       std::to_string(g.kernel_h) + ", " + std::to_string(g.kernel_w) +
+                       ") (C_out, C_in/groups, kh, kw)";
       break;
     }
   }

@@ -12,9 +12,9 @@
 namespace spikemesh {
 
 enum class NeuronKind : uint8_t {
-  Cuba,      // spiking CUBA compartment
-  Input,     // graded input: emits the payload it is given each timestep (0 = no spike)
-  Readout,   // non-spiking CUBA compartment; its current u2 is read out every timestep
+  Cuba,     // spiking CUBA compartment
+  Input,    // graded input: emits the payload it is given each timestep (0 = no spike)
+  Readout,  // non-spiking CUBA compartment; its current u2 is read out every timestep
 };
 enum class Encoding : uint8_t { Dense, Sparse, Conv, OneToOne };
 
@@ -27,7 +27,7 @@ bool parse(const std::string& s, SignMode& out);
 
 struct Population {
   std::string name;
-  std::vector<uint32_t> shape;             // (C, H, W) for maps, (N) for vectors
+  std::vector<uint32_t> shape;  // (C, H, W) for maps, (N) for vectors
   NeuronKind kind = NeuronKind::Cuba;
   // Compartment parameters: one entry for the whole population, or one per neuron.
   std::vector<CompartmentParams> params = std::vector<CompartmentParams>(1);
@@ -67,15 +67,15 @@ struct ConvGeometry {
 
 struct Projection {
   std::string name;
-  uint32_t source = 0, target = 0;         // population indices
+  uint32_t source = 0, target = 0;  // population indices
   Encoding encoding = Encoding::Dense;
   WeightFormat format;
   // Weight mantissas. dense: [N_target][N_source]; sparse: one per synapse; conv: kernel
   // [C_out][C_in / groups][kh][kw]; one_to_one: one per neuron, or one for all.
   std::vector<int16_t> weights;
-  std::vector<uint32_t> pre, post;         // sparse only: source and target neuron per synapse
-  std::vector<uint8_t> delays{0};          // one for all synapses, or one per weight entry
-  ConvGeometry conv;                       // conv only
+  std::vector<uint32_t> pre, post;  // sparse only: source and target neuron per synapse
+  std::vector<uint8_t> delays{0};   // one for all synapses, or one per weight entry
+  ConvGeometry conv;                // conv only
   uint8_t delay(uint64_t i) const { return delays.size() == 1 ? delays[0] : delays[i]; }
 };
 
@@ -83,8 +83,8 @@ struct Projection {
 struct MetaArray {
   std::vector<uint64_t> shape;
   bool is_integer = true;
-  std::vector<int64_t> ints;               // when is_integer
-  std::vector<double> reals;               // otherwise
+  std::vector<int64_t> ints;  // when is_integer
+  std::vector<double> reals;  // otherwise
 };
 struct Metadata {
   std::string producer = "spikemesh";
@@ -97,9 +97,9 @@ struct Network {
   std::vector<Projection> projections;
   Metadata metadata;
 
-  int find(const std::string& population_name) const;   // -1 when absent
+  int find(const std::string& population_name) const;  // -1 when absent
   uint64_t total_neurons() const;
-  uint64_t total_synapses() const;                       // expanded synapse count (conv: every tap)
+  uint64_t total_synapses() const;  // expanded synapse count (conv: every tap)
 };
 
 // Checks every rule of the format (shapes, ranges, references). Throws Error naming the object by its

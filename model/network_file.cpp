@@ -20,7 +20,8 @@ std::vector<T> read_as(const H5File& f, const std::string& ds, Shape* shape = nu
   for (size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
         raw[i] > static_cast<int64_t>(std::numeric_limits<T>::max()))
-      f.fail(ds, "value " + std::to_string(raw[i]) + " at index " + std::to_string(i) + " does not fit the field (expected [" +
+      f.fail(ds, "value " + std::to_string(raw[i]) + " at index " + std::to_string(i) +
+                     " does not fit the field (expected [" +
                      std::to_string(static_cast<int64_t>(std::numeric_limits<T>::min())) + ", " +
                      std::to_string(static_cast<int64_t>(std::numeric_limits<T>::max())) + "])");
     out[i] = static_cast<T>(raw[i]);
@@ -50,45 +51,78 @@ E read_enum(const H5File& f, const std::string& ds, const std::string& choices) 
 }
 
 // Neuron parameter datasets under /populations/<i>/neuron/, in the order get_param/set_param number them.
-const char* const kParamNames[] = {"du", "dv", "vth_mant", "bias_mant", "bias_exp", "refract_delay", "vmin_exp", "vmax_exp"};
+const char* const kParamNames[] = {"du",       "dv",      "vth_mant", "bias_mant", "bias_exp", "refract_delay",
+                                   "vmin_exp", "vmax_exp"};
 
 int64_t get_param(const CompartmentParams& p, int k) {
   switch (k) {
-    case 0: return p.du;
-    case 1: return p.dv;
-    case 2: return p.vth_mant;
-    case 3: return p.bias_mant;
-    case 4: return p.bias_exp;
-    case 5: return p.refract_delay;
-    case 6: return p.vmin_exp;
-    default: return p.vmax_exp;
+    case 0:
+      return p.du;
+    case 1:
+      return p.dv;
+    case 2:
+      return p.vth_mant;
+    case 3:
+      return p.bias_mant;
+    case 4:
+      return p.bias_exp;
+    case 5:
+      return p.refract_delay;
+    case 6:
+      return p.vmin_exp;
+    default:
+      return p.vmax_exp;
   }
 }
 
 // Narrowing is safe: the caller range-checks against the register width first.
 void set_param(CompartmentParams& p, int k, int64_t v) {
   switch (k) {
-    case 0: p.du = static_cast<uint16_t>(v); break;
-    case 1: p.dv = static_cast<uint16_t>(v); break;
-    case 2: p.vth_mant = static_cast<uint32_t>(v); break;
-    case 3: p.bias_mant = static_cast<int16_t>(v); break;
-    case 4: p.bias_exp = static_cast<uint8_t>(v); break;
-    case 5: p.refract_delay = static_cast<uint8_t>(v); break;
-    case 6: p.vmin_exp = static_cast<uint8_t>(v); break;
-    default: p.vmax_exp = static_cast<uint8_t>(v); break;
+    case 0:
+      p.du = static_cast<uint16_t>(v);
+      break;
+    case 1:
+      p.dv = static_cast<uint16_t>(v);
+      break;
+    case 2:
+      p.vth_mant = static_cast<uint32_t>(v);
+      break;
+    case 3:
+      p.bias_mant = static_cast<int16_t>(v);
+      break;
+    case 4:
+      p.bias_exp = static_cast<uint8_t>(v);
+      break;
+    case 5:
+      p.refract_delay = static_cast<uint8_t>(v);
+      break;
+    case 6:
+      p.vmin_exp = static_cast<uint8_t>(v);
+      break;
+    default:
+      p.vmax_exp = static_cast<uint8_t>(v);
+      break;
   }
 }
 
 // Register range per field, checked before narrowing so an out-of-range file value is never truncated.
 std::pair<int64_t, int64_t> param_range(int k) {
   switch (k) {
-    case 0: case 1: return {0, kDecayMax};
-    case 2: return {0, kVthMantMax};
-    case 3: return {kBiasMantMin, kBiasMantMax};
-    case 4: return {0, kBiasExpMax};
-    case 5: return {0, kRefractMax};
-    case 6: return {0, kVminExpMax};
-    default: return {0, kVmaxExpMax};
+    case 0:
+    case 1:
+      return {0, kDecayMax};
+    case 2:
+      return {0, kVthMantMax};
+    case 3:
+      return {kBiasMantMin, kBiasMantMax};
+    case 4:
+      return {0, kBiasExpMax};
+    case 5:
+      return {0, kRefractMax};
+    case 6:
+      return {0, kVminExpMax};
+    default:
+      return {0, kVmaxExpMax};
   }
 }
 
@@ -102,7 +136,8 @@ Population read_population(const H5File& f, size_t i) {
   if (s.size() != 1 || (shape.size() != 1 && shape.size() != 3))
     f.fail(at + "/shape", "expected a 1-D array of 1 (N) or 3 (C, H, W) entries, got shape " + shape_str(s));
   for (auto d : shape) {
-    if (d < 1 || d > (int64_t{1} << 26)) f.fail(at + "/shape", "dimension " + std::to_string(d) + " out of range [1, 2^26]");
+    if (d < 1 || d > (int64_t{1} << 26))
+      f.fail(at + "/shape", "dimension " + std::to_string(d) + " out of range [1, 2^26]");
     p.shape.push_back(static_cast<uint32_t>(d));
   }
   const uint64_t n = p.size();
@@ -124,8 +159,8 @@ Population read_population(const H5File& f, size_t i) {
     auto [lo, hi] = param_range(k);
     for (auto v : fields[k])
       if (v < lo || v > hi)
-        f.fail(ds, "value " + std::to_string(v) + " out of range: expected " + kParamNames[k] + " in [" + std::to_string(lo) + ", " +
-                       std::to_string(hi) + "]");
+        f.fail(ds, "value " + std::to_string(v) + " out of range: expected " + kParamNames[k] + " in [" +
+                       std::to_string(lo) + ", " + std::to_string(hi) + "]");
     per_neuron |= fields[k].size() > 1;
   }
   p.params.assign(per_neuron ? n : 1, CompartmentParams{});
@@ -139,14 +174,16 @@ Population read_population(const H5File& f, size_t i) {
     const bool cols_ok = bs.size() == 3 && (bs[2] == n || (p.shape.size() == 3 && bs[2] == p.shape[0]));
     if (!cols_ok || bs[0] == 0 || bs[1] == 0)
       f.fail(bt, "expected shape (contexts, phases, " + std::to_string(n) +
-                     (p.shape.size() == 3 ? " or " + std::to_string(p.shape[0]) : std::string()) + "), got " + shape_str(bs));
+                     (p.shape.size() == 3 ? " or " + std::to_string(p.shape[0]) : std::string()) + "), got " +
+                     shape_str(bs));
     p.bias_contexts = static_cast<uint32_t>(bs[0]);
     p.bias_phases = static_cast<uint32_t>(bs[1]);
     p.bias_columns = static_cast<uint32_t>(bs[2]);
   }
   {
     const int64_t start = read_scalar_or(f, at + "/bias_start", 0);
-    if (start < 0 || start > 65535) f.fail(at + "/bias_start", "value " + std::to_string(start) + " out of range [0, 65535]");
+    if (start < 0 || start > 65535)
+      f.fail(at + "/bias_start", "value " + std::to_string(start) + " out of range [0, 65535]");
     p.bias_start = static_cast<uint32_t>(start);
   }
   if (p.kind == NeuronKind::Input) {
@@ -186,7 +223,8 @@ Projection read_projection(const H5File& f, const Network& net, size_t i) {
   pr.encoding = read_enum<Encoding>(f, at + "/encoding", "dense, sparse, conv, one_to_one");
   pr.format.sign_mode = read_enum<SignMode>(f, at + "/sign_mode", "mixed, excitatory, inhibitory");
   const int64_t we = read_scalar(f, at + "/weight_exp"), nb = read_scalar(f, at + "/num_weight_bits");
-  if (we < kWeightExpMin || we > kWeightExpMax) f.fail(at + "/weight_exp", "value " + std::to_string(we) + " out of range [-8, 7]");
+  if (we < kWeightExpMin || we > kWeightExpMax)
+    f.fail(at + "/weight_exp", "value " + std::to_string(we) + " out of range [-8, 7]");
   if (nb < 1 || nb > 8) f.fail(at + "/num_weight_bits", "value " + std::to_string(nb) + " out of range [1, 8]");
   pr.format.weight_exp = static_cast<int8_t>(we);
   pr.format.num_weight_bits = static_cast<uint8_t>(nb);
@@ -210,7 +248,8 @@ Projection read_projection(const H5File& f, const Network& net, size_t i) {
       if (ws.size() > 1) f.fail(at + "/weights", "expected a scalar or a 1-D array, got " + shape_str(ws));
       break;
     case Encoding::Conv: {
-      if (ws.size() != 4) f.fail(at + "/weights", "expected a 4-D kernel (C_out, C_in/groups, kh, kw), got " + shape_str(ws));
+      if (ws.size() != 4)
+        f.fail(at + "/weights", "expected a 4-D kernel (C_out, C_in/groups, kh, kw), got " + shape_str(ws));
       pr.conv.kernel_h = static_cast<uint32_t>(ws[2]);
       pr.conv.kernel_w = static_cast<uint32_t>(ws[3]);
       std::tie(pr.conv.stride_y, pr.conv.stride_x) = read_pair(f, at + "/stride", 1);
@@ -221,8 +260,9 @@ Projection read_projection(const H5File& f, const Network& net, size_t i) {
       pr.conv.groups = static_cast<uint32_t>(groups);
       pr.conv.upsample = static_cast<uint32_t>(up);
       if (src.shape.size() == 3 && dst.shape.size() == 3 && (ws[0] != dst.shape[0] || ws[1] * groups != src.shape[0]))
-        f.fail(at + "/weights", "kernel shape " + shape_str(ws) + " does not match source channels " + std::to_string(src.shape[0]) +
-                                    " / groups " + std::to_string(groups) + " and target channels " + std::to_string(dst.shape[0]));
+        f.fail(at + "/weights", "kernel shape " + shape_str(ws) + " does not match source channels " +
+                                    std::to_string(src.shape[0]) + " / groups " + std::to_string(groups) +
+                                    " and target channels " + std::to_string(dst.shape[0]));
       break;
     }
   }
@@ -236,17 +276,21 @@ Projection read_projection(const H5File& f, const Network& net, size_t i) {
 void read_metadata(const H5File& f, Metadata& m) {
   if (!f.exists("/metadata")) return;
   for (const auto& a : f.attribute_names("/metadata")) {
-    if (f.attr_is_string("/metadata", a)) m.attributes[a] = f.read_attr_string("/metadata", a);
-    else if (f.attr_is_integer("/metadata", a)) m.attributes[a] = std::to_string(f.read_attr_int("/metadata", a));
+    if (f.attr_is_string("/metadata", a))
+      m.attributes[a] = f.read_attr_string("/metadata", a);
+    else if (f.attr_is_integer("/metadata", a))
+      m.attributes[a] = std::to_string(f.read_attr_int("/metadata", a));
     // other attribute types (floats, arrays) stay in the file; tools that need them read them directly
   }
   for (const auto& name : f.children("/metadata")) {
     const std::string ds = "/metadata/" + name;
-    if (f.is_group(ds) || f.is_string(ds)) continue;   // nested groups and strings are kept in the file only
+    if (f.is_group(ds) || f.is_string(ds)) continue;  // nested groups and strings are kept in the file only
     MetaArray a;
     a.is_integer = f.is_integer(ds);
-    if (a.is_integer) a.ints = f.read_ints(ds, &a.shape);
-    else a.reals = f.read_reals(ds, &a.shape);
+    if (a.is_integer)
+      a.ints = f.read_ints(ds, &a.shape);
+    else
+      a.reals = f.read_reals(ds, &a.shape);
     m.arrays[name] = std::move(a);
   }
 }
@@ -257,7 +301,8 @@ size_t count_numbered(const H5File& f, const std::string& group) {
   const auto names = f.children(group);
   for (size_t i = 0; i < names.size(); ++i)
     if (!f.exists(group + "/" + std::to_string(i)))
-      f.fail(group, "expected groups numbered 0.." + std::to_string(names.size() - 1) + ", missing '" + std::to_string(i) + "'");
+      f.fail(group, "expected groups numbered 0.." + std::to_string(names.size() - 1) + ", missing '" +
+                        std::to_string(i) + "'");
   return names.size();
 }
 
@@ -267,7 +312,8 @@ Network read_network(const std::string& path) {
   H5File f = H5File::open_read(path);
   if (!f.has_attribute("/", "format")) f.fail("/", "missing attribute 'format': not a spikemesh network file");
   const std::string fmt = f.read_attr_string("/", "format");
-  if (fmt != kNetworkFormatName) f.fail("/", "attribute 'format' is '" + fmt + "', expected '" + kNetworkFormatName + "'");
+  if (fmt != kNetworkFormatName)
+    f.fail("/", "attribute 'format' is '" + fmt + "', expected '" + kNetworkFormatName + "'");
   const int64_t version = f.read_attr_int("/", "version");
   if (version != kNetworkFormatVersion)
     f.fail("/", "unsupported format version " + std::to_string(version) + ": this build reads version " +
@@ -312,8 +358,10 @@ void write_network(const Network& net, const std::string& path) {
         v[j] = get_param(p.params[j], k);
         uniform &= v[j] == v[0];
       }
-      if (uniform) f.write_ints(at + "/neuron/" + kParamNames[k], {v[0]}, {}, 4);
-      else f.write_ints(at + "/neuron/" + kParamNames[k], v, {v.size()}, 4, true);
+      if (uniform)
+        f.write_ints(at + "/neuron/" + kParamNames[k], {v[0]}, {}, 4);
+      else
+        f.write_ints(at + "/neuron/" + kParamNames[k], v, {v.size()}, 4, true);
     }
     if (p.has_bias_table())
       f.write_ints(at + "/bias_table", widen(p.bias_table), {p.bias_contexts, p.bias_phases, p.bias_columns}, 2, true);
@@ -337,9 +385,15 @@ void write_network(const Network& net, const std::string& path) {
     f.write_ints(at + "/num_weight_bits", {pr.format.num_weight_bits}, {}, 1);
     Shape ws;
     switch (pr.encoding) {
-      case Encoding::Dense: ws = {dst.size(), src.size()}; break;
-      case Encoding::Sparse: ws = {pr.weights.size()}; break;
-      case Encoding::OneToOne: ws = {pr.weights.size()}; break;
+      case Encoding::Dense:
+        ws = {dst.size(), src.size()};
+        break;
+      case Encoding::Sparse:
+        ws = {pr.weights.size()};
+        break;
+      case Encoding::OneToOne:
+        ws = {pr.weights.size()};
+        break;
       case Encoding::Conv:
         ws = {dst.shape[0], src.shape[0] / pr.conv.groups, pr.conv.kernel_h, pr.conv.kernel_w};
         f.write_ints(at + "/stride", {pr.conv.stride_y, pr.conv.stride_x}, {2}, 4);
@@ -353,14 +407,18 @@ void write_network(const Network& net, const std::string& path) {
       f.write_ints(at + "/pre", widen(pr.pre), {pr.pre.size()}, 4, true);
       f.write_ints(at + "/post", widen(pr.post), {pr.post.size()}, 4, true);
     }
-    if (pr.delays.size() == 1) f.write_ints(at + "/delays", {pr.delays[0]}, {}, 1);
-    else f.write_ints(at + "/delays", widen(pr.delays), ws, 1, true);
+    if (pr.delays.size() == 1)
+      f.write_ints(at + "/delays", {pr.delays[0]}, {}, 1);
+    else
+      f.write_ints(at + "/delays", widen(pr.delays), ws, 1, true);
   }
   f.create_group("/metadata");
   for (const auto& [k, v] : net.metadata.attributes) f.write_attr_string("/metadata", k, v);
   for (const auto& [k, a] : net.metadata.arrays) {
-    if (a.is_integer) f.write_ints("/metadata/" + k, a.ints, a.shape, 8);
-    else f.write_reals("/metadata/" + k, a.reals, a.shape);
+    if (a.is_integer)
+      f.write_ints("/metadata/" + k, a.ints, a.shape, 8);
+    else
+      f.write_reals("/metadata/" + k, a.reals, a.shape);
   }
 }
 

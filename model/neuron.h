@@ -10,23 +10,23 @@
 namespace spikemesh {
 
 // ---- Register widths (Loihi 1 neurocore) ------------------------------------------------------------
-inline constexpr int kAccumBits = 22;        // dendritic accumulator q: 21 bits + sign, wraps
-inline constexpr int kStateBits = 24;        // u and v: 23 bits + sign; u wraps, v is clamped
-inline constexpr int kDecayBits = 12;        // du, dv: unsigned 12 bit, factor (4096 - d) / 4096
+inline constexpr int kAccumBits = 22;  // dendritic accumulator q: 21 bits + sign, wraps
+inline constexpr int kStateBits = 24;  // u and v: 23 bits + sign; u wraps, v is clamped
+inline constexpr int kDecayBits = 12;  // du, dv: unsigned 12 bit, factor (4096 - d) / 4096
 inline constexpr int kDecayMax = 4095;
-inline constexpr int kVthShift = 6;          // threshold = vth_mant << 6
-inline constexpr uint32_t kVthMantMax = (1u << 17) - 1;   // vth_mant: unsigned 17 bit
-inline constexpr int kBiasMantMin = -4096;   // bias_mant: signed 13 bit
+inline constexpr int kVthShift = 6;                      // threshold = vth_mant << 6
+inline constexpr uint32_t kVthMantMax = (1u << 17) - 1;  // vth_mant: unsigned 17 bit
+inline constexpr int kBiasMantMin = -4096;               // bias_mant: signed 13 bit
 inline constexpr int kBiasMantMax = 4095;
-inline constexpr int kBiasExpMax = 7;        // bias_exp: 3 bit
-inline constexpr int kRefractMax = 63;       // refract_delay: 6 bit
-inline constexpr int kVminExpMax = 31;       // vmin = -(2^vmin_exp) + 1, vmin_exp 5 bit
-inline constexpr int kVmaxExpMax = 7;        // vmax = 2^(9 + 2 vmax_exp) - 1, vmax_exp 3 bit
-inline constexpr int kWeightExpMin = -8;     // weight_exp: 4 bit signed, scale 2^(6 + weight_exp)
+inline constexpr int kBiasExpMax = 7;     // bias_exp: 3 bit
+inline constexpr int kRefractMax = 63;    // refract_delay: 6 bit
+inline constexpr int kVminExpMax = 31;    // vmin = -(2^vmin_exp) + 1, vmin_exp 5 bit
+inline constexpr int kVmaxExpMax = 7;     // vmax = 2^(9 + 2 vmax_exp) - 1, vmax_exp 3 bit
+inline constexpr int kWeightExpMin = -8;  // weight_exp: 4 bit signed, scale 2^(6 + weight_exp)
 inline constexpr int kWeightExpMax = 7;
-inline constexpr int kWeightShift = 6;       // weight MSB aligned to bit 6 of the accumulator
-inline constexpr int kMaxDelay = 62;         // synaptic delay slots (6-bit field, netx and Davies 2018)
-inline constexpr int kMaxPayloadBits = 24;   // graded spike payload (Loihi 2 style)
+inline constexpr int kWeightShift = 6;      // weight MSB aligned to bit 6 of the accumulator
+inline constexpr int kMaxDelay = 62;        // synaptic delay slots (6-bit field, netx and Davies 2018)
+inline constexpr int kMaxPayloadBits = 24;  // graded spike payload (Loihi 2 style)
 
 // Synapse sign modes, numbered as in Lava/netx SYNAPSE_SIGN_MODE.
 enum class SignMode : uint8_t { Mixed = 1, Excitatory = 2, Inhibitory = 3 };
@@ -42,9 +42,7 @@ constexpr int64_t wrap_signed(int64_t x, int bits) {
 }
 
 // floor(x / 2^n) for any sign of x (portable arithmetic shift).
-constexpr int64_t floor_shift(int64_t x, int n) {
-  return x >= 0 ? (x >> n) : -((-x + (int64_t{1} << n) - 1) >> n);
-}
+constexpr int64_t floor_shift(int64_t x, int n) { return x >= 0 ? (x >> n) : -((-x + (int64_t{1} << n) - 1) >> n); }
 
 // sign(x) * floor(|x| * (4096 - offset - decay) / 4096): the decay rounds the magnitude toward zero.
 // The current decay has offset 1 (Loihi 1's 1-bit ds_offset register); the voltage decay has 0.
@@ -58,14 +56,14 @@ constexpr int64_t decay_toward_zero(int64_t x, int decay, int offset) {
 
 // Per-compartment configuration in hardware units (Loihi register names).
 struct CompartmentParams {
-  uint16_t du = 0;             // decayU, 12 bit; effective current factor (4096 - (du + 1)) / 4096
-  uint16_t dv = 0;             // decayV, 12 bit; voltage factor (4096 - dv) / 4096
-  uint32_t vth_mant = 0;       // vThMant, 17 bit; spike when v > vth_mant << 6
-  int16_t bias_mant = 0;       // biasMant, 13 bit signed
-  uint8_t bias_exp = 0;        // biasExp, 3 bit; bias = bias_mant << bias_exp
-  uint8_t refract_delay = 0;   // refractDelay, 6 bit; r gives r - 1 steps with v forced to 0
-  uint8_t vmin_exp = 23;       // vminExp, 5 bit; vmin = -(2^vmin_exp) + 1
-  uint8_t vmax_exp = 7;        // vmaxExp, 3 bit; vmax = 2^(9 + 2 vmax_exp) - 1
+  uint16_t du = 0;            // decayU, 12 bit; effective current factor (4096 - (du + 1)) / 4096
+  uint16_t dv = 0;            // decayV, 12 bit; voltage factor (4096 - dv) / 4096
+  uint32_t vth_mant = 0;      // vThMant, 17 bit; spike when v > vth_mant << 6
+  int16_t bias_mant = 0;      // biasMant, 13 bit signed
+  uint8_t bias_exp = 0;       // biasExp, 3 bit; bias = bias_mant << bias_exp
+  uint8_t refract_delay = 0;  // refractDelay, 6 bit; r gives r - 1 steps with v forced to 0
+  uint8_t vmin_exp = 23;      // vminExp, 5 bit; vmin = -(2^vmin_exp) + 1
+  uint8_t vmax_exp = 7;       // vmaxExp, 3 bit; vmax = 2^(9 + 2 vmax_exp) - 1
 };
 
 constexpr int64_t bias_value(int bias_mant, int bias_exp) { return int64_t{bias_mant} * (int64_t{1} << bias_exp); }
@@ -75,15 +73,15 @@ constexpr int64_t threshold_value(uint32_t vth_mant) { return int64_t{vth_mant} 
 
 // Per-compartment state; widths as on the chip.
 struct CompartmentState {
-  int32_t u = 0;               // synaptic current, 24-bit two's complement (bias excluded)
-  int32_t v = 0;               // membrane voltage, clamped to [vmin, vmax]
-  uint8_t refract = 0;         // refractory counter, 6 bit
+  int32_t u = 0;        // synaptic current, 24-bit two's complement (bias excluded)
+  int32_t v = 0;        // membrane voltage, clamped to [vmin, vmax]
+  uint8_t refract = 0;  // refractory counter, 6 bit
 };
 
 // What one compartment update produced.
 struct CompartmentOutput {
   bool spike = false;
-  int32_t current = 0;         // u2 = wrap24(u + bias): the current that entered v this step
+  int32_t current = 0;  // u2 = wrap24(u + bias): the current that entered v this step
 };
 
 // One timestep of a CUBA compartment (docs/sources.md#neuron), with q the accumulated synaptic
@@ -97,8 +95,8 @@ inline CompartmentOutput update_compartment(CompartmentState& s, const Compartme
 
 // Weight format of one projection (Loihi synapse format).
 struct WeightFormat {
-  int8_t weight_exp = 0;             // -8..7, scale 2^(6 + weight_exp)
-  uint8_t num_weight_bits = 8;       // 1..8 stored mantissa bits (sign included for mixed)
+  int8_t weight_exp = 0;        // -8..7, scale 2^(6 + weight_exp)
+  uint8_t num_weight_bits = 8;  // 1..8 stored mantissa bits (sign included for mixed)
   SignMode sign_mode = SignMode::Mixed;
 };
 
@@ -133,7 +131,7 @@ inline CompartmentOutput update_compartment(CompartmentState& s, const Compartme
   if (s.refract > 0) v = 0;
   CompartmentOutput out;
   out.current = static_cast<int32_t>(u2);
-  if (can_spike && v > threshold_value(p.vth_mant)) {   // strict '>': equality does not fire
+  if (can_spike && v > threshold_value(p.vth_mant)) {  // strict '>': equality does not fire
     out.spike = true;
     v = 0;
     s.refract = p.refract_delay;

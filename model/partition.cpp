@@ -26,12 +26,12 @@ void Partitioner::band_unit(uint32_t P, uint32_t c0, uint32_t c1, uint64_t pixel
 uint32_t Partitioner::channel_block(uint32_t P) {
   const auto& shape = index_.net.populations[P].shape;
   std::vector<uint64_t> ids;
-  auto fits = [&](uint32_t k) {   // an inner pixel: the most input axons
+  auto fits = [&](uint32_t k) {  // an inner pixel: the most input axons
     band_unit(P, 0, k, uint64_t{shape[1] / 2} * shape[2] + shape[2] / 2, ids);
     return accounting_.fits_empty(P, ids.data(), ids.size());
   };
   if (!fits(1)) return 0;
-  uint32_t lo = 1, hi = shape[0];   // fits(lo); the answer is in [lo, hi]
+  uint32_t lo = 1, hi = shape[0];  // fits(lo); the answer is in [lo, hi]
   while (lo < hi) {
     const uint32_t mid = lo + (hi - lo + 1) / 2;
     if (fits(mid))

@@ -22,10 +22,10 @@ struct PartitionCore {
 };
 
 struct Partition {
-  std::vector<PartitionCore> cores;            // logical cores, in fill order (any number: the mesh is checked later)
-  std::vector<uint32_t> tile_channels;         // per population: channels per row band (0: contiguous ranges)
-  int64_t first_overflow = -1;                 // the population of the first unit past the mesh's cores (-1: none)
-  uint64_t first_overflow_neuron = 0;          // and its first neuron
+  std::vector<PartitionCore> cores;     // logical cores, in fill order (any number: the mesh is checked later)
+  std::vector<uint32_t> tile_channels;  // per population: channels per row band (0: contiguous ranges)
+  int64_t first_overflow = -1;          // the population of the first unit past the mesh's cores (-1: none)
+  uint64_t first_overflow_neuron = 0;   // and its first neuron
 };
 
 // A (C, H, W) population that is the target of a conv projection is tiled spatially: the unit of the greedy
@@ -52,9 +52,9 @@ class Partitioner {
   const MappingIndex& index_;
   MeshGeometry geo_;
   CoreAccounting accounting_;
-  Partition part_;                             // the partition being built
-  size_t open_core_ = 0;                       // record(): the core and population whose open segments
-  uint32_t open_population_ = 0;               // open_segment_ indexes (per channel, or one)
+  Partition part_;                // the partition being built
+  size_t open_core_ = 0;          // record(): the core and population whose open segments
+  uint32_t open_population_ = 0;  // open_segment_ indexes (per channel, or one)
   std::vector<int32_t> open_segment_;
 };
 

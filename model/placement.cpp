@@ -19,7 +19,7 @@ double distance(const SlotXY& a, const SlotXY& b, const PlacementCost& c) {
 
 struct Neighbour {
   uint32_t core;
-  double messages;   // both directions summed: hop cost is symmetric
+  double messages;  // both directions summed: hop cost is symmetric
 };
 
 // The weighted median of coordinates: where a core minimises its summed |dx| (or |dy|) to its neighbours.
@@ -38,7 +38,7 @@ int32_t weighted_median(std::vector<std::pair<int32_t, double>>& v) {
 // Slots by router: the candidates of a windowed search are the slots of the routers around a point.
 struct SlotGrid {
   int32_t width = 0, height = 0;
-  std::vector<std::vector<uint32_t>> at;   // per router (y * width + x): its slots
+  std::vector<std::vector<uint32_t>> at;  // per router (y * width + x): its slots
   explicit SlotGrid(const std::vector<SlotXY>& slots) {
     for (const auto& s : slots) {
       width = std::max(width, s.x + 1);
@@ -64,8 +64,8 @@ std::vector<uint32_t> place_mesh_order(uint32_t logical_cores) {
   return p;
 }
 
-std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, uint32_t n, const std::vector<SlotXY>& slots,
-                                     const PlacementCost& cost, uint32_t max_passes) {
+std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, uint32_t n,
+                                     const std::vector<SlotXY>& slots, const PlacementCost& cost, uint32_t max_passes) {
   std::vector<uint32_t> place = place_mesh_order(n);
   const uint32_t ns = static_cast<uint32_t>(slots.size());
   std::vector<int64_t> occupant(ns, -1);
@@ -118,17 +118,17 @@ std::vector<uint32_t> place_min_hops(const std::vector<TrafficEdge>& traffic, ui
       if (adj[i].empty()) continue;
       const uint32_t a = place[i];
       const double here = cost_at(i, a);
-      double best_delta = -1e-9 * (1.0 + here);   // require a real improvement: no cycling on ties
+      double best_delta = -1e-9 * (1.0 + here);  // require a real improvement: no cycling on ties
       int64_t best_slot = -1;
       collect(i);
       for (uint32_t b : candidates) {
         if (b == a) continue;
         double delta = cost_at(i, b) - here;
         const int64_t k = occupant[b];
-        if (k >= 0) {   // swap: k moves to a
+        if (k >= 0) {  // swap: k moves to a
           const uint32_t kk = static_cast<uint32_t>(k);
           delta += cost_at(kk, a) - cost_at(kk, b);
-          delta += 2.0 * weight_between(i, kk) * distance(slots[a], slots[b], cost);   // the i-k edge keeps its length
+          delta += 2.0 * weight_between(i, kk) * distance(slots[a], slots[b], cost);  // the i-k edge keeps its length
         }
         if (delta < best_delta) {
           best_delta = delta;

@@ -24,8 +24,8 @@ struct SlotXY {
 };
 
 struct PlacementCost {
-  double ew_weight = 1.0;   // cost of one east-west hop (e.g. its latency or energy)
-  double ns_weight = 1.0;   // cost of one north-south hop
+  double ew_weight = 1.0;  // cost of one east-west hop (e.g. its latency or energy)
+  double ns_weight = 1.0;  // cost of one north-south hop
 };
 
 // Weighted hops of all traffic when logical core i sits in slot place[i].

@@ -19,7 +19,7 @@ CompartmentParams random_params(Rng& rng) {
   p.bias_exp = static_cast<uint8_t>(uniform(rng, 0, 4));
   p.refract_delay = static_cast<uint8_t>(uniform(rng, 0, 4));
   p.vmin_exp = static_cast<uint8_t>(uniform(rng, 0, 1) ? 23 : uniform(rng, 0, 16));
-  p.vmax_exp = static_cast<uint8_t>(uniform(rng, 0, 3) ? 7 : uniform(rng, 3, 7));   // vmax >= 32767 > threshold
+  p.vmax_exp = static_cast<uint8_t>(uniform(rng, 0, 3) ? 7 : uniform(rng, 3, 7));  // vmax >= 32767 > threshold
   return p;
 }
 
@@ -37,8 +37,8 @@ Population make_population(Rng& rng, const std::string& name, std::vector<uint32
   return p;
 }
 
-Projection make_projection(Rng& rng, const Network& net, const std::string& name, uint32_t src, uint32_t dst, Encoding enc,
-                           bool delays, ConvGeometry geometry = {}) {
+Projection make_projection(Rng& rng, const Network& net, const std::string& name, uint32_t src, uint32_t dst,
+                           Encoding enc, bool delays, ConvGeometry geometry = {}) {
   Projection pr;
   pr.conv = geometry;
   pr.name = name;
@@ -53,8 +53,12 @@ Projection make_projection(Rng& rng, const Network& net, const std::string& name
   const uint64_t ns = net.populations[src].size(), nd = net.populations[dst].size();
   uint64_t count = 0;
   switch (enc) {
-    case Encoding::Dense: count = ns * nd; break;
-    case Encoding::OneToOne: count = nd; break;
+    case Encoding::Dense:
+      count = ns * nd;
+      break;
+    case Encoding::OneToOne:
+      count = nd;
+      break;
     case Encoding::Sparse:
       count = std::max<uint64_t>(1, ns * nd / 4);
       for (uint64_t k = 0; k < count; ++k) {
@@ -64,7 +68,8 @@ Projection make_projection(Rng& rng, const Network& net, const std::string& name
       break;
     case Encoding::Conv: {
       const auto& g = pr.conv;
-      count = uint64_t{net.populations[dst].shape[0]} * (net.populations[src].shape[0] / g.groups) * g.kernel_h * g.kernel_w;
+      count = uint64_t{net.populations[dst].shape[0]} * (net.populations[src].shape[0] / g.groups) * g.kernel_h *
+              g.kernel_w;
       break;
     }
   }
@@ -91,20 +96,23 @@ Network make_random_network(const RandomNetworkParams& rp) {
   net.populations.push_back(in);
   uint32_t last = 0;
   if (rp.conv) {
-    // input (2,6,6) -conv 3x3 pad 1-> c1 (4,6,6) -conv 2x2 stride 2-> c2 (4,3,3) -upsample 2, conv 3x3 pad 1, groups 2-> c3 (2,6,6)
+    // input (2,6,6) -conv 3x3 pad 1-> c1 (4,6,6) -conv 2x2 stride 2-> c2 (4,3,3)
+    //   -upsample 2, conv 3x3 pad 1, groups 2-> c3 (2,6,6)
     net.populations.push_back(make_population(rng, "conv1", {4, 6, 6}, NeuronKind::Cuba));
     net.populations.push_back(make_population(rng, "pool", {4, 3, 3}, NeuronKind::Cuba));
     net.populations.push_back(make_population(rng, "up", {2, 6, 6}, NeuronKind::Cuba));
-    if (rp.bias_table) {   // a per-channel table on the first conv map
+    if (rp.bias_table) {  // a per-channel table on the first conv map
       Population& c1 = net.populations[1];
       c1.bias_contexts = 2;
       c1.bias_phases = 3;
       c1.bias_columns = c1.shape[0];
-      for (uint64_t k = 0; k < uint64_t{2} * 3 * c1.shape[0]; ++k) c1.bias_table.push_back(static_cast<int16_t>(uniform(rng, -200, 1500)));
+      for (uint64_t k = 0; k < uint64_t{2} * 3 * c1.shape[0]; ++k)
+        c1.bias_table.push_back(static_cast<int16_t>(uniform(rng, -200, 1500)));
     }
     const ConvGeometry geo[3] = {{3, 3, 1, 1, 1, 1, 1, 1}, {2, 2, 2, 2, 0, 0, 1, 1}, {3, 3, 1, 1, 1, 1, 2, 2}};
     for (uint32_t k = 0; k < 3; ++k) {
-      net.projections.push_back(make_projection(rng, net, "conv_" + std::to_string(k), k, k + 1, Encoding::Conv, rp.delays, geo[k]));
+      net.projections.push_back(
+          make_projection(rng, net, "conv_" + std::to_string(k), k, k + 1, Encoding::Conv, rp.delays, geo[k]));
     }
     last = 3;
   }
@@ -117,19 +125,22 @@ Network make_random_network(const RandomNetworkParams& rp) {
       pop.bias_phases = 2;
       pop.bias_columns = n;
       pop.bias_start = 1;
-      for (uint64_t k = 0; k < uint64_t{3} * 2 * n; ++k) pop.bias_table.push_back(static_cast<int16_t>(uniform(rng, -500, 2000)));
+      for (uint64_t k = 0; k < uint64_t{3} * 2 * n; ++k)
+        pop.bias_table.push_back(static_cast<int16_t>(uniform(rng, -500, 2000)));
     }
     net.populations.push_back(pop);
     const uint32_t idx = static_cast<uint32_t>(net.populations.size() - 1);
-    Encoding e = encs[h % 2];   // dense or sparse from the previous population
+    Encoding e = encs[h % 2];  // dense or sparse from the previous population
     net.projections.push_back(make_projection(rng, net, "ff" + std::to_string(h), last, idx, e, rp.delays));
     if (rp.recurrent && h % 2 == 1)
-      net.projections.push_back(make_projection(rng, net, "rec" + std::to_string(h), idx, idx, Encoding::Sparse, rp.delays));
+      net.projections.push_back(
+          make_projection(rng, net, "rec" + std::to_string(h), idx, idx, Encoding::Sparse, rp.delays));
     if (h >= 1 && net.populations[idx - 1].size() == n)
       net.projections.push_back(make_projection(rng, net, "o2o" + std::to_string(h), idx - 1, idx, encs[2], rp.delays));
     last = idx;
   }
-  net.populations.push_back(make_population(rng, "readout", {static_cast<uint32_t>(uniform(rng, 2, 10))}, NeuronKind::Readout));
+  net.populations.push_back(
+      make_population(rng, "readout", {static_cast<uint32_t>(uniform(rng, 2, 10))}, NeuronKind::Readout));
   const uint32_t ro = static_cast<uint32_t>(net.populations.size() - 1);
   net.projections.push_back(make_projection(rng, net, "out", last, ro, Encoding::Dense, rp.delays));
   if (rp.conv) net.projections.push_back(make_projection(rng, net, "skip", 0, ro, Encoding::Sparse, rp.delays));

@@ -11,8 +11,8 @@ namespace spikemesh {
 
 struct RandomNetworkParams {
   uint64_t seed = 1;
-  uint32_t hidden_populations = 3;     // CUBA populations besides input and readout
-  uint32_t max_neurons = 64;           // per 1-D population
+  uint32_t hidden_populations = 3;  // CUBA populations besides input and readout
+  uint32_t max_neurons = 64;        // per 1-D population
   bool delays = true;
   bool recurrent = true;
   bool conv = true;

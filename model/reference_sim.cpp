@@ -24,15 +24,16 @@ void validate_stimulus(const Network& net, const Stimulus& s, const std::string&
     const Population& p = net.populations[rows.population];
     const std::string at = where + ": /inputs/" + p.name;
     if (p.kind != NeuronKind::Input)
-      throw Error(at + ": population '" + p.name + "' is " + to_string(p.kind) + ", only input populations take payloads");
+      throw Error(at + ": population '" + p.name + "' is " + to_string(p.kind) +
+                  ", only input populations take payloads");
     if (rows.payloads.size() != uint64_t{rows.timesteps} * p.size())
       throw Error(at + ": expected shape (timesteps, " + std::to_string(p.size()) + ")");
     for (size_t k = 0; k < rows.payloads.size(); ++k) {
       const int64_t v = rows.payloads[k];
       if (v < payload_min(p) || v > payload_max(p))
-        throw Error(at + ": payload " + std::to_string(v) + " at timestep " + std::to_string(k / p.size()) + ", neuron " +
-                    std::to_string(k % p.size()) + " out of range [" + std::to_string(payload_min(p)) + ", " +
-                    std::to_string(payload_max(p)) + "] for payload_bits = " + std::to_string(p.payload_bits));
+        throw Error(at + ": payload " + std::to_string(v) + " at timestep " + std::to_string(k / p.size()) +
+                    ", neuron " + std::to_string(k % p.size()) + " out of range [" + std::to_string(payload_min(p)) +
+                    ", " + std::to_string(payload_max(p)) + "] for payload_bits = " + std::to_string(p.payload_bits));
     }
   }
 }
@@ -42,7 +43,8 @@ ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
   offset_.resize(np + 1, 0);
   for (size_t p = 0; p < np; ++p) offset_[p + 1] = offset_[p] + net.populations[p].size();
   total_ = offset_[np];
-  if (total_ > kTargetMask) throw Error("network has " + std::to_string(total_) + " neurons; the reference simulator supports up to 2^26 - 1");
+  if (total_ > kTargetMask)
+    throw Error("network has " + std::to_string(total_) + " neurons; the reference simulator supports up to 2^26 - 1");
 
   uint32_t max_delay = 0;
   for (const auto& pr : net.projections)
@@ -54,7 +56,7 @@ ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
   conv_.resize(np);
   std::vector<std::vector<uint64_t>> counts(np);
   for (size_t p = 0; p < np; ++p) counts[p].assign(net.populations[p].size() + 1, 0);
-  auto for_each_synapse = [&](const Projection& pr, auto&& fn) {   // fn(src, dst, weight index)
+  auto for_each_synapse = [&](const Projection& pr, auto&& fn) {  // fn(src, dst, weight index)
     const uint64_t ns = net.populations[pr.source].size(), nd = net.populations[pr.target].size();
     switch (pr.encoding) {
       case Encoding::Dense:
@@ -67,7 +69,8 @@ ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
       case Encoding::OneToOne:
         for (uint64_t i = 0; i < ns; ++i) fn(i, i, pr.weights.size() == 1 ? 0 : i);
         break;
-      case Encoding::Conv: break;
+      case Encoding::Conv:
+        break;
     }
   };
   for (const auto& pr : net.projections)
@@ -93,7 +96,8 @@ ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
         for (uint32_t tap = 0; tap < ch.taps; ++tap)
           for (uint32_t jj = 0; jj < ch.cout_per_group; ++jj) {
             const uint32_t co = ch.group_of_input(ci) * ch.cout_per_group + jj;
-            const uint64_t k = ch.kernel_index(co, ci, tap), t = (uint64_t{ci} * ch.taps + tap) * ch.cout_per_group + jj;
+            const uint64_t k = ch.kernel_index(co, ci, tap),
+                           t = (uint64_t{ci} * ch.taps + tap) * ch.cout_per_group + jj;
             c.weights[t] = effective_weight(pr.weights[k], pr.format);
             if (pr.delays.size() != 1) c.delays[t] = pr.delays[k];
           }
@@ -105,8 +109,8 @@ ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
     for_each_synapse(pr, [&](uint64_t s, uint64_t d, uint64_t k) {
       const uint32_t delay = pr.delay(k);
       fo.any_delay |= delay != 0;
-      fo.syn[fill[pr.source][s]++] = Synapse{static_cast<uint32_t>(base + d) | (delay << kTargetBits),
-                                            effective_weight(pr.weights[k], pr.format)};
+      fo.syn[fill[pr.source][s]++] =
+          Synapse{static_cast<uint32_t>(base + d) | (delay << kTargetBits), effective_weight(pr.weights[k], pr.format)};
     });
   }
   acc_.assign(uint64_t{slots_} * total_, 0);
@@ -153,8 +157,8 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
   const bool bias_on = t >= pop.bias_start;
   for (uint64_t i = 0; i < n; ++i) {
     const CompartmentParams& q_params = pop.param(i);
-    const int64_t bias = static_bias ? (bias_on ? bias_value(q_params.bias_mant, q_params.bias_exp) : 0)
-                                     : pop.bias_at(context_, t, i);
+    const int64_t bias =
+        static_bias ? (bias_on ? bias_value(q_params.bias_mant, q_params.bias_exp) : 0) : pop.bias_at(context_, t, i);
     // The accumulator holds the synaptic sum modulo 2^32; update_compartment wraps it to 22 bits.
     const int64_t q = static_cast<int32_t>(acc[i]);
     acc[i] = 0;
@@ -187,7 +191,8 @@ void ReferenceSimulator::scatter_conv(const ConvTaps& c, uint64_t src_index, int
                       if (c.delays.size() == 1) {
                         uint32_t* dst = slot_for_delay(c.delays[0]) + base + out_pixel;
                         if (graded) {
-                          for (uint32_t j = 0; j < n; ++j) dst[j * stride] += static_cast<uint32_t>(graded_contribution(w[j], payload, frac));
+                          for (uint32_t j = 0; j < n; ++j)
+                            dst[j * stride] += static_cast<uint32_t>(graded_contribution(w[j], payload, frac));
                         } else {
                           for (uint32_t j = 0; j < n; ++j) dst[j * stride] += static_cast<uint32_t>(w[j]);
                         }
@@ -230,9 +235,10 @@ void ReferenceSimulator::deliver(uint32_t p) {
         dst[s->target_delay & kTargetMask] += static_cast<uint32_t>(graded_contribution(s->weight, pay, frac));
       }
     } else if (!fo.any_delay) {
-      for (; s != e; ++s) next[s->target_delay] += static_cast<uint32_t>(s->weight);   // delay bits are 0
+      for (; s != e; ++s) next[s->target_delay] += static_cast<uint32_t>(s->weight);  // delay bits are 0
     } else {
-      for (; s != e; ++s) slot[s->target_delay >> kTargetBits][s->target_delay & kTargetMask] += static_cast<uint32_t>(s->weight);
+      for (; s != e; ++s)
+        slot[s->target_delay >> kTargetBits][s->target_delay & kTargetMask] += static_cast<uint32_t>(s->weight);
     }
     for (const auto& c : conv_[p]) scatter_conv(c, i, graded ? payload_[o + i] : 1);
   }
@@ -242,7 +248,7 @@ void ReferenceSimulator::step() {
   const uint64_t slot = t_ % slots_;
   for (uint32_t p = 0; p < net_.populations.size(); ++p) update_population(p, slot);
   for (uint32_t p = 0; p < net_.populations.size(); ++p) deliver(p);
-  std::fill(payload_.begin(), payload_.end(), 0);   // a payload is emitted once
+  std::fill(payload_.begin(), payload_.end(), 0);  // a payload is emitted once
   ++t_;
 }
 
@@ -258,11 +264,13 @@ SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t times
   for (size_t p = 0; p < np; ++p) {
     r.names.push_back(net.populations[p].name);
     r.spikes[p].reserve(uint64_t{timesteps} * net.populations[p].size());
-    if (net.populations[p].kind == NeuronKind::Readout) r.currents[p].reserve(uint64_t{timesteps} * net.populations[p].size());
+    if (net.populations[p].kind == NeuronKind::Readout)
+      r.currents[p].reserve(uint64_t{timesteps} * net.populations[p].size());
   }
   for (uint32_t t = 0; t < timesteps; ++t) {
     for (const auto& rows : stim.inputs)
-      if (t < rows.timesteps) sim.set_input(rows.population, rows.payloads.data() + uint64_t{t} * net.populations[rows.population].size());
+      if (t < rows.timesteps)
+        sim.set_input(rows.population, rows.payloads.data() + uint64_t{t} * net.populations[rows.population].size());
     sim.step();
     for (uint32_t p = 0; p < np; ++p) {
       const uint64_t n = net.populations[p].size();
@@ -289,7 +297,7 @@ void write_result(const SimResult& r, const std::string& path) {
     const uint64_t n = r.timesteps ? r.spikes[p].size() / r.timesteps : 0;
     f.write_uint8(at + "/spikes", r.spikes[p].data(), {r.timesteps, n}, true);
     if (!r.currents[p].empty()) f.write_int32(at + "/currents", r.currents[p].data(), {r.timesteps, n}, true);
-    f.write_attr_int(at, "index", static_cast<int64_t>(p));   // network order; HDF5 lists groups by name
+    f.write_attr_int(at, "index", static_cast<int64_t>(p));  // network order; HDF5 lists groups by name
   }
 }
 

@@ -18,7 +18,7 @@ struct Stimulus {
   struct Rows {
     uint32_t population = 0;
     uint32_t timesteps = 0;
-    std::vector<int32_t> payloads;   // timesteps x size
+    std::vector<int32_t> payloads;  // timesteps x size
   };
   std::vector<Rows> inputs;
 };
@@ -33,16 +33,16 @@ void validate_stimulus(const Network& net, const Stimulus& s, const std::string&
 // What a run produced: a spike raster per population and, for readouts, the current u2 per step.
 struct SimResult {
   uint32_t timesteps = 0;
-  std::vector<std::string> names;                 // per population
-  std::vector<std::vector<uint8_t>> spikes;       // per population: timesteps x size, 0/1
-  std::vector<std::vector<int32_t>> currents;     // per population: timesteps x size (readouts only)
-  uint64_t synaptic_events = 0;                   // synapses traversed by spikes
+  std::vector<std::string> names;              // per population
+  std::vector<std::vector<uint8_t>> spikes;    // per population: timesteps x size, 0/1
+  std::vector<std::vector<int32_t>> currents;  // per population: timesteps x size (readouts only)
+  uint64_t synaptic_events = 0;                // synapses traversed by spikes
   uint64_t spike_count = 0;
 };
 
 class ReferenceSimulator {
  public:
-  explicit ReferenceSimulator(const Network& net);   // `net` must outlive the simulator
+  explicit ReferenceSimulator(const Network& net);  // `net` must outlive the simulator
 
   // Zeroes every state and every pending synaptic input; the next step is timestep 0.
   void reset();
@@ -52,7 +52,7 @@ class ReferenceSimulator {
   void set_input(uint32_t population, const int32_t* payloads);
   void step();
 
-  uint64_t timestep() const { return t_; }           // steps done since reset()
+  uint64_t timestep() const { return t_; }  // steps done since reset()
   // Results of the last step.
   const uint8_t* spikes(uint32_t population) const { return spikes_.data() + offset_[population]; }
   const int32_t* currents(uint32_t population) const { return current_.data() + offset_[population]; }
@@ -62,15 +62,15 @@ class ReferenceSimulator {
 
  private:
   struct Synapse {
-    uint32_t target_delay;   // global target index (low 26 bits) | delay << 26
-    int32_t weight;          // effective weight added to q
+    uint32_t target_delay;  // global target index (low 26 bits) | delay << 26
+    int32_t weight;         // effective weight added to q
   };
-  struct FanOut {            // all non-conv outgoing synapses of one source population, CSR by source neuron
-    std::vector<uint64_t> begin;   // size + 1
+  struct FanOut {                 // all non-conv outgoing synapses of one source population, CSR by source neuron
+    std::vector<uint64_t> begin;  // size + 1
     std::vector<Synapse> syn;
     bool any_delay = false;
   };
-  struct ConvTaps {          // one conv projection, scattered on the fly
+  struct ConvTaps {  // one conv projection, scattered on the fly
     uint32_t projection;
     std::vector<int32_t> weights;  // effective weights, [C_in][tap][C_out / groups]
     std::vector<uint8_t> delays;   // the same layout, or one
@@ -83,16 +83,16 @@ class ReferenceSimulator {
 
   const Network& net_;
   uint64_t total_ = 0;
-  std::vector<uint64_t> offset_;                    // first global index of each population
-  std::vector<FanOut> fanout_;                      // per source population
-  std::vector<std::vector<ConvTaps>> conv_;         // per source population
-  uint32_t slots_ = 2;                              // delay ring length: max delay + 2
-  std::vector<uint32_t> acc_;                       // slots_ x total_: dendritic accumulators, modulo 2^32
+  std::vector<uint64_t> offset_;             // first global index of each population
+  std::vector<FanOut> fanout_;               // per source population
+  std::vector<std::vector<ConvTaps>> conv_;  // per source population
+  uint32_t slots_ = 2;                       // delay ring length: max delay + 2
+  std::vector<uint32_t> acc_;                // slots_ x total_: dendritic accumulators, modulo 2^32
   std::vector<CompartmentState> state_;
   std::vector<uint8_t> spikes_;
   std::vector<int32_t> current_;
-  std::vector<int32_t> payload_;                    // input payloads for the next step
-  std::vector<uint64_t> spiking_;                   // scratch: indices of the spiking neurons of a population
+  std::vector<int32_t> payload_;   // input payloads for the next step
+  std::vector<uint64_t> spiking_;  // scratch: indices of the spiking neurons of a population
   uint64_t t_ = 0;
   uint32_t context_ = 0;
   uint64_t context_start_ = 0;

@@ -10,11 +10,16 @@ namespace spikemesh {
 
 const char* port_name(uint32_t port) {
   switch (port) {
-    case kPortNorth: return "north";
-    case kPortEast: return "east";
-    case kPortSouth: return "south";
-    case kPortWest: return "west";
-    default: return "local";
+    case kPortNorth:
+      return "north";
+    case kPortEast:
+      return "east";
+    case kPortSouth:
+      return "south";
+    case kPortWest:
+      return "west";
+    default:
+      return "local";
   }
 }
 
@@ -35,21 +40,31 @@ uint32_t MeshGeometry::core_at(uint32_t x, uint32_t y, uint32_t local) const {
 
 bool MeshGeometry::has_neighbour(uint32_t x, uint32_t y, uint32_t port) const {
   switch (port) {
-    case kPortNorth: return y > 0;
-    case kPortSouth: return y + 1 < height();
-    case kPortWest: return x > 0;
-    case kPortEast: return x + 1 < width();
-    default: return false;
+    case kPortNorth:
+      return y > 0;
+    case kPortSouth:
+      return y + 1 < height();
+    case kPortWest:
+      return x > 0;
+    case kPortEast:
+      return x + 1 < width();
+    default:
+      return false;
   }
 }
 
 LinkKind MeshGeometry::link(uint32_t x, uint32_t y, uint32_t port) const {
   switch (port) {
-    case kPortEast: return (x + 1) % routers_x == 0 ? LinkKind::ChipEastWest : LinkKind::EastWest;
-    case kPortWest: return x % routers_x == 0 ? LinkKind::ChipEastWest : LinkKind::EastWest;
-    case kPortSouth: return (y + 1) % routers_y == 0 ? LinkKind::ChipNorthSouth : LinkKind::NorthSouth;
-    case kPortNorth: return y % routers_y == 0 ? LinkKind::ChipNorthSouth : LinkKind::NorthSouth;
-    default: return LinkKind::Eject;
+    case kPortEast:
+      return (x + 1) % routers_x == 0 ? LinkKind::ChipEastWest : LinkKind::EastWest;
+    case kPortWest:
+      return x % routers_x == 0 ? LinkKind::ChipEastWest : LinkKind::EastWest;
+    case kPortSouth:
+      return (y + 1) % routers_y == 0 ? LinkKind::ChipNorthSouth : LinkKind::NorthSouth;
+    case kPortNorth:
+      return y % routers_y == 0 ? LinkKind::ChipNorthSouth : LinkKind::NorthSouth;
+    default:
+      return LinkKind::Eject;
   }
 }
 
@@ -63,11 +78,15 @@ uint32_t route_xy(uint32_t x, uint32_t y, const MeshGeometry::CorePlace& dest) {
 
 uint32_t link_latency_cycles(const RouterParams& r, LinkKind kind) {
   switch (kind) {
-    case LinkKind::EastWest: return r.hop_ew_cycles;
-    case LinkKind::NorthSouth: return r.hop_ns_cycles;
+    case LinkKind::EastWest:
+      return r.hop_ew_cycles;
+    case LinkKind::NorthSouth:
+      return r.hop_ns_cycles;
     case LinkKind::ChipEastWest:
-    case LinkKind::ChipNorthSouth: return r.chip_link_cycles;
-    case LinkKind::Eject: return r.eject_cycles;
+    case LinkKind::ChipNorthSouth:
+      return r.chip_link_cycles;
+    case LinkKind::Eject:
+      return r.eject_cycles;
   }
   return 0;
 }
@@ -80,11 +99,20 @@ uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, 
     const uint32_t port = route_xy(x, y, d);
     cycles += link_latency_cycles(r, g.link(x, y, port));
     switch (port) {
-      case kPortEast: ++x; break;
-      case kPortWest: --x; break;
-      case kPortSouth: ++y; break;
-      case kPortNorth: --y; break;
-      default: return cycles;
+      case kPortEast:
+        ++x;
+        break;
+      case kPortWest:
+        --x;
+        break;
+      case kPortSouth:
+        ++y;
+        break;
+      case kPortNorth:
+        --y;
+        break;
+      default:
+        return cycles;
     }
   }
 }
@@ -92,10 +120,12 @@ uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, 
 MeshGeometry::CorePlace management_place(const MeshGeometry& g, const ManagementParams& m) {
   if (m.router_x >= g.width())
     throw Error("chip.management.router_x = " + std::to_string(m.router_x) + ": outside the mesh (routers x 0.." +
-                std::to_string(g.width() - 1) + ": chips_x " + std::to_string(g.chips_x) + " x routers_x " + std::to_string(g.routers_x) + ")");
+                std::to_string(g.width() - 1) + ": chips_x " + std::to_string(g.chips_x) + " x routers_x " +
+                std::to_string(g.routers_x) + ")");
   if (m.router_y >= g.height())
     throw Error("chip.management.router_y = " + std::to_string(m.router_y) + ": outside the mesh (routers y 0.." +
-                std::to_string(g.height() - 1) + ": chips_y " + std::to_string(g.chips_y) + " x routers_y " + std::to_string(g.routers_y) + ")");
+                std::to_string(g.height() - 1) + ": chips_y " + std::to_string(g.chips_y) + " x routers_y " +
+                std::to_string(g.routers_y) + ")");
   return {m.router_x, m.router_y, g.cores_per_router};
 }
 

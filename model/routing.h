@@ -14,7 +14,7 @@ namespace spikemesh {
 // Router ports: the four mesh directions, then one local port per core of the tile.
 // x grows to the east, y grows to the south (row-major order of the mesh).
 enum : uint32_t { kPortNorth = 0, kPortEast = 1, kPortSouth = 2, kPortWest = 3, kPortLocal0 = 4 };
-const char* port_name(uint32_t port);   // "north", ..., "local" (for local ports)
+const char* port_name(uint32_t port);  // "north", ..., "local" (for local ports)
 
 // What kind of wire a flit crosses when it leaves a router through a port.
 enum class LinkKind : uint8_t { EastWest, NorthSouth, ChipEastWest, ChipNorthSouth, Eject };
@@ -33,10 +33,12 @@ struct MeshGeometry {
   uint32_t routers() const { return width() * height(); }
   uint32_t cores() const { return routers() * cores_per_router; }
   uint32_t ports() const { return kPortLocal0 + cores_per_router; }
-  uint32_t router_index(uint32_t x, uint32_t y) const { return y * width() + x; }   // row-major, global
+  uint32_t router_index(uint32_t x, uint32_t y) const { return y * width() + x; }  // row-major, global
 
-  struct CorePlace { uint32_t x, y, local; };
-  CorePlace place(uint32_t core) const;                         // global router coordinates of a core
+  struct CorePlace {
+    uint32_t x, y, local;
+  };
+  CorePlace place(uint32_t core) const;  // global router coordinates of a core
   uint32_t core_at(uint32_t x, uint32_t y, uint32_t local) const;
   uint32_t chip_of_router(uint32_t x, uint32_t y) const { return (y / routers_y) * chips_x + x / routers_x; }
   // The link leaving router (x, y) through `port` (a mesh port that exists: the neighbour is inside).
@@ -59,7 +61,7 @@ uint32_t link_latency_cycles(const RouterParams& r, LinkKind kind);
 // Zero-load latency of one message from core `src` to core `dst`: inject + the links of the XY path +
 // eject. A message emitted at cycle c reaches the destination's input FIFO at c + this, not before.
 uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst);
-uint32_t hop_count(const MeshGeometry& g, uint32_t src, uint32_t dst);   // router-to-router links on the path
+uint32_t hop_count(const MeshGeometry& g, uint32_t src, uint32_t dst);  // router-to-router links on the path
 
 // Round-robin arbiter: grants the first requester after `last` (cyclically over n inputs); -1 if none.
 // `requests` has bit i set when input i requests; n <= 32.
@@ -79,7 +81,7 @@ class CreditCounter {
  public:
   CreditCounter() = default;
   explicit CreditCounter(uint32_t capacity, bool unlimited = false);
-  bool available(uint64_t now) {                // applies the returns usable by `now`
+  bool available(uint64_t now) {  // applies the returns usable by `now`
     if (unlimited_) return true;
     while (count_ > 0 && returns_[head_] <= now) {
       if (++head_ == capacity_) head_ = 0;
@@ -88,17 +90,17 @@ class CreditCounter {
     }
     return credits_ > 0;
   }
-  void consume() {                              // requires available(now)
+  void consume() {  // requires available(now)
     if (!unlimited_) --credits_;
   }
-  void give_back(uint64_t usable_at) {          // cycles must be non-decreasing
+  void give_back(uint64_t usable_at) {  // cycles must be non-decreasing
     if (unlimited_) return;
     const uint32_t tail = head_ + count_;
     returns_[tail >= capacity_ ? tail - capacity_ : tail] = usable_at;
     ++count_;
   }
   uint32_t capacity() const { return capacity_; }
-  uint32_t in_use(uint64_t now);                // slots reserved at the receiver at `now`
+  uint32_t in_use(uint64_t now);  // slots reserved at the receiver at `now`
   // The earliest cycle a pending return becomes usable (~0 when none is pending).
   uint64_t next_return() const { return count_ ? returns_[head_] : ~uint64_t{0}; }
   bool unlimited() const { return unlimited_; }
@@ -106,7 +108,7 @@ class CreditCounter {
  private:
   uint32_t capacity_ = 0, credits_ = 0;
   bool unlimited_ = false;
-  std::vector<uint64_t> returns_;               // ring of pending returns (at most capacity_)
+  std::vector<uint64_t> returns_;  // ring of pending returns (at most capacity_)
   uint32_t head_ = 0, count_ = 0;
 };
 

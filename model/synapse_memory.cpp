@@ -38,14 +38,14 @@ class BitWriter {
 
 int32_t weight_code(int mantissa, const WeightFormat& f) {
   const int32_t prec = int32_t{1} << prec_shift(f);
-  const int32_t code = mantissa / prec;   // truncates toward zero, as effective_weight does
+  const int32_t code = mantissa / prec;  // truncates toward zero, as effective_weight does
   return f.sign_mode == SignMode::Inhibitory ? -code : code;
 }
 
 int mantissa_from_code(int32_t code, const WeightFormat& f) { return code * (int32_t{1} << prec_shift(f)); }
 
 uint8_t stored_weight_bits(const WeightFormat& f) {
-  const uint8_t b = f.num_weight_bits == 7 ? 8 : f.num_weight_bits;   // WEIGHT_BITS_MAP has no 7
+  const uint8_t b = f.num_weight_bits == 7 ? 8 : f.num_weight_bits;  // WEIGHT_BITS_MAP has no 7
   return static_cast<uint8_t>(b + (f.sign_mode == SignMode::Inhibitory ? 1 : 0));
 }
 
@@ -60,7 +60,8 @@ uint32_t record_bits(const SynapseFormat& f) {
 }
 
 uint64_t block_bits(const SynapseFormat& f, uint32_t n) {
-  return kFormatIdBits + kCountBits + (f.layout == BlockLayout::Dense ? f.index_bits : 0) + uint64_t{n} * record_bits(f);
+  return kFormatIdBits + kCountBits + (f.layout == BlockLayout::Dense ? f.index_bits : 0) +
+         uint64_t{n} * record_bits(f);
 }
 
 uint64_t list_words(const SynapseFormat& f, uint64_t n) {

@@ -15,8 +15,8 @@
 
 namespace spikemesh {
 
-inline constexpr uint32_t kSynapsesPerBlock = 64;     // 6-bit count field holds n - 1
-inline constexpr uint32_t kFormatIdBits = 4;          // synapse-format table index: 16 formats per core
+inline constexpr uint32_t kSynapsesPerBlock = 64;  // 6-bit count field holds n - 1
+inline constexpr uint32_t kFormatIdBits = 4;       // synapse-format table index: 16 formats per core
 inline constexpr uint32_t kCountBits = 6;
 inline constexpr uint32_t kMaxSynapseFormats = 1u << kFormatIdBits;
 
@@ -26,9 +26,9 @@ enum class BlockLayout : uint8_t { Dense, Sparse };
 struct SynapseFormat {
   BlockLayout layout = BlockLayout::Sparse;
   WeightFormat weight;
-  uint8_t weight_bits = 8;    // stored field width: stored_weight_bits(weight)
-  uint8_t delay_bits = 0;     // 0 when every delay of the projection is 0
-  uint8_t index_bits = 10;    // compartment index (sparse) or base (dense)
+  uint8_t weight_bits = 8;  // stored field width: stored_weight_bits(weight)
+  uint8_t delay_bits = 0;   // 0 when every delay of the projection is 0
+  uint8_t index_bits = 10;  // compartment index (sparse) or base (dense)
   bool operator==(const SynapseFormat& o) const {
     return layout == o.layout && weight.weight_exp == o.weight.weight_exp &&
            weight.num_weight_bits == o.weight.num_weight_bits && weight.sign_mode == o.weight.sign_mode &&
@@ -41,13 +41,13 @@ struct SynapseFormat {
 // in num_weight_bits; excitatory: unsigned num_weight_bits; inhibitory: the magnitude, which reaches
 // 2^num_weight_bits for m = -256, hence one extra bit (Davies 2018: weights of up to 9 bits).
 int32_t weight_code(int mantissa, const WeightFormat& f);
-int mantissa_from_code(int32_t code, const WeightFormat& f);   // code * prec: effective_weight-equivalent
+int mantissa_from_code(int32_t code, const WeightFormat& f);  // code * prec: effective_weight-equivalent
 // Field width: num_weight_bits rounded up to nengo's WEIGHT_BITS_MAP {1,2,3,4,5,6,8}, +1 for inhibitory.
 uint8_t stored_weight_bits(const WeightFormat& f);
-uint8_t bits_for(uint64_t max_value);                          // bits to hold 0..max_value (0 for 0)
+uint8_t bits_for(uint64_t max_value);  // bits to hold 0..max_value (0 for 0)
 
-uint32_t record_bits(const SynapseFormat& f);                  // bits per synapse record
-uint64_t block_bits(const SynapseFormat& f, uint32_t n);       // header + base + records, before rounding
+uint32_t record_bits(const SynapseFormat& f);             // bits per synapse record
+uint64_t block_bits(const SynapseFormat& f, uint32_t n);  // header + base + records, before rounding
 // Words of a list of n synapses in format f: sum over its blocks of ceil(block_bits / 64).
 uint64_t list_words(const SynapseFormat& f, uint64_t n);
 
@@ -82,8 +82,8 @@ void unpack_list(const uint64_t* words, uint64_t n_words, const std::vector<Syna
 class BitReader {
  public:
   BitReader(const uint64_t* words, uint64_t n_words) : w_(words), n_(n_words) {}
-  uint64_t read(uint32_t bits);                      // throws Error past the end
-  void align();                                      // skip to the next word boundary
+  uint64_t read(uint32_t bits);  // throws Error past the end
+  void align();                  // skip to the next word boundary
   uint64_t word_position() const { return pos_ / 64 + (pos_ % 64 ? 1 : 0); }
   bool at_end() const { return pos_ >= n_ * 64; }
 
@@ -110,7 +110,7 @@ void unpack_list(const uint64_t* words, uint64_t n_words, const std::vector<Syna
       const uint64_t code = r.read(f.weight_bits);
       const int32_t c = f.weight.sign_mode == SignMode::Mixed ? static_cast<int32_t>(sign_extend(code, f.weight_bits))
                         : f.weight.sign_mode == SignMode::Inhibitory ? -static_cast<int32_t>(code)
-                                                                    : static_cast<int32_t>(code);
+                                                                     : static_cast<int32_t>(code);
       s.mantissa = static_cast<int16_t>(mantissa_from_code(c, f.weight));
       s.delay = static_cast<uint8_t>(r.read(f.delay_bits));
       fn(s);

@@ -63,8 +63,9 @@ PythonTools find_python_tools() {
   }
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("/proc/self/exe: cannot find this program's own path (" + ec.message() +
-                      "); set SPIKEMESH_DATA_DIR to the installed share/spikemesh folder or a source checkout");
+  if (ec)
+    throw Error("/proc/self/exe: cannot find this program's own path (" + ec.message() +
+                "); set SPIKEMESH_DATA_DIR to the installed share/spikemesh folder or a source checkout");
   const fs::path bin_dir = exe.parent_path();
   if (auto t = tools_at((bin_dir / ".." / "share" / "spikemesh").lexically_normal(), {kInstalled}, looked)) return *t;
   const fs::path paths_file = bin_dir / "spikemesh_paths.txt";
@@ -75,8 +76,9 @@ PythonTools find_python_tools() {
   }
   std::string msg = exe.string() + ": cannot find the Python tools (sweep.py, the fsddim package); looked for";
   for (const auto& l : looked) msg += "\n  " + l;
-  throw Error(msg + "\ninstall with `cmake --install BUILD --prefix PREFIX`, or set SPIKEMESH_DATA_DIR to "
-                    "PREFIX/share/spikemesh or a source checkout");
+  throw Error(msg +
+              "\ninstall with `cmake --install BUILD --prefix PREFIX`, or set SPIKEMESH_DATA_DIR to "
+              "PREFIX/share/spikemesh or a source checkout");
 }
 
 int run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env) {

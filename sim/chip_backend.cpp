@@ -6,13 +6,14 @@
 #include <cstdlib>
 
 #include "chip.h"
-#include "chip_snapshot.h"
 #include "chip_run.h"
+#include "chip_snapshot.h"
 #include "error.h"
 
 namespace spikemesh {
 
-ChipBackend::ChipBackend(const Network& net, const ChipProgram& program, const ChipParams& params) : net_(net), params_(params) {
+ChipBackend::ChipBackend(const Network& net, const ChipProgram& program, const ChipParams& params)
+    : net_(net), params_(params) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   chip_ = std::make_unique<Chip>("chip", net, program, params);
@@ -20,7 +21,9 @@ ChipBackend::ChipBackend(const Network& net, const ChipProgram& program, const C
 
 ChipBackend::~ChipBackend() = default;
 
-void ChipBackend::set_input(uint32_t population, const int32_t* payloads) { chip_->host_set_input(population, payloads); }
+void ChipBackend::set_input(uint32_t population, const int32_t* payloads) {
+  chip_->host_set_input(population, payloads);
+}
 
 void ChipBackend::step() {
   if (reset_pending_) {
@@ -40,7 +43,7 @@ const uint8_t* ChipBackend::spikes(uint32_t population) const { return chip_->re
 void ChipBackend::attach_tracer(Tracer& tracer) { chip_->attach_tracer(tracer); }
 const ChipTimestepRecorder& ChipBackend::timestep_record() const { return chip_->timestep_record(); }
 
-void ChipBackend::account_update(uint64_t elements) { chip_->host_compute(elements); }   // the next writes wait for it
+void ChipBackend::account_update(uint64_t elements) { chip_->host_compute(elements); }  // the next writes wait for it
 
 // Every update included, also a last one that no timestep has waited for yet.
 uint64_t ChipBackend::cycle() const { return chip_->hosted_cycle(); }
@@ -66,7 +69,8 @@ ChipTotals ChipBackend::totals() const {
 ChipCounters counters_between(const ChipCounters& before, const ChipCounters& after) {
   ChipCounters d = after;
   d.ChipSnapshot::operator-=(before);
-  d.step_cycles.assign(after.step_cycles.begin() + static_cast<std::ptrdiff_t>(before.step_cycles.size()), after.step_cycles.end());
+  d.step_cycles.assign(after.step_cycles.begin() + static_cast<std::ptrdiff_t>(before.step_cycles.size()),
+                       after.step_cycles.end());
   d.cycles = after.cycles - before.cycles;
   return d;
 }

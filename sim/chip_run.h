@@ -18,10 +18,10 @@ struct ChipRunOutput {
   ChipProgram program;
   SimResult result;
   ChipCounters counters;
-  ChipTimestepRecorder timestep_record;   // when traced: per-timestep counters and raster (trace.h5)
+  ChipTimestepRecorder timestep_record;  // when traced: per-timestep counters and raster (trace.h5)
   uint64_t barrier_cycles = 0;
   bool completed = false;
-  std::string deadlock;          // the deadlock report when the watchdog stopped the run
+  std::string deadlock;  // the deadlock report when the watchdog stopped the run
 };
 
 // `progress` (optional) is called at the start of every timestep. `tracer` (optional, hw/tracer.h) records

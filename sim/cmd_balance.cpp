@@ -15,9 +15,8 @@ namespace spikemesh::cli {
 int cmd_balance(const Args& args) {
   po::options_description opts("balance options");
   std::string in_path, out_path;
-  opts.add_options()("help,h", "show this help")
-      ("in", po::value(&in_path)->required(), "network file to balance")
-      ("out", po::value(&out_path)->required(), "balanced network file to write");
+  opts.add_options()("help,h", "show this help")("in", po::value(&in_path)->required(), "network file to balance")(
+      "out", po::value(&out_path)->required(), "balanced network file to write");
   po::positional_options_description pos;
   pos.add("in", 1).add("out", 1);
   if (!parse_command_line(args, opts, pos)) return 0;

@@ -20,10 +20,9 @@ int cmd_example(const Args& args) {
   std::string out_dir;
   uint64_t seed = 7;
   uint32_t timesteps = 16;
-  opts.add_options()("help,h", "show this help")
-      ("out", po::value(&out_dir)->required(), "output folder")
-      ("seed", po::value(&seed)->default_value(7), "random seed")
-      ("timesteps", po::value(&timesteps)->default_value(16), "stimulus length");
+  opts.add_options()("help,h", "show this help")("out", po::value(&out_dir)->required(), "output folder")(
+      "seed", po::value(&seed)->default_value(7), "random seed")("timesteps", po::value(&timesteps)->default_value(16),
+                                                                 "stimulus length");
   if (!parse_command_line(args, opts)) return 0;
   fs::create_directories(out_dir);
   RandomNetworkParams rp;
@@ -32,9 +31,10 @@ int cmd_example(const Args& args) {
   const Network net = make_random_network(rp);
   write_network(net, (fs::path(out_dir) / "network.h5").string());
   write_stimulus(net, make_random_stimulus(net, timesteps, seed + 1), (fs::path(out_dir) / "stimulus.h5").string());
-  std::printf("wrote %s/network.h5 (%zu populations, %llu neurons, %zu projections, %llu synapses) and %s/stimulus.h5\n",
-              out_dir.c_str(), net.populations.size(), static_cast<unsigned long long>(net.total_neurons()),
-              net.projections.size(), static_cast<unsigned long long>(net.total_synapses()), out_dir.c_str());
+  std::printf(
+      "wrote %s/network.h5 (%zu populations, %llu neurons, %zu projections, %llu synapses) and %s/stimulus.h5\n",
+      out_dir.c_str(), net.populations.size(), static_cast<unsigned long long>(net.total_neurons()),
+      net.projections.size(), static_cast<unsigned long long>(net.total_synapses()), out_dir.c_str());
   return 0;
 }
 

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "atomic_file.h"
 #include "commands.h"
 #include "compiler.h"
 #include "config.h"
-#include "atomic_file.h"
 #include "error.h"
 #include "json_writer.h"
 #include "network_file.h"
@@ -37,13 +37,14 @@ std::string tiling(const Network& net, const ChipProgram& prog, size_t p) {
   return "bands of " + std::to_string(k) + (k == net.populations[p].shape[0] ? " (all)" : "") + " channels";
 }
 
-void print_tables(const Network& net, const ChipParams& chip, const CompiledNetwork& c, const std::vector<PopulationUsage>& pops) {
+void print_tables(const Network& net, const ChipParams& chip, const CompiledNetwork& c,
+                  const std::vector<PopulationUsage>& pops) {
   const ChipProgram& prog = c.program;
   const CompileReport& r = c.report;
   const CoreUsage cap = core_capacity(chip);
   std::printf("per population (input axons and synapse words: those reaching the population)\n");
-  std::printf("%-20s %9s %6s %12s %13s %11s %12s  %s\n", "population", "neurons", "cores", "compartments", "synapse_words",
-              "input_axons", "output_axons", "tiling");
+  std::printf("%-20s %9s %6s %12s %13s %11s %12s  %s\n", "population", "neurons", "cores", "compartments",
+              "synapse_words", "input_axons", "output_axons", "tiling");
   for (size_t p = 0; p < net.populations.size(); ++p) {
     const auto& u = pops[p].use;
     std::printf("%-20s %9llu %6zu %12llu %13llu %11llu %12llu  %s\n", net.populations[p].name.c_str(),
@@ -52,11 +53,13 @@ void print_tables(const Network& net, const ChipParams& chip, const CompiledNetw
                 static_cast<unsigned long long>(u.input_axons), static_cast<unsigned long long>(u.output_axons),
                 tiling(net, prog, p).c_str());
   }
-  std::printf("\nper core (used / %% of capacity: compartments %llu, synapse words %llu, input axons %llu, output axons %llu)\n",
-              static_cast<unsigned long long>(cap.compartments), static_cast<unsigned long long>(cap.synapse_words),
-              static_cast<unsigned long long>(cap.input_axons), static_cast<unsigned long long>(cap.output_axons));
-  std::printf("%-5s %-9s %-28s %16s %16s %14s %14s %7s\n", "core", "x,y,loc", "populations", "compartments", "synapse_words",
-              "input_axons", "output_axons", "formats");
+  std::printf(
+      "\nper core (used / %% of capacity: compartments %llu, synapse words %llu, input axons %llu, output axons "
+      "%llu)\n",
+      static_cast<unsigned long long>(cap.compartments), static_cast<unsigned long long>(cap.synapse_words),
+      static_cast<unsigned long long>(cap.input_axons), static_cast<unsigned long long>(cap.output_axons));
+  std::printf("%-5s %-9s %-28s %16s %16s %14s %14s %7s\n", "core", "x,y,loc", "populations", "compartments",
+              "synapse_words", "input_axons", "output_axons", "formats");
   for (uint32_t k = 0; k < prog.cores.size(); ++k) {
     const CoreProgram& core = prog.cores[k];
     if (core.compartments == 0) continue;
@@ -69,8 +72,8 @@ void print_tables(const Network& net, const ChipParams& chip, const CompiledNetw
     if (names.size() > 28) names = names.substr(0, 25) + "...";
     char where[32];
     std::snprintf(where, sizeof where, "%u,%u,%u", pl.x, pl.y, pl.local);
-    std::printf("%-5u %-9s %-28s %8llu %6.1f%% %8llu %6.1f%% %6llu %6.1f%% %6llu %6.1f%% %7llu\n", k, where, names.c_str(),
-                static_cast<unsigned long long>(u.compartments), pct(u.compartments, cap.compartments),
+    std::printf("%-5u %-9s %-28s %8llu %6.1f%% %8llu %6.1f%% %6llu %6.1f%% %6llu %6.1f%% %7llu\n", k, where,
+                names.c_str(), static_cast<unsigned long long>(u.compartments), pct(u.compartments, cap.compartments),
                 static_cast<unsigned long long>(u.synapse_words), pct(u.synapse_words, cap.synapse_words),
                 static_cast<unsigned long long>(u.input_axons), pct(u.input_axons, cap.input_axons),
                 static_cast<unsigned long long>(u.output_axons), pct(u.output_axons, cap.output_axons),
@@ -80,15 +83,18 @@ void print_tables(const Network& net, const ChipParams& chip, const CompiledNetw
   std::printf("\nchip: %ux%u chips of %ux%u routers, %u cores per router: %u of %u cores used\n", g.chips_x, g.chips_y,
               g.routers_x, g.routers_y, g.cores_per_router, r.cores_used, g.cores());
   if (r.depth_known)
-    std::printf("pipeline depth D = %u timesteps (%s)\n", r.depth,
-                r.balanced ? "the network is delay-balanced" : "after delay balancing; this network's delays are not balanced");
+    std::printf(
+        "pipeline depth D = %u timesteps (%s)\n", r.depth,
+        r.balanced ? "the network is delay-balanced" : "after delay balancing; this network's delays are not balanced");
   else
     std::printf("pipeline depth D: unknown (%s)\n", r.depth_note.c_str());
-  std::printf("traffic estimate: %.6g messages per timestep (firing rates of %u reference steps after D, random input)\n",
-              r.optimised.messages, r.rate_timesteps);
-  std::printf("flit-hops per timestep: mesh order %.6g, %s %.6g (%.1f%% fewer); latency-weighted (cycles): %.6g vs %.6g\n",
-              r.mesh_order.flit_hops, r.placement.c_str(), r.optimised.flit_hops, saving(r.mesh_order, r.optimised),
-              r.mesh_order.flit_hop_cycles, r.optimised.flit_hop_cycles);
+  std::printf(
+      "traffic estimate: %.6g messages per timestep (firing rates of %u reference steps after D, random input)\n",
+      r.optimised.messages, r.rate_timesteps);
+  std::printf(
+      "flit-hops per timestep: mesh order %.6g, %s %.6g (%.1f%% fewer); latency-weighted (cycles): %.6g vs %.6g\n",
+      r.mesh_order.flit_hops, r.placement.c_str(), r.optimised.flit_hops, saving(r.mesh_order, r.optimised),
+      r.mesh_order.flit_hop_cycles, r.optimised.flit_hop_cycles);
 }
 
 void write_usage(JsonWriter& j, const CoreUsage& u) {
@@ -101,8 +107,8 @@ void write_traffic(JsonWriter& j, const std::string& key, const TrafficTotals& t
   j.value("flit_hop_cycles_per_step", t.flit_hop_cycles).end_object();
 }
 
-void write_json(std::ostream& os, const std::string& config, const Network& net, const ChipParams& chip, const CompiledNetwork& c,
-                const std::vector<PopulationUsage>& pops) {
+void write_json(std::ostream& os, const std::string& config, const Network& net, const ChipParams& chip,
+                const CompiledNetwork& c, const std::vector<PopulationUsage>& pops) {
   const ChipProgram& prog = c.program;
   const CompileReport& r = c.report;
   const MeshGeometry& g = prog.geometry;
@@ -134,7 +140,7 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
   for (size_t p = 0; p < net.populations.size(); ++p) {
     j.begin_object().value("name", net.populations[p].name).value("neurons", net.populations[p].size());
     j.array("cores", pops[p].cores);
-    j.value("band_channels", prog.tile_channels[p]);   // 0: contiguous C-order ranges
+    j.value("band_channels", prog.tile_channels[p]);  // 0: contiguous C-order ranges
     write_usage(j, pops[p].use);
     j.end_object();
   }
@@ -147,7 +153,11 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
     j.begin_object().value("core", k).value("x", pl.x).value("y", pl.y).value("local", pl.local);
     j.begin_array("segments");
     for (const auto& s : core.segments)
-      j.begin_object().value("population", net.populations[s.population].name).value("first", s.first).value("count", s.count).end_object();
+      j.begin_object()
+          .value("population", net.populations[s.population].name)
+          .value("first", s.first)
+          .value("count", s.count)
+          .end_object();
     j.end_array();
     write_usage(j, core_usage(core));
     j.end_object();
@@ -160,13 +170,15 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
 }  // namespace
 
 int cmd_map(const Args& args) {
-  po::options_description opts("map options (CONFIG.yaml keys as for `spikemesh run`; chip.mapping.* chooses the placement)");
+  po::options_description opts(
+      "map options (CONFIG.yaml keys as for `spikemesh run`; chip.mapping.* chooses the placement)");
   std::string config_path, out_dir;
   std::vector<std::string> sets;
-  opts.add_options()("help,h", "show this help")
-      ("config", po::value(&config_path)->required(), "run config (YAML): its network and chip")
-      ("set", po::value(&sets)->composing(), "override a config key: --set chip.mapping.placement=mesh_order (repeatable)")
-      ("out", po::value(&out_dir)->default_value("out/map"), "output folder (mapping.json)");
+  opts.add_options()("help,h", "show this help")("config", po::value(&config_path)->required(),
+                                                 "run config (YAML): its network and chip")(
+      "set", po::value(&sets)->composing(),
+      "override a config key: --set chip.mapping.placement=mesh_order (repeatable)")(
+      "out", po::value(&out_dir)->default_value("out/map"), "output folder (mapping.json)");
   po::positional_options_description pos;
   pos.add("config", 1);
   if (!parse_command_line(args, opts, pos)) return 0;

@@ -41,12 +41,11 @@ int cmd_reference(const Args& args) {
   po::options_description opts("reference options");
   std::string net_path, stim_path, out_path;
   uint32_t timesteps = 0, context = 0;
-  opts.add_options()("help,h", "show this help")
-      ("network", po::value(&net_path)->required(), "network file (HDF5)")
-      ("stimulus", po::value(&stim_path), "stimulus file (HDF5, /inputs/<population>)")
-      ("timesteps", po::value(&timesteps)->default_value(16), "timesteps to run")
-      ("context", po::value(&context)->default_value(0), "bias-table context (e.g. diffusion step)")
-      ("out", po::value(&out_path), "write the spike raster here (HDF5)");
+  opts.add_options()("help,h", "show this help")("network", po::value(&net_path)->required(), "network file (HDF5)")(
+      "stimulus", po::value(&stim_path), "stimulus file (HDF5, /inputs/<population>)")(
+      "timesteps", po::value(&timesteps)->default_value(16), "timesteps to run")(
+      "context", po::value(&context)->default_value(0), "bias-table context (e.g. diffusion step)")(
+      "out", po::value(&out_path), "write the spike raster here (HDF5)");
   po::positional_options_description pos;
   pos.add("network", 1);
   if (!parse_command_line(args, opts, pos)) return 0;

@@ -10,12 +10,12 @@
 #include <iostream>
 #include <sstream>
 
+#include "atomic_file.h"
 #include "chip_run.h"
 #include "commands.h"
 #include "compiler.h"
 #include "config.h"
 #include "energy.h"
-#include "atomic_file.h"
 #include "error.h"
 #include "fsddim_run.h"
 #include "network_file.h"
@@ -37,17 +37,18 @@ void write_text(const fs::path& p, const std::string& text) {
 }  // namespace
 
 int cmd_run(const Args& args) {
-  po::options_description opts(
-      "run options (CONFIG.yaml keys, with --set key=value overriding any of them:\n" + run_config_help() + ")");
+  po::options_description opts("run options (CONFIG.yaml keys, with --set key=value overriding any of them:\n" +
+                               run_config_help() + ")");
   std::string config_path, out_dir;
   std::vector<std::string> sets;
   bool check = false;
-  opts.add_options()("help,h", "show this help and the config keys")
-      ("check", po::bool_switch(&check), "validate the config, network, stimulus and energy table and map the "
-                                         "network, print \"config OK\"; no simulation, nothing written")
-      ("config", po::value(&config_path)->required(), "run config (YAML)")
-      ("set", po::value(&sets)->composing(), "override a config key: --set chip.core.compartments=2048 (repeatable)")
-      ("out", po::value(&out_dir)->default_value("out/run"), "output folder");
+  opts.add_options()("help,h", "show this help and the config keys")(
+      "check", po::bool_switch(&check),
+      "validate the config, network, stimulus and energy table and map the "
+      "network, print \"config OK\"; no simulation, nothing written")("config", po::value(&config_path)->required(),
+                                                                      "run config (YAML)")(
+      "set", po::value(&sets)->composing(), "override a config key: --set chip.core.compartments=2048 (repeatable)")(
+      "out", po::value(&out_dir)->default_value("out/run"), "output folder");
   po::positional_options_description pos;
   pos.add("config", 1);
   if (!parse_command_line(args, opts, pos)) return 0;
@@ -56,30 +57,33 @@ int cmd_run(const Args& args) {
   const RunConfig cfg = load_run_config(config_path, sets);
   const Network net = read_network(cfg.network_path());
   Stimulus stim;
-  if (cfg.run.stimulus == "random") stim = make_random_stimulus(net, cfg.run.timesteps, cfg.run.seed, cfg.run.activity);
-  else if (cfg.run.stimulus != "none") stim = read_stimulus(net, cfg.stimulus_path());
+  if (cfg.run.stimulus == "random")
+    stim = make_random_stimulus(net, cfg.run.timesteps, cfg.run.seed, cfg.run.activity);
+  else if (cfg.run.stimulus != "none")
+    stim = read_stimulus(net, cfg.stimulus_path());
   const EnergyTable table = load_energy_table(cfg.energy_path());
   // Trace settings are checked here too (the FSDDIM loop checks its own window against its schedule).
-  const std::unique_ptr<Tracer> tracer = cfg.run.fsddim.images > 0 ? nullptr : make_tracer(cfg, net, 1, cfg.run.timesteps);
-  if (check) {   // compiling is the last step that can reject a config (a network that does not fit)
+  const std::unique_ptr<Tracer> tracer =
+      cfg.run.fsddim.images > 0 ? nullptr : make_tracer(cfg, net, 1, cfg.run.timesteps);
+  if (check) {  // compiling is the last step that can reject a config (a network that does not fit)
     Network checked = net;
-    if (cfg.run.fsddim.images > 0) check_fsddim(cfg, checked);   // the loop's own checks (S, schedule, checkpoint)
-    const ChipProgram program = compile_network(checked, cfg.chip).program;   // what run_chip runs
-    std::printf("config OK: %s (%u cores used of %u)\n", config_path.c_str(), program.cores_used, program.geometry.cores());
+    if (cfg.run.fsddim.images > 0) check_fsddim(cfg, checked);  // the loop's own checks (S, schedule, checkpoint)
+    const ChipProgram program = compile_network(checked, cfg.chip).program;  // what run_chip runs
+    std::printf("config OK: %s (%u cores used of %u)\n", config_path.c_str(), program.cores_used,
+                program.geometry.cores());
     return 0;
   }
   const fs::path dir(out_dir);
   fs::create_directories(dir);
   write_text(dir / "config.yaml", dump_run_config(cfg));
-  if (cfg.run.fsddim.images > 0) {   // the FSDDIM denoising loop on the chip
+  if (cfg.run.fsddim.images > 0) {  // the FSDDIM denoising loop on the chip
     Network fsddim_net = net;
     return run_fsddim(cfg, fsddim_net, table, dir);
   }
 
   const ChipRunOutput run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get());
   const EnergyReport energy = price_energy(run.counters, table);
-  write_stream_atomically(dir / "report.json",
-                          [&](std::ostream& f) { write_report(f, cfg, net, run, table, energy); });
+  write_stream_atomically(dir / "report.json", [&](std::ostream& f) { write_report(f, cfg, net, run, table, energy); });
   // Also after a deadlock: the waveform shows it.
   if (tracer) write_trace_outputs(*tracer, run.timestep_record, cfg, net, dir);
   if (!run.completed) {
@@ -91,17 +95,22 @@ int cmd_run(const Args& args) {
 
   const auto& c = run.counters;
   const uint64_t messages = c.core_total().messages_out, hops = c.router_total().hops();
-  std::printf("chip: %ux%u chips of %ux%u routers, %u cores per router (%u cores, %u used)\n", run.program.geometry.chips_x,
-              run.program.geometry.chips_y, run.program.geometry.routers_x, run.program.geometry.routers_y,
-              run.program.geometry.cores_per_router, run.program.geometry.cores(), run.program.cores_used);
+  std::printf("chip: %ux%u chips of %ux%u routers, %u cores per router (%u cores, %u used)\n",
+              run.program.geometry.chips_x, run.program.geometry.chips_y, run.program.geometry.routers_x,
+              run.program.geometry.routers_y, run.program.geometry.cores_per_router, run.program.geometry.cores(),
+              run.program.cores_used);
   std::printf("timesteps %u, cycles %llu, latency %.6g s (%.1f cycles/step at %.0f MHz)\n", cfg.run.timesteps,
-              static_cast<unsigned long long>(c.cycles), c.seconds(), double(c.cycles) / cfg.run.timesteps, cfg.chip.clock_mhz);
+              static_cast<unsigned long long>(c.cycles), c.seconds(), double(c.cycles) / cfg.run.timesteps,
+              cfg.chip.clock_mhz);
   std::printf("spikes %llu, synaptic events %llu, messages %llu, flit hops %llu\n",
-              static_cast<unsigned long long>(run.result.spike_count), static_cast<unsigned long long>(run.result.synaptic_events),
-              static_cast<unsigned long long>(messages), static_cast<unsigned long long>(hops));
+              static_cast<unsigned long long>(run.result.spike_count),
+              static_cast<unsigned long long>(run.result.synaptic_events), static_cast<unsigned long long>(messages),
+              static_cast<unsigned long long>(hops));
   std::printf("energy %.6g J (dynamic %.6g J, static %.6g J; table %s)%s\n", energy.total_j, energy.dynamic_j,
-              energy.static_j, table.name.c_str(), energy.unpriced.empty() ? "" : " [some events unpriced, see report]");
-  std::printf("wrote %s, %s, %s\n", (dir / "report.json").c_str(), (dir / "spikes.h5").c_str(), (dir / "config.yaml").c_str());
+              energy.static_j, table.name.c_str(),
+              energy.unpriced.empty() ? "" : " [some events unpriced, see report]");
+  std::printf("wrote %s, %s, %s\n", (dir / "report.json").c_str(), (dir / "spikes.h5").c_str(),
+              (dir / "config.yaml").c_str());
   return 0;
 }
 

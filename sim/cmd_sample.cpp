@@ -36,17 +36,17 @@ struct Bar : DdimProgress {
 int cmd_sample(const Args& args) {
   po::options_description opts("sample options");
   std::string net_path, out_dir;
-  FsddimParams p;   // the defaults `spikemesh run` has for its fsddim: section
+  FsddimParams p;  // the defaults `spikemesh run` has for its fsddim: section
   p.images = FsddimParams::kSampleImages;
   bool no_gate = false;
-  opts.add_options()("help,h", "show this help")
-      ("network", po::value(&net_path)->required(), "FSDDIM network file (balanced or not)")
-      ("steps", po::value(&p.steps)->default_value(p.steps), "DDIM steps S")
-      ("images", po::value(&p.images)->default_value(p.images), "images to generate")
-      ("seed", po::value(&p.seed)->default_value(p.seed), "noise seed")
-      ("trajectory", po::bool_switch(&p.trajectory), "also store x after every DDIM step")
-      ("no-bias-gating", po::bool_switch(&no_gate), "keep every bias on after its population's T-step window")
-      ("out", po::value(&out_dir)->default_value("out/sample"), "output folder");
+  opts.add_options()("help,h", "show this help")("network", po::value(&net_path)->required(),
+                                                 "FSDDIM network file (balanced or not)")(
+      "steps", po::value(&p.steps)->default_value(p.steps), "DDIM steps S")(
+      "images", po::value(&p.images)->default_value(p.images), "images to generate")(
+      "seed", po::value(&p.seed)->default_value(p.seed), "noise seed")("trajectory", po::bool_switch(&p.trajectory),
+                                                                       "also store x after every DDIM step")(
+      "no-bias-gating", po::bool_switch(&no_gate), "keep every bias on after its population's T-step window")(
+      "out", po::value(&out_dir)->default_value("out/sample"), "output folder");
   po::positional_options_description pos;
   pos.add("network", 1);
   if (!parse_command_line(args, opts, pos)) return 0;
@@ -68,10 +68,10 @@ int cmd_sample(const Args& args) {
   write_samples_h5(set, s, (dir / "samples.h5").string());
   write_samples_png(set, (dir / "samples.png").string());
   const uint64_t events = backend.simulator().synaptic_events();
-  std::printf("%u images, S = %u DDIM steps x (T = %u + D = %u) timesteps; %.2f s (%.1f images/hour), "
-              "%.3g synaptic events/s\n",
-              p.images, p.steps, s.snn_timesteps, s.pipeline_depth, seconds, p.images / seconds * 3600.0,
-              events / seconds);
+  std::printf(
+      "%u images, S = %u DDIM steps x (T = %u + D = %u) timesteps; %.2f s (%.1f images/hour), "
+      "%.3g synaptic events/s\n",
+      p.images, p.steps, s.snn_timesteps, s.pipeline_depth, seconds, p.images / seconds * 3600.0, events / seconds);
   std::printf("wrote %s, %s\n", (dir / "samples.png").c_str(), (dir / "samples.h5").c_str());
   return 0;
 }

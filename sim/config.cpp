@@ -74,7 +74,11 @@ class ScalarReader {
 
   [[noreturn]] void fail(const std::string& msg) const { throw Error(o_.at(n_) + ": " + key_ + ": " + msg); }
   std::string scalar(const char* expected) const {
-    if (!n_.IsScalar()) fail(std::string("expected ") + expected + ", got " + (n_.IsMap() ? "a mapping" : n_.IsSequence() ? "a list" : "nothing"));
+    if (!n_.IsScalar())
+      fail(std::string("expected ") + expected + ", got " +
+           (n_.IsMap()        ? "a mapping"
+            : n_.IsSequence() ? "a list"
+                              : "nothing"));
     return n_.Scalar();
   }
   template <class T>
@@ -83,7 +87,8 @@ class ScalarReader {
     uint64_t v = 0;
     std::string why;
     if (!parse_int(s, 0, hi, v, why) || v < lo)
-      fail("expected an integer in " + range_text<uint64_t>(lo, hi) + ", got '" + s + "'" + (why == "out of range" ? " (out of range)" : ""));
+      fail("expected an integer in " + range_text<uint64_t>(lo, hi) + ", got '" + s + "'" +
+           (why == "out of range" ? " (out of range)" : ""));
     ref = static_cast<T>(v);
   }
   void read_double(double& ref, double lo, double hi) const {
@@ -91,15 +96,19 @@ class ScalarReader {
     char* e = nullptr;
     errno = 0;
     const double v = std::strtod(s.c_str(), &e);
-    if (s.empty() || errno || *e || !std::isfinite(v)) fail("expected a number in " + range_text(lo, hi) + ", got '" + s + "'");
+    if (s.empty() || errno || *e || !std::isfinite(v))
+      fail("expected a number in " + range_text(lo, hi) + ", got '" + s + "'");
     if (v < lo || v > hi) fail("expected a number in " + range_text(lo, hi) + ", got " + s + " (out of range)");
     ref = v;
   }
   void read_bool(bool& ref) const {
     const std::string s = scalar("true or false");
-    if (s == "true" || s == "True") ref = true;
-    else if (s == "false" || s == "False") ref = false;
-    else fail("expected true or false, got '" + s + "'");
+    if (s == "true" || s == "True")
+      ref = true;
+    else if (s == "false" || s == "False")
+      ref = false;
+    else
+      fail("expected true or false, got '" + s + "'");
   }
   void read_string(std::string& ref) const { ref = scalar("a string"); }
 
@@ -116,7 +125,8 @@ class Loader {
   Loader(const YAML::Node& map, std::string prefix, const Origin& origin, std::set<std::string> ignore = {})
       : map_(map), prefix_(std::move(prefix)), origin_(origin), seen_(std::move(ignore)) {
     if (map_ && !map_.IsNull() && !map_.IsMap())
-      throw Error(origin_.at(map_) + ": " + (prefix_.empty() ? std::string("top level") : prefix_.substr(0, prefix_.size() - 1)) +
+      throw Error(origin_.at(map_) + ": " +
+                  (prefix_.empty() ? std::string("top level") : prefix_.substr(0, prefix_.size() - 1)) +
                   ": expected a mapping of keys");
   }
 
@@ -157,7 +167,8 @@ class Loader {
     for (const auto& kv : map_) {
       const std::string k = kv.first.as<std::string>();
       if (!seen_.count(k))
-        throw Error(origin_.at(kv.first) + ": unknown key '" + prefix_ + k + "'" + (known_.empty() ? "" : " (known here: " + known_ + ")"));
+        throw Error(origin_.at(kv.first) + ": unknown key '" + prefix_ + k + "'" +
+                    (known_.empty() ? "" : " (known here: " + known_ + ")"));
     }
   }
 
@@ -183,7 +194,8 @@ class Loader {
 
 class Setter {
  public:
-  Setter(const std::vector<std::string>& path, size_t depth, const YAML::Node& value, const Origin& origin, std::string prefix)
+  Setter(const std::vector<std::string>& path, size_t depth, const YAML::Node& value, const Origin& origin,
+         std::string prefix)
       : path_(path), depth_(depth), value_(value), origin_(origin), prefix_(std::move(prefix)) {}
   bool found() const { return found_; }
 
@@ -241,7 +253,9 @@ class Dumper {
   void field(const char* key, T& ref, Same<T>, Same<T>, const char*) {
     e_ << YAML::Key << key << YAML::Value << ref;
   }
-  void field(const char* key, double& ref, double, double, const char*) { e_ << YAML::Key << key << YAML::Value << ref; }
+  void field(const char* key, double& ref, double, double, const char*) {
+    e_ << YAML::Key << key << YAML::Value << ref;
+  }
   void field(const char* key, std::optional<double>& ref, double, double, const char*) {
     if (ref) e_ << YAML::Key << key << YAML::Value << *ref;
   }
@@ -278,7 +292,9 @@ class Helper {
     line(key, "(unpriced)", "number in " + range_text(lo, hi), desc);
   }
   void field(const char* key, bool& ref, const char* desc) { line(key, ref ? "true" : "false", "true/false", desc); }
-  void field(const char* key, std::string& ref, const char* desc) { line(key, ref.empty() ? "(required)" : ref, "string", desc); }
+  void field(const char* key, std::string& ref, const char* desc) {
+    line(key, ref.empty() ? "(required)" : ref, "string", desc);
+  }
   template <class S>
   void section(const char* key, S& s) {
     group(key, [&](Helper& sub) { s.describe(sub); });
@@ -326,7 +342,8 @@ void load_chip_file(const std::string& path, ChipParams& chip) {
 
 void apply_set(const std::string& arg, RunConfig* run, ChipParams* chip) {
   const auto eq = arg.find('=');
-  if (eq == std::string::npos || eq == 0) throw Error("--set " + arg + ": expected key=value (e.g. chip.core.compartments=2048)");
+  if (eq == std::string::npos || eq == 0)
+    throw Error("--set " + arg + ": expected key=value (e.g. chip.core.compartments=2048)");
   const std::string key = arg.substr(0, eq);
   YAML::Node value;
   try {
@@ -350,10 +367,11 @@ void apply_set(const std::string& arg, RunConfig* run, ChipParams* chip) {
                        : key == "stimulus" ? run->run.stimulus
                        : key == "energy"   ? run->run.energy
                                            : run->run.fsddim.float_checkpoint;
-      if (!p.empty() && !(key == "stimulus" && (p == "none" || p == "random"))) p = fs::absolute(p).lexically_normal().string();
+      if (!p.empty() && !(key == "stimulus" && (p == "none" || p == "random")))
+        p = fs::absolute(p).lexically_normal().string();
     }
   } else {
-    const size_t skip = run ? 1 : 0;   // in a run config chip keys start with "chip."
+    const size_t skip = run ? 1 : 0;  // in a run config chip keys start with "chip."
     if (path.size() > skip) {
       std::vector<std::string> rest(path.begin() + static_cast<long>(skip), path.end());
       Setter s(rest, 0, value, o, run ? "chip." : "");
@@ -405,7 +423,7 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   top.finish();
   for (const auto& s : sets) apply_set(s, &c, nullptr);
   if (c.run.network.empty()) throw Error(path + ": network: a network file is required (key 'network')");
-  if (c.run.fsddim.images > 0) {   // the FSDDIM loop puts the management core on the mesh
+  if (c.run.fsddim.images > 0) {  // the FSDDIM loop puts the management core on the mesh
     try {
       management_place(MeshGeometry::from(c.chip.mesh), c.chip.management);
     } catch (const Error& e) {
@@ -435,9 +453,11 @@ EnergyTable load_energy_table(const std::string& path) {
 std::string dump_run_config(const RunConfig& c) {
   RunConfig x = c;
   x.run.network = fs::absolute(c.network_path()).lexically_normal().string();
-  if (x.run.stimulus != "none" && x.run.stimulus != "random") x.run.stimulus = fs::absolute(c.stimulus_path()).lexically_normal().string();
+  if (x.run.stimulus != "none" && x.run.stimulus != "random")
+    x.run.stimulus = fs::absolute(c.stimulus_path()).lexically_normal().string();
   x.run.energy = fs::absolute(c.energy_path()).lexically_normal().string();
-  if (!c.float_checkpoint_path().empty()) x.run.fsddim.float_checkpoint = fs::absolute(c.float_checkpoint_path()).lexically_normal().string();
+  if (!c.float_checkpoint_path().empty())
+    x.run.fsddim.float_checkpoint = fs::absolute(c.float_checkpoint_path()).lexically_normal().string();
   YAML::Emitter e;
   e << YAML::BeginMap;
   Dumper d(e);

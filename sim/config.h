@@ -18,48 +18,55 @@ namespace spikemesh {
 // The FSDDIM denoising loop on the chip: when `images` > 0, `spikemesh run` generates images
 // with the network (an FSDDIM export) instead of running a stimulus.
 struct FsddimParams {
-  uint32_t images = 0;                  // images to generate; 0: no denoising loop
+  uint32_t images = 0;  // images to generate; 0: no denoising loop
   // `spikemesh sample` always runs the loop (0 images would write empty files): its default image count.
   static constexpr uint32_t kSampleImages = 4;
-  uint32_t steps = 10;                  // DDIM steps S
-  uint32_t snn_timesteps = 0;           // T; 0: the exported model's
-  uint64_t seed = 0;                    // noise seed: image k uses (seed, k)
-  bool trajectory = false;              // store x after every DDIM step in samples.h5
-  bool check_reference = true;          // also run the reference sampler and require identical images
-  bool gate_bias = true;                // switch each population's bias off after its T-step window
-  uint32_t weight_bits = 0;             // at most this many weight bits per projection; 0: as exported
-  std::string quality = "none";         // "psnr": PSNR against the exported model's images (same S, seed)
-  std::string float_checkpoint;         // the trained float model: PSNR of the chip's images against its images
+  uint32_t steps = 10;           // DDIM steps S
+  uint32_t snn_timesteps = 0;    // T; 0: the exported model's
+  uint64_t seed = 0;             // noise seed: image k uses (seed, k)
+  bool trajectory = false;       // store x after every DDIM step in samples.h5
+  bool check_reference = true;   // also run the reference sampler and require identical images
+  bool gate_bias = true;         // switch each population's bias off after its T-step window
+  uint32_t weight_bits = 0;      // at most this many weight bits per projection; 0: as exported
+  std::string quality = "none";  // "psnr": PSNR against the exported model's images (same S, seed)
+  std::string float_checkpoint;  // the trained float model: PSNR of the chip's images against its images
 
-  template <class V> void describe(V& v) {
-    v.field("images", images, 0, 1u << 20, "images to generate with the FSDDIM loop on the chip (0: run the stimulus instead)");
+  template <class V>
+  void describe(V& v) {
+    v.field("images", images, 0, 1u << 20,
+            "images to generate with the FSDDIM loop on the chip (0: run the stimulus instead)");
     v.field("steps", steps, 1, 100000, "DDIM steps S (strided over the model's diffusion steps)");
     v.field("snn_timesteps", snn_timesteps, 0, 64, "SNN timesteps T per DDIM step (0: the exported model's)");
     v.field("seed", seed, 0, ~uint64_t{0} >> 1, "noise seed; image k draws its noise from (seed, k)");
     v.field("trajectory", trajectory, "store x after every DDIM step in samples.h5");
-    v.field("check_reference", check_reference, "also run the fixed-point reference sampler and require bit-identical images");
+    v.field("check_reference", check_reference,
+            "also run the fixed-point reference sampler and require bit-identical images");
     v.field("weight_bits", weight_bits, 0, 8, "limit every projection to this many weight bits (1..8; 0: as exported)");
-    v.field("quality", quality, "'psnr': also generate the exported model's images (exported T and weight bits, same S and seed) "
-                                "with the reference sampler and report the PSNR of the chip's images against them; 'none': skip");
-    v.field("float_checkpoint", float_checkpoint, "float model checkpoint (PyTorch, model/fsddim): also generate its images from the "
-                                                  "same x_T, S and T and report the PSNR of the chip's images against them; '': skip");
-    v.field("gate_bias", gate_bias, "switch each population's bias off T timesteps after its first input (same images, fewer spikes)");
+    v.field("quality", quality,
+            "'psnr': also generate the exported model's images (exported T and weight bits, same S and seed) "
+            "with the reference sampler and report the PSNR of the chip's images against them; 'none': skip");
+    v.field("float_checkpoint", float_checkpoint,
+            "float model checkpoint (PyTorch, model/fsddim): also generate its images from the "
+            "same x_T, S and T and report the PSNR of the chip's images against them; '': skip");
+    v.field("gate_bias", gate_bias,
+            "switch each population's bias off T timesteps after its first input (same images, fewer spikes)");
   }
 };
 
 // What to run, besides the chip. Paths are relative to the config file that names them.
 struct RunParams {
-  std::string network;                  // network file (HDF5), required
-  std::string stimulus = "none";        // stimulus file (HDF5), "none", or "random"
-  std::string energy = "energy/davies2018.yaml";   // energy table (YAML)
+  std::string network;                            // network file (HDF5), required
+  std::string stimulus = "none";                  // stimulus file (HDF5), "none", or "random"
+  std::string energy = "energy/davies2018.yaml";  // energy table (YAML)
   uint32_t timesteps = 16;
-  uint32_t context = 0;                 // bias-table context
-  uint64_t seed = 1;                    // seed of a random stimulus
-  double activity = 0.5;                // share of input neurons that fire per step in a random stimulus
+  uint32_t context = 0;   // bias-table context
+  uint64_t seed = 1;      // seed of a random stimulus
+  double activity = 0.5;  // share of input neurons that fire per step in a random stimulus
   FsddimParams fsddim;
-  TraceParams trace;                    // the `trace:` section (hw/tracer.h)
+  TraceParams trace;  // the `trace:` section (hw/tracer.h)
 
-  template <class V> void describe(V& v) {
+  template <class V>
+  void describe(V& v) {
     v.field("network", network, "network file (HDF5, docs/network-format.md), relative to this config");
     v.field("stimulus", stimulus, "stimulus file (HDF5 /inputs/<population>), 'none', or 'random'");
     v.field("energy", energy, "energy table (YAML, configs/energy/), relative to this config");
@@ -83,7 +90,8 @@ struct EnergyTable {
   std::optional<double> management_cycle_pj;
   double core_static_mw = 0.0, router_static_mw = 0.0;
 
-  template <class V> void describe(V& v) {
+  template <class V>
+  void describe(V& v) {
     v.field("name", name, "table name");
     v.field("source", source, "where the numbers come from");
     v.group("event_pj", [&](V& s) {
@@ -112,15 +120,15 @@ struct EnergyTable {
 };
 
 struct RunConfig {
-  std::string path;                     // the config file
-  std::string chip_base;                // chip file named by chip.base ("" if none), resolved
+  std::string path;       // the config file
+  std::string chip_base;  // chip file named by chip.base ("" if none), resolved
   ChipParams chip;
   RunParams run;
   // Paths of run.network / run.stimulus / run.energy resolved against the config file's folder.
   std::string network_path() const;
   std::string stimulus_path() const;
   std::string energy_path() const;
-  std::string float_checkpoint_path() const;   // '' when unset
+  std::string float_checkpoint_path() const;  // '' when unset
 };
 
 // `sets`: "key.path=value" strings from --set, applied last.

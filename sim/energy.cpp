@@ -50,11 +50,15 @@ double component_dynamic(const Counters& x, const std::vector<Event<Counters>>& 
 }  // namespace
 
 EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
-  const Prices core_prices = {
-      {"synop_dense", &t.synop_dense_pj},     {"synop_sparse", &t.synop_sparse_pj}, {"synop_conv", &t.synop_conv_pj},
-      {"word_read", &t.word_read_pj},         {"update_active", &t.update_active_pj},
-      {"update_inactive", &t.update_inactive_pj}, {"spike", &t.spike_pj},       {"message_out", &t.message_out_pj},
-      {"message_in", &t.message_in_pj}};
+  const Prices core_prices = {{"synop_dense", &t.synop_dense_pj},
+                              {"synop_sparse", &t.synop_sparse_pj},
+                              {"synop_conv", &t.synop_conv_pj},
+                              {"word_read", &t.word_read_pj},
+                              {"update_active", &t.update_active_pj},
+                              {"update_inactive", &t.update_inactive_pj},
+                              {"spike", &t.spike_pj},
+                              {"message_out", &t.message_out_pj},
+                              {"message_in", &t.message_in_pj}};
   const Prices router_prices = {
       {"hop_ew", &t.hop_ew_pj}, {"hop_ns", &t.hop_ns_pj}, {"chip_link", &t.chip_link_pj}, {"tile", &t.tile_pj}};
   const Prices management_prices = {{"cycle", &t.management_cycle_pj}};

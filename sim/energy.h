@@ -30,9 +30,9 @@ struct EnergyReport {
   // Dynamic energy per event, e.g. {"core.synop_sparse", 1.2e-6}, in a fixed order; then the static parts.
   std::vector<std::pair<std::string, double>> core_events, router_events;
   double core_dynamic_j = 0, core_static_j = 0, router_dynamic_j = 0, router_static_j = 0;
-  double management_j = 0;                        // the management core's busy cycles (0 when unpriced)
-  std::vector<double> per_core_j, per_router_j;   // dynamic + static of each component
-  std::vector<std::string> unpriced;              // events that happened but have no price in the table
+  double management_j = 0;                       // the management core's busy cycles (0 when unpriced)
+  std::vector<double> per_core_j, per_router_j;  // dynamic + static of each component
+  std::vector<std::string> unpriced;             // events that happened but have no price in the table
 };
 
 EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t);

@@ -17,9 +17,11 @@ std::vector<double> psnr_against_float_model(const SampleSet& set, const std::st
   const std::string key = "fsddim.float_checkpoint";
   if (!fs::is_regular_file(checkpoint)) throw Error(key + ": " + checkpoint + ": checkpoint not found");
   const fs::path package_dir = find_python_tools().package_dir;
-  if (!fs::exists(kPython)) throw Error(std::string(kPython) + ": not found; " + key + " needs it (apt-get install python3-torch python3-h5py)");
-  const std::vector<std::string> cmd = {kPython, "-m", "fsddim.float_images", "--checkpoint", checkpoint,
-                                        "--samples", samples_h5, "--out", float_h5};
+  if (!fs::exists(kPython))
+    throw Error(std::string(kPython) + ": not found; " + key +
+                " needs it (apt-get install python3-torch python3-h5py)");
+  const std::vector<std::string> cmd = {
+      kPython, "-m", "fsddim.float_images", "--checkpoint", checkpoint, "--samples", samples_h5, "--out", float_h5};
   const char* pp = std::getenv("PYTHONPATH");
   const std::string pythonpath = package_dir.string() + (pp && *pp ? std::string(":") + pp : "");
   std::fflush(stdout);
@@ -35,10 +37,12 @@ std::vector<double> psnr_against_float_model(const SampleSet& set, const std::st
   const size_t n = set.images.size();
   const size_t per = n ? set.images[0].size() : 0;
   if (shape.empty() || shape[0] != n || pixels.size() != n * per)
-    throw Error(float_h5 + ": /images: expected " + std::to_string(n) + " images of " + std::to_string(per) + " pixels");
+    throw Error(float_h5 + ": /images: expected " + std::to_string(n) + " images of " + std::to_string(per) +
+                " pixels");
   std::vector<double> psnr;
   for (size_t k = 0; k < n; ++k)
-    psnr.push_back(psnr_db(set.images[k], std::vector<double>(pixels.begin() + k * per, pixels.begin() + (k + 1) * per)));
+    psnr.push_back(
+        psnr_db(set.images[k], std::vector<double>(pixels.begin() + k * per, pixels.begin() + (k + 1) * per)));
   return psnr;
 }
 

@@ -29,10 +29,14 @@ Breakdown breakdown_of(const ChipCounters& interval, const EnergyTable& table) {
   const EnergyReport e = price_energy(interval, table);
   Breakdown b;
   for (const auto& [name, j] : e.core_events) {
-    if (name.rfind("core.synop", 0) == 0) b.synops += j;
-    else if (name.rfind("core.update", 0) == 0) b.updates += j;
-    else if (name == "core.word_read") b.memory += j;
-    else b.messages += j;   // spike generation, message out / in
+    if (name.rfind("core.synop", 0) == 0)
+      b.synops += j;
+    else if (name.rfind("core.update", 0) == 0)
+      b.updates += j;
+    else if (name == "core.word_read")
+      b.memory += j;
+    else
+      b.messages += j;  // spike generation, message out / in
   }
   for (const auto& [name, j] : e.router_events) b.mesh += j;
   b.management = e.management_j;

@@ -53,8 +53,8 @@ struct Marks : DdimProgress {
   Marks(ChipBackend& c, DdimProgress* v) : chip(c), view(v) {}
   ChipBackend& chip;
   DdimProgress* view;
-  std::vector<ChipCounters> step_marks;       // after each DDIM step, all images in order
-  std::vector<ChipCounters> image_marks;      // at the start of each image (and one at the end)
+  std::vector<ChipCounters> step_marks;   // after each DDIM step, all images in order
+  std::vector<ChipCounters> image_marks;  // at the start of each image (and one at the end)
   void on_image(uint32_t k, uint32_t n) override {
     image_marks.push_back(chip.counters());
     if (view) view->on_image(k, n);
@@ -81,7 +81,7 @@ FsddimSetup check_fsddim(const RunConfig& cfg, Network& net) {
     throw Error(cfg.path + ": fsddim.quality: unknown value '" + fp.quality + "': expected 'none' or 'psnr'");
   FsddimSetup setup;
   setup.exported = read_ddim_schedule(net, cfg.network_path());
-  try {   // S, and that the export has its time embeddings (the plan does not depend on T)
+  try {  // S, and that the export has its time embeddings (the plan does not depend on T)
     setup.plan = plan_ddim(setup.exported, fp.steps);
   } catch (const Error& e) {
     throw Error(cfg.path + ": fsddim.steps: " + e.what());
@@ -109,13 +109,13 @@ FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::fil
   if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
   r.float_checkpoint = cfg.float_checkpoint_path();
 
-  const CompiledNetwork compiled = compile_network(net, cfg.chip);   // partition, place by measured traffic
+  const CompiledNetwork compiled = compile_network(net, cfg.chip);  // partition, place by measured traffic
   r.run.program = compiled.program;
   r.compile = compiled.report;
   ChipBackend chip(net, compiled.program, cfg.chip);
   const std::unique_ptr<Tracer> tracer =
       make_tracer(cfg, net, uint64_t{fp.images} * r.plan.size(), s.snn_timesteps + s.pipeline_depth);
-  if (tracer) chip.attach_tracer(*tracer);   // may refuse (VCD size cap) before anything runs
+  if (tracer) chip.attach_tracer(*tracer);  // may refuse (VCD size cap) before anything runs
   RecordingBackend rec(chip, net);
   Marks marks(chip, view);
   const auto t0 = std::chrono::steady_clock::now();

@@ -21,8 +21,8 @@ namespace spikemesh {
 
 // What the loop's checks establish: the exported schedule and the run's DDIM steps, made once.
 struct FsddimSetup {
-  DdimSchedule exported;   // as in the network file (its T)
-  DdimPlan plan;           // S -> (t, t_prev, bias context), shared by every sampler of the run
+  DdimSchedule exported;  // as in the network file (its T)
+  DdimPlan plan;          // S -> (t, t_prev, bias context), shared by every sampler of the run
 };
 
 // The loop's checks before anything runs (also `spikemesh run --check`): balances `net` if it has no
@@ -33,21 +33,21 @@ FsddimSetup check_fsddim(const RunConfig& cfg, Network& net);
 // What one run of the loop measured: handed from the loop to the report (fsddim_report.h) and the console
 // view (fsddim_console.h). Counters are cumulative snapshots; intervals are differences of two of them.
 struct FsddimResults {
-  DdimSchedule schedule;                       // the run's (T after fsddim.snn_timesteps, D)
-  DdimPlan plan;                               // its S DDIM steps
-  ChipRunOutput run;                           // the program and the whole run's counters
-  CompileReport compile;                       // placement and its measured traffic
-  std::vector<ChipCounters> image_marks;       // at the start of each image, and one after the last
-  std::vector<ChipCounters> step_marks;        // after each DDIM step, all images in order
-  std::vector<ChipTotals> timesteps;           // chip-wide totals after every timestep
-  std::vector<uint64_t> population_spikes;     // per population, whole run
-  ManagementCounters management;               // the management core's totals at the end
-  uint64_t synaptic_events = 0;                // whole run, all cores
-  bool reference_match = true;                 // the reference sampler gave the same payloads (or was not run)
-  std::vector<double> psnr;                    // per image, against the exported model (fsddim.quality: psnr)
-  std::vector<double> float_psnr;              // per image, against the float model (fsddim.float_checkpoint)
-  std::string float_checkpoint;                // its path; empty: not measured
-  double host_s = 0, reference_s = 0;          // host seconds of the chip's and the reference sampler's images
+  DdimSchedule schedule;                    // the run's (T after fsddim.snn_timesteps, D)
+  DdimPlan plan;                            // its S DDIM steps
+  ChipRunOutput run;                        // the program and the whole run's counters
+  CompileReport compile;                    // placement and its measured traffic
+  std::vector<ChipCounters> image_marks;    // at the start of each image, and one after the last
+  std::vector<ChipCounters> step_marks;     // after each DDIM step, all images in order
+  std::vector<ChipTotals> timesteps;        // chip-wide totals after every timestep
+  std::vector<uint64_t> population_spikes;  // per population, whole run
+  ManagementCounters management;            // the management core's totals at the end
+  uint64_t synaptic_events = 0;             // whole run, all cores
+  bool reference_match = true;              // the reference sampler gave the same payloads (or was not run)
+  std::vector<double> psnr;                 // per image, against the exported model (fsddim.quality: psnr)
+  std::vector<double> float_psnr;           // per image, against the float model (fsddim.float_checkpoint)
+  std::string float_checkpoint;             // its path; empty: not measured
+  double host_s = 0, reference_s = 0;       // host seconds of the chip's and the reference sampler's images
 };
 
 // The loop: checks, compiles `net` onto the chip (after fsddim.weight_bits and bias gating), runs the

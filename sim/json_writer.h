@@ -39,10 +39,18 @@ class JsonWriter {
     std::string o = "\"";
     for (char c : s) {
       switch (c) {
-        case '"': o += "\\\""; break;
-        case '\\': o += "\\\\"; break;
-        case '\n': o += "\\n"; break;
-        case '\t': o += "\\t"; break;
+        case '"':
+          o += "\\\"";
+          break;
+        case '\\':
+          o += "\\\\";
+          break;
+        case '\n':
+          o += "\\n";
+          break;
+        case '\t':
+          o += "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             char b[8];

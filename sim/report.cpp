@@ -27,16 +27,25 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   j.value("total", e.total_j).value("dynamic", e.dynamic_j).value("static", e.static_j);
   j.value("table", table.name).value("table_source", table.source);
   j.begin_object("breakdown");
-  j.begin_object("core").value("dynamic", e.core_dynamic_j).value("static", e.core_static_j).value("total", e.core_dynamic_j + e.core_static_j);
+  j.begin_object("core")
+      .value("dynamic", e.core_dynamic_j)
+      .value("static", e.core_static_j)
+      .value("total", e.core_dynamic_j + e.core_static_j);
   j.begin_object("events");
   for (const auto& ev : e.core_events) j.value(ev.first.substr(5), ev.second);
   j.end_object().end_object();
-  j.begin_object("router").value("dynamic", e.router_dynamic_j).value("static", e.router_static_j).value("total", e.router_dynamic_j + e.router_static_j);
+  j.begin_object("router")
+      .value("dynamic", e.router_dynamic_j)
+      .value("static", e.router_static_j)
+      .value("total", e.router_dynamic_j + e.router_static_j);
   j.begin_object("events");
   for (const auto& ev : e.router_events) j.value(ev.first.substr(7), ev.second);
   j.end_object().end_object();
   if (c.hosted) {
-    j.begin_object("management").value("dynamic", e.management_j).value("busy_cycles", c.management.busy_cycles).end_object();
+    j.begin_object("management")
+        .value("dynamic", e.management_j)
+        .value("busy_cycles", c.management.busy_cycles)
+        .end_object();
   }
   j.end_object();
   j.begin_object("per_core");
@@ -54,7 +63,9 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
     const RouterCounters tr = c.router_total();
     j.begin_object("chip");
     j.value("synaptic_events", tc.synops()).value("spikes", tc.spikes).value("messages_sent", tc.messages_out);
-    j.value("messages_received", tc.messages_in).value("flits_injected", tr.injected).value("flits_ejected", tr.ejected);
+    j.value("messages_received", tc.messages_in)
+        .value("flits_injected", tr.injected)
+        .value("flits_ejected", tr.ejected);
     j.value("flit_hops", tr.hops()).value("stall_cycles", tr.stall_cycles);
     j.value("peak_buffer_flits", tr.peak_buffer_flits);
     j.array("timestep_cycles", c.step_cycles);
@@ -79,7 +90,10 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   // Chip summary.
   const MeshGeometry& g = run.program.geometry;
   j.begin_object("chip");
-  j.value("chips_x", g.chips_x).value("chips_y", g.chips_y).value("routers_x", g.routers_x).value("routers_y", g.routers_y);
+  j.value("chips_x", g.chips_x)
+      .value("chips_y", g.chips_y)
+      .value("routers_x", g.routers_x)
+      .value("routers_y", g.routers_y);
   j.value("cores_per_router", g.cores_per_router).value("mesh_width", g.width()).value("mesh_height", g.height());
   j.value("routers", g.routers()).value("cores", g.cores()).value("barrier_cycles", run.barrier_cycles);
   j.value("compartments_per_core", p.core.compartments).value("graded_spikes", p.core.graded_spikes);
@@ -92,14 +106,14 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   for (size_t q = 0; q < net.populations.size(); ++q) {
     j.begin_object(net.populations[q].name).value("neurons", net.populations[q].size());
     j.begin_array("cores");
-    const auto& pls = run.program.placement[q];   // a banded population has one segment per channel on a core
+    const auto& pls = run.program.placement[q];  // a banded population has one segment per channel on a core
     for (size_t k = 0; k < pls.size(); ++k)
       if (k == 0 || pls[k].core != pls[k - 1].core) j.value("", pls[k].core);
     j.end_array().end_object();
   }
   j.end_object();
   j.begin_array("per_core");
-  for (uint32_t k = 0; k < run.program.cores.size(); ++k) {   // placement may leave gaps between used cores
+  for (uint32_t k = 0; k < run.program.cores.size(); ++k) {  // placement may leave gaps between used cores
     const CoreProgram& cp = run.program.cores[k];
     if (cp.compartments == 0) continue;
     j.begin_object().value("core", k).value("compartments", cp.compartments);

@@ -11,14 +11,14 @@
 namespace spikemesh {
 
 struct SampleSet {
-  std::vector<uint32_t> shape;                          // the image (C, H, W)
-  uint32_t steps = 0;                                   // S
+  std::vector<uint32_t> shape;  // the image (C, H, W)
+  uint32_t steps = 0;           // S
   uint64_t seed = 0;
-  std::string backend;                                  // "reference" or "chip"
-  std::vector<std::vector<int32_t>> noise;              // per image: x_T payloads (T x size)
-  std::vector<std::vector<int32_t>> payloads;           // per image: final payloads (T x size)
-  std::vector<std::vector<double>> images;              // per image: mean over T, in [-1, 1] (size)
-  std::vector<std::vector<std::vector<int32_t>>> trajectory;   // per image, per DDIM step (optional)
+  std::string backend;                                        // "reference" or "chip"
+  std::vector<std::vector<int32_t>> noise;                    // per image: x_T payloads (T x size)
+  std::vector<std::vector<int32_t>> payloads;                 // per image: final payloads (T x size)
+  std::vector<std::vector<double>> images;                    // per image: mean over T, in [-1, 1] (size)
+  std::vector<std::vector<std::vector<int32_t>>> trajectory;  // per image, per DDIM step (optional)
 };
 
 // Runs the fixed-point sampler for `images` images on `backend` (the images are independent: seeds

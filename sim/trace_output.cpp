@@ -32,12 +32,14 @@ uint64_t parse_index(const std::string& s, const std::string& where) {
 }
 
 // "pop:0,3,5-7;other:1" -> (population, index) pairs, in order.
-std::vector<std::pair<uint32_t, uint64_t>> parse_probes(const std::string& spec, const Network& net, const std::string& where) {
+std::vector<std::pair<uint32_t, uint64_t>> parse_probes(const std::string& spec, const Network& net,
+                                                        const std::string& where) {
   std::vector<std::pair<uint32_t, uint64_t>> out;
   if (trim(spec).empty()) return out;
   for (const std::string& item : split(spec, ';')) {
     const size_t colon = item.find(':');
-    if (colon == std::string::npos) throw Error(where + ": '" + item + "': expected 'population:indices', e.g. 'hidden:0,3,5-7'");
+    if (colon == std::string::npos)
+      throw Error(where + ": '" + item + "': expected 'population:indices', e.g. 'hidden:0,3,5-7'");
     const std::string name = trim(item.substr(0, colon));
     uint32_t pop = ~0u;
     std::string names;
@@ -47,15 +49,16 @@ std::vector<std::pair<uint32_t, uint64_t>> parse_probes(const std::string& spec,
     }
     if (pop == ~0u) throw Error(where + ": population '" + name + "' is not in the network (it has: " + names + ")");
     if (net.populations[pop].kind == NeuronKind::Input)
-      throw Error(where + ": population '" + name + "' is an input population (host-written spike generators have no u, v)");
+      throw Error(where + ": population '" + name +
+                  "' is an input population (host-written spike generators have no u, v)");
     const uint64_t n = net.populations[pop].size();
     for (const std::string& r : split(item.substr(colon + 1), ',')) {
       const size_t dash = r.find('-');
       const uint64_t a = parse_index(trim(r.substr(0, dash)), where);
       const uint64_t b = dash == std::string::npos ? a : parse_index(trim(r.substr(dash + 1)), where);
       if (b < a || b >= n)
-        throw Error(where + ": " + name + ":" + r + ": index out of range (population '" + name + "' has " + std::to_string(n) +
-                    " neurons)");
+        throw Error(where + ": " + name + ":" + r + ": index out of range (population '" + name + "' has " +
+                    std::to_string(n) + " neurons)");
       if (b - a > 4096) throw Error(where + ": " + name + ":" + r + ": more than 4096 probes in one range");
       for (uint64_t i = a; i <= b; ++i) out.emplace_back(pop, i);
     }
@@ -89,11 +92,12 @@ void write_h5(const Tracer& tr, const ChipTimestepRecorder& rec, const Network& 
     f.write_attr_string("/", "format", "spikemesh-trace");
     f.write_attr_int("/", "version", 1);
     const auto& steps = tr.steps();
-    const uint64_t n = rec.snapshots().size();   // completed timesteps
+    const uint64_t n = rec.snapshots().size();  // completed timesteps
     std::vector<int64_t> t, tl, call, start, cycles, inw, window_rows;
     for (uint64_t k = 0; k < n; ++k) {
       const auto& s = steps[k];
-      t.push_back(s.t), tl.push_back(s.t_local), call.push_back(s.call), start.push_back(static_cast<int64_t>(s.start_cycle));
+      t.push_back(s.t), tl.push_back(s.t_local), call.push_back(s.call),
+          start.push_back(static_cast<int64_t>(s.start_cycle));
       cycles.push_back(static_cast<int64_t>(s.end_cycle - s.start_cycle));
       inw.push_back(s.in_window);
       if (s.in_window) window_rows.push_back(static_cast<int64_t>(k));
@@ -116,10 +120,10 @@ void write_h5(const Tracer& tr, const ChipTimestepRecorder& rec, const Network& 
     f.write_attr_string("/counters/cores", "names", core_names);
     f.write_attr_string("/counters/routers", "names", router_names);
     const auto& snaps = rec.snapshots();
-    write_columns<CoreCounters>(f, "/counters/cores/", n, cores,
-                                [&](uint64_t k) -> const auto& { return snaps[k].cores; });
-    write_columns<RouterCounters>(f, "/counters/routers/", n, routers,
-                                  [&](uint64_t k) -> const auto& { return snaps[k].routers; });
+    write_columns<CoreCounters>(
+        f, "/counters/cores/", n, cores, [&](uint64_t k) -> const auto& { return snaps[k].cores; });
+    write_columns<RouterCounters>(
+        f, "/counters/routers/", n, routers, [&](uint64_t k) -> const auto& { return snaps[k].routers; });
     // Raster and probes: the window's timesteps (rows of /timesteps listed in /raster/rows).
     const uint64_t w = rec.raster().size();
     f.create_group("/raster");
@@ -150,14 +154,17 @@ void write_h5(const Tracer& tr, const ChipTimestepRecorder& rec, const Network& 
 
 }  // namespace
 
-std::unique_ptr<Tracer> make_tracer(const RunConfig& cfg, const Network& net, uint64_t calls, uint64_t timesteps_per_call) {
+std::unique_ptr<Tracer> make_tracer(const RunConfig& cfg, const Network& net, uint64_t calls,
+                                    uint64_t timesteps_per_call) {
   const TraceParams& tp = cfg.run.trace;
   if (!tp.vcd && !tp.hdf5) return nullptr;
   const std::string where = cfg.path + ": trace";
   TraceSelection p;
   p.patterns.clear();
   for (const std::string& pat : split(tp.signals, ',')) {
-    if (pat.empty()) throw Error(where + ".signals: empty pattern in '" + tp.signals + "' (expected comma-separated globs, e.g. 'chip.core_0.*,chip.timestep')");
+    if (pat.empty())
+      throw Error(where + ".signals: empty pattern in '" + tp.signals +
+                  "' (expected comma-separated globs, e.g. 'chip.core_0.*,chip.timestep')");
     p.patterns.push_back(pat);
   }
   if (p.patterns.empty()) throw Error(where + ".signals: no pattern (use '*' for every signal)");
@@ -168,8 +175,8 @@ std::unique_ptr<Tracer> make_tracer(const RunConfig& cfg, const Network& net, ui
     throw Error(where + ".timestep_first = " + std::to_string(tp.timestep_first) + " is past the run's " +
                 std::to_string(timesteps_per_call) + " timesteps" + (calls > 1 ? " per DDIM step" : ""));
   if (c == 0)
-    throw Error(where + ".ddim_step_first = " + std::to_string(tp.ddim_step_first) + " is past the run's " + std::to_string(calls) +
-                " DDIM steps (all images)");
+    throw Error(where + ".ddim_step_first = " + std::to_string(tp.ddim_step_first) + " is past the run's " +
+                std::to_string(calls) + " DDIM steps (all images)");
   p.window_timesteps = t * c;
   return std::make_unique<Tracer>(tp, std::move(p));
 }

@@ -18,7 +18,8 @@ namespace spikemesh {
 // Null when the config asks for no trace. Validates trace.* against the network (probes, patterns) and
 // the window against the run: `calls` network calls (1 outside the FSDDIM loop) of `timesteps_per_call`
 // timesteps. Errors name the config file and the key.
-std::unique_ptr<Tracer> make_tracer(const RunConfig& cfg, const Network& net, uint64_t calls, uint64_t timesteps_per_call);
+std::unique_ptr<Tracer> make_tracer(const RunConfig& cfg, const Network& net, uint64_t calls,
+                                    uint64_t timesteps_per_call);
 
 // Writes run.vcd and run.gtkw (trace.vcd) and trace.h5 (trace.hdf5) into `dir`, each through a temporary
 // file renamed into place. `timesteps`: the traced chip's record (Chip::timestep_record). Prints what it

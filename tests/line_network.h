@@ -1,6 +1,7 @@
-// The timing tests' one-message network (and its chip and stimulus), shared by tests/hw and tests/system: an input neuron on core 0
-// sends one spike to a target neuron on core `target_core`, with idle one-neuron filler populations in
-// between so that, at one compartment per core in mesh order, the target lands on the wanted core.
+// The timing tests' one-message network (and its chip and stimulus), shared by tests/hw and tests/system: an
+// input neuron on core 0 sends one spike to a target neuron on core `target_core`, with idle one-neuron filler
+// populations in between so that, at one compartment per core in mesh order, the target lands on the wanted
+// core.
 #pragma once
 
 #include <string>

@@ -33,7 +33,8 @@ void for_each_pair(const Network& net, const Projection& pr, Fn&& fn) {
         const uint32_t y = static_cast<uint32_t>((s % ch.in_pixels) / ss[2]), x = static_cast<uint32_t>(s % ss[2]);
         const uint32_t g = ch.group_of_input(ci);
         for_each_conv_tap(pr.conv, ds[1], ds[2], y, x, [&](uint64_t pix, uint32_t) {
-          for (uint32_t co = g * ch.cout_per_group; co < (g + 1) * ch.cout_per_group; ++co) fn(s, co * ch.out_pixels + pix);
+          for (uint32_t co = g * ch.cout_per_group; co < (g + 1) * ch.cout_per_group; ++co)
+            fn(s, co * ch.out_pixels + pix);
         });
       }
       break;

@@ -15,7 +15,7 @@ SPIKEMESH_PACKAGES=(
   libsystemc-dev libyaml-cpp-dev libhdf5-dev zlib1g-dev libboost-program-options-dev libgtest-dev
   python3 python3-torch python3-h5py python3-numpy python3-matplotlib python3-pytest python3-yaml
   gtkwave xvfb python3-pil   # waveforms headless: tests/python/test_gtkwave.py, scripts/trace_screenshot
-  snakemake
+  snakemake clang-format
   dataset-fashion-mnist
 )
 

@@ -61,7 +61,8 @@ ChipParams pair_chip(uint32_t routers_x, uint32_t routers_y, uint32_t k) {
 }
 
 // The reference simulator's readout currents after the same calls.
-std::vector<int32_t> reference_currents(const Network& net, uint32_t context, const std::vector<std::vector<int32_t>>& inputs) {
+std::vector<int32_t> reference_currents(const Network& net, uint32_t context,
+                                        const std::vector<std::vector<int32_t>>& inputs) {
   ReferenceSimulator ref(net);
   ref.reset();
   ref.set_context(context);
@@ -98,7 +99,9 @@ struct HostedPair {
     if (read) chip->host_read(out);
     sc_core::sc_start();
   }
-  std::vector<int32_t> currents() const { return std::vector<int32_t>(chip->host_currents(out), chip->host_currents(out) + k); }
+  std::vector<int32_t> currents() const {
+    return std::vector<int32_t>(chip->host_currents(out), chip->host_currents(out) + k);
+  }
   const Chip::HostedPhases& phases() const { return chip->hosted_phases(); }
 };
 
@@ -146,7 +149,7 @@ TEST(ManagementTiming, HostedTimestepIsWritesBarrierSpikesAndReadsToTheCycle) {
   // and sent k responses west.
   EXPECT_EQ(chip.noc().router(1, 0).counters().ejected, 2u * k + 2);
   EXPECT_EQ(chip.noc().router(1, 0).counters().hops_ew, k);
-  EXPECT_EQ(chip.core(1).counters().messages_out, k);   // the read responses
+  EXPECT_EQ(chip.core(1).counters().messages_out, k);  // the read responses
 }
 
 // 4 x 3 routers: the readouts on core 10 = router (2, 2), two hops east and two south of the management core.
@@ -160,13 +163,13 @@ TEST(ManagementTiming, ReadOfKValuesFourHopsAwayCompletesAtTheHandComputedCycle)
   // +80 + 10 k + 46 + 2 = +128 + 10 k.
   EXPECT_EQ(h.phases().pause - h.phases().reads, 128u + 10 * k);
   EXPECT_EQ(h.currents(), reference_currents(h.net, 0, {kX1, kNone}));
-  EXPECT_EQ(h.chip->noc().router(2, 2).counters().hops_ew, k);   // the responses, westwards
+  EXPECT_EQ(h.chip->noc().router(2, 2).counters().hops_ew, k);  // the responses, westwards
   // Southwards out of router (2, 1): core 10's reset, the k spikes of timestep 1 and the read request.
   EXPECT_EQ(h.chip->noc().router(2, 1).counters().hops_ns, k + 2);
 }
 
 TEST(ManagementTiming, OneNorthSouthHopCloserSavesTwoHopNsOnARead) {
-  HostedPair h(pair_network(3, 6, false), 4, 3);   // readouts on core 6 = router (2, 1)
+  HostedPair h(pair_network(3, 6, false), 4, 3);  // readouts on core 6 = router (2, 1)
   h.step(kX1, false, 0);
   h.step({}, true);
   EXPECT_EQ(h.phases().pause - h.phases().reads, 128u + 10 * h.k - 2 * 13);
@@ -192,7 +195,7 @@ TEST(ManagementTiming, ContextSwitchWritesOnlyTheBiasRegistersThatChange) {
   out.bias_contexts = 2;
   out.bias_phases = 1;
   out.bias_columns = 3;
-  out.bias_table = {5, 7, 9, 5, 8, 9};   // context 0, context 1: only column 1 differs
+  out.bias_table = {5, 7, 9, 5, 8, 9};  // context 0, context 1: only column 1 differs
   HostedPair h(net, 2, 1);
   h.step(kX1, true, 0);
   EXPECT_EQ(h.chip->management()->counters().bias_writes, 3u);
@@ -217,7 +220,9 @@ TEST(ManagementTiming, AManagementRouterOutsideTheMeshIsAnErrorNamingTheKey) {
     Chip chip("chip", net, prog, p);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("chip.management.router_x = 2: outside the mesh (routers x 0..1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("chip.management.router_x = 2: outside the mesh (routers x 0..1"),
+              std::string::npos)
+        << e.what();
   }
 }
 

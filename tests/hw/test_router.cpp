@@ -17,7 +17,7 @@ using namespace spikemesh::testing;
 namespace {
 
 void run_testbench(uint64_t seed, uint32_t buffer, uint32_t flits_per_source) {
-  const MeshGeometry g{1, 1, 3, 3, 2};   // the router under test sits in the middle, (1, 1)
+  const MeshGeometry g{1, 1, 3, 3, 2};  // the router under test sits in the middle, (1, 1)
   RouterParams rp;
   rp.input_buffer_flits = buffer;
   CycleScheduler scheduler("scheduler");
@@ -76,7 +76,7 @@ void run_testbench(uint64_t seed, uint32_t buffer, uint32_t flits_per_source) {
   for (uint32_t p = 0; p < ports; ++p) {
     const auto& sent = sources[p]->sent;
     ASSERT_EQ(sent.size(), flits_per_source);
-    std::map<uint32_t, uint64_t> last_by_out;   // arrival order per (input, output)
+    std::map<uint32_t, uint64_t> last_by_out;  // arrival order per (input, output)
     uint64_t prev_grant = 0;
     for (size_t k = 0; k < sent.size(); ++k) {
       const Flit& f = sent[k].flit;
@@ -109,10 +109,10 @@ void run_testbench(uint64_t seed, uint32_t buffer, uint32_t flits_per_source) {
   EXPECT_EQ(c.hops_ns, ns);
   EXPECT_EQ(c.hops_chip, 0u);
   EXPECT_EQ(c.stall_cycles, stall);
-  EXPECT_GT(stall, 0u);   // the back-pressure did bite
+  EXPECT_GT(stall, 0u);  // the back-pressure did bite
   EXPECT_LE(c.peak_buffer_flits, buffer);
   EXPECT_EQ(router.buffered_flits(), 0u);
-  EXPECT_EQ(pool.live(), 0u);   // every flit that entered left
+  EXPECT_EQ(pool.live(), 0u);  // every flit that entered left
 }
 
 }  // namespace

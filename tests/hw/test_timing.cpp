@@ -7,11 +7,11 @@
 
 #include <memory>
 
+#include "../line_network.h"
 #include "chip.h"
 #include "mapping.h"
 #include "noc.h"
 #include "testbench.h"
-#include "../line_network.h"
 
 using namespace spikemesh;
 using namespace spikemesh::testing;
@@ -27,7 +27,8 @@ class Injector : public sc_core::sc_module {
     uint32_t src_core;
     uint32_t dst_core;
   };
-  Injector(sc_core::sc_module_name name, Noc& noc, std::vector<Shot> shots) : sc_module(name), noc_(noc), shots_(std::move(shots)) {
+  Injector(sc_core::sc_module_name name, Noc& noc, std::vector<Shot> shots)
+      : sc_module(name), noc_(noc), shots_(std::move(shots)) {
     SC_METHOD(run);
   }
 
@@ -88,11 +89,11 @@ TEST(MeshTiming, WithinATileAMessageTakesInjectPlusEject) {
   Injector inj("inj", m.noc, {{50, g.core_at(1, 1, 0), g.core_at(1, 1, 3)}});
   sc_core::sc_start();
   ASSERT_EQ(m.sinks[g.core_at(1, 1, 3)]->arrivals.size(), 1u);
-  EXPECT_EQ(m.sinks[g.core_at(1, 1, 3)]->arrivals[0].cycle, 54u);   // 2.1 ns within-tile ~ 4 cycles
+  EXPECT_EQ(m.sinks[g.core_at(1, 1, 3)]->arrivals[0].cycle, 54u);  // 2.1 ns within-tile ~ 4 cycles
 }
 
 TEST(MeshTiming, AChipCrossingLinkAddsItsOwnLatency) {
-  const MeshGeometry g{2, 1, 2, 1, 1};   // routers 0,1 on chip 0; 2,3 on chip 1
+  const MeshGeometry g{2, 1, 2, 1, 1};  // routers 0,1 on chip 0; 2,3 on chip 1
   Mesh m(g, 16, 0);
   Injector inj("inj", m.noc, {{0, 0, 3}});
   sc_core::sc_start();
@@ -118,7 +119,7 @@ TEST(MeshTiming, TwoMessagesForOneLinkInOneCycleSerialiseByExactlyOneCycle) {
 
 TEST(MeshTiming, AFullReceiverStallsTheSenderUntilItsSlotIsCreditedBack) {
   const MeshGeometry g{1, 1, 1, 1, 4};
-  Mesh m(g, 1, 50);   // one slot; each message is held 50 cycles
+  Mesh m(g, 1, 50);  // one slot; each message is held 50 cycles
   Injector inj("inj", m.noc, {{100, 0, 1}, {100, 2, 1}});
   sc_core::sc_start();
   ASSERT_EQ(m.sinks[1]->arrivals.size(), 2u);
@@ -131,7 +132,7 @@ TEST(MeshTiming, AFullReceiverStallsTheSenderUntilItsSlotIsCreditedBack) {
 }
 
 TEST(ChipTiming, TimestepIsSweepMessageDendriteAndBarrierToTheCycle) {
-  const Network net = line_network(10);   // target on core 10 = router (2, 2)
+  const Network net = line_network(10);  // target on core 10 = router (2, 2)
   const ChipParams p = line_chip();
   const ChipProgram prog = map_network(net, p);
   const Stimulus stim = one_input_spike();
@@ -163,7 +164,7 @@ TEST(ChipTiming, TimestepIsSweepMessageDendriteAndBarrierToTheCycle) {
 }
 
 TEST(ChipTiming, OneMoreNorthSouthHopAddsExactlyHopNsCycles) {
-  const Network net = line_network(6);   // target on core 6 = router (2, 1): one north-south hop fewer
+  const Network net = line_network(6);  // target on core 6 = router (2, 1): one north-south hop fewer
   const ChipParams p = line_chip();
   const ChipProgram prog = map_network(net, p);
   const Stimulus stim = one_input_spike();
@@ -174,7 +175,7 @@ TEST(ChipTiming, OneMoreNorthSouthHopAddsExactlyHopNsCycles) {
 }
 
 TEST(ChipTiming, WatchdogStopsAStuckRunAndNamesTheRoutersAndCores) {
-  const Network net = line_network(1);   // target on core 1 = router (1, 0)
+  const Network net = line_network(1);  // target on core 1 = router (1, 0)
   ChipParams p = line_chip();
   p.watchdog_cycles = 5000;
   const ChipProgram prog = map_network(net, p);

@@ -52,12 +52,19 @@ class Source : public sc_core::sc_module, public CreditReturn {
   SC_HAS_PROCESS(Source);
   struct Sent {
     Flit flit;
-    uint64_t cycle;   // cycle it left the source
+    uint64_t cycle;  // cycle it left the source
   };
-  Source(sc_core::sc_module_name name, Router& router, uint32_t port, uint32_t credits, uint32_t latency, uint32_t count,
-         uint32_t max_gap, uint64_t seed, std::vector<MeshGeometry::CorePlace> destinations)
-      : sc_module(name), router_(router), port_(port), credit_(credits, port >= kPortLocal0), latency_(latency),
-        count_(count), max_gap_(max_gap), rng_(seed), destinations_(std::move(destinations)) {
+  Source(sc_core::sc_module_name name, Router& router, uint32_t port, uint32_t credits, uint32_t latency,
+         uint32_t count, uint32_t max_gap, uint64_t seed, std::vector<MeshGeometry::CorePlace> destinations)
+      : sc_module(name),
+        router_(router),
+        port_(port),
+        credit_(credits, port >= kPortLocal0),
+        latency_(latency),
+        count_(count),
+        max_gap_(max_gap),
+        rng_(seed),
+        destinations_(std::move(destinations)) {
     router.connect_input_credit(port, this);
     SC_METHOD(run);
   }
@@ -68,7 +75,7 @@ class Source : public sc_core::sc_module, public CreditReturn {
   void run() {
     const uint64_t now = current_cycle();
     if (sent.size() == count_) return;
-    if (!credit_.available(now)) {   // back-pressure: try again next cycle
+    if (!credit_.available(now)) {  // back-pressure: try again next cycle
       next_trigger(cycles_to_time(1));
       return;
     }
@@ -82,8 +89,10 @@ class Source : public sc_core::sc_module, public CreditReturn {
     f.dest_y = static_cast<uint16_t>(d.y);
     f.dest_local = static_cast<uint16_t>(d.local);
     sent.push_back({f, now});
-    if (port_ >= kPortLocal0) router_.inject(port_ - kPortLocal0, f, now + latency_);
-    else router_.input(port_)->receive(f, now + latency_);
+    if (port_ >= kPortLocal0)
+      router_.inject(port_ - kPortLocal0, f, now + latency_);
+    else
+      router_.input(port_)->receive(f, now + latency_);
     next_trigger(cycles_to_time(1 + rng_() % (max_gap_ + 1)));
   }
   Router& router_;

@@ -51,7 +51,8 @@ struct Cli {
 std::string run_config(const std::string& extra = "") {
   return "network: ex/network.h5\nstimulus: ex/stimulus.h5\nenergy: " + std::string(SPIKEMESH_SOURCE_DIR) +
          "/configs/energy/sanafe_loihi.yaml\ntimesteps: 12\nchip:\n  base: " + SPIKEMESH_SOURCE_DIR +
-         "/configs/chip_loihi2.yaml\n  mesh:\n    routers_x: 2\n    routers_y: 2\n  core:\n    compartments: 48\n" + extra;
+         "/configs/chip_loihi2.yaml\n  mesh:\n    routers_x: 2\n    routers_y: 2\n  core:\n    compartments: 48\n" +
+         extra;
 }
 
 }  // namespace
@@ -83,7 +84,8 @@ TEST(RunCommand, WritesReportRasterAndEffectiveConfigAndMatchesTheReference) {
   EXPECT_EQ(Cli::slurp(cli.dir / "a" / "report.json"), Cli::slurp(cli.dir / "b" / "report.json"));
   EXPECT_EQ(Cli::slurp(cli.dir / "a" / "config.yaml"), Cli::slurp(cli.dir / "b" / "config.yaml"));
   // The effective config runs again to the same report.
-  ASSERT_EQ(cli.run("run " + (cli.dir / "a" / "config.yaml").string() + " --out " + (cli.dir / "c").string(), out), 0) << out;
+  ASSERT_EQ(cli.run("run " + (cli.dir / "a" / "config.yaml").string() + " --out " + (cli.dir / "c").string(), out), 0)
+      << out;
   EXPECT_EQ(Cli::slurp(cli.dir / "a" / "report.json"), Cli::slurp(cli.dir / "c" / "report.json"));
 }
 
@@ -94,7 +96,8 @@ TEST(RunCommand, BadInputFailsBeforeSimulatingWithAMessage) {
   const fs::path bad = cli.write("bad.yaml", run_config("  router:\n    hop_ns_cycles: fast\n"));
   EXPECT_EQ(cli.run("run " + bad.string() + " --out " + (cli.dir / "o").string(), out), 1);
   EXPECT_NE(out.find("bad.yaml:13: chip.router.hop_ns_cycles: expected an integer in [1, 1048576], got 'fast'"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
   EXPECT_FALSE(fs::exists(cli.dir / "o" / "report.json"));
   const fs::path cfg = cli.write("run.yaml", run_config());
   EXPECT_EQ(cli.run("run " + cfg.string() + " --set chip.core.compartments=40 --set chip.mesh.routers_x=1 --out " +
@@ -102,8 +105,11 @@ TEST(RunCommand, BadInputFailsBeforeSimulatingWithAMessage) {
                     out),
             1);
   EXPECT_NE(out.find("mapping: resource cores: the network needs"), std::string::npos) << out;
-  EXPECT_EQ(cli.run("run " + cfg.string() + " --set chip.core.graded_spikes=false --out " + (cli.dir / "o").string(), out), 1);
-  EXPECT_NE(out.find("population 'input': resource graded spikes: needs 8-bit spike payloads"), std::string::npos) << out;
+  EXPECT_EQ(
+      cli.run("run " + cfg.string() + " --set chip.core.graded_spikes=false --out " + (cli.dir / "o").string(), out),
+      1);
+  EXPECT_NE(out.find("population 'input': resource graded spikes: needs 8-bit spike payloads"), std::string::npos)
+      << out;
   EXPECT_EQ(cli.run("run " + (cli.dir / "missing.yaml").string(), out), 1);
   EXPECT_NE(out.find("missing.yaml: cannot open the config file (no such file)"), std::string::npos) << out;
   const fs::path nonet = cli.write("nonet.yaml", "network: nothere.h5\n");

@@ -37,17 +37,18 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& se
 }  // namespace
 
 TEST(RunConfig, PrecedenceIsDefaultsThenBaseFileThenConfigThenSet) {
-  const std::string base = write_temp("base.yaml", "core:\n  compartments: 8192\n  graded_spikes: true\nmesh:\n  routers_x: 2\n");
-  const std::string cfg = write_temp("run.yaml", "network: net.h5\ntimesteps: 7\nchip:\n  base: " + base +
-                                                     "\n  core:\n    compartments: 2048\n");
+  const std::string base =
+      write_temp("base.yaml", "core:\n  compartments: 8192\n  graded_spikes: true\nmesh:\n  routers_x: 2\n");
+  const std::string cfg = write_temp(
+      "run.yaml", "network: net.h5\ntimesteps: 7\nchip:\n  base: " + base + "\n  core:\n    compartments: 2048\n");
   RunConfig c = load_run_config(cfg, {});
   EXPECT_EQ(c.run.timesteps, 7u);
-  EXPECT_EQ(c.chip.core.compartments, 2048u);    // config over base
-  EXPECT_TRUE(c.chip.core.graded_spikes);        // from base
-  EXPECT_EQ(c.chip.mesh.routers_x, 2u);          // from base
-  EXPECT_EQ(c.chip.mesh.routers_y, 4u);          // default
+  EXPECT_EQ(c.chip.core.compartments, 2048u);  // config over base
+  EXPECT_TRUE(c.chip.core.graded_spikes);      // from base
+  EXPECT_EQ(c.chip.mesh.routers_x, 2u);        // from base
+  EXPECT_EQ(c.chip.mesh.routers_y, 4u);        // default
   c = load_run_config(cfg, {"chip.core.compartments=4096", "timesteps=9", "chip.clock_mhz=1000.5"});
-  EXPECT_EQ(c.chip.core.compartments, 4096u);    // --set over config
+  EXPECT_EQ(c.chip.core.compartments, 4096u);  // --set over config
   EXPECT_EQ(c.run.timesteps, 9u);
   EXPECT_DOUBLE_EQ(c.chip.clock_mhz, 1000.5);
   EXPECT_EQ(c.network_path(), (std::filesystem::path(cfg).parent_path() / "net.h5").string());
@@ -66,19 +67,25 @@ TEST(RunConfig, AManagementCoreOutsideTheMeshNamesTheKey) {
             "FILE: chip.management.router_y = 4: outside the mesh (routers y 0..3: chips_y 1 x routers_y 4)");
   EXPECT_EQ(error_of("network: n.h5\nfsddim:\n  images: 1\n", {"chip.management.router_x=8"}),
             "FILE: chip.management.router_x = 8: outside the mesh (routers x 0..7: chips_x 1 x routers_x 8)");
-  EXPECT_EQ(error_of("network: n.h5\nchip:\n  management:\n    router_x: 8\n"), "(no error)");   // no FSDDIM loop, no management core
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  management:\n    router_x: 8\n"),
+            "(no error)");  // no FSDDIM loop, no management core
 }
 
 TEST(RunConfig, WrongTypesAndOutOfRangeValuesAreErrors) {
-  EXPECT_EQ(error_of("network: n.h5\ntimesteps: abc\n"), "FILE:2: timesteps: expected an integer in [1, 1073741824], got 'abc'");
-  EXPECT_EQ(error_of("network: n.h5\ntimesteps: 1.5\n"), "FILE:2: timesteps: expected an integer in [1, 1073741824], got '1.5'");
-  EXPECT_EQ(error_of("network: n.h5\ntimesteps: -3\n"), "FILE:2: timesteps: expected an integer in [1, 1073741824], got '-3'");
-  EXPECT_EQ(error_of("network: n.h5\ntimesteps: 0\n"), "FILE:2: timesteps: expected an integer in [1, 1073741824], got '0'");
+  EXPECT_EQ(error_of("network: n.h5\ntimesteps: abc\n"),
+            "FILE:2: timesteps: expected an integer in [1, 1073741824], got 'abc'");
+  EXPECT_EQ(error_of("network: n.h5\ntimesteps: 1.5\n"),
+            "FILE:2: timesteps: expected an integer in [1, 1073741824], got '1.5'");
+  EXPECT_EQ(error_of("network: n.h5\ntimesteps: -3\n"),
+            "FILE:2: timesteps: expected an integer in [1, 1073741824], got '-3'");
+  EXPECT_EQ(error_of("network: n.h5\ntimesteps: 0\n"),
+            "FILE:2: timesteps: expected an integer in [1, 1073741824], got '0'");
   EXPECT_EQ(error_of("network: n.h5\nchip:\n  mesh:\n    cores_per_router: 17\n"),
             "FILE:4: chip.mesh.cores_per_router: expected an integer in [1, 16], got '17' (out of range)");
   EXPECT_EQ(error_of("network: n.h5\nchip:\n  core:\n    graded_spikes: yes\n"),
             "FILE:4: chip.core.graded_spikes: expected true or false, got 'yes'");
-  EXPECT_EQ(error_of("network: n.h5\nchip:\n  clock_mhz: 0\n"), "FILE:3: chip.clock_mhz: expected a number in [1, 1e+06], got 0 (out of range)");
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  clock_mhz: 0\n"),
+            "FILE:3: chip.clock_mhz: expected a number in [1, 1e+06], got 0 (out of range)");
   EXPECT_EQ(error_of("network: n.h5\nchip:\n  mesh: 4\n"), "FILE:3: chip.mesh: expected a mapping of keys");
   EXPECT_EQ(error_of("network: [a, b]\n"), "FILE:1: network: expected a string, got a list");
   EXPECT_EQ(error_of("timesteps: 4\n"), "FILE: network: a network file is required (key 'network')");
@@ -87,18 +94,21 @@ TEST(RunConfig, WrongTypesAndOutOfRangeValuesAreErrors) {
 
 TEST(RunConfig, SetArgumentsAreValidatedLikeFileKeys) {
   const std::string ok = "network: n.h5\n";
-  EXPECT_EQ(error_of(ok, {"chip.core.compartmentz=3"}),
-            "--set chip.core.compartmentz=3: unknown key 'chip.core.compartmentz' (see `spikemesh run --help` for the keys)");
-  EXPECT_EQ(error_of(ok, {"chip.router.hop_ew_cycles=0"}),
-            "--set chip.router.hop_ew_cycles=0: chip.router.hop_ew_cycles: expected an integer in [1, 1048576], got '0'");
+  EXPECT_EQ(
+      error_of(ok, {"chip.core.compartmentz=3"}),
+      "--set chip.core.compartmentz=3: unknown key 'chip.core.compartmentz' (see `spikemesh run --help` for the keys)");
+  EXPECT_EQ(
+      error_of(ok, {"chip.router.hop_ew_cycles=0"}),
+      "--set chip.router.hop_ew_cycles=0: chip.router.hop_ew_cycles: expected an integer in [1, 1048576], got '0'");
   EXPECT_EQ(error_of(ok, {"timesteps"}), "--set timesteps: expected key=value (e.g. chip.core.compartments=2048)");
   EXPECT_EQ(error_of(ok, {"chip.mesh=3"}),
             "--set chip.mesh=3: unknown key 'chip.mesh' (see `spikemesh run --help` for the keys)");
 }
 
 TEST(RunConfig, TheEffectiveConfigReloadsToTheSameValues) {
-  const std::string cfg = write_temp("eff.yaml", "network: n.h5\nstimulus: random\nseed: 4\nchip:\n  base: " +
-                                                     source_path("configs/chip_loihi2.yaml") + "\n  mesh:\n    chips_x: 2\n");
+  const std::string cfg =
+      write_temp("eff.yaml", "network: n.h5\nstimulus: random\nseed: 4\nchip:\n  base: " +
+                                 source_path("configs/chip_loihi2.yaml") + "\n  mesh:\n    chips_x: 2\n");
   const RunConfig a = load_run_config(cfg, {"chip.router.chip_link_cycles=77"});
   const std::string dump = dump_run_config(a);
   const RunConfig b = load_run_config(write_temp("eff2.yaml", dump), {});
@@ -135,7 +145,7 @@ TEST(EnergyTable, ShippedTablesCarryTheirSourcesNumbers) {
   EXPECT_DOUBLE_EQ(*d.hop_ns_pj, 4.0);
   EXPECT_DOUBLE_EQ(*d.tile_pj, 1.7);
   EXPECT_FALSE(d.spike_pj.has_value());
-  EXPECT_FALSE(d.management_cycle_pj.has_value());   // no public figure: the management core stays unpriced
+  EXPECT_FALSE(d.management_cycle_pj.has_value());  // no public figure: the management core stays unpriced
   EXPECT_DOUBLE_EQ(d.core_static_mw, 0.8125);
   const EnergyTable s = load_energy_table(source_path("configs/energy/sanafe_loihi.yaml"));
   EXPECT_DOUBLE_EQ(*s.synop_dense_pj, 35.5);

@@ -150,9 +150,9 @@ TEST(Counters, EveryEnergyEventOfTheFieldListIsPricedByTheTableInFieldOrder) {
   for (const auto& ev : e.router_events) router_got.push_back(ev.first);
   EXPECT_EQ(core_got, core);
   EXPECT_EQ(router_got, router);
-  EXPECT_EQ(core, (std::vector<std::string>{"core.synop_dense", "core.synop_sparse", "core.synop_conv", "core.word_read",
-                                            "core.update_active", "core.update_inactive", "core.spike",
-                                            "core.message_out", "core.message_in"}));
+  EXPECT_EQ(core, (std::vector<std::string>{"core.synop_dense", "core.synop_sparse", "core.synop_conv",
+                                            "core.word_read", "core.update_active", "core.update_inactive",
+                                            "core.spike", "core.message_out", "core.message_in"}));
   EXPECT_EQ(router, (std::vector<std::string>{"router.hop_ew", "router.hop_ns", "router.chip_link", "router.tile"}));
   EXPECT_DOUBLE_EQ(e.management_j, double(c.management.busy_cycles) * 14 * 1e-12);
   // Unpriced: every event that happened is named.

@@ -43,7 +43,7 @@ void check_bands(uint32_t compartments, bool shared_kernels) {
   ASSERT_TRUE(run.chip->completed()) << run.chip->deadlock_report();
   const int conv1 = net.find("conv1"), pool = net.find("pool"), up = net.find("up");
   ASSERT_TRUE(conv1 >= 0 && pool >= 0 && up >= 0);
-  EXPECT_EQ(run.program.tile_channels[conv1], compartments == 10 ? 4u : 2u);   // 4 channels; 3 fit, balanced: 2
+  EXPECT_EQ(run.program.tile_channels[conv1], compartments == 10 ? 4u : 2u);  // 4 channels; 3 fit, balanced: 2
   EXPECT_EQ(run.program.tile_channels[pool], compartments == 10 ? 4u : 2u);
   EXPECT_EQ(run.program.tile_channels[up], 2u);
   // Several segments of one population on one core, and bands that start mid-row.
@@ -93,7 +93,7 @@ TEST(ChipEquivalence, Loihi1ProfileWithBinaryInputs) {
     }
   const Stimulus stim = make_random_stimulus(net, 20, 3, 0.4);
   const SimResult ref = run_reference(net, stim, 20, 2);
-  ChipParams p;   // Loihi 1 defaults: binary spikes, conv expanded, 8 x 4 routers
+  ChipParams p;  // Loihi 1 defaults: binary spikes, conv expanded, 8 x 4 routers
   p.core.compartments = 64;
   ChipRun run(net, p, stim, 20, 2);
   ASSERT_TRUE(run.chip->completed());

@@ -33,10 +33,12 @@ Network loop_network() {
   h.params[0].dv = 819;
   h.params[0].vth_mant = 20;
   h.params[0].bias_mant = 100;
-  h.bias_contexts = 1000;   // a time embedding: a bias per diffusion step and channel
+  h.bias_contexts = 1000;  // a time embedding: a bias per diffusion step and channel
   h.bias_phases = 1;
   h.bias_columns = 2;
-  for (uint32_t k = 0; k < 1000; ++k) h.bias_table.push_back(static_cast<int16_t>(k % 7 * 40)), h.bias_table.push_back(static_cast<int16_t>(300 - k % 5 * 60));
+  for (uint32_t k = 0; k < 1000; ++k)
+    h.bias_table.push_back(static_cast<int16_t>(k % 7 * 40)),
+        h.bias_table.push_back(static_cast<int16_t>(300 - k % 5 * 60));
   net.populations.push_back(h);
   Population out;
   out.name = "out";
@@ -66,10 +68,11 @@ Network loop_network() {
   skip.encoding = Encoding::OneToOne;
   skip.weights = {64};
   net.projections.push_back(skip);
-  net.metadata.attributes = {{"input_population", "x"}, {"readout_population", "out"}, {"snn_timesteps", "3"},
-                             {"diffusion_timesteps", "1000"}, {"readout_frac_bits", "12"}, {"ddim_coeff_frac_bits", "24"}};
+  net.metadata.attributes = {{"input_population", "x"},   {"readout_population", "out"},
+                             {"snn_timesteps", "3"},      {"diffusion_timesteps", "1000"},
+                             {"readout_frac_bits", "12"}, {"ddim_coeff_frac_bits", "24"}};
   std::vector<int64_t> a, s;
-  for (uint32_t t = 0; t < 1000; ++t) {   // any monotone schedule in Q1.30 serves the test
+  for (uint32_t t = 0; t < 1000; ++t) {  // any monotone schedule in Q1.30 serves the test
     const double ab = std::pow(std::cos((t / 1000.0 + 0.008) / 1.008 * M_PI / 2), 2);
     a.push_back(std::llround(std::sqrt(ab) * (1 << 30)));
     s.push_back(std::llround(std::sqrt(1 - ab) * (1 << 30)));
@@ -86,7 +89,7 @@ TEST(FsddimLoop, ChipImagesAreBitIdenticalToReferenceSampler) {
   const Network net = loop_network();
   const DdimSchedule s = read_ddim_schedule(net, "loop");
   ASSERT_EQ(s.pipeline_depth, 2u);
-  ChipParams p = mesh_2x2_chip(8);   // 80 compartments over 10+ cores: every projection crosses the mesh
+  ChipParams p = mesh_2x2_chip(8);  // 80 compartments over 10+ cores: every projection crosses the mesh
   const ChipProgram program = map_network(net, p);
   ASSERT_GT(program.cores_used, 4u);
   ChipBackend chip(net, program, p);
@@ -126,7 +129,7 @@ TEST(FsddimLoop, ManagementTrafficCrossesTheMeshAndIsPricedOnlyWhenTheTableHasAF
   const Network net = loop_network();
   const DdimSchedule s = read_ddim_schedule(net, "loop");
   ChipParams p = mesh_2x2_chip(8);
-  p.management.router_x = 1;   // on router (1, 1)'s extra port
+  p.management.router_x = 1;  // on router (1, 1)'s extra port
   p.management.router_y = 1;
   const ChipProgram program = map_network(net, p);
   ChipBackend chip(net, program, p);
@@ -142,7 +145,7 @@ TEST(FsddimLoop, ManagementTrafficCrossesTheMeshAndIsPricedOnlyWhenTheTableHasAF
   EXPECT_EQ(m.read_requests, 2u * 3 * readout_segments);
   EXPECT_EQ(m.resets, 2u * program.cores_used);
   EXPECT_EQ(m.messages_out, m.read_requests + m.writes + m.bias_writes + m.resets);
-  EXPECT_GT(m.bias_writes, 0u);   // h's time embedding changes with the DDIM step
+  EXPECT_GT(m.bias_writes, 0u);  // h's time embedding changes with the DDIM step
   EXPECT_EQ(m.busy_cycles, m.compute_cycles + 2 * (m.messages_out + m.messages_in));
   // Priced: the busy cycles at the table's figure, part of the total; absent: listed as unpriced.
   const ChipCounters c = chip.counters();
@@ -154,7 +157,8 @@ TEST(FsddimLoop, ManagementTrafficCrossesTheMeshAndIsPricedOnlyWhenTheTableHasAF
   t.management_cycle_pj = 10.0;
   const EnergyReport priced = price_energy(c, t);
   EXPECT_DOUBLE_EQ(priced.management_j, double(m.busy_cycles) * 10e-12);
-  EXPECT_DOUBLE_EQ(priced.total_j, priced.core_dynamic_j + priced.router_dynamic_j + priced.management_j + priced.static_j);
+  EXPECT_DOUBLE_EQ(priced.total_j,
+                   priced.core_dynamic_j + priced.router_dynamic_j + priced.management_j + priced.static_j);
   EXPECT_EQ(std::find(priced.unpriced.begin(), priced.unpriced.end(), "management.cycle"), priced.unpriced.end());
 }
 

@@ -4,8 +4,8 @@
 
 #include <numeric>
 
-#include "chip_harness.h"
 #include "../line_network.h"
+#include "chip_harness.h"
 #include "chip_run.h"
 #include "config.h"
 #include "energy.h"
@@ -37,7 +37,7 @@ void expect_invariants(const ChipRunOutput& run, const SimResult& ref) {
   EXPECT_EQ(sent, received);
   EXPECT_EQ(injected, sent);
   EXPECT_EQ(ejected, injected);
-  EXPECT_EQ(flits, hops + ejected);   // every grant is a hop or a delivery
+  EXPECT_EQ(flits, hops + ejected);  // every grant is a hop or a delivery
   EXPECT_EQ(synops, ref.synaptic_events);
   EXPECT_EQ(spikes, ref.spike_count);
   EXPECT_EQ(std::accumulate(c.step_cycles.begin(), c.step_cycles.end(), uint64_t{0}), c.cycles);
@@ -85,7 +85,7 @@ TEST(ChipEnergy, AOneMessageRunPricedByHandWithDavies2018) {
   // idle fillers), 3 timesteps: the run of ChipTiming.TimestepIsSweepMessageDendriteAndBarrierToTheCycle.
   const Network net = line_network(10);
   ChipParams p = line_chip();
-  p.mapping.placement = "mesh_order";   // the hand count below follows mesh order: 'in' at (0,0), 'target' at (2,2)
+  p.mapping.placement = "mesh_order";  // the hand count below follows mesh order: 'in' at (0,0), 'target' at (2,2)
   const ChipRunOutput run = run_chip(net, p, one_input_spike(), 3, 0);
   ASSERT_TRUE(run.completed);
   EXPECT_EQ(run.counters.cycles, 681u + 603 + 603);
@@ -94,7 +94,8 @@ TEST(ChipEnergy, AOneMessageRunPricedByHandWithDavies2018) {
   // (4.0) hops, 1 within-tile delivery (1.7): 1657.3 pJ. Static: 12 cores x 0.8125 mW x 1887 cycles / 2 GHz.
   EXPECT_NEAR(e.dynamic_j, 1657.3e-12, 1e-21);
   EXPECT_NEAR(e.static_j, 12 * 0.8125e-3 * 1887 / 2e9, 1e-21);
-  EXPECT_EQ(e.unpriced, (std::vector<std::string>{"core.word_read", "core.spike", "core.message_out", "core.message_in"}));
+  EXPECT_EQ(e.unpriced,
+            (std::vector<std::string>{"core.word_read", "core.spike", "core.message_out", "core.message_in"}));
   expect_sum_of_parts(e);
   // The target core's own energy: 1 synop, 2 active, 1 inactive update, plus its static share.
   EXPECT_NEAR(e.per_core_j[10], (23.6 + 2 * 81 + 52) * 1e-12 + 0.8125e-3 * 1887 / 2e9, 1e-21);

@@ -40,7 +40,8 @@ struct MapCli {
     std::string out;
     EXPECT_EQ(run("example --out " + (dir / "ex").string(), out), 0) << out;
     std::ofstream(dir / "map.yaml") << "network: ex/network.h5\nchip:\n  base: " << SPIKEMESH_SOURCE_DIR
-                                    << "/configs/chip_loihi2.yaml\n" << chip_keys;
+                                    << "/configs/chip_loihi2.yaml\n"
+                                    << chip_keys;
     return dir / "map.yaml";
   }
 };
@@ -65,11 +66,14 @@ TEST(MapCommand, PrintsUtilisationAndFlitHopsAndWritesTheSameMappingJsonTwice) {
 
 TEST(MapCommand, OverSizeModelNamesTheResourceAndTheSmallestShape) {
   MapCli c;
-  const fs::path cfg = c.config("  mesh: {routers_x: 1, routers_y: 1, cores_per_router: 1}\n  core: {compartments: 64}\n");
+  const fs::path cfg =
+      c.config("  mesh: {routers_x: 1, routers_y: 1, cores_per_router: 1}\n  core: {compartments: 64}\n");
   std::string out;
   EXPECT_EQ(c.run("map " + cfg.string() + " --out " + (c.dir / "a").string(), out), 1) << out;
   EXPECT_NE(out.find("resource cores: the network needs "), std::string::npos) << out;
-  EXPECT_NE(out.find("the chip has 1 (1x1 chips of 1x1 routers, 1 cores each: chip.mesh); population '"), std::string::npos) << out;
+  EXPECT_NE(out.find("the chip has 1 (1x1 chips of 1x1 routers, 1 cores each: chip.mesh); population '"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("smallest chip shape that fits: chips_x=1 chips_y=1 routers_x="), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(c.dir / "a" / "mapping.json"));
 }

@@ -9,9 +9,9 @@
 #include <map>
 #include <sstream>
 
+#include "../line_network.h"
 #include "chip.h"
 #include "chip_harness.h"
-#include "../line_network.h"
 #include "error.h"
 #include "mapping.h"
 #include "random_network.h"
@@ -24,13 +24,13 @@ namespace {
 
 // A VCD read back: every declared signal by its dotted hierarchical name, with its value changes.
 struct Vcd {
-  std::map<std::string, std::string> width;                            // name -> declared width
-  std::map<std::string, std::vector<std::pair<uint64_t, int64_t>>> changes;   // name -> (time, value)
+  std::map<std::string, std::string> width;                                  // name -> declared width
+  std::map<std::string, std::vector<std::pair<uint64_t, int64_t>>> changes;  // name -> (time, value)
 
   explicit Vcd(const std::string& text) {
     std::istringstream is(text);
     std::vector<std::string> scope;
-    std::map<std::string, std::vector<std::string>> names_of;   // id -> names
+    std::map<std::string, std::vector<std::string>> names_of;  // id -> names
     std::string tok;
     uint64_t time = 0;
     bool body = false;
@@ -65,7 +65,7 @@ struct Vcd {
         std::string id;
         is >> id;
         int64_t v = static_cast<int64_t>(std::stoull(tok.substr(1), nullptr, 2));
-        if (tok.size() == 33 && tok[1] == '1') v -= int64_t{1} << 32;   // 32-bit two's complement
+        if (tok.size() == 33 && tok[1] == '1') v -= int64_t{1} << 32;  // 32-bit two's complement
         for (const auto& n : names_of.at(id)) changes[n].push_back({time, v});
       } else {
         for (const auto& n : names_of.at(tok.substr(1))) changes[n].push_back({time, tok[0] == '1'});
@@ -113,7 +113,8 @@ TEST(Trace, VcdShowsOneTimestepAtTheCyclesOfTheTimingContracts) {
   const Vcd v(vcd_of(tracer));
 
   // Declared: the chip's, every core's, and every router port that has a link.
-  for (const char* n : {"chip.timestep", "chip.barrier", "chip.core_10.probe_target_0.u", "chip.core_10.probe_target_0.v"})
+  for (const char* n :
+       {"chip.timestep", "chip.barrier", "chip.core_10.probe_target_0.u", "chip.core_10.probe_target_0.v"})
     EXPECT_TRUE(v.declared(n)) << n;
   for (uint32_t c = 0; c < 12; ++c)
     for (const char* s : {"spike_out", "sweep_busy", "output_busy", "dendrite_busy", "input_fifo"})
@@ -150,8 +151,8 @@ TEST(Trace, VcdShowsOneTimestepAtTheCyclesOfTheTimingContracts) {
   EXPECT_EQ(v.at("chip.noc.router_0_0.out_E_busy", 12), 1);
   EXPECT_EQ(v.at("chip.noc.router_0_0.out_E_busy", 13), 0);
   EXPECT_EQ(v.at("chip.noc.router_1_0.in_W_occupancy", 19), 0);
-  EXPECT_EQ(v.at("chip.noc.router_1_0.in_W_occupancy", 20), 1);   // 12 + 8
-  EXPECT_EQ(v.at("chip.noc.router_2_2.out_L0_busy", 54), 1);      // 12 + 8 + 8 + 13 + 13
+  EXPECT_EQ(v.at("chip.noc.router_1_0.in_W_occupancy", 20), 1);  // 12 + 8
+  EXPECT_EQ(v.at("chip.noc.router_2_2.out_L0_busy", 54), 1);     // 12 + 8 + 8 + 13 + 13
   EXPECT_EQ(v.at("chip.core_10.input_fifo", 55), 0);
   EXPECT_EQ(v.at("chip.core_10.input_fifo", 56), 1);
   EXPECT_EQ(v.at("chip.core_10.input_fifo", 57), 0);
@@ -193,7 +194,7 @@ TEST(Trace, PatternsAndTheTimestepWindowSelect) {
   chip.attach_tracer(tracer);
   sc_core::sc_start();
   const Vcd v(vcd_of(tracer));
-  EXPECT_EQ(v.width.size(), 6u);   // timestep + core_1's five
+  EXPECT_EQ(v.width.size(), 6u);  // timestep + core_1's five
   EXPECT_TRUE(v.declared("chip.core_1.spike_out"));
   EXPECT_FALSE(v.declared("chip.core_0.spike_out"));
   EXPECT_FALSE(v.declared("chip.barrier"));
@@ -256,7 +257,8 @@ TEST(Trace, OnARandomMeshRunTheBoundHoldsAndPerTimestepCountersAddUpToTheTotals)
     EXPECT_EQ(last.synops(), chip.core(c).counters().synops());
     // The deepest input FIFO in the waveform is the core's peak counter.
     int64_t peak = 0;
-    for (const auto& [t, val] : v.changes.at("chip.core_" + std::to_string(c) + ".input_fifo")) peak = std::max(peak, val);
+    for (const auto& [t, val] : v.changes.at("chip.core_" + std::to_string(c) + ".input_fifo"))
+      peak = std::max(peak, val);
     EXPECT_EQ(uint64_t(peak), chip.core(c).counters().peak_input_fifo) << "core " << c;
   }
   for (size_t r = 0; r < chip.noc().routers().size(); ++r)

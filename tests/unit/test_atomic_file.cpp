@@ -37,7 +37,7 @@ TEST(AtomicFile, TargetAppearsOnlyWhenTheWriterIsDone) {
   const fs::path target = dir / "out.bin";
   write_stream_atomically(target, [&](std::ostream& out) {
     out << "first half ";
-    EXPECT_FALSE(fs::exists(target));   // nothing at the target while the content is being written
+    EXPECT_FALSE(fs::exists(target));  // nothing at the target while the content is being written
     out << "second half";
   });
   EXPECT_EQ(read_all(target), "first half second half");
@@ -50,7 +50,7 @@ TEST(AtomicFile, ReplacesAnExistingFileWhole) {
   const fs::path target = dir / "out.txt";
   write_stream_atomically(target, [](std::ostream& out) { out << "a long old content"; });
   write_atomically(target, [&](const fs::path& tmp) {
-    EXPECT_EQ(tmp.parent_path(), dir);   // same folder: same file system, so the rename is atomic
+    EXPECT_EQ(tmp.parent_path(), dir);  // same folder: same file system, so the rename is atomic
     std::ofstream(tmp) << "new";
     EXPECT_EQ(read_all(target), "a long old content");
   });
@@ -89,7 +89,7 @@ TEST(AtomicFile, MissingFolderIsAnErrorNamingTheFile) {
 TEST(AtomicFile, FailedRenameRemovesTheTemporary) {
   const fs::path dir = fresh_dir("rename");
   const fs::path target = dir / "out";
-  fs::create_directories(target / "occupied");   // a non-empty folder where the file should go
+  fs::create_directories(target / "occupied");  // a non-empty folder where the file should go
   try {
     write_stream_atomically(target, [](std::ostream& out) { out << "x"; });
     FAIL() << "expected an Error";

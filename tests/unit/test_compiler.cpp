@@ -5,8 +5,8 @@
 
 #include <set>
 
-#include "compiler.h"
 #include "../synapse_pairs.h"
+#include "compiler.h"
 #include "delay_balance.h"
 #include "error.h"
 #include "random_network.h"
@@ -35,7 +35,6 @@ Projection one_to_one(const std::string& name, uint32_t src, uint32_t dst, uint8
   pr.delays = {delay};
   return pr;
 }
-
 
 // Every core within every capacity; every neuron on exactly one core; every synapse's source neuron has a
 // routing entry to the core that holds its target, and every entry names an existing input axon there with
@@ -75,7 +74,8 @@ void check_program(const Network& net, const ChipParams& p, const ChipProgram& m
   }
   EXPECT_EQ(used, m.cores_used) << what;
   for (size_t q = 0; q < net.populations.size(); ++q)
-    for (uint64_t i = 0; i < net.populations[q].size(); ++i) ASSERT_NE(core_of[q][i], ~0u) << what << ": neuron not mapped";
+    for (uint64_t i = 0; i < net.populations[q].size(); ++i)
+      ASSERT_NE(core_of[q][i], ~0u) << what << ": neuron not mapped";
   for (const Projection& pr : net.projections) {
     std::set<std::pair<uint64_t, uint32_t>> missing;
     for_each_pair(net, pr, [&](uint64_t s, uint64_t t) {
@@ -83,7 +83,8 @@ void check_program(const Network& net, const ChipParams& p, const ChipProgram& m
       const uint32_t comp = comp_of[pr.source][s];
       const uint32_t want = core_of[pr.target][t];
       bool found = false;
-      for (uint32_t e = src.out_begin[comp]; e < src.out_begin[comp + 1] && !found; ++e) found = src.out[e].core == want;
+      for (uint32_t e = src.out_begin[comp]; e < src.out_begin[comp + 1] && !found; ++e)
+        found = src.out[e].core == want;
       if (!found) missing.insert({s, want});
     });
     EXPECT_TRUE(missing.empty()) << what << ": projection '" << pr.name << "': " << missing.size()
@@ -161,7 +162,7 @@ TEST(Compiler, PlacementHalvesFlitHopsWhereABetterLayoutIsKnown) {
   p.mesh = {1, 1, 4, 1, 1};
   p.core.compartments = n;
   CompileOptions o;
-  o.rates.assign(4 * n, 1.0);   // every neuron spikes every step
+  o.rates.assign(4 * n, 1.0);  // every neuron spikes every step
   const CompiledNetwork mesh = [&] {
     ChipParams q = p;
     q.mapping.placement = "mesh_order";
@@ -208,7 +209,7 @@ TEST(Compiler, MeasuredRatesAreSpikesPerStepAfterTheWarmup) {
   net.populations = {pop("in", 3, NeuronKind::Input)};
   const uint32_t warmup = 5, steps = 40;
   const std::vector<double> r = measure_firing_rates(net, warmup, steps, 7);
-  const Stimulus stim = make_random_stimulus(net, warmup + steps, 7);   // what the measurement drives
+  const Stimulus stim = make_random_stimulus(net, warmup + steps, 7);  // what the measurement drives
   ASSERT_EQ(r.size(), 3u);
   for (uint32_t i = 0; i < 3; ++i) {
     uint32_t fired = 0;
@@ -261,7 +262,7 @@ TEST(Compiler, OverSizeModelNamesPopulationResourceAndTheSmallestShape) {
   net.projections = {pr};
   ChipParams p;
   p.mesh = {1, 1, 1, 1, 2};
-  p.core.compartments = 16;   // 180 neurons: 12 cores
+  p.core.compartments = 16;  // 180 neurons: 12 cores
   try {
     compile_network(net, p);
     FAIL() << "no error";
@@ -270,7 +271,9 @@ TEST(Compiler, OverSizeModelNamesPopulationResourceAndTheSmallestShape) {
     EXPECT_EQ(e.population, "in");
     EXPECT_EQ(e.need, 12u);
     EXPECT_EQ(e.capacity, 2u);
-    EXPECT_NE(std::string(e.what()).find("resource cores: the network needs 12 cores, the chip has 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("resource cores: the network needs 12 cores, the chip has 2"),
+              std::string::npos)
+        << e.what();
   }
   const ShapeSearch s = smallest_fitting_shape(net, p);
   ASSERT_TRUE(s.found) << s.why;
@@ -291,7 +294,9 @@ TEST(Compiler, OverSizeModelNamesPopulationResourceAndTheSmallestShape) {
 
   const ShapeSearch none = smallest_fitting_shape(net, p, 2, 2);
   EXPECT_FALSE(none.found);
-  EXPECT_EQ(none.why, "none up to 1x1 chips of 2x2 routers or 2x2 chips of 1x1 routers (2 cores each): the network needs 12 cores");
+  EXPECT_EQ(
+      none.why,
+      "none up to 1x1 chips of 2x2 routers or 2x2 chips of 1x1 routers (2 cores each): the network needs 12 cores");
 }
 
 TEST(Compiler, PerCoreLimitHasNoFittingShape) {

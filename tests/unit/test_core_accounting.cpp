@@ -53,36 +53,36 @@ TEST(CoreAccounting, DenseTargetsClaimEverySourceAxonOnceAndLengthenEachList) {
 TEST(CoreAccounting, SparseSourcesSharedByTwoTargetsClaimOneAxon) {
   Filling f(sparse_net(), row_chip(4));
   CoreAccounting& acc = f.acc;
-  ASSERT_TRUE(add(acc, 1, 0));   // sources 0 and 1: two axons, two one-record lists
+  ASSERT_TRUE(add(acc, 1, 0));  // sources 0 and 1: two axons, two one-record lists
   EXPECT_EQ(acc.tally().input_axons, 2u);
   EXPECT_EQ(acc.tally().synapse_words, 2u);
-  ASSERT_TRUE(add(acc, 1, 1));   // source 1 again: its list grows to two records, still one word
+  ASSERT_TRUE(add(acc, 1, 1));  // source 1 again: its list grows to two records, still one word
   EXPECT_EQ(acc.tally().input_axons, 2u);
   EXPECT_EQ(acc.tally().synapse_words, 2u);
 }
 
 TEST(CoreAccounting, OutputAxonsAreTheEstimateCharged) {
-  Filling f(dense_net(), row_chip(8), {3, 0, 2});   // in[0] is charged 3 output axons, in[2] 2
+  Filling f(dense_net(), row_chip(8), {3, 0, 2});  // in[0] is charged 3 output axons, in[2] 2
   CoreAccounting& acc = f.acc;
   for (uint64_t i = 0; i < 4; ++i) ASSERT_TRUE(add(acc, 0, i));
   EXPECT_EQ(acc.tally().output_axons, 5u);
-  EXPECT_EQ(acc.tally().input_axons, 0u);   // an input population has no incoming projection
+  EXPECT_EQ(acc.tally().input_axons, 0u);  // an input population has no incoming projection
 }
 
 TEST(CoreAccounting, AUnitThatDoesNotFitChangesNothing) {
   Filling f(dense_net(), row_chip(4));
   CoreAccounting& acc = f.acc;
   for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(add(acc, 1, i));
-  const uint64_t two[] = {3, 4};   // one more would fit, two do not: neither is added
+  const uint64_t two[] = {3, 4};  // one more would fit, two do not: neither is added
   EXPECT_FALSE(acc.try_add(1, two, 2));
   EXPECT_EQ(acc.tally().compartments, 3u);
   EXPECT_EQ(acc.tally().synapse_words, 4u);
-  EXPECT_TRUE(acc.fits_empty(1, two, 2));   // a trial on an empty core leaves the open core as it was
+  EXPECT_TRUE(acc.fits_empty(1, two, 2));  // a trial on an empty core leaves the open core as it was
   EXPECT_EQ(acc.tally().compartments, 3u);
   ASSERT_TRUE(add(acc, 1, 3));
   EXPECT_EQ(acc.tally().compartments, 4u);
   EXPECT_EQ(acc.tally().input_axons, 4u);
-  acc.next_core();   // a new core: every source axon is claimed again
+  acc.next_core();  // a new core: every source axon is claimed again
   ASSERT_TRUE(add(acc, 1, 4));
   EXPECT_EQ(acc.tally().compartments, 1u);
   EXPECT_EQ(acc.tally().input_axons, 4u);
@@ -91,7 +91,7 @@ TEST(CoreAccounting, AUnitThatDoesNotFitChangesNothing) {
 
 TEST(CoreAccounting, ASingleNeuronOverALimitNamesTheResource) {
   ChipParams chip = row_chip(4);
-  chip.core.input_axons = 3;   // a target of the dense projection needs all 4 sources
+  chip.core.input_axons = 3;  // a target of the dense projection needs all 4 sources
   Filling f(dense_net(), chip);
   CoreAccounting& acc = f.acc;
   ASSERT_FALSE(add(acc, 1, 2));

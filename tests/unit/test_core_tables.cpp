@@ -13,14 +13,14 @@ using namespace spikemesh;
 using namespace spikemesh::testing;
 
 TEST(CoreTables, TwoCoresOneDiscreteAxonPerSourceAndOneOutputAxonEach) {
-  const Network net = dense_net(4);   // 4 compartments per core: in on core 0, A on core 1
+  const Network net = dense_net(4);  // 4 compartments per core: in on core 0, A on core 1
   const ChipParams chip = row_chip(4);
   const MappingIndex index(net, chip);
   const Partition part = Partitioner(index, chip).run(std::vector<uint32_t>(index.neurons(), 0));
   ASSERT_EQ(part.cores.size(), 2u);
   const ChipProgram m = compile_tables(index, part, MeshGeometry::from(chip.mesh));
   EXPECT_EQ(m.cores_used, 2u);
-  EXPECT_EQ(m.cores.size(), 4u);   // every core of the mesh, the unused ones empty
+  EXPECT_EQ(m.cores.size(), 4u);  // every core of the mesh, the unused ones empty
   const CoreProgram& a = m.cores[1];
   ASSERT_EQ(a.input_axons.size(), 4u);
   ASSERT_EQ(a.formats.size(), 1u);
@@ -36,7 +36,7 @@ TEST(CoreTables, TwoCoresOneDiscreteAxonPerSourceAndOneOutputAxonEach) {
   EXPECT_EQ(in.out_begin, (std::vector<uint32_t>{0, 1, 2, 3, 4}));
   for (uint32_t k = 0; k < 4; ++k) {
     EXPECT_EQ(in.out[k], (Destination{1, k, 0, 4}));
-    EXPECT_EQ(in.out[k].x, 1u);   // core 1 on router (1, 0)
+    EXPECT_EQ(in.out[k].x, 1u);  // core 1 on router (1, 0)
     EXPECT_EQ(in.out[k].local, 0u);
   }
   EXPECT_EQ(a.output_axons(), 0u);
@@ -64,6 +64,6 @@ TEST(CoreTables, RoutingCountEqualsTheCompiledOutputAxons) {
   }
   EXPECT_EQ(count.out_need[0], 2u);
   EXPECT_EQ(count.over_core, -1);
-  chip.core.output_axons = 7;   // core 0 needs 8
+  chip.core.output_axons = 7;  // core 0 needs 8
   EXPECT_EQ(count_routing_entries(index, part, chip).over_core, 0);
 }

@@ -8,8 +8,8 @@ using namespace spikemesh;
 TEST(CoreTiming, AnUpdateIsInactiveOnlyWhenNothingCanChange) {
   CompartmentState rest;
   EXPECT_TRUE(is_inactive_update(rest, 0, 0));
-  EXPECT_FALSE(is_inactive_update(rest, 1, 0));    // input arrives
-  EXPECT_FALSE(is_inactive_update(rest, 0, -3));   // bias
+  EXPECT_FALSE(is_inactive_update(rest, 1, 0));   // input arrives
+  EXPECT_FALSE(is_inactive_update(rest, 0, -3));  // bias
   CompartmentState s;
   s.v = 5;
   EXPECT_FALSE(is_inactive_update(s, 0, 0));
@@ -30,9 +30,9 @@ TEST(CoreTiming, AnUpdateIsInactiveOnlyWhenNothingCanChange) {
 }
 
 TEST(CoreTiming, UpdateAndMessageCostsComeFromTheParams) {
-  CoreParams c;   // Loihi 1 defaults at 2 GHz
-  EXPECT_EQ(update_cycles(c, false), 17u);   // 8.4 ns
-  EXPECT_EQ(update_cycles(c, true), 11u);    // 5.3 ns
+  CoreParams c;                                            // Loihi 1 defaults at 2 GHz
+  EXPECT_EQ(update_cycles(c, false), 17u);                 // 8.4 ns
+  EXPECT_EQ(update_cycles(c, true), 11u);                  // 5.3 ns
   EXPECT_EQ(message_service_cycles(c, 0), 32u);            // input-axon lookup, 16 ns
   EXPECT_EQ(message_service_cycles(c, 10), 32u + 10 * 7);  // + 3.5 ns per synaptic op
 }

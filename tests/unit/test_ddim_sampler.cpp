@@ -41,7 +41,7 @@ DdimSchedule schedule() {
 TEST(Ddim, StridedTimesWalkDownToMinusOne) {
   const auto four = ddim_times(1000, 4);
   EXPECT_EQ(four, (std::vector<std::pair<int32_t, int32_t>>{{999, 749}, {749, 499}, {499, 249}, {249, -1}}));
-  const auto three = ddim_times(1000, 3);   // -1 + floor(i * 1000 / 3): -1, 332, 665, 999
+  const auto three = ddim_times(1000, 3);  // -1 + floor(i * 1000 / 3): -1, 332, 665, 999
   EXPECT_EQ(three, (std::vector<std::pair<int32_t, int32_t>>{{999, 665}, {665, 332}, {332, -1}}));
   const auto all = ddim_times(1000, 1000);
   ASSERT_EQ(all.size(), 1000u);
@@ -53,21 +53,21 @@ TEST(Ddim, StridedTimesWalkDownToMinusOne) {
 
 TEST(Ddim, PlanPairsStridedTimesWithTheirBiasContexts) {
   DdimSchedule s = schedule();
-  const DdimPlan all = plan_ddim(s, 4);   // every diffusion step exported: context k is step k
+  const DdimPlan all = plan_ddim(s, 4);  // every diffusion step exported: context k is step k
   ASSERT_EQ(all.size(), 4u);
   for (uint32_t d = 0; d < 4; ++d) {
     EXPECT_EQ(std::make_pair(all[d].t, all[d].t_prev), ddim_times(1000, 4)[d]);
     EXPECT_EQ(all[d].context, static_cast<uint32_t>(all[d].t));
   }
-  s.context_times = {249, 499, 665, 749, 999};   // an export that kept only some steps' time embeddings
+  s.context_times = {249, 499, 665, 749, 999};  // an export that kept only some steps' time embeddings
   const DdimPlan some = plan_ddim(s, 4);
   EXPECT_EQ(some[0].context, 4u);
   EXPECT_EQ(some[1].context, 3u);
   EXPECT_EQ(some[2].context, 1u);
   EXPECT_EQ(some[3].context, 0u);
   EXPECT_EQ(some[3].t_prev, -1);
-  EXPECT_EQ(plan_ddim(s, 2)[1].context, 1u);   // S = 2 needs steps 999 and 499: both exported
-  EXPECT_THROW(plan_ddim(s, 3), Error);         // S = 3 needs step 332: not exported
+  EXPECT_EQ(plan_ddim(s, 2)[1].context, 1u);  // S = 2 needs steps 999 and 499: both exported
+  EXPECT_THROW(plan_ddim(s, 3), Error);       // S = 3 needs step 332: not exported
   EXPECT_THROW(plan_ddim(s, 0), Error);
 }
 
@@ -75,7 +75,8 @@ TEST(Ddim, CoefficientsMatchRealArithmeticToOneUlp) {
   const DdimSchedule s = schedule();
   for (auto [t, tp] : ddim_times(1000, 10)) {
     const auto c = ddim_coefficients(s, t, tp);
-    const double at = s.sqrt_alpha_bar_q30[t] / double(1 << 30), st = s.sqrt_one_minus_alpha_bar_q30[t] / double(1 << 30);
+    const double at = s.sqrt_alpha_bar_q30[t] / double(1 << 30),
+                 st = s.sqrt_one_minus_alpha_bar_q30[t] / double(1 << 30);
     const double ap = tp < 0 ? 1.0 : s.sqrt_alpha_bar_q30[tp] / double(1 << 30);
     const double sp = tp < 0 ? 0.0 : s.sqrt_one_minus_alpha_bar_q30[tp] / double(1 << 30);
     EXPECT_NEAR(c.a, (ap * at + sp * st) * (1 << 24), 0.5 + 1e-6) << t;
@@ -137,13 +138,15 @@ TEST(Ddim, LoopFeedsTStepsAndReadsAtDepth) {
   };
   net.projections.push_back(o2o(0, 2, 64));
   net.projections.push_back(o2o(0, 1, 2));
-  net.projections.push_back(o2o(1, 2, 4));   // each relay spike adds w_eff = 4 * 64 = 256 to the readout
-  net.metadata.attributes = {{"input_population", "x"}, {"readout_population", "out"}, {"snn_timesteps", "3"},
-                             {"diffusion_timesteps", "1000"}, {"readout_frac_bits", "12"}, {"ddim_coeff_frac_bits", "24"}};
+  net.projections.push_back(o2o(1, 2, 4));  // each relay spike adds w_eff = 4 * 64 = 256 to the readout
+  net.metadata.attributes = {{"input_population", "x"},   {"readout_population", "out"},
+                             {"snn_timesteps", "3"},      {"diffusion_timesteps", "1000"},
+                             {"readout_frac_bits", "12"}, {"ddim_coeff_frac_bits", "24"}};
   DdimSchedule ref = schedule();
   net.metadata.arrays["ddim_sqrt_alpha_bar_q30"] = MetaArray{{1000}, true, ref.sqrt_alpha_bar_q30, {}};
-  net.metadata.arrays["ddim_sqrt_one_minus_alpha_bar_q30"] = MetaArray{{1000}, true, ref.sqrt_one_minus_alpha_bar_q30, {}};
-  EXPECT_THROW(read_ddim_schedule(net, "net.h5"), Error);   // not balanced yet: no pipeline_depth
+  net.metadata.arrays["ddim_sqrt_one_minus_alpha_bar_q30"] =
+      MetaArray{{1000}, true, ref.sqrt_one_minus_alpha_bar_q30, {}};
+  EXPECT_THROW(read_ddim_schedule(net, "net.h5"), Error);  // not balanced yet: no pipeline_depth
   EXPECT_EQ(balance_delays(net).depth, 2u);
   const DdimSchedule s = read_ddim_schedule(net, "net.h5");
   EXPECT_EQ(s.pipeline_depth, 2u);
@@ -159,19 +162,21 @@ TEST(Ddim, LoopFeedsTStepsAndReadsAtDepth) {
   for (auto [t, tp] : ddim_times(1000, 2)) {
     const auto c = ddim_coefficients(s, t, tp);
     for (auto& v : want) {
-      const int32_t readout = static_cast<int32_t>(floor_shift(int64_t{64 * 64} * v, 8) + (floor_shift(int64_t{128} * v, 8) > 0 ? 256 : 0));
+      const int32_t readout =
+          static_cast<int32_t>(floor_shift(int64_t{64 * 64} * v, 8) + (floor_shift(int64_t{128} * v, 8) > 0 ? 256 : 0));
       v = ddim_update(v, readout, c, s);
     }
   }
   EXPECT_EQ(got, want);
   ASSERT_EQ(traj.size(), 2u);
   EXPECT_EQ(traj.back(), want);
-  EXPECT_EQ(backend.simulator().timestep(), 5u);   // T + D steps of the last DDIM step
+  EXPECT_EQ(backend.simulator().timestep(), 5u);  // T + D steps of the last DDIM step
 }
 
 TEST(Ddim, InitialNoiseIsSeededAndStandard) {
   const DdimSchedule s = schedule();
-  const auto a = initial_payloads(s, 20000, 1, 0), b = initial_payloads(s, 20000, 1, 0), c = initial_payloads(s, 20000, 1, 1);
+  const auto a = initial_payloads(s, 20000, 1, 0), b = initial_payloads(s, 20000, 1, 0),
+             c = initial_payloads(s, 20000, 1, 1);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   double mean = 0, var = 0;

@@ -55,7 +55,6 @@ uint32_t core_of(const ChipProgram& m, uint32_t population, uint64_t neuron) {
   return ~0u;
 }
 
-
 }  // namespace
 
 TEST(Mapping, ConvTargetsAreTiledByRowBandsOfAllChannelsOneSegmentPerChannel) {
@@ -63,8 +62,8 @@ TEST(Mapping, ConvTargetsAreTiledByRowBandsOfAllChannelsOneSegmentPerChannel) {
   p.core.shared_conv_kernels = true;
   const ChipProgram m = map_network(band_network(), p);
   ASSERT_EQ(m.cores_used, 9u);
-  EXPECT_EQ(m.tile_channels, (std::vector<uint32_t>{0, 4, 4}));   // img has no incoming conv: contiguous
-  for (uint32_t k = 0; k < 4; ++k) {   // A's band k: rows [3k, 3k + 3) of every channel
+  EXPECT_EQ(m.tile_channels, (std::vector<uint32_t>{0, 4, 4}));  // img has no incoming conv: contiguous
+  for (uint32_t k = 0; k < 4; ++k) {                             // A's band k: rows [3k, 3k + 3) of every channel
     const CoreProgram& core = m.cores[1 + k];
     ASSERT_EQ(core.segments.size(), 4u);
     for (uint32_t c = 0; c < 4; ++c) {
@@ -90,14 +89,14 @@ TEST(Mapping, AConvSourceNeuronReachesExactlyTheCoresWhoseBandsItsReceptiveRowsO
   const ChipProgram m = map_network(band_network(), p);
   // B's bands: rows [0,3) core 5, [3,6) core 6, [6,9) core 7, [9,12) core 8.
   const auto neuron = [](uint32_t c, uint32_t y, uint32_t x) { return uint64_t{c} * 96 + y * 8 + x; };
-  EXPECT_EQ(destination_cores(m, 1, neuron(2, 4, 3)), (std::set<uint32_t>{6}));      // middle row of a band: rows 3..5
-  EXPECT_EQ(destination_cores(m, 1, neuron(2, 3, 3)), (std::set<uint32_t>{5, 6}));   // first row: rows 2..4
-  EXPECT_EQ(destination_cores(m, 1, neuron(0, 5, 0)), (std::set<uint32_t>{6, 7}));   // last row: rows 4..6
-  EXPECT_EQ(destination_cores(m, 1, neuron(3, 11, 7)), (std::set<uint32_t>{8}));     // bottom edge: rows 10..11
+  EXPECT_EQ(destination_cores(m, 1, neuron(2, 4, 3)), (std::set<uint32_t>{6}));     // middle row of a band: rows 3..5
+  EXPECT_EQ(destination_cores(m, 1, neuron(2, 3, 3)), (std::set<uint32_t>{5, 6}));  // first row: rows 2..4
+  EXPECT_EQ(destination_cores(m, 1, neuron(0, 5, 0)), (std::set<uint32_t>{6, 7}));  // last row: rows 4..6
+  EXPECT_EQ(destination_cores(m, 1, neuron(3, 11, 7)), (std::set<uint32_t>{8}));    // bottom edge: rows 10..11
   // One message per core, its atom the source channel. Output axons of A's band [3, 6): its rows 3 and 5
   // reach two of B's bands, row 4 one: 4 channels x 8 columns x (2 + 1 + 2).
-  const CoreProgram& a1 = m.cores[2];   // A rows [3, 6)
-  const uint32_t c = a1.segments[2].base + 8 + 3;   // channel 2, row 4, x 3
+  const CoreProgram& a1 = m.cores[2];              // A rows [3, 6)
+  const uint32_t c = a1.segments[2].base + 8 + 3;  // channel 2, row 4, x 3
   ASSERT_EQ(a1.out_begin[c + 1] - a1.out_begin[c], 1u);
   EXPECT_EQ(a1.out[a1.out_begin[c]].atom, 2u);
   EXPECT_EQ(a1.output_axons(), 4u * 8 * (2 + 1 + 2));
@@ -106,9 +105,10 @@ TEST(Mapping, AConvSourceNeuronReachesExactlyTheCoresWhoseBandsItsReceptiveRowsO
 TEST(Mapping, ABandedPopulationThatDoesNotFitNamesTheNeuronResourceNeedAndCapacity) {
   ChipParams p = row_chip(96, 12);
   p.core.shared_conv_kernels = true;
-  p.core.input_axons = 5;   // neuron 0 of A (corner, pad 1) needs 4 population axons, neuron 1 needs 6
-  EXPECT_EQ(map_error(band_network(), p), "mapping: population 'A' (neuron 1): resource input axons: one neuron needs 6 "
-                                          "input axons, a core has 5 (chip.core.input_axons)");
+  p.core.input_axons = 5;  // neuron 0 of A (corner, pad 1) needs 4 population axons, neuron 1 needs 6
+  EXPECT_EQ(map_error(band_network(), p),
+            "mapping: population 'A' (neuron 1): resource input axons: one neuron needs 6 "
+            "input axons, a core has 5 (chip.core.input_axons)");
   try {
     map_network(band_network(), p);
   } catch (const MappingError& e) {
@@ -142,7 +142,7 @@ TEST(Mapping, CountsAxonsWordsAndDestinationsByHand) {
   EXPECT_EQ(m.cores[1].input_axons.size(), 4u);
   EXPECT_EQ(m.cores[1].synapse_words.size(), 4u);
   EXPECT_EQ(m.cores[2].input_axons.size(), 4u);
-  EXPECT_EQ(m.cores[2].synapse_words.size(), 4u);   // 10 + 2 + 2 x 8 = 28 bits -> 1 word each
+  EXPECT_EQ(m.cores[2].synapse_words.size(), 4u);  // 10 + 2 + 2 x 8 = 28 bits -> 1 word each
   // Each input neuron sends one message per destination core: 2 output axons each.
   EXPECT_EQ(m.cores[0].output_axons(), 8u);
   ASSERT_EQ(m.cores[0].out_begin.size(), 5u);
@@ -152,7 +152,7 @@ TEST(Mapping, CountsAxonsWordsAndDestinationsByHand) {
   EXPECT_EQ(a.synapses, 4u);
   EXPECT_EQ(b.core, 2u);
   EXPECT_EQ(b.synapses, 2u);
-  EXPECT_EQ(b.x, 2u);   // core 2 sits on router (2, 0) with one core per router
+  EXPECT_EQ(b.x, 2u);  // core 2 sits on router (2, 0) with one core per router
   EXPECT_EQ(m.cores[1].output_axons(), 0u);
 }
 
@@ -176,9 +176,9 @@ TEST(Mapping, SharedConvKernelIsStoredOncePerCoreWithOnePopulationAxonPerPixel) 
   // Two rows (one per input channel) of 3 x 9 weights: 10 + 10 + 27 x 8 = 236 bits -> 4 words each.
   EXPECT_EQ(c.kernels[0].row_words, (std::vector<uint32_t>{4, 4}));
   EXPECT_EQ(c.synapse_words.size(), 8u);
-  EXPECT_EQ(c.input_axons.size(), 16u);   // one per source pixel
-  EXPECT_EQ(c.output_axons(), 32u);       // each of the 2 x 16 source neurons: one message (its atom)
-  EXPECT_EQ(c.out[c.out_begin[16]].atom, 1u);   // neuron 16 = channel 1, pixel 0
+  EXPECT_EQ(c.input_axons.size(), 16u);        // one per source pixel
+  EXPECT_EQ(c.output_axons(), 32u);            // each of the 2 x 16 source neurons: one message (its atom)
+  EXPECT_EQ(c.out[c.out_begin[16]].atom, 1u);  // neuron 16 = channel 1, pixel 0
   EXPECT_EQ(c.out[c.out_begin[16]].axon, c.out[c.out_begin[0]].axon);
   // Expanded (Loihi 1): a sparse list per source neuron instead, one synapse per (tap, output channel).
   p.core.shared_conv_kernels = false;
@@ -195,12 +195,14 @@ TEST(Mapping, ANetworkThatDoesNotFitNamesPopulationResourceNeedAndCapacity) {
   net.projections = {dense(0, 1, 30)};
   ChipParams p = row_chip(1024);
   p.core.input_axons = 5;
-  EXPECT_EQ(map_error(net, p), "mapping: population 'dst' (neuron 0): resource input axons: one neuron needs 10 input "
-                               "axons, a core has 5 (chip.core.input_axons)");
+  EXPECT_EQ(map_error(net, p),
+            "mapping: population 'dst' (neuron 0): resource input axons: one neuron needs 10 input "
+            "axons, a core has 5 (chip.core.input_axons)");
   p = row_chip(1024);
-  p.core.synapse_words = 3;   // 10 dense lists of 1 weight: 10 words
-  EXPECT_EQ(map_error(net, p), "mapping: population 'dst' (neuron 0): resource synapse words: one neuron needs 10 64-bit "
-                               "synapse words, a core has 3 (chip.core.synapse_words)");
+  p.core.synapse_words = 3;  // 10 dense lists of 1 weight: 10 words
+  EXPECT_EQ(map_error(net, p),
+            "mapping: population 'dst' (neuron 0): resource synapse words: one neuron needs 10 64-bit "
+            "synapse words, a core has 3 (chip.core.synapse_words)");
   p = row_chip(4, 2);
   const std::string cores = map_error(net, p);
   EXPECT_NE(cores.find("resource cores: the network needs 4 cores, the chip has 2"), std::string::npos) << cores;
@@ -210,21 +212,23 @@ TEST(Mapping, ANetworkThatDoesNotFitNamesPopulationResourceNeedAndCapacity) {
   p = row_chip(5);
   p.core.output_axons = 4;
   const ChipProgram fits = map_network(net, p);
-  EXPECT_EQ(fits.cores_used, 3u);   // src 4 + 4, then src 2 + dst 3
+  EXPECT_EQ(fits.cores_used, 3u);  // src 4 + 4, then src 2 + dst 3
   for (const auto& c : fits.cores) EXPECT_LE(c.output_axons(), 4u);
   // One neuron with more destinations than a core has output axons: dst on 3 cores, 2 output axons.
   p = row_chip(1, 16);
   p.core.output_axons = 2;
-  EXPECT_EQ(map_error(net, p), "mapping: population 'src' (neuron 0): resource output axons: one neuron needs 3 output "
-                               "axons, a core has 2 (chip.core.output_axons)");
+  EXPECT_EQ(map_error(net, p),
+            "mapping: population 'src' (neuron 0): resource output axons: one neuron needs 3 output "
+            "axons, a core has 2 (chip.core.output_axons)");
 }
 
 TEST(Mapping, GradedInputsNeedGradedSpikes) {
   Network net = dense_net();
   net.populations[0].payload_bits = 8;
   ChipParams p = row_chip(1024);
-  EXPECT_EQ(map_error(net, p), "mapping: population 'in': resource graded spikes: needs 8-bit spike payloads, a core sends "
-                               "binary spikes only (chip.core.graded_spikes = false)");
+  EXPECT_EQ(map_error(net, p),
+            "mapping: population 'in': resource graded spikes: needs 8-bit spike payloads, a core sends "
+            "binary spikes only (chip.core.graded_spikes = false)");
   p.core.graded_spikes = true;
   EXPECT_EQ(map_network(net, p).cores_used, 1u);
 }
@@ -270,7 +274,8 @@ TEST(Mapping, CompiledUsageNeverExceedsALimitAndIsDeterministic) {
           for_each_pair(net, pr, [&](uint64_t s, uint64_t t) { want[pr.source][s].insert(core_of(m, pr.target, t)); });
         for (uint32_t q = 0; q < net.populations.size(); ++q)
           for (uint64_t i = 0; i < net.populations[q].size(); ++i)
-            ASSERT_EQ(destination_cores(m, q, i), want[q][i]) << "seed " << seed << " population " << q << " neuron " << i;
+            ASSERT_EQ(destination_cores(m, q, i), want[q][i])
+                << "seed " << seed << " population " << q << " neuron " << i;
         const ChipProgram again = map_network(net, p);
         for (uint32_t c = 0; c < m.cores_used; ++c) {
           EXPECT_EQ(again.cores[c].synapse_words, m.cores[c].synapse_words);

@@ -55,14 +55,18 @@ Datasets minimal_datasets() {
   };
 }
 
-void write_raw(const std::string& path, const Datasets& ds, int64_t version = 1, const std::string& format = "spikemesh-network") {
+void write_raw(const std::string& path, const Datasets& ds, int64_t version = 1,
+               const std::string& format = "spikemesh-network") {
   H5File f = H5File::create(path);
   f.write_attr_string("/", "format", format);
   f.write_attr_int("/", "version", version);
   for (const auto& [name, value] : ds) {
-    if (auto* i = std::get_if<Ints>(&value)) f.write_ints(name, i->v, i->shape);
-    else if (auto* r = std::get_if<Reals>(&value)) f.write_reals(name, r->v, r->shape);
-    else f.write_string(name, std::get<std::string>(value));
+    if (auto* i = std::get_if<Ints>(&value))
+      f.write_ints(name, i->v, i->shape);
+    else if (auto* r = std::get_if<Reals>(&value))
+      f.write_reals(name, r->v, r->shape);
+    else
+      f.write_string(name, std::get<std::string>(value));
   }
 }
 
@@ -165,15 +169,17 @@ TEST(NetworkFile, MinimalHandWrittenFileLoads) {
   const Network net = read_network(path);
   std::remove(path.c_str());
   ASSERT_EQ(net.populations.size(), 2u);
-  EXPECT_EQ(net.populations[1].params.size(), 3u);          // vth_mant given per neuron
+  EXPECT_EQ(net.populations[1].params.size(), 3u);  // vth_mant given per neuron
   EXPECT_EQ(net.populations[1].params[2].vth_mant, 30u);
-  EXPECT_EQ(net.populations[1].params[2].du, 4095);         // scalar broadcast
-  EXPECT_EQ(net.populations[1].params[2].vmin_exp, 23);     // default
+  EXPECT_EQ(net.populations[1].params[2].du, 4095);      // scalar broadcast
+  EXPECT_EQ(net.populations[1].params[2].vmin_exp, 23);  // default
   EXPECT_EQ(net.populations[0].payload_bits, 8);
 }
 
 TEST(NetworkFile, WrongWeightShapeNamesDatasetAndExpectedShape) {
-  const std::string e = load_error([](Datasets& d) { d["/projections/0/weights"] = Ints{std::vector<int64_t>(15, 1), {3, 5}}; });
+  const std::string e = load_error([](Datasets& d) {
+    d["/projections/0/weights"] = Ints{std::vector<int64_t>(15, 1), {3, 5}};
+  });
   EXPECT_NE(e.find("/projections/0/weights"), std::string::npos) << e;
   EXPECT_NE(e.find("expected shape (3, 4)"), std::string::npos) << e;
   EXPECT_NE(e.find("got (3, 5)"), std::string::npos) << e;
@@ -214,7 +220,8 @@ TEST(NetworkFile, NotAnHdf5FileIsNamed) {
     read_network(path);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ": cannot open: not a readable HDF5 file"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path + ": cannot open: not a readable HDF5 file"), std::string::npos)
+        << e.what();
   }
   std::remove(path.c_str());
 }
@@ -272,15 +279,22 @@ TEST(NetworkFile, ConvOutputShapeMustMatchTarget) {
     d["/populations/1/neuron/vth_mant"] = Ints{{10}, {}};
     d["/projections/0/encoding"] = std::string("conv");
     d["/projections/0/weights"] = Ints{std::vector<int64_t>(2 * 1 * 3 * 3, 1), {2, 1, 3, 3}};
-    d["/projections/0/padding"] = Ints{{1, 1}, {2}};   // 4x4 with pad 1 and a 3x3 kernel gives 4x4, not 3x3
+    d["/projections/0/padding"] = Ints{{1, 1}, {2}};  // 4x4 with pad 1 and a 3x3 kernel gives 4x4, not 3x3
   });
-  EXPECT_NE(e.find("/projections/0/target: conv output is (2, 4, 4) but target 'hidden' has shape (2, 3, 3)"), std::string::npos) << e;
+  EXPECT_NE(e.find("/projections/0/target: conv output is (2, 4, 4) but target 'hidden' has shape (2, 3, 3)"),
+            std::string::npos)
+      << e;
 }
 
 TEST(NetworkFile, BiasTableShapeIsChecked) {
-  const std::string e = load_error([](Datasets& d) { d["/populations/1/bias_table"] = Ints{std::vector<int64_t>(8, 1), {2, 2, 2}}; });
+  const std::string e = load_error([](Datasets& d) {
+    d["/populations/1/bias_table"] = Ints{std::vector<int64_t>(8, 1), {2, 2, 2}};
+  });
   EXPECT_NE(e.find("/populations/1/bias_table: expected shape (contexts, phases, 3)"), std::string::npos) << e;
-  EXPECT_EQ(load_error([](Datasets& d) { d["/populations/1/bias_table"] = Ints{std::vector<int64_t>(12, 1), {2, 2, 3}}; }), "");
+  EXPECT_EQ(load_error([](Datasets& d) {
+              d["/populations/1/bias_table"] = Ints{std::vector<int64_t>(12, 1), {2, 2, 3}};
+            }),
+            "");
 }
 
 TEST(NetworkFile, SparseIndexOutOfRange) {
@@ -303,7 +317,7 @@ TEST(NetworkFile, SameNetworkGivesSameBytes) {
   std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
   const std::string sa((std::istreambuf_iterator<char>(fa)), {}), sb((std::istreambuf_iterator<char>(fb)), {});
   EXPECT_GT(sa.size(), 1000u);
-  EXPECT_EQ(sa, sb);   // no modification times in the object headers
+  EXPECT_EQ(sa, sb);  // no modification times in the object headers
   std::remove(a.c_str());
   std::remove(b.c_str());
 }

@@ -11,8 +11,8 @@ namespace {
 // A pure integrator with no current memory: u = q, v += u2; useful to drive v exactly.
 CompartmentParams integrator(uint32_t vth_mant) {
   CompartmentParams p;
-  p.du = 4095;   // current factor (4096 - 4096) / 4096 = 0: u = q each step
-  p.dv = 0;      // voltage factor 1: pure integrator
+  p.du = 4095;  // current factor (4096 - 4096) / 4096 = 0: u = q each step
+  p.dv = 0;     // voltage factor 1: pure integrator
   p.vth_mant = vth_mant;
   return p;
 }
@@ -52,7 +52,7 @@ TEST(FixedPoint, FloorShiftRoundsTowardMinusInfinity) {
 
 TEST(Compartment, CurrentHalvesEachStepWithDu2047) {
   CompartmentParams p;
-  p.du = 2047;   // (4096 - 2048) / 4096 = 1/2
+  p.du = 2047;  // (4096 - 2048) / 4096 = 1/2
   p.dv = 4095;
   p.vth_mant = kVthMantMax;
   CompartmentState s;
@@ -80,22 +80,22 @@ TEST(Compartment, DecayU0LeaksByOnePerStepFrom128) {
 }
 
 TEST(Compartment, ThresholdEqualityDoesNotSpike) {
-  const CompartmentParams p = integrator(10);   // threshold 640
+  const CompartmentParams p = integrator(10);  // threshold 640
   CompartmentState s;
   EXPECT_FALSE(update_compartment(s, p, 640, 0).spike);
   EXPECT_EQ(s.v, 640);
   CompartmentState t;
   EXPECT_TRUE(update_compartment(t, p, 641, 0).spike);
-  EXPECT_EQ(t.v, 0);   // reset to 0
+  EXPECT_EQ(t.v, 0);  // reset to 0
 }
 
 TEST(Compartment, PureIntegratorCrossesThresholdOnPredictedStep) {
-  const CompartmentParams p = integrator(100);   // threshold 6400
+  const CompartmentParams p = integrator(100);  // threshold 6400
   CompartmentState s;
   int fired_at = -1;
   for (int t = 0; t < 10 && fired_at < 0; ++t)
     if (update_compartment(s, p, 1000, 0).spike) fired_at = t;
-  EXPECT_EQ(fired_at, 6);   // v = 7000 > 6400 at the 7th step; 6000 at the 6th does not fire
+  EXPECT_EQ(fired_at, 6);  // v = 7000 > 6400 at the 7th step; 6000 at the 6th does not fire
 }
 
 TEST(Compartment, AccumulatorWrapsAt22Bits) {
@@ -131,21 +131,21 @@ TEST(Compartment, BiasEntersThroughU2AndWraps) {
   EXPECT_EQ(out.current, 112);  // u2 = u + 3 << 2
   CompartmentState t;
   const auto wrapped = update_compartment(t, p, (1 << 21) - 1, (int64_t{1} << 23) - (1 << 21) + 1);
-  EXPECT_EQ(wrapped.current, -(1 << 23));   // u2 = 2^23 wraps to -2^23
+  EXPECT_EQ(wrapped.current, -(1 << 23));  // u2 = 2^23 wraps to -2^23
 }
 
 TEST(Compartment, VoltageClampsAtVmaxAndVminEdges) {
   CompartmentParams p = integrator(kVthMantMax);
-  p.vmax_exp = 0;   // vmax = 2^9 - 1 = 511
-  p.vmin_exp = 0;   // vmin = -(2^0) + 1 = 0
+  p.vmax_exp = 0;  // vmax = 2^9 - 1 = 511
+  p.vmin_exp = 0;  // vmin = -(2^0) + 1 = 0
   CompartmentState s;
   update_compartment(s, p, 511, 0);
   EXPECT_EQ(s.v, 511);
   update_compartment(s, p, 1, 0);
-  EXPECT_EQ(s.v, 511);   // 512 clamps to 511
+  EXPECT_EQ(s.v, 511);  // 512 clamps to 511
   update_compartment(s, p, -1000, 0);
-  EXPECT_EQ(s.v, 0);     // -489 clamps to vmin = 0
-  p.vmin_exp = 4;        // vmin = -15
+  EXPECT_EQ(s.v, 0);  // -489 clamps to vmin = 0
+  p.vmin_exp = 4;     // vmin = -15
   update_compartment(s, p, -15, 0);
   EXPECT_EQ(s.v, -15);
   update_compartment(s, p, -1, 0);
@@ -153,21 +153,21 @@ TEST(Compartment, VoltageClampsAtVmaxAndVminEdges) {
 }
 
 TEST(Compartment, VmaxAtOrBelowThresholdSilences) {
-  CompartmentParams p = integrator(8);   // threshold 512
-  p.vmax_exp = 0;                         // vmax 511: clipping precedes the threshold test
+  CompartmentParams p = integrator(8);  // threshold 512
+  p.vmax_exp = 0;                       // vmax 511: clipping precedes the threshold test
   CompartmentState s;
   for (int t = 0; t < 20; ++t) EXPECT_FALSE(update_compartment(s, p, 100000, 0).spike);
 }
 
 TEST(Compartment, RefractoryDelayHoldsVoltageForRMinusOneSteps) {
-  CompartmentParams p = integrator(10);   // threshold 640
+  CompartmentParams p = integrator(10);  // threshold 640
   p.refract_delay = 3;
   CompartmentState s;
   std::vector<int> spikes;
   for (int t = 0; t < 8; ++t) spikes.push_back(update_compartment(s, p, 700, 0).spike);
   // Spike at 0; steps 1 and 2 are refractory (v forced to 0, input lost); spike again at 3, then 6.
   EXPECT_EQ(spikes, (std::vector<int>{1, 0, 0, 1, 0, 0, 1, 0}));
-  p.refract_delay = 1;   // 1 means no refractory period
+  p.refract_delay = 1;  // 1 means no refractory period
   CompartmentState t;
   for (int k = 0; k < 4; ++k) EXPECT_TRUE(update_compartment(t, p, 700, 0).spike);
 }
@@ -180,7 +180,7 @@ TEST(Compartment, CurrentKeepsIntegratingDuringRefractory) {
   EXPECT_TRUE(update_compartment(s, p, 1000, 0).spike);
   update_compartment(s, p, 1000, 0);
   EXPECT_EQ(s.v, 0);
-  EXPECT_EQ(s.u, 1000 - 1 + 1000);   // decayed 1000 -> 999, plus 1000
+  EXPECT_EQ(s.u, 1000 - 1 + 1000);  // decayed 1000 -> 999, plus 1000
 }
 
 TEST(Compartment, ReadoutNeverSpikes) {
@@ -196,7 +196,7 @@ TEST(Synapse, EffectiveWeightMixedEightBitsDropsLsbTowardZero) {
   const WeightFormat f{0, 8, SignMode::Mixed};
   EXPECT_EQ(effective_weight(255, f), 254 * 64);
   EXPECT_EQ(effective_weight(254, f), 254 * 64);
-  EXPECT_EQ(effective_weight(-3, f), -2 * 64);   // trunc toward zero, not floor
+  EXPECT_EQ(effective_weight(-3, f), -2 * 64);  // trunc toward zero, not floor
   EXPECT_EQ(effective_weight(-256, f), -256 * 64);
 }
 
@@ -206,11 +206,11 @@ TEST(Synapse, EffectiveWeightExcitatoryKeepsAllEightBits) {
 }
 
 TEST(Synapse, EffectiveWeightTruncatesToNumWeightBits) {
-  const WeightFormat f{0, 4, SignMode::Mixed};   // prec = 2^(8 - 4 + 1) = 32
+  const WeightFormat f{0, 4, SignMode::Mixed};  // prec = 2^(8 - 4 + 1) = 32
   EXPECT_EQ(effective_weight(100, f), 96 * 64);
   EXPECT_EQ(effective_weight(-100, f), -96 * 64);
   EXPECT_EQ(effective_weight(31, f), 0);
-  const WeightFormat e{0, 1, SignMode::Excitatory};   // prec 128
+  const WeightFormat e{0, 1, SignMode::Excitatory};  // prec 128
   EXPECT_EQ(effective_weight(200, e), 128 * 64);
 }
 
@@ -224,14 +224,14 @@ TEST(Synapse, EffectiveWeightExponentScalesAndFloors) {
 
 TEST(Synapse, EffectiveWeightClipsTo21Bits) {
   EXPECT_EQ(effective_weight(-256, WeightFormat{7, 8, SignMode::Inhibitory}), -((1 << 21) - 64));
-  EXPECT_EQ(effective_weight(255, WeightFormat{7, 8, SignMode::Excitatory}), 255 * 128 * 64);   // below the clip
+  EXPECT_EQ(effective_weight(255, WeightFormat{7, 8, SignMode::Excitatory}), 255 * 128 * 64);  // below the clip
 }
 
 TEST(Synapse, GradedPayloadMultipliesAndFloors) {
   EXPECT_EQ(graded_contribution(640, 3, 0), 1920);
   EXPECT_EQ(graded_contribution(640, -3, 1), -960);
-  EXPECT_EQ(graded_contribution(65, -1, 1), -33);   // floor(-32.5)
-  EXPECT_EQ(graded_contribution(64, 1, 0), 64);     // a binary spike
+  EXPECT_EQ(graded_contribution(65, -1, 1), -33);  // floor(-32.5)
+  EXPECT_EQ(graded_contribution(64, 1, 0), 64);    // a binary spike
   EXPECT_EQ(graded_contribution(-(1 << 21) + 64, (1 << 23) - 1, 0), int64_t{-(1 << 21) + 64} * ((1 << 23) - 1));
 }
 

@@ -85,7 +85,7 @@ TEST(Partition, MoreCoresThanTheMeshHasFailsNamingTheFirstNeuronThatDoesNotFit) 
   net.populations = {pop("in", {4}, NeuronKind::Input), pop("A", {6})};
   net.projections = {dense(0, 1, 24)};
   const ChipParams chip = row_chip(4, 2);
-  const Partition part = partition(net, chip);   // the fill itself is unbounded: 3 cores
+  const Partition part = partition(net, chip);  // the fill itself is unbounded: 3 cores
   ASSERT_EQ(part.cores.size(), 3u);
   EXPECT_EQ(part.first_overflow, 1);
   EXPECT_EQ(part.first_overflow_neuron, 4u);

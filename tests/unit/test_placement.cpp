@@ -40,7 +40,7 @@ TEST(Placement, HeavyPairEndsOnOneRouterOrNeighbours) {
 }
 
 TEST(Placement, SharedRouterCostsNoHops) {
-  const auto slots = grid(2, 1, 2);   // 2 routers x 2 cores
+  const auto slots = grid(2, 1, 2);  // 2 routers x 2 cores
   const std::vector<TrafficEdge> t = {{0, 2, 10.0}, {1, 3, 10.0}};
   EXPECT_DOUBLE_EQ(traffic_hops(t, place_mesh_order(4), slots), 20.0);
   EXPECT_DOUBLE_EQ(traffic_hops(t, place_min_hops(t, 4, slots), slots), 0.0);
@@ -52,13 +52,13 @@ TEST(Placement, UsesFreeSlotsAndNeverLosesToMeshOrder) {
   std::uniform_real_distribution<double> msgs(0.1, 10.0);
   std::vector<TrafficEdge> t;
   for (int k = 0; k < 200; ++k) t.push_back({core(rng), core(rng), msgs(rng)});
-  const auto slots = grid(8, 8);   // 64 slots for 40 logical cores
+  const auto slots = grid(8, 8);  // 64 slots for 40 logical cores
   const auto p = place_min_hops(t, 40, slots);
   std::vector<int> used(64, 0);
   for (auto s : p) ASSERT_EQ(used[s]++, 0) << "slot " << s << " used twice";
   const double before = traffic_hops(t, place_mesh_order(40), slots), after = traffic_hops(t, p, slots);
   EXPECT_LT(after, 0.8 * before);
-  EXPECT_EQ(p, place_min_hops(t, 40, slots));   // deterministic
+  EXPECT_EQ(p, place_min_hops(t, 40, slots));  // deterministic
 }
 
 TEST(Placement, LargeMeshesSearchAWindowAroundTheNeighboursAndStillShortenAChain) {
@@ -75,9 +75,9 @@ TEST(Placement, LargeMeshesSearchAWindowAroundTheNeighboursAndStillShortenAChain
   std::vector<int> used(slots.size(), 0);
   for (auto s : p) ASSERT_EQ(used[s]++, 0) << "slot " << s << " used twice";
   const double before = traffic_hops(t, place_mesh_order(1200), slots), after = traffic_hops(t, p, slots);
-  EXPECT_GT(before, 1199 * 10.0);   // random pairs on a 40 x 40 mesh: about 26 hops apart on average
+  EXPECT_GT(before, 1199 * 10.0);  // random pairs on a 40 x 40 mesh: about 26 hops apart on average
   EXPECT_LT(after, 0.25 * before) << before << " -> " << after;
-  EXPECT_EQ(p, place_min_hops(t, 1200, slots));   // deterministic
+  EXPECT_EQ(p, place_min_hops(t, 1200, slots));  // deterministic
 }
 
 TEST(Placement, CoreSlotsAndDestinationsSitAtTheirRouterAndLocalPort) {

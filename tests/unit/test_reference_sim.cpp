@@ -27,7 +27,8 @@ Population pop(const std::string& name, std::vector<uint32_t> shape, NeuronKind 
   return x;
 }
 
-Projection proj(const std::string& name, uint32_t src, uint32_t dst, Encoding enc, std::vector<int16_t> w, uint8_t delay = 0) {
+Projection proj(const std::string& name, uint32_t src, uint32_t dst, Encoding enc, std::vector<int16_t> w,
+                uint8_t delay = 0) {
   Projection p;
   p.name = name;
   p.source = src;
@@ -84,7 +85,8 @@ Projection conv_as_sparse(const Network& net, const Projection& c) {
               if (uy < 0 || ux < 0 || uy >= int64_t{ss[1]} * g.upsample || ux >= int64_t{ss[2]} * g.upsample) continue;
               const uint32_t ci = (co / cout_g) * cin_g + cik;
               const uint64_t k = ((uint64_t{co} * cin_g + cik) * g.kernel_h + ky) * g.kernel_w + kx;
-              s.pre.push_back(static_cast<uint32_t>((uint64_t{ci} * ss[1] + uy / g.upsample) * ss[2] + ux / g.upsample));
+              s.pre.push_back(
+                  static_cast<uint32_t>((uint64_t{ci} * ss[1] + uy / g.upsample) * ss[2] + ux / g.upsample));
               s.post.push_back(static_cast<uint32_t>((uint64_t{co} * ds[1] + oy) * ds[2] + ox));
               s.weights.push_back(c.weights[k]);
               s.delays.push_back(c.delay(k));
@@ -94,7 +96,8 @@ Projection conv_as_sparse(const Network& net, const Projection& c) {
 
 }  // namespace
 
-// in (graded, 1 neuron) -dense w=10-> a (integrator, threshold 640) -one_to_one w=20, delay 2-> out (readout, bias 3<<1)
+// in (graded, 1 neuron) -dense w=10-> a (integrator, threshold 640) -one_to_one w=20, delay 2->
+// out (readout, bias 3<<1).
 // Payload 1 at steps 0, 1, 2 gives a q = 640 at steps 1, 2, 3: v = 640 (equal: no spike), 1280 (spike, v = 0), 640.
 // a's spike at step 2 reaches out at 2 + 1 + 2 = 5: out's current is 6, except 6 + 20 * 64 = 1286 at step 5.
 TEST(ReferenceSim, HandDerivedThreeNeuronRaster) {
@@ -126,7 +129,7 @@ TEST(ReferenceSim, SpikeArrivesAtTPlusOnePlusDelayAndNotBefore) {
     net.populations.push_back(pop("out", {1}, NeuronKind::Readout, integrator(0)));
     net.projections.push_back(proj("p", 0, 1, Encoding::Dense, {2}, delay));
     Stimulus stim;
-    stim.inputs.push_back({0, 4, {0, 0, 0, 1}});   // one spike at step 3
+    stim.inputs.push_back({0, 4, {0, 0, 0, 1}});  // one spike at step 3
     const SimResult r = run_reference(net, stim, 3 + 1 + delay + 2);
     for (uint32_t t = 0; t < r.timesteps; ++t)
       EXPECT_EQ(r.currents[1][t], t == 3u + 1 + delay ? 128 : 0) << "delay " << int(delay) << " step " << t;
@@ -151,7 +154,7 @@ TEST(ReferenceSim, GradedPayloadScalesWeight) {
 TEST(ReferenceSim, StimulusOutOfPayloadRangeIsRejected) {
   Network net;
   Population in = pop("in", {1}, NeuronKind::Input);
-  in.payload_bits = 4;   // [-8, 7]
+  in.payload_bits = 4;  // [-8, 7]
   net.populations.push_back(in);
   Stimulus ok;
   ok.inputs.push_back({0, 2, {-8, 7}});
@@ -162,7 +165,8 @@ TEST(ReferenceSim, StimulusOutOfPayloadRangeIsRejected) {
     validate_stimulus(net, bad, "s.h5");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("s.h5: /inputs/in: payload 8 at timestep 1, neuron 0 out of range [-8, 7]"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("s.h5: /inputs/in: payload 8 at timestep 1, neuron 0 out of range [-8, 7]"),
+              std::string::npos)
         << e.what();
   }
 }
@@ -176,7 +180,7 @@ TEST(ReferenceSim, ConvScatterEqualsIndependentGather) {
     int convs = 0;
     for (auto& pr : expanded.projections)
       if (pr.encoding == Encoding::Conv) pr = conv_as_sparse(net, pr), ++convs;
-    ASSERT_EQ(convs, 3);   // plain, strided, and upsampled with groups
+    ASSERT_EQ(convs, 3);  // plain, strided, and upsampled with groups
     const Stimulus stim = make_random_stimulus(net, 24, seed);
     const SimResult a = run_reference(net, stim, 24), b = run_reference(expanded, stim, 24);
     expect_same_result(a, b);
@@ -202,7 +206,9 @@ TEST(ReferenceSim, DenseEqualsSparseWithAllPairsAndOneToOneEqualsDiagonal) {
       Projection s = pr;
       s.encoding = Encoding::Sparse;
       s.weights.clear();
-      for (uint64_t i = 0; i < nd; ++i) s.pre.push_back(uint32_t(i)), s.post.push_back(uint32_t(i)), s.weights.push_back(pr.weights[pr.weights.size() == 1 ? 0 : i]);
+      for (uint64_t i = 0; i < nd; ++i)
+        s.pre.push_back(uint32_t(i)), s.post.push_back(uint32_t(i)),
+            s.weights.push_back(pr.weights[pr.weights.size() == 1 ? 0 : i]);
       if (pr.delays.size() != 1) s.delays = pr.delays;
       pr = s;
     }
@@ -246,7 +252,7 @@ TEST(ReferenceSim, BiasTableSelectsContextPhaseAndStart) {
   ro.params[0].bias_exp = 2;
   ro.bias_contexts = 2;
   ro.bias_phases = 3;
-  ro.bias_columns = 2;   // per channel
+  ro.bias_columns = 2;  // per channel
   ro.bias_start = 1;
   // [context][phase][channel]
   ro.bias_table = {1, 2, 3, 4, 5, 6, /* context 1 */ 10, 20, 30, 40, 50, 60};
@@ -254,7 +260,7 @@ TEST(ReferenceSim, BiasTableSelectsContextPhaseAndStart) {
   const SimResult r = run_reference(net, Stimulus{}, 6, 1);
   // Step 0 is before bias_start; steps 1, 2, 3 use phases 0, 1, 2; later steps stay on the last phase.
   EXPECT_EQ(r.currents[0], (std::vector<int32_t>{0, 0, 40, 80, 120, 160, 200, 240, 200, 240, 200, 240}));
-  const SimResult past = run_reference(net, Stimulus{}, 2, 7);   // a context past the end clamps to the last
+  const SimResult past = run_reference(net, Stimulus{}, 2, 7);  // a context past the end clamps to the last
   EXPECT_EQ(past.currents[0], (std::vector<int32_t>{0, 0, 40, 80}));
 }
 
@@ -291,7 +297,7 @@ TEST(DelayBalance, SkipAndResidualPathsGetEqualLength) {
   const BalanceReport rep = balance_delays(net);
   EXPECT_EQ(rep.depth, 3u);
   EXPECT_EQ(rep.population_depth, (std::vector<uint32_t>{0, 1, 2, 3}));
-  EXPECT_EQ(rep.projection_delay, (std::vector<uint32_t>{0, 0, 0, 2, 1, 4}));   // the self-loop keeps its delay
+  EXPECT_EQ(rep.projection_delay, (std::vector<uint32_t>{0, 0, 0, 2, 1, 4}));  // the self-loop keeps its delay
   EXPECT_EQ(net.populations[3].bias_start, 3u);
   EXPECT_EQ(net.metadata.attributes.at("pipeline_depth"), "3");
   // Idempotent.
@@ -318,7 +324,8 @@ TEST(DelayBalance, NeededDelayAboveHardwareMaximumIsNamed) {
     balance_delays(net);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("'long_skip' from 'in' to 'l64'): needs a synaptic delay of 63 timesteps"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("'long_skip' from 'in' to 'l64'): needs a synaptic delay of 63 timesteps"),
+              std::string::npos)
         << e.what();
   }
 }
@@ -356,12 +363,12 @@ TEST(DelayBalance, BiasGatingKeepsTheWindowAndSilencesTheTail) {
   const uint32_t D = balance_delays(net).depth, T = 3;
   ASSERT_EQ(D, 3u);
   Network gated = net;
-  EXPECT_EQ(gate_bias_after_window(gated, T), 2u);   // a and b; the input and the bias-free readout stay
+  EXPECT_EQ(gate_bias_after_window(gated, T), 2u);  // a and b; the input and the bias-free readout stay
   EXPECT_EQ(gated.populations[1].bias_phases, T + 1);
-  EXPECT_EQ(gated.populations[2].bias_table[(1 * (T + 1) + 2) * 2 + 1], 800);   // context 1, phase 2 repeats phase 1
-  EXPECT_EQ(gated.populations[2].bias_table[(1 * (T + 1) + 3) * 2 + 1], 0);     // then off
+  EXPECT_EQ(gated.populations[2].bias_table[(1 * (T + 1) + 2) * 2 + 1], 800);  // context 1, phase 2 repeats phase 1
+  EXPECT_EQ(gated.populations[2].bias_table[(1 * (T + 1) + 3) * 2 + 1], 0);    // then off
   Network twice = gated;
-  EXPECT_EQ(gate_bias_after_window(twice, T), 0u);   // idempotent
+  EXPECT_EQ(gate_bias_after_window(twice, T), 0u);  // idempotent
   Stimulus stim;
   stim.inputs.push_back({0, T, {5, -3, 7, 2, -1, 4}});
   const uint32_t steps = D + T + 10;
@@ -378,11 +385,11 @@ TEST(DelayBalance, BiasGatingUsesOneColumnPerChannelWhenTheBiasIsPerChannel) {
   net.populations.push_back(pop("in", {2, 1, 3}, NeuronKind::Input));
   CompartmentParams q = integrator(10);
   Population a = pop("a", {2, 1, 3}, NeuronKind::Cuba, q);
-  a.params.assign(6, q);   // per-neuron parameters
+  a.params.assign(6, q);  // per-neuron parameters
   for (uint64_t i = 0; i < 6; ++i) a.params[i].bias_mant = i < 3 ? 40 : -25;
   Population b = a;
   b.name = "b";
-  b.params[4].bias_mant = 7;   // varies within channel 1
+  b.params[4].bias_mant = 7;  // varies within channel 1
   net.populations.push_back(a);
   net.populations.push_back(b);
   const uint32_t T = 2;

@@ -17,7 +17,9 @@ TEST(MeshGeometry, CoresAreNumberedChipByChipThenRouterThenLocalPort) {
   EXPECT_EQ(g.height(), 2u);
   EXPECT_EQ(g.cores(), 16u);
   EXPECT_EQ(g.ports(), 6u);
-  struct Case { uint32_t core, x, y, local; };
+  struct Case {
+    uint32_t core, x, y, local;
+  };
   for (const Case c : {Case{0, 0, 0, 0}, Case{1, 0, 0, 1}, Case{2, 1, 0, 0}, Case{3, 1, 0, 1}, Case{4, 2, 0, 0},
                        Case{7, 3, 0, 1}, Case{8, 0, 1, 0}, Case{13, 2, 1, 1}, Case{15, 3, 1, 1}}) {
     const auto p = g.place(c.core);
@@ -31,9 +33,9 @@ TEST(MeshGeometry, CoresAreNumberedChipByChipThenRouterThenLocalPort) {
 
 TEST(MeshGeometry, LinksCrossingAChipBoundaryAreChipLinks) {
   const MeshGeometry g = four_chips();
-  EXPECT_EQ(g.link(0, 0, kPortEast), LinkKind::EastWest);         // within chip 0
-  EXPECT_EQ(g.link(1, 0, kPortEast), LinkKind::ChipEastWest);     // chip 0 -> chip 1
-  EXPECT_EQ(g.link(2, 0, kPortWest), LinkKind::ChipEastWest);     // chip 1 -> chip 0
+  EXPECT_EQ(g.link(0, 0, kPortEast), LinkKind::EastWest);      // within chip 0
+  EXPECT_EQ(g.link(1, 0, kPortEast), LinkKind::ChipEastWest);  // chip 0 -> chip 1
+  EXPECT_EQ(g.link(2, 0, kPortWest), LinkKind::ChipEastWest);  // chip 1 -> chip 0
   EXPECT_EQ(g.link(3, 0, kPortWest), LinkKind::EastWest);
   EXPECT_EQ(g.link(0, 0, kPortSouth), LinkKind::ChipNorthSouth);  // one router row per chip
   EXPECT_EQ(g.link(0, 1, kPortNorth), LinkKind::ChipNorthSouth);
@@ -53,7 +55,7 @@ TEST(RouteXY, GoesAlongXFirstThenYThenEjects) {
 }
 
 TEST(ZeroLoadLatency, SumsInjectLinksAndEject) {
-  RouterParams r;   // inject 2, ew 8, ns 13, chip 200, eject 2
+  RouterParams r;  // inject 2, ew 8, ns 13, chip 200, eject 2
   const MeshGeometry g{1, 1, 8, 4, 4};
   // (0,0) -> (3,2): 3 east-west and 2 north-south links.
   EXPECT_EQ(zero_load_latency_cycles(g, r, g.core_at(0, 0, 0), g.core_at(3, 2, 1)), 2u + 3 * 8 + 2 * 13 + 2);
@@ -68,8 +70,8 @@ TEST(ZeroLoadLatency, SumsInjectLinksAndEject) {
 TEST(RoundRobin, GrantsTheFirstRequesterAfterTheLastGrant) {
   EXPECT_EQ(round_robin(0b1011, 0, 8), 1);
   EXPECT_EQ(round_robin(0b1011, 1, 8), 3);
-  EXPECT_EQ(round_robin(0b1011, 3, 8), 0);    // wraps around
-  EXPECT_EQ(round_robin(0b1011, -1, 8), 0);   // nothing granted yet
+  EXPECT_EQ(round_robin(0b1011, 3, 8), 0);   // wraps around
+  EXPECT_EQ(round_robin(0b1011, -1, 8), 0);  // nothing granted yet
   EXPECT_EQ(round_robin(0, 2, 8), -1);
   EXPECT_EQ(round_robin(0b100000, 0, 5), -1);  // input 5 does not exist with 5 inputs
   EXPECT_EQ(round_robin(0b10001, 4, 5), 0);

@@ -11,7 +11,8 @@
 using namespace spikemesh;
 
 namespace {
-SynapseFormat format(BlockLayout layout, uint8_t nbits, SignMode mode, uint8_t delay_bits, uint8_t index_bits, int8_t exp = 0) {
+SynapseFormat format(BlockLayout layout, uint8_t nbits, SignMode mode, uint8_t delay_bits, uint8_t index_bits,
+                     int8_t exp = 0) {
   SynapseFormat f;
   f.layout = layout;
   f.weight = WeightFormat{exp, nbits, mode};
@@ -24,9 +25,9 @@ SynapseFormat format(BlockLayout layout, uint8_t nbits, SignMode mode, uint8_t d
 
 TEST(SynapseMemory, StoredWeightBitsFollowNengosMapPlusASignlessNinthBitForInhibitory) {
   EXPECT_EQ(stored_weight_bits({0, 8, SignMode::Mixed}), 8);
-  EXPECT_EQ(stored_weight_bits({0, 7, SignMode::Excitatory}), 8);   // WEIGHT_BITS_MAP has no 7
+  EXPECT_EQ(stored_weight_bits({0, 7, SignMode::Excitatory}), 8);  // WEIGHT_BITS_MAP has no 7
   EXPECT_EQ(stored_weight_bits({0, 3, SignMode::Mixed}), 3);
-  EXPECT_EQ(stored_weight_bits({0, 8, SignMode::Inhibitory}), 9);   // -256 needs a ninth bit
+  EXPECT_EQ(stored_weight_bits({0, 8, SignMode::Inhibitory}), 9);  // -256 needs a ninth bit
   EXPECT_EQ(bits_for(0), 0);
   EXPECT_EQ(bits_for(1), 1);
   EXPECT_EQ(bits_for(62), 6);
@@ -74,9 +75,10 @@ TEST(SynapseMemory, PackThenUnpackIsLosslessAndMatchesEffectiveWeight) {
     for (uint64_t k = 0; k < n; ++k) {
       recs[k].index = layout == BlockLayout::Dense ? static_cast<uint32_t>(k) : static_cast<uint32_t>(rng() % 8192);
       recs[k].delay = static_cast<uint8_t>(delay_bits ? rng() % (1u << delay_bits) : 0);
-      recs[k].mantissa = static_cast<int16_t>(mantissa_min(mode) + int(rng() % (mantissa_max(mode) - mantissa_min(mode) + 1)));
+      recs[k].mantissa =
+          static_cast<int16_t>(mantissa_min(mode) + int(rng() % (mantissa_max(mode) - mantissa_min(mode) + 1)));
     }
-    std::vector<uint64_t> words(3, 0);   // lists start after other data in a real image
+    std::vector<uint64_t> words(3, 0);  // lists start after other data in a real image
     const uint32_t base = 700;
     const uint64_t w = pack_list(words, 1, f, base, recs.data(), n);
     EXPECT_EQ(w, list_words(f, n));
@@ -116,8 +118,8 @@ TEST(SynapseMemory, EveryMantissaSurvivesTheStoredCode) {
 
 TEST(SynapseMemory, CorruptImagesAreRejected) {
   const std::vector<SynapseFormat> table = {format(BlockLayout::Sparse, 8, SignMode::Mixed, 0, 10)};
-  const uint64_t bad_format = 5;   // format id 5, table has 1 entry
+  const uint64_t bad_format = 5;  // format id 5, table has 1 entry
   EXPECT_THROW(unpack_list(&bad_format, 1, table, [](const UnpackedSynapse&) {}), Error);
-  const uint64_t too_long = 0 | (63u << 4);   // claims 64 synapses in one word
+  const uint64_t too_long = 0 | (63u << 4);  // claims 64 synapses in one word
   EXPECT_THROW(unpack_list(&too_long, 1, table, [](const UnpackedSynapse&) {}), Error);
 }
