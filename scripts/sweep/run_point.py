@@ -3,6 +3,8 @@
 into DIR/points/<id>/, report.json last and in one rename, so a point either finished (report.json there) or
 did not, whatever interrupts it. On failure it writes DIR/points/<id>/error.txt (command, exit status, error
 output; the last line is the error) and exits 1. Every attempt appends one line to DIR/attempts.log.
+Run as a Slurm job (SLURM_JOB_ID set), it also writes DIR/points/<id>/slurm.json: the job id and the job's
+log file, for the point's row in results.csv.
 
     run_point.py --plan DIR/sweep.json --point ID
 """
@@ -27,6 +29,22 @@ def log_attempt(sweep_dir: Path, point: str, what: str) -> None:
         os.close(fd)
 
 
+def slurm_job() -> dict | None:
+    """{"job_id", "log"} of the Slurm job this attempt runs in, or None outside Slurm. The log is the job's
+    StdOut as the controller expanded it (the profile's --output); empty if the controller cannot be asked."""
+    job_id = os.environ.get("SLURM_JOB_ID")
+    if not job_id:
+        return None
+    log = ""
+    try:
+        res = subprocess.run(["scontrol", "show", "job", "--oneliner", job_id], capture_output=True, text=True,
+                             timeout=20)
+        log = next((f[len("StdOut="):] for f in res.stdout.split() if f.startswith("StdOut=")), "")
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return {"job_id": job_id, "log": log}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--plan", type=Path, required=True, help="the sweep's sweep.json")
@@ -44,6 +62,10 @@ def main() -> int:
     if (out / "report.json").is_file():
         return 0   # finished by an earlier attempt
     (out / "error.txt").unlink(missing_ok=True)
+    job = slurm_job()
+    if job is not None:   # the latest attempt's job; written whole so a reader never sees half of it
+        (out / "slurm.json.tmp").write_text(json.dumps(job) + "\n")
+        os.replace(out / "slurm.json.tmp", out / "slurm.json")
     for stale in points.glob(f".{a.point}.partial.*"):   # left by an interrupted attempt
         shutil.rmtree(stale, ignore_errors=True)
     scratch = points / f".{a.point}.partial.{os.getpid()}"
@@ -53,7 +75,7 @@ def main() -> int:
     for k, v in point["run_overrides"].items():
         v = ("true" if v else "false") if isinstance(v, bool) else (v if isinstance(v, str) else json.dumps(v))
         cmd += ["--set", f"{k}={v}"]
-    log_attempt(sweep_dir, a.point, "start")
+    log_attempt(sweep_dir, a.point, "start" + (f" slurm_job={job['job_id']}" if job else ""))
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def stop(signum, _frame):   # take the simulator down with us; the point stays unfinished

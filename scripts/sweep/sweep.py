@@ -384,11 +384,17 @@ def _cell(v):
 
 def collect(out_dir: Path, sweep: dict, points: list[dict]) -> tuple[list[dict], list[str]]:
     """Writes DIR/results.csv: one row per point in plan order, columns point, status, the swept keys, the
-    results (breakdown columns as the reports name them), wall_s, error. Returns the rows and columns."""
-    rows, breakdown = [], []
+    results (breakdown columns as the reports name them), wall_s, error, and slurm_job_id, slurm_log when
+    points ran as Slurm jobs (their latest attempt's job). Returns the rows and columns."""
+    rows, breakdown, on_slurm = [], [], False
     for p in points:
         pdir = out_dir / "points" / p["id"]
         row = {"point": p["id"], **{k: p["overrides"].get(k) for k in swept_keys(sweep)}}
+        job = pdir / "slurm.json"
+        if job.is_file():
+            on_slurm = True
+            j = json.loads(job.read_text())
+            row["slurm_job_id"], row["slurm_log"] = j.get("job_id"), j.get("log")
         report = pdir / "report.json"
         err = pdir / "error.txt"
         if report.is_file():
@@ -410,7 +416,7 @@ def collect(out_dir: Path, sweep: dict, points: list[dict]) -> tuple[list[dict],
         rows.append(row)
     quality = [c for c, _, _ in QUALITY_COLUMNS] if sweep["quality"] else []
     columns = (["point", "status"] + swept_keys(sweep) + FIXED_RESULT_COLUMNS + quality + breakdown
-               + ["wall_s", "error"])
+               + ["wall_s", "error"] + (["slurm_job_id", "slurm_log"] if on_slurm else []))
     f = io.StringIO(newline="")
     w = csv.writer(f)
     w.writerow(columns)
