@@ -16,6 +16,7 @@ SPIKEMESH_PACKAGES=(
   python3 python3-torch python3-h5py python3-numpy python3-matplotlib python3-pytest python3-yaml
   gtkwave xvfb python3-pil   # waveforms headless: tests/python/test_gtkwave.py, scripts/trace_screenshot
   snakemake clang-format
+  slurmctld slurmd slurm-client munge   # a one-node Slurm cluster for cluster sweeps: tests/python/test_slurm.py
   dataset-fashion-mnist
 )
 
