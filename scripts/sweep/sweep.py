@@ -522,8 +522,14 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--profile", str(args.profile.resolve())]
         # Snakemake's own chatter goes to DIR/snakemake.log; the console gets one line per finished point.
         log_start = (out / "attempts.log").stat().st_size if (out / "attempts.log").is_file() else 0
+        # On one machine the points are Snakemake's children and Ctrl-C reaches them with the terminal's
+        # SIGINT (Snakemake's local cancel only waits for them). On a cluster the points are jobs, cancelled
+        # by the profile's cluster-cancel, and Snakemake must get exactly one SIGINT, ours: a second one, or
+        # one that kills the status command it is running, stops it before it cancels the jobs. So there it
+        # runs in a session of its own, out of the terminal's reach.
         with (out / "snakemake.log").open("a") as snakelog:
-            proc = subprocess.Popen(cmd, stdout=snakelog, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(cmd, stdout=snakelog, stderr=subprocess.STDOUT,
+                                    start_new_session=args.profile is not None)
         interrupted = []
 
         def stop(signum, _frame):

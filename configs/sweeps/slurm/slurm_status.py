@@ -7,8 +7,11 @@ job that Slurm ends from outside (time limit, memory limit, `scancel`, a node fa
 forever. The state comes from `scontrol show job` (the controller keeps ended jobs for MinJobAge, 300 s by
 default), then from `sacct` (the accounting database, where a site has one). A controller that does not
 answer, or a job state in between (pending, running, completing, requeued, suspended), is `running`: the
-question is asked again a moment later.
+question is asked again a moment later. Ctrl-C meant for Snakemake must not kill this script (Snakemake
+then stops with an error instead of cancelling the jobs): it ignores SIGINT and asks Slurm in a session of
+its own.
 """
+import signal
 import subprocess
 import sys
 
@@ -28,12 +31,13 @@ def verdict(state: str) -> str:
 
 def ask(cmd: list[str]) -> subprocess.CompletedProcess | None:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20, start_new_session=True)
     except (OSError, subprocess.TimeoutExpired):
         return None
 
 
 def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if len(sys.argv) != 2:
         print("usage: slurm_status.py JOBID", file=sys.stderr)
         return 2
