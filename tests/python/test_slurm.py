@@ -177,6 +177,14 @@ def test_sweep_on_slurm_matches_local_run(tmp_path, cluster, base):
         assert r["slurm_log"] == str(tmp_path / "slurm" / ".snakemake" / "log" / f"slurm-{r['slurm_job_id']}.out")
         assert f"points/{r['point']}/.snakemake_done" in Path(r["slurm_log"]).read_text()
     assert sorted(attempts(tmp_path / "slurm")) == sorted([(r["point"], e) for r in clu for e in ("start", "done")])
+    # The profile's status command, asked as Snakemake asks it: the finished jobs succeeded; a job the
+    # controller never had (and no accounting to ask) is failed, not waited for.
+    status = [sys.executable, str(PROFILE / "slurm_status.py")]
+    for r in clu:
+        res = subprocess.run(status + [r["slurm_job_id"]], env=env, capture_output=True, text=True, timeout=60)
+        assert (res.returncode, res.stdout) == (0, "success\n"), res.stderr
+    res = subprocess.run(status + ["999999"], env=env, capture_output=True, text=True, timeout=60)
+    assert (res.returncode, res.stdout) == (0, "failed\n"), res.stderr
 
 
 def test_failing_point_reports_its_job_and_log(tmp_path, cluster, base):
@@ -300,3 +308,17 @@ def test_slurm_local_run_tears_the_cluster_down_on_ctrl_c(tmp_path):
             proc.wait()
     assert all(gone(p) for p in pids), pids
     assert not any(f.exists() for f in pidfiles)
+
+
+@pytest.mark.parametrize("state, verdict", [
+    ("COMPLETED", "success"), ("FAILED", "failed"), ("CANCELLED by 0", "failed"), ("CANCELLED+", "failed"),
+    ("TIMEOUT", "failed"), ("NODE_FAIL", "failed"), ("OUT_OF_MEMORY", "failed"), ("PENDING", "running"),
+    ("RUNNING", "running"), ("COMPLETING", "running"), ("REQUEUED", "running"), ("SUSPENDED", "running"),
+    ("", "running"),
+])
+def test_status_command_maps_slurm_job_states(state, verdict):
+    # What the profile's cluster-status command tells Snakemake for each Slurm job state (scontrol's
+    # JobState, sacct's State): a job still in Slurm's hands is `running`; only COMPLETED is success.
+    sys.path.insert(0, str(PROFILE))
+    from slurm_status import verdict as status_of
+    assert status_of(state) == verdict
