@@ -1,7 +1,8 @@
 // Energy priced from the chip's integer counters at report time (hw/ only counts): pJ per event and static
 // mW per core and router from an EnergyTable (config.h); power-gated cores (ChipCounters::core_gated) draw
-// no static power. Because counters are saved in report.json, a new table can be applied to an old run. Breakdown by component kind (core, router), by event, per core and
-// per router; the total is computed from chip-wide event totals and must equal the sum of the parts.
+// no static power. Because counters are saved in report.json, a new table can be applied to an old run.
+// Breakdown by component kind (core, router), by event, per core and per router; the total is computed
+// from chip-wide event totals and must equal the sum of the parts.
 #pragma once
 
 #include <cstdint>
