@@ -7,7 +7,8 @@ two models disagree on it by more than 5 %: there the network's contention decid
 detailed model only approximates.
 
     build/spikemesh run configs/sanafe_case1.yaml --out out/sanafe_case1
-    /usr/bin/python3 scripts/sanafe/compare_case1.py out/sanafe_case1/report.json [--json OUT]
+    /usr/bin/python3 scripts/sanafe/compare_case1.py out/sanafe_case1/report.json [--json OUT] [--steps]
+        [--plot docs/img/sanafe_case1_latency.png --baseline DEFAULT_PROFILE_REPORT]
 """
 import argparse
 import csv
@@ -76,13 +77,43 @@ def compare(report):
     return steps, summary
 
 
+def plot(steps, baseline, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    t = [s["timestep"] for s in steps]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.plot(t, [s["detailed_s"] * 1e6 for s in steps], "k-", lw=1.5, label="SANA-FE detailed")
+    ax.plot(t, [s["cycle_s"] * 1e6 for s in steps], "k--", lw=1, label="SANA-FE cycle (BookSim 2)")
+    if baseline:
+        ax.plot(t, [s["spikemesh_s"] * 1e6 for s in baseline], "-", color="tab:orange", lw=1,
+                label="spikemesh, chip_loihi1.yaml (default)")
+    ax.plot(t, [s["spikemesh_s"] * 1e6 for s in steps], "-", color="tab:blue", lw=1,
+            label="spikemesh, chip_loihi1_sanafe.yaml")
+    for s in steps:
+        if s["congested"]:
+            ax.axvspan(s["timestep"] - 0.5, s["timestep"] + 0.5, color="0.9", lw=0)
+    ax.set_xlabel("timestep (grey: congested, SANA-FE's two models differ by > 5 %)")
+    ax.set_ylabel("latency of the step (us)")
+    ax.set_title("sanafe-case1: latency per timestep")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("report", help="report.json of `spikemesh run configs/sanafe_case1.yaml`")
     ap.add_argument("--json", help="write the per-step comparison and the summary here")
     ap.add_argument("--steps", action="store_true", help="print every step")
+    ap.add_argument("--plot", help="write a PNG of latency per step: SANA-FE detailed and cycle, this report "
+                    "and, with --baseline, another spikemesh report")
+    ap.add_argument("--baseline", help="report.json of a second spikemesh run for the plot (e.g. the default "
+                    "Loihi 1 profile)")
     a = ap.parse_args()
     steps, summary = compare(json.load(open(a.report)))
+    if a.plot:
+        plot(steps, compare(json.load(open(a.baseline)))[0] if a.baseline else None, a.plot)
     if a.steps:
         print("step  spikemesh_us  detailed_us  cycle_us  vs_detailed  vs_cycle  congested")
         for s in steps:
