@@ -76,3 +76,16 @@ def test_compare_rejects_a_report_of_another_length(report):
     short["counters"]["chip"]["timestep_cycles"] = short["counters"]["chip"]["timestep_cycles"][:10]
     with pytest.raises(SystemExit, match="report has 10 timesteps, SANA-FE 100 / 100"):
         load_compare().compare(short)
+
+
+def test_default_profile_keeps_its_own_cost_model(binary, tmp_path):
+    # The default Loihi 1 profile (Davies 2018 reading on every option) on the same network: the figures the
+    # comparison started from (0.874x SANA-FE's run, 0.455x to 1.444x per step, soma energy +1.06 %).
+    subprocess.run([binary, "run", os.path.join(ROOT, "configs", "sanafe_case1_default.yaml"), "--out",
+                    str(tmp_path)], check=True, env=ENV, capture_output=True, timeout=300)
+    with open(tmp_path / "report.json") as f:
+        steps, s = load_compare().compare(json.load(f))
+    assert s["mean_step_vs_detailed"] == pytest.approx(-0.126, abs=0.001)
+    ratios = [x["spikemesh_s"] / x["detailed_s"] for x in steps]
+    assert min(ratios) == pytest.approx(0.455, abs=0.001) and max(ratios) == pytest.approx(1.444, abs=0.001)
+    assert s["energy_vs_sanafe"]["soma"] == pytest.approx(0.0106, abs=0.0001)
