@@ -77,7 +77,8 @@ void Chip::build(uint32_t context) {
     const auto place = program_.geometry.place(c);
     noc_.router(place.x, place.y).connect_input_credit(kPortLocal0 + place.local, cores_.back()->output_port());
   }
-  barrier_ = barrier_latency_cycles(program_.geometry, params_.router, params_.barrier);
+  barrier_ = barrier_latency_cycles(program_.geometry, params_.router, params_.barrier,
+                                    barrier_span(program_, params_.barrier));
   SC_METHOD(control);
 }
 

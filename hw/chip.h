@@ -2,9 +2,10 @@
 // hosted mode the management core (hw/management_core.h) on its own local port of a router.
 // Timestep contract: step t starts at cycle t0 with every core's compartment sweep; it is over when every
 // core has finished (sweep, output stage, dendrite unit) and the mesh is empty; then the barrier takes
-// barrier_latency_cycles (a wavefront out to the farthest router and back, model/routing.h) and step
-// t + 1 starts. A run with flits in the mesh, no flit granted and no core busy for watchdog_cycles stops
-// with a deadlock report naming the routers holding flits and the cores waiting on them.
+// barrier_latency_cycles (a wavefront out to the farthest router, or the farthest in use with
+// barrier.used_routers_only, and back; model/routing.h, model/mapping.h barrier_span) and step t + 1 starts.
+// A run with flits in the mesh, no flit granted and no core busy for watchdog_cycles stops with a deadlock
+// report naming the routers holding flits and the cores waiting on them.
 // Hosted mode (the FSDDIM loop): after a timestep's spikes have drained, the management core's read phase
 // (read requests, read responses over the mesh), a pause for the host's loop, then its write phase (the
 // DDIM update's compute, resets, bias writes, input payload writes over the mesh); the barrier follows
@@ -77,6 +78,7 @@ class Chip : public sc_core::sc_module {
   const std::vector<uint64_t>& step_cycles() const { return step_cycles_; }
   uint64_t end_cycle() const { return end_cycle_; }
   uint64_t barrier_cycles() const { return barrier_; }
+  const ChipProgram& program() const { return program_; }
   Noc& noc() { return noc_; }
   const Noc& noc_const() const { return noc_; }
   bool hosted() const { return hosted_; }

@@ -219,7 +219,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       acc_[slot + c] = 0;
       const int64_t bias = bias_reg ? bias_value(bias_reg[pop.bias_column(i) - bias_lo], pop.param(i).bias_exp)
                                     : pop.bias_at(run_.context, t, i);
-      const bool inactive = is_inactive_update(state_[c], q, bias);
+      const bool inactive = is_inactive_update(state_[c], q, bias, params_.core.updated_by_potential);
       if (probing && probe_of_[c] != kNoProbe) {  // the state the update starts from, at t0
         tracer_->set(probe_sig_u_[probe_of_[c]], t0, state_[c].u);
         tracer_->set(probe_sig_v_[probe_of_[c]], t0, state_[c].v);
@@ -236,9 +236,14 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       spikes[i] = out.spike;
       if (currents) currents[i] = out.current;
       if (out.spike) {
+        cycle += params_.core.spike_out_cycles;  // the soma's spike-out step, before the output stage sees it
         ++counters_.spikes;
         if (tracer_) tracer_->pulse(sig_spike_, cycle);
         queue_spike(c, 1, cycle);
+        // SANA-FE's serial chain: the next update waits until this spike's messages are generated (the output
+        // stage is idle at `cycle`: the sweep waited for every earlier message).
+        if (params_.core.sweep_waits_for_output)
+          cycle += uint64_t{program_.out_begin[c + 1] - program_.out_begin[c]} * params_.core.axon_out_cycles;
       }
     }
   }

@@ -2,9 +2,12 @@
 // tables (model/mapping.h). Three units, each a FIFO-ordered server (model/core_timing.h):
 //   compartment sweep  at the start of timestep t (cycle t0) it updates its compartments in order, each
 //                      taking update_active_cycles or update_inactive_cycles (input compartments are
-//                      host-written spike generators and take none), reading delay slot t;
+//                      host-written spike generators and take none), reading delay slot t; a
+//                      compartment that fires takes spike_out_cycles more (the soma's spike out);
+//                      updated_by_potential picks which updates count as active;
 //   output stage       a spike of compartment c sends one message per entry of c's output axons, each
-//                      taking axon_out_cycles after the spike (and after the previous message); the
+//                      taking axon_out_cycles after the spike (and after the previous message; with
+//                      sweep_waits_for_output the sweep stalls until they are generated); the
 //                      message enters the router's local port inject_cycles later, and leaves it when the
 //                      router grants it (one per cycle). The output queue is not bounded, so the sweep
 //                      never stalls on a busy mesh (Loihi's depth is not public). The core hands its

@@ -45,6 +45,9 @@ struct CoreParams {
   uint32_t synop_cycles = 7;             // Davies 2018 Table 2: 3.5 ns per synaptic op (max)
   uint32_t axon_in_cycles = 32;          // SANA-FE: axon_in message 16.0 ns
   uint32_t axon_out_cycles = 10;         // SANA-FE: axon_out message 5.1 ns
+  uint32_t spike_out_cycles = 0;         // per fired compartment, in the sweep (SANA-FE: spike out 30 ns)
+  bool sweep_waits_for_output = false;   // a spike's messages are generated before the next update (SANA-FE)
+  bool updated_by_potential = false;     // "updated" = v, bias or input non-zero (SANA-FE); else state rule
 
   template <class V>
   void describe(V& v) {
@@ -66,6 +69,17 @@ struct CoreParams {
     v.field("axon_in_cycles", axon_in_cycles, 0, 1u << 20, "cycles of input-axon lookup per message (SANA-FE: 16 ns)");
     v.field("axon_out_cycles", axon_out_cycles, 1, 1u << 20,
             "cycles per output message (output-axon lookup, SANA-FE: 5.1 ns)");
+    v.field("spike_out_cycles", spike_out_cycles, 0, 1u << 20,
+            "cycles the sweep spends on each compartment that fires, after its update (soma spike out; "
+            "SANA-FE: 30 ns; Davies 2018 Table 2 has no such figure: 0)");
+    v.field("sweep_waits_for_output", sweep_waits_for_output,
+            "the sweep waits while the output stage generates a fired compartment's messages (axon_out_cycles "
+            "each) before it updates the next compartment (SANA-FE: one serial chain per core); off: the output "
+            "stage works through its queue in parallel with the sweep");
+    v.field("updated_by_potential", updated_by_potential,
+            "a compartment update counts as active (priced and timed as update_active) when its potential v, "
+            "its bias or its input is non-zero (SANA-FE's 'updated' neuron); off: unless u, v, the refractory "
+            "count, the input and the bias are all zero");
   }
 };
 
@@ -92,8 +106,9 @@ struct RouterParams {
 };
 
 struct BarrierParams {
-  uint32_t base_cycles = 226;   // Davies 2018 Table 2: barrier 113 ns for 1 tile
-  uint32_t router_cycles = 26;  // per router per wavefront, fitted so 8x4 tiles give 465 ns
+  uint32_t base_cycles = 226;      // Davies 2018 Table 2: barrier 113 ns for 1 tile
+  uint32_t router_cycles = 26;     // per router per wavefront, fitted so 8x4 tiles give 465 ns
+  bool used_routers_only = false;  // wavefront over the routers in use (SANA-FE: by tiles in use) or the mesh
 
   template <class V>
   void describe(V& v) {
@@ -101,6 +116,9 @@ struct BarrierParams {
             "barrier latency of a one-router mesh (Davies 2018: 113 ns for 1 tile)");
     v.field("router_cycles", router_cycles, 0, 1u << 20,
             "barrier handling per router per wavefront (fit: 465 ns for 32 tiles)");
+    v.field("used_routers_only", used_routers_only,
+            "the wavefront spans only the rectangle from router (0, 0) to the farthest router that holds a "
+            "mapped core (SANA-FE: barrier looked up by the tiles in use); off: the whole mesh");
   }
 };
 
@@ -155,12 +173,16 @@ struct ChipParams {
   MappingParams mapping;
   ManagementParams management;
   uint64_t watchdog_cycles = 10000000;  // no flit moves and no core busy for this long: deadlock
+  bool power_gating = false;            // cores with nothing mapped draw no static power
 
   template <class V>
   void describe(V& v) {
     v.field("clock_mhz", clock_mhz, 1.0, 1.0e6, "notional clock: converts cycles to seconds");
     v.field("watchdog_cycles", watchdog_cycles, 1, uint64_t{1} << 50,
             "cycles without progress (flits stuck, no core busy) that stop a run as a deadlock");
+    v.field("power_gating", power_gating,
+            "cores with no compartment mapped are power-gated: no static power (SANA-FE models no static "
+            "power at all); off: every core of the mesh draws the energy table's core static power");
     v.section("mesh", mesh);
     v.section("core", core);
     v.section("router", router);

@@ -18,6 +18,13 @@ constexpr bool is_inactive_update(const CompartmentState& s, int64_t q, int64_t 
   return s.u == 0 && s.v == 0 && s.refract == 0 && q == 0 && bias == 0;
 }
 
+// SANA-FE's rule (CoreParams::updated_by_potential): a neuron is updated when its potential, bias or input
+// is non-zero; the current u and the refractory count do not count. Only the accounting changes: the
+// update itself is computed either way.
+constexpr bool is_inactive_update(const CompartmentState& s, int64_t q, int64_t bias, bool by_potential) {
+  return by_potential ? s.v == 0 && q == 0 && bias == 0 : is_inactive_update(s, q, bias);
+}
+
 constexpr uint32_t update_cycles(const CoreParams& c, bool inactive) {
   return inactive ? c.update_inactive_cycles : c.update_active_cycles;
 }

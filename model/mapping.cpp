@@ -2,6 +2,7 @@
 // partition in mesh order. The steps live in their own files; see mapping.h.
 #include "mapping.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "core_accounting.h"
@@ -51,6 +52,19 @@ uint32_t map_network_cores(const Network& net, const ChipParams& chip) {
   check_graded_spikes(net, chip);
   const MappingIndex index(net, chip);
   return static_cast<uint32_t>(partition_rounds(index, chip).cores.size());
+}
+
+RouterSpan barrier_span(const ChipProgram& program, const BarrierParams& b) {
+  const MeshGeometry& g = program.geometry;
+  if (!b.used_routers_only) return {g.width(), g.height()};
+  RouterSpan span;
+  for (uint32_t c = 0; c < program.cores.size(); ++c) {
+    if (!core_in_use(program, c)) continue;
+    const auto p = g.place(c);
+    span.width = std::max(span.width, p.x + 1);
+    span.height = std::max(span.height, p.y + 1);
+  }
+  return span;
 }
 
 }  // namespace spikemesh

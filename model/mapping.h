@@ -129,4 +129,11 @@ ChipProgram map_network(const Network& net, const ChipParams& chip);
 // tables: the number of cores the network uses. For searches that only ask whether a chip fits.
 uint32_t map_network_cores(const Network& net, const ChipParams& chip);
 
+// Whether core `core` of `program` holds any compartment (a core that holds none can be power-gated).
+inline bool core_in_use(const ChipProgram& program, uint32_t core) { return !program.cores[core].segments.empty(); }
+
+// The routers the barrier wavefront covers (BarrierParams::used_routers_only): the whole mesh, or the
+// rectangle from router (0, 0) to the largest x and the largest y of a router holding a core in use.
+RouterSpan barrier_span(const ChipProgram& program, const BarrierParams& b);
+
 }  // namespace spikemesh

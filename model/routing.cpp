@@ -144,11 +144,19 @@ uint32_t CreditCounter::in_use(uint64_t now) {
 }
 
 uint64_t barrier_latency_cycles(const MeshGeometry& g, const RouterParams& r, const BarrierParams& b) {
+  return barrier_latency_cycles(g, r, b, RouterSpan{g.width(), g.height()});
+}
+
+uint64_t barrier_latency_cycles(const MeshGeometry& g, const RouterParams& r, const BarrierParams& b, RouterSpan span) {
+  if (span.width < 1 || span.height < 1 || span.width > g.width() || span.height > g.height())
+    throw Error("barrier span " + std::to_string(span.width) + " x " + std::to_string(span.height) +
+                " routers: expected 1 x 1 up to the mesh, " + std::to_string(g.width()) + " x " +
+                std::to_string(g.height()));
   uint64_t one_way = 0;
-  for (uint32_t x = 0; x + 1 < g.width(); ++x)
+  for (uint32_t x = 0; x + 1 < span.width; ++x)
     one_way += link_latency_cycles(r, g.link(x, 0, kPortEast)) + b.router_cycles;
-  for (uint32_t y = 0; y + 1 < g.height(); ++y)
-    one_way += link_latency_cycles(r, g.link(g.width() - 1, y, kPortSouth)) + b.router_cycles;
+  for (uint32_t y = 0; y + 1 < span.height; ++y)
+    one_way += link_latency_cycles(r, g.link(span.width - 1, y, kPortSouth)) + b.router_cycles;
   return b.base_cycles + 2 * one_way;
 }
 

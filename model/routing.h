@@ -117,4 +117,12 @@ class CreditCounter {
 // (link latency + router_cycles).
 uint64_t barrier_latency_cycles(const MeshGeometry& g, const RouterParams& r, const BarrierParams& b);
 
+// The routers a barrier wavefront covers: the rectangle (0, 0) .. (width - 1, height - 1).
+struct RouterSpan {
+  uint32_t width = 1, height = 1;
+};
+// The same over a span inside the mesh (BarrierParams::used_routers_only): the XY path to
+// (span.width - 1, span.height - 1). Throws when the span does not fit the mesh.
+uint64_t barrier_latency_cycles(const MeshGeometry& g, const RouterParams& r, const BarrierParams& b, RouterSpan span);
+
 }  // namespace spikemesh

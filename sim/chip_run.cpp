@@ -22,6 +22,8 @@ ChipCounters collect_counters(const Chip& chip, const ChipParams& params) {
   c.step_cycles = chip.step_cycles();
   c.cycles = chip.end_cycle();
   c.clock_mhz = params.clock_mhz;
+  if (params.power_gating)
+    for (uint32_t k = 0; k < chip.core_count(); ++k) c.core_gated.push_back(!core_in_use(chip.program(), k));
   return c;
 }
 

@@ -84,7 +84,10 @@ EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
   totals(router_events, c.routers, "router", r.router_events);
   for (const auto& e : r.core_events) r.core_dynamic_j += e.second;
   for (const auto& e : r.router_events) r.router_dynamic_j += e.second;
-  r.core_static_j = core_static * double(c.cores.size());
+  auto gated = [&](size_t k) { return k < c.core_gated.size() && c.core_gated[k]; };
+  size_t powered = 0;
+  for (size_t k = 0; k < c.cores.size(); ++k) powered += !gated(k);
+  r.core_static_j = core_static * double(powered);
   r.router_static_j = router_static * double(c.routers.size());
   // The management core: its busy cycles (compute and message handling); its messages' hops are the
   // routers' events above.
@@ -95,7 +98,8 @@ EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
   r.static_j = r.core_static_j + r.router_static_j;
   r.total_j = r.dynamic_j + r.static_j;
   // Per component: its own counters.
-  for (const auto& x : c.cores) r.per_core_j.push_back(component_dynamic(x, core_events) + core_static);
+  for (size_t k = 0; k < c.cores.size(); ++k)
+    r.per_core_j.push_back(component_dynamic(c.cores[k], core_events) + (gated(k) ? 0.0 : core_static));
   for (const auto& x : c.routers) r.per_router_j.push_back(component_dynamic(x, router_events) + router_static);
   return r;
 }

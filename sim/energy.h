@@ -1,7 +1,8 @@
 // Energy priced from the chip's integer counters at report time (hw/ only counts): pJ per event and static
-// mW per core and router from an EnergyTable (config.h). Because counters are saved in report.json, a new
-// table can be applied to an old run. Breakdown by component kind (core, router), by event, per core and
-// per router; the total is computed from chip-wide event totals and must equal the sum of the parts.
+// mW per core and router from an EnergyTable (config.h); power-gated cores (ChipCounters::core_gated) draw
+// no static power. Because counters are saved in report.json, a new table can be applied to an old run.
+// Breakdown by component kind (core, router), by event, per core and per router; the total is computed
+// from chip-wide event totals and must equal the sum of the parts.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@ struct ChipCounters : ChipSnapshot {
   std::vector<std::string> core_names;
   std::vector<std::string> router_names;
   std::vector<uint64_t> step_cycles;
+  std::vector<bool> core_gated;  // per core: power-gated, no static power (ChipParams::power_gating); empty: none
   uint64_t cycles = 0;
   double clock_mhz = 0;
   double seconds() const { return double(cycles) / (clock_mhz * 1e6); }

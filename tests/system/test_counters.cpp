@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../line_network.h"
 #include "chip_harness.h"
 #include "chip_run.h"
 #include "chip_snapshot.h"
@@ -200,4 +201,33 @@ TEST(Counters, TheSnapshotOfARunChipAddsUpToItsTotals) {
   for (const auto& x : none.cores) EXPECT_EQ(x.synops() + x.spikes + x.busy_cycles, 0u);
   EXPECT_EQ(none.router_total().flits, 0u);
   EXPECT_EQ(none.router_total().peak_buffer_flits, peak);
+}
+
+TEST(Counters, PowerGatedCoresDrawNoStaticPower) {
+  EnergyTable t;
+  t.core_static_mw = 2.0, t.router_static_mw = 0.5;
+  ChipCounters c;
+  c.cores.resize(3);
+  c.routers.resize(2);
+  c.cycles = 1000, c.clock_mhz = 100;  // 10 us
+  const double core_static = 2.0e-3 * 10e-6, router_static = 0.5e-3 * 10e-6;
+  const EnergyReport all = price_energy(c, t);
+  EXPECT_DOUBLE_EQ(all.core_static_j, 3 * core_static);
+  c.core_gated = {false, true, false};
+  const EnergyReport gated = price_energy(c, t);
+  EXPECT_DOUBLE_EQ(gated.core_static_j, 2 * core_static);
+  EXPECT_DOUBLE_EQ(gated.router_static_j, 2 * router_static);  // routers still forward traffic: not gated
+  EXPECT_DOUBLE_EQ(gated.static_j, 2 * core_static + 2 * router_static);
+  EXPECT_EQ(gated.per_core_j, (std::vector<double>{core_static, 0.0, core_static}));
+}
+
+TEST(Counters, PowerGatingMarksExactlyTheCoresWithNothingMapped) {
+  // line_network(6) on the 4 x 3 line chip: cores 0..6 hold a compartment, 7..11 nothing.
+  ChipParams p = line_chip();
+  p.power_gating = true;
+  const ChipRunOutput run = run_chip(line_network(6), p, one_input_spike(), 1, 0);
+  ASSERT_TRUE(run.completed);
+  std::vector<bool> want(12, false);
+  for (uint32_t k = 7; k < 12; ++k) want[k] = true;
+  EXPECT_EQ(run.counters.core_gated, want);
 }

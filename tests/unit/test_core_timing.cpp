@@ -5,6 +5,23 @@
 
 using namespace spikemesh;
 
+TEST(CoreTiming, SanafeRuleCountsAnUpdateOnlyWhenPotentialBiasOrInputIsNonZero) {
+  CompartmentState s;
+  s.u = 7;  // a current left over, potential at rest: the state rule updates, SANA-FE's does not
+  EXPECT_FALSE(is_inactive_update(s, 0, 0, false));
+  EXPECT_TRUE(is_inactive_update(s, 0, 0, true));
+  s = {};
+  s.refract = 2;  // refractory, nothing else: likewise
+  EXPECT_FALSE(is_inactive_update(s, 0, 0, false));
+  EXPECT_TRUE(is_inactive_update(s, 0, 0, true));
+  s = {};
+  s.v = -1;  // any potential, input or bias: updated under both rules
+  EXPECT_FALSE(is_inactive_update(s, 0, 0, true));
+  EXPECT_FALSE(is_inactive_update(CompartmentState{}, 1, 0, true));
+  EXPECT_FALSE(is_inactive_update(CompartmentState{}, 0, 5, true));
+  EXPECT_TRUE(is_inactive_update(CompartmentState{}, 0, 0, true));
+}
+
 TEST(CoreTiming, AnUpdateIsInactiveOnlyWhenNothingCanChange) {
   CompartmentState rest;
   EXPECT_TRUE(is_inactive_update(rest, 0, 0));

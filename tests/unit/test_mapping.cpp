@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "../line_network.h"
 #include "../synapse_pairs.h"
 #include "error.h"
 #include "mapping.h"
@@ -326,4 +327,23 @@ TEST(Mapping, CoreCountWithoutTablesAgreesWithTheFullMapping) {
   EXPECT_EQ(compared, 72u);
   EXPECT_GT(failures, 0u);
   EXPECT_LT(failures, compared);
+}
+
+TEST(Mapping, BarrierSpanIsTheMeshOrTheRectangleOfTheRoutersInUse) {
+  // line_network(6) on the 4 x 3 line chip: cores 0..6 hold a compartment each, cores 7..11 nothing.
+  ChipParams p = line_chip();
+  const ChipProgram prog = map_network(line_network(6), p);
+  for (uint32_t c = 0; c < 12; ++c) EXPECT_EQ(core_in_use(prog, c), c <= 6) << c;
+  const RouterSpan mesh = barrier_span(prog, p.barrier);
+  EXPECT_EQ(mesh.width, 4u);
+  EXPECT_EQ(mesh.height, 3u);
+  // Used routers: (0..3, 0) and (0..2, 1): the rectangle reaches x = 3 and y = 1.
+  p.barrier.used_routers_only = true;
+  const RouterSpan used = barrier_span(prog, p.barrier);
+  EXPECT_EQ(used.width, 4u);
+  EXPECT_EQ(used.height, 2u);
+  // line_network(0): input and target only, on routers (0, 0) and (1, 0): a 2 x 1 span.
+  const RouterSpan one = barrier_span(map_network(line_network(0), p), p.barrier);
+  EXPECT_EQ(one.width, 2u);
+  EXPECT_EQ(one.height, 1u);
 }

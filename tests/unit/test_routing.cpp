@@ -2,6 +2,7 @@
 // (model/routing.h): hand-computed values.
 #include <gtest/gtest.h>
 
+#include "error.h"
 #include "routing.h"
 
 using namespace spikemesh;
@@ -115,4 +116,19 @@ TEST(BarrierLatency, WavefrontOutAndBackMatchesDavies2018Table2) {
   EXPECT_NEAR(c / 2.0, 465.0, 465.0 * 0.01);
   // Chip links count with their own latency: 2 x 1 chips of 1 x 1 router = one chip link.
   EXPECT_EQ(barrier_latency_cycles(MeshGeometry{2, 1, 1, 1, 1}, r, b), 226u + 2 * (200 + 26));
+}
+
+TEST(Routing, BarrierOverTheUsedSpanCountsOnlyTheRoutersOnItsPath) {
+  const RouterParams r;
+  const BarrierParams b;
+  const MeshGeometry g{1, 1, 8, 4, 4};
+  // The whole mesh as a span is the mesh-wide barrier.
+  EXPECT_EQ(barrier_latency_cycles(g, r, b, RouterSpan{8, 4}), 936u);
+  // 8 x 2 routers (sanafe-case1's 40 cores in mesh order): 226 + 2 * (7 * (8 + 26) + 1 * (13 + 26)) = 780.
+  EXPECT_EQ(barrier_latency_cycles(g, r, b, RouterSpan{8, 2}), 780u);
+  // 1 x 3: only north-south links: 226 + 2 * 2 * (13 + 26) = 382.
+  EXPECT_EQ(barrier_latency_cycles(g, r, b, RouterSpan{1, 3}), 382u);
+  EXPECT_EQ(barrier_latency_cycles(g, r, b, RouterSpan{1, 1}), 226u);
+  EXPECT_THROW(barrier_latency_cycles(g, r, b, RouterSpan{9, 1}), Error);
+  EXPECT_THROW(barrier_latency_cycles(g, r, b, RouterSpan{0, 1}), Error);
 }
