@@ -268,11 +268,12 @@ void Chip::attribute_compute(uint64_t quiet) {
     a.unit = BoundingUnit::Dendrite;
     a.dendrite = quiet - d.since;
     const uint64_t zero_load = zero_load_latency_cycles(program_.geometry, params_.router, d.src_core, b);
-    if (d.since < d.emitted + zero_load)
+    if (d.since < d.emitted + zero_load + d.queued)
       throw Error("critical path: a message arrived at " + std::string(core.name()) + " before its zero-load latency");
     a.chip_link = chip_link_latency_cycles(program_.geometry, params_.router, d.src_core, b);
     a.mesh = zero_load - a.chip_link;
-    a.router_stall = d.since - d.emitted - zero_load;
+    a.output_queue = d.queued;
+    a.router_stall = d.since - d.emitted - zero_load - d.queued;
     a.source_core = d.src_core;
     const uint64_t from = cores_[d.src_core]->output_busy_since(d.emitted);
     a.output = d.emitted - from;

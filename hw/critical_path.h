@@ -7,8 +7,10 @@
 //                 arrival of the message that found the unit idle: the critical message);
 //   mesh          that message's zero-load on-chip latency (inject + on-chip links + eject);
 //   chip_link     its zero-load latency on chip-to-chip links;
+//   output_queue  its wait in the source core's output queue after the inject latency: the router had not
+//                 yet taken the core's previous message (held up by that message's path, head-of-line);
 //   router_stall  the rest of its time between leaving the source's output stage and arriving: lost
-//                 arbitration and back-pressure on its path (a full input FIFO downstream included);
+//                 arbitration and back-pressure on its own path (a full input FIFO downstream included);
 //   output        the source core's output-stage busy period up to that message's emission;
 //   sweep         from the timestep's start to the spike that started that busy period (the source's
 //                 compartment sweep); a sweep-bound timestep is all sweep.
@@ -32,8 +34,8 @@ inline const char* to_string(BoundingUnit u) {
 struct StepAttribution {
   static constexpr uint32_t kNoCore = std::numeric_limits<uint32_t>::max();
   // Cycles per phase, in the order they happen in a hosted timestep.
-  uint64_t management_compute = 0, management_write = 0, barrier = 0, sweep = 0, output = 0, mesh = 0, chip_link = 0,
-           router_stall = 0, dendrite = 0, management_read = 0;
+  uint64_t management_compute = 0, management_write = 0, barrier = 0, sweep = 0, output = 0, output_queue = 0, mesh = 0,
+           chip_link = 0, router_stall = 0, dendrite = 0, management_read = 0;
   uint32_t bounding_core = kNoCore;  // the core that finished the compute last
   BoundingUnit unit = BoundingUnit::Sweep;
   uint32_t source_core = kNoCore;  // the core whose sweep and output stage began the chain
@@ -46,6 +48,7 @@ struct StepAttribution {
     f("barrier", &StepAttribution::barrier);
     f("sweep", &StepAttribution::sweep);
     f("output", &StepAttribution::output);
+    f("output_queue", &StepAttribution::output_queue);
     f("mesh", &StepAttribution::mesh);
     f("chip_link", &StepAttribution::chip_link);
     f("router_stall", &StepAttribution::router_stall);

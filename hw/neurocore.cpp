@@ -2,6 +2,7 @@
 #include "neurocore.h"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 #include "conv_taps.h"
@@ -137,6 +138,11 @@ void Neurocore::hand_next_message(uint64_t earliest) {
       __builtin_prefetch(program_.out.data() + spikes_out_[next_spike_ + 2].first);
   }
   in_port_ = true;
+  if (earliest > ready) {
+    if (earliest - ready > std::numeric_limits<uint32_t>::max())
+      throw Error(std::string(name()) + ": a message waited more than 2^32 cycles in the output queue");
+    f.queued_cycles = static_cast<uint32_t>(earliest - ready);
+  }
   router_.inject(local_, f, std::max(ready, earliest));
 }
 
@@ -320,7 +326,8 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
 }
 
 ServiceSlot Neurocore::book_input(const Flit& f, uint64_t arrival, uint64_t cycles) {
-  if (arrival >= dendrite_free_) dendrite_busy_ = {arrival, f.emitted_cycle, f.src_core};  // found it idle
+  if (arrival >= dendrite_free_)
+    dendrite_busy_ = {arrival, f.emitted_cycle, f.src_core, f.queued_cycles};  // found it idle
   const ServiceSlot s = serve(arrival, dendrite_free_, cycles);
   dendrite_free_ = s.finish;
   if (tracer_) {  // in the FIFO from its arrival through the cycle its service starts (credit at start + 1)

@@ -96,10 +96,11 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   uint64_t output_free() const { return output_free_; }
   uint64_t dendrite_free() const { return dendrite_free_; }
   // The dendrite unit's current busy period: it began when `src_core`'s message, which left its output
-  // stage at `emitted`, arrived at `since` and found the unit idle.
+  // stage at `emitted` and waited `queued` cycles in its output queue, arrived at `since` and found the unit idle.
   struct DendriteBusy {
     uint64_t since = 0, emitted = 0;
     uint32_t src_core = 0;
+    uint32_t queued = 0;  // cycles the message waited in its source's output queue (Flit::queued_cycles)
   };
   const DendriteBusy& dendrite_busy() const { return dendrite_busy_; }
   // The start of the output stage's busy period (in this timestep) that holds the service ending at `cycle`.

@@ -49,6 +49,7 @@ TEST(CriticalPath, LineNetworkStepIsSweepOutputMeshDendriteAndBarrier) {
   EXPECT_EQ(s0.sweep, 0u);
   EXPECT_EQ(s0.output, 10u);
   EXPECT_EQ(s0.mesh, 46u);
+  EXPECT_EQ(s0.output_queue, 0u);
   EXPECT_EQ(s0.chip_link, 0u);
   EXPECT_EQ(s0.router_stall, 0u);
   EXPECT_EQ(s0.dendrite, 39u);
@@ -79,6 +80,7 @@ TEST(CriticalPath, AChipCrossingMessageChargesTheChipLinkApart) {
   EXPECT_EQ(s.unit, BoundingUnit::Dendrite);
   EXPECT_EQ(s.chip_link, 200u);
   EXPECT_EQ(s.mesh, 2u + 8 + 2 * 13 + 2);  // inject, the on-chip east-west hop, two north-south hops, eject
+  EXPECT_EQ(s.output_queue, 0u);
   EXPECT_EQ(s.router_stall, 0u);
   EXPECT_EQ(s.output, 10u);
   EXPECT_EQ(s.dendrite, 39u);
@@ -129,6 +131,7 @@ TEST(CriticalPath, QueuedMessagesCountAsTheBusyDendriteNotAsFifoWait) {
   EXPECT_EQ(s.sweep, 0u);
   EXPECT_EQ(s.output, 10u);
   EXPECT_EQ(s.mesh, 20u);
+  EXPECT_EQ(s.output_queue, 0u);
   EXPECT_EQ(s.dendrite, 2u * 39);
   EXPECT_EQ(s.total(), chip.step_cycles()[0]);
   EXPECT_EQ(chip.step_cycles()[0], 108u + chip.barrier_cycles());

@@ -269,6 +269,7 @@ TEST(ManagementTiming, HostedTimestepAttributionAddsUpToItsInterval) {
   EXPECT_EQ(s.sweep, 0u);
   EXPECT_EQ(s.output, 10u);
   EXPECT_EQ(s.mesh, 12u);
+  EXPECT_EQ(s.output_queue, 0u);
   EXPECT_EQ(s.router_stall, 0u);
   EXPECT_EQ(s.dendrite, 39u * k);
   EXPECT_EQ(s.management_read, 60u + 10 * k);
