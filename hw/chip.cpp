@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "error.h"
+#include "routing.h"
 #include "tracer.h"
 
 namespace spikemesh {
@@ -117,11 +119,13 @@ bool Chip::stimulus_phase(uint64_t now) {
       return true;
     case Phase::Drain:
       if (!drain_done(now, quiet)) return false;
+      attribute_compute(quiet);
       start_barrier(quiet, now);
       return false;
     case Phase::Barrier:
       phase_ = Phase::Start;
       step_cycles_.push_back(now - step_start_);
+      end_attribution(step_cycles_.back());
       if (tracer_) trace_step_end(now);
       ++t_;
       ++t_local_;
@@ -147,6 +151,8 @@ bool Chip::hosted_phase(uint64_t now) {
       }
       management_->start_writes(now, t_local_);
       phases_.writes = now;
+      current_ = StepAttribution{};
+      current_.management_compute = management_->compute_end_cycle() - interval_start_;
       drain_management(Draining::Writes, now);
       return true;
     case Phase::Barrier:  // the timestep's interval ends at its read phase (Pause)
@@ -160,9 +166,11 @@ bool Chip::hosted_phase(uint64_t now) {
     case Phase::Drain:
       if (!drain_done(now, quiet)) return false;
       if (draining_ == Draining::Writes) {
+        current_.management_write = quiet - management_->compute_end_cycle();
         start_barrier(quiet, now);
         return false;
       }
+      if (draining_ == Draining::Spikes) attribute_compute(quiet);
       phase_ = draining_ == Draining::Spikes ? Phase::Reads : Phase::Pause;  // after the spikes: reads; then pause
       next_trigger(cycles_to_time(quiet - now));
       return false;
@@ -173,6 +181,8 @@ bool Chip::hosted_phase(uint64_t now) {
       return true;
     case Phase::Pause:  // the timestep's interval ends; hand control back to the host
       step_cycles_.push_back(now - interval_start_);
+      current_.management_read = now - phases_.reads;
+      end_attribution(step_cycles_.back());
       interval_start_ = end_cycle_ = phases_.pause = now;
       if (tracer_) tracer_->set(sig_phase_, now, 0);
       if (tracer_) trace_step_end(now);
@@ -234,6 +244,58 @@ void Chip::start_barrier(uint64_t quiet, uint64_t now) {
     if (hosted_) tracer_->set(sig_phase_, quiet, 0);
   }
   next_trigger(cycles_to_time(quiet - now + barrier_));
+}
+
+// The compute part of the timestep, from its sweep's start to the cycle `quiet` the last core finished: walk
+// back from the bounding core's last unit along the chain that ended it (hw/critical_path.h). The barrier is
+// the chip's constant. Any gap the walk cannot explain is an error: the parts must add up to the timestep.
+void Chip::attribute_compute(uint64_t quiet) {
+  StepAttribution& a = current_;
+  const uint64_t t0 = step_start_;
+  a.barrier = barrier_;
+  uint32_t b = StepAttribution::kNoCore;
+  for (uint32_t c = 0; c < cores_.size() && b == StepAttribution::kNoCore; ++c)
+    if (cores_[c]->done_cycle() == quiet) b = c;
+  if (b == StepAttribution::kNoCore)
+    throw Error("critical path: timestep " + std::to_string(t_) + " went quiet at cycle " + std::to_string(quiet) +
+                " but no core finished then");
+  const Neurocore& core = *cores_[b];
+  a.bounding_core = a.source_core = b;
+  if (quiet > t0 && core.dendrite_free() == quiet) {
+    const Neurocore::DendriteBusy& d = core.dendrite_busy();
+    if (d.since < t0 || d.src_core >= cores_.size())
+      throw Error("critical path: " + std::string(core.name()) + "'s dendrite busy period at cycle " +
+                  std::to_string(quiet) + " did not start with a spike of this timestep");
+    a.unit = BoundingUnit::Dendrite;
+    a.dendrite = quiet - d.since;
+    const uint64_t zero_load = zero_load_latency_cycles(program_.geometry, params_.router, d.src_core, b);
+    if (d.since < d.emitted + zero_load + d.queued)
+      throw Error("critical path: a message arrived at " + std::string(core.name()) + " before its zero-load latency");
+    a.chip_link = chip_link_latency_cycles(program_.geometry, params_.router, d.src_core, b);
+    a.mesh = zero_load - a.chip_link;
+    a.output_queue = d.queued;
+    a.router_stall = d.since - d.emitted - zero_load - d.queued;
+    a.source_core = d.src_core;
+    const uint64_t from = cores_[d.src_core]->output_busy_since(d.emitted);
+    a.output = d.emitted - from;
+    a.sweep = from - t0;
+  } else if (quiet > t0 && core.output_free() == quiet) {
+    a.unit = BoundingUnit::Output;
+    const uint64_t from = core.output_busy_since(quiet);
+    a.output = quiet - from;
+    a.sweep = from - t0;
+  } else {
+    a.unit = BoundingUnit::Sweep;
+    a.sweep = quiet - t0;
+  }
+}
+
+void Chip::end_attribution(uint64_t cycles) {
+  if (current_.total() != cycles)
+    throw Error("critical path: timestep " + std::to_string(t_) + " lasted " + std::to_string(cycles) +
+                " cycles but its phases add up to " + std::to_string(current_.total()));
+  attribution_.push_back(current_);
+  current_ = StepAttribution{};
 }
 
 void Chip::complete_run(uint64_t now) {

@@ -27,6 +27,7 @@
 
 #include "chip_params.h"
 #include "chip_snapshot.h"
+#include "critical_path.h"
 #include "management_core.h"
 #include "mapping.h"
 #include "network.h"
@@ -76,6 +77,9 @@ class Chip : public sc_core::sc_module {
   const std::string& deadlock_report() const { return deadlock_; }
   const SimResult& result() const { return result_; }
   const std::vector<uint64_t>& step_cycles() const { return step_cycles_; }
+  // Per completed timestep, what ended it and its cycles by phase (hw/critical_path.h); each adds up to
+  // the step_cycles() entry of the same timestep.
+  const std::vector<StepAttribution>& step_attribution() const { return attribution_; }
   uint64_t end_cycle() const { return end_cycle_; }
   uint64_t barrier_cycles() const { return barrier_; }
   const ChipProgram& program() const { return program_; }
@@ -89,6 +93,8 @@ class Chip : public sc_core::sc_module {
   // While traced: every counter after each timestep, and the window's spike raster (trace.h5).
   const ChipTimestepRecorder& timestep_record() const { return timestep_record_; }
   const Neurocore& core(uint32_t i) const { return *cores_[i]; }
+  const Network& network() const { return net_; }
+  const ChipProgram& program() const { return program_; }
   uint32_t core_count() const { return static_cast<uint32_t>(cores_.size()); }
   // Called at the start of every timestep (and once more at the end, with t = timesteps): progress
   // reports and benchmarks that time a window of steps.
@@ -108,6 +114,8 @@ class Chip : public sc_core::sc_module {
   bool drain_done(uint64_t now, uint64_t& quiet);
   void start_barrier(uint64_t quiet, uint64_t now);
   void complete_run(uint64_t now);
+  void attribute_compute(uint64_t quiet);  // the sweep-to-quiet part of the timestep's attribution
+  void end_attribution(uint64_t cycles);   // the timestep is over: keep its attribution
   void report_deadlock(uint64_t now);
   void trace_step_end(uint64_t now);
 
@@ -133,6 +141,8 @@ class Chip : public sc_core::sc_module {
   uint64_t phase_start_ = 0;     // the current Drain's work started here (watchdog)
   uint64_t interval_start_ = 0;  // hosted: the last pause (a timestep's interval starts there)
   std::vector<uint64_t> step_cycles_;
+  StepAttribution current_;  // the timestep in progress
+  std::vector<StepAttribution> attribution_;
   bool completed_ = false;
   uint32_t t_local_ = 0;  // timestep within the current network call
   std::string deadlock_;

@@ -1,6 +1,7 @@
 // One walk over the chip's components; see chip_snapshot.h.
 #include "chip_snapshot.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "chip.h"
@@ -39,9 +40,23 @@ ChipSnapshot snapshot(const Chip& chip) {
   return s;
 }
 
+std::string core_population_label(const Network& net, const CoreProgram& core) {
+  std::string label;
+  std::vector<uint32_t> seen;
+  for (const CoreSegment& s : core.segments) {
+    if (std::find(seen.begin(), seen.end(), s.population) != seen.end()) continue;
+    seen.push_back(s.population);
+    label += (label.empty() ? "" : "+") + net.populations[s.population].name;
+  }
+  return label;
+}
+
 ChipComponentNames component_names(const Chip& chip) {
   ChipComponentNames n;
-  for (uint32_t i = 0; i < chip.core_count(); ++i) n.cores.push_back(chip.core(i).name());
+  for (uint32_t i = 0; i < chip.core_count(); ++i) {
+    n.cores.push_back(chip.core(i).name());
+    n.core_populations.push_back(core_population_label(chip.network(), chip.program().cores[i]));
+  }
   for (const auto& r : chip.noc_const().routers()) n.routers.push_back(r->name());
   return n;
 }
@@ -49,6 +64,7 @@ ChipComponentNames component_names(const Chip& chip) {
 void ChipTimestepRecorder::record(const Chip& chip, bool in_window, uint64_t row) {
   if (snapshots_.empty()) names_ = component_names(chip);
   snapshots_.push_back(snapshot(chip));
+  attribution_.push_back(chip.step_attribution().back());
   if (!in_window) return;
   const SimResult& res = chip.result();
   std::vector<std::vector<uint8_t>> rows;

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "counters.h"
+#include "critical_path.h"
+#include "mapping.h"
+#include "network.h"
 
 namespace spikemesh {
 
@@ -28,7 +31,10 @@ ChipSnapshot snapshot(const Chip& chip);
 // The components' hierarchical names, in snapshot order.
 struct ChipComponentNames {
   std::vector<std::string> cores, routers;
+  std::vector<std::string> core_populations;  // per core: its populations, '+'-joined in segment order
 };
+// The populations a core holds, '+'-joined in segment order (empty for an unused core).
+std::string core_population_label(const Network& net, const CoreProgram& core);
 ChipComponentNames component_names(const Chip& chip);
 
 // Per-timestep record of the whole chip while it is traced (trace.h5, sim/trace_output.h): every counter,
@@ -40,12 +46,14 @@ class ChipTimestepRecorder {
 
   const ChipComponentNames& names() const { return names_; }
   const std::vector<ChipSnapshot>& snapshots() const { return snapshots_; }
+  const std::vector<StepAttribution>& attribution() const { return attribution_; }  // per timestep
   // Spike raster of the window's timesteps: per window step, per population, one byte per neuron.
   const std::vector<std::vector<std::vector<uint8_t>>>& raster() const { return raster_; }
 
  private:
   ChipComponentNames names_;
   std::vector<ChipSnapshot> snapshots_;
+  std::vector<StepAttribution> attribution_;
   std::vector<std::vector<std::vector<uint8_t>>> raster_;
 };
 

@@ -34,13 +34,16 @@ struct Flit {
   uint32_t list_synapses = 0;
   uint16_t dest_x = 0, dest_y = 0, dest_local = 0;  // destination router and local port (the address)
   MessageKind kind = MessageKind::Spike;
+  // Simulation annotation: cycles it waited in the source core's output queue after its inject latency,
+  // because the router had not yet taken the core's previous message (critical-path attribution).
+  uint32_t queued_cycles = 0;
   uint64_t id = 0;             // unique per run (scoreboards, traces)
   uint64_t emitted_cycle = 0;  // cycle the source handed it to its router's local port
 
   bool operator==(const Flit& o) const {
     return axon == o.axon && atom == o.atom && payload == o.payload && src_core == o.src_core &&
            list_synapses == o.list_synapses && dest_x == o.dest_x && dest_y == o.dest_y && dest_local == o.dest_local &&
-           kind == o.kind && id == o.id && emitted_cycle == o.emitted_cycle;
+           kind == o.kind && queued_cycles == o.queued_cycles && id == o.id && emitted_cycle == o.emitted_cycle;
   }
 };
 static_assert(sizeof(Flit) == 48, "48 bytes, stored once in FlitPool; router buffers hold 16-byte handle entries");

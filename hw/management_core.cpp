@@ -113,6 +113,7 @@ uint64_t ManagementCore::start_writes(uint64_t now, uint32_t t_next) {
     compute_pending_ = 0;
     now = s.finish;
   }
+  compute_end_ = now;
   const size_t first = out_.size();
   if (reset_pending_) {
     for (uint32_t c = 0; c < program_.cores.size(); ++c)

@@ -66,6 +66,8 @@ class ManagementCore : public sc_core::sc_module, public FlitReceiver {
   uint64_t start_writes(uint64_t now, uint32_t t_next);
   bool reset_pending() const { return reset_pending_; }
   uint64_t done_cycle() const { return free_; }
+  // The cycle the last write phase's DDIM-update compute finished (its start when it had none).
+  uint64_t compute_end_cycle() const { return compute_end_; }
   void receive(const Flit& f, uint64_t arrival_cycle) override;
 
   const ManagementCounters& counters() const { return counters_; }
@@ -113,8 +115,9 @@ class ManagementCore : public sc_core::sc_module, public FlitReceiver {
 
   std::vector<Flit> out_;  // this phase's messages, in sending order
   size_t next_out_ = 0;
-  uint64_t send_ready_ = 0;  // the phase's messages may leave from this cycle on
-  uint64_t free_ = 0;        // the unit is free from this cycle on
+  uint64_t send_ready_ = 0;   // the phase's messages may leave from this cycle on
+  uint64_t free_ = 0;         // the unit is free from this cycle on
+  uint64_t compute_end_ = 0;  // see compute_end_cycle()
   ManagementCounters counters_;
   Tracer* tracer_ = nullptr;
   uint32_t sig_busy_ = 0, sig_fifo_ = 0;

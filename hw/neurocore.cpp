@@ -2,6 +2,7 @@
 #include "neurocore.h"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 #include "conv_taps.h"
@@ -137,11 +138,17 @@ void Neurocore::hand_next_message(uint64_t earliest) {
       __builtin_prefetch(program_.out.data() + spikes_out_[next_spike_ + 2].first);
   }
   in_port_ = true;
+  if (earliest > ready) {
+    if (earliest - ready > std::numeric_limits<uint32_t>::max())
+      throw Error(std::string(name()) + ": a message waited more than 2^32 cycles in the output queue");
+    f.queued_cycles = static_cast<uint32_t>(earliest - ready);
+  }
   router_.inject(local_, f, std::max(ready, earliest));
 }
 
 uint64_t Neurocore::send(Flit& f, uint64_t cycle, uint16_t x, uint16_t y, uint16_t local) {
   const ServiceSlot s = serve(cycle, output_free_, params_.core.axon_out_cycles);
+  if (output_busy_starts_.empty() || s.start > output_free_) output_busy_starts_.push_back(s.start);
   output_free_ = s.finish;
   if (tracer_) tracer_->interval(sig_output_, s.start, s.finish);
   f.src_core = index_;
@@ -183,6 +190,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   for (uint32_t d = 0; d < slot_offset_.size(); ++d)
     slot_offset_[d] = uint64_t{(t + 1 + d) % slots_} * program_.compartments;
   output_free_ = std::max(output_free_, t0);
+  output_busy_starts_.clear();
   spikes_out_.clear();
   next_spike_ = 0;
   const uint64_t slot = uint64_t{t % slots_} * program_.compartments;
@@ -318,11 +326,13 @@ void Neurocore::receive(const Flit& f, uint64_t arrival) {
         });
     counters_.synops_conv += synops;
   }
-  book_input(arrival, message_service_cycles(params_.core, synops));
+  book_input(f, arrival, message_service_cycles(params_.core, synops));
   if (--run_.outstanding == 0) run_.scheduler->notify_now(*run_.drained);
 }
 
-ServiceSlot Neurocore::book_input(uint64_t arrival, uint64_t cycles) {
+ServiceSlot Neurocore::book_input(const Flit& f, uint64_t arrival, uint64_t cycles) {
+  if (arrival >= dendrite_free_)
+    dendrite_busy_ = {arrival, f.emitted_cycle, f.src_core, f.queued_cycles};  // found it idle
   const ServiceSlot s = serve(arrival, dendrite_free_, cycles);
   dendrite_free_ = s.finish;
   if (tracer_) {  // in the FIFO from its arrival through the cycle its service starts (credit at start + 1)
@@ -339,8 +349,16 @@ ServiceSlot Neurocore::book_input(uint64_t arrival, uint64_t cycles) {
   return s;
 }
 
+uint64_t Neurocore::output_busy_since(uint64_t cycle) const {
+  const auto it = std::lower_bound(output_busy_starts_.begin(), output_busy_starts_.end(), cycle);
+  if (it == output_busy_starts_.begin())
+    throw Error(std::string(name()) + ": no output-stage service of this timestep ends at cycle " +
+                std::to_string(cycle));
+  return *(it - 1);
+}
+
 void Neurocore::receive_management(const Flit& f, uint64_t arrival) {
-  const ServiceSlot s = book_input(arrival, message_service_cycles(params_.core, 0));
+  const ServiceSlot s = book_input(f, arrival, message_service_cycles(params_.core, 0));
   const Population& pop = net_.populations[f.atom];
   switch (f.kind) {
     case MessageKind::ReadRequest: {

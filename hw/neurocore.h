@@ -94,6 +94,20 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // The cycle by which every unit has finished what it has been given.
   uint64_t done_cycle() const { return std::max(std::max(sweep_end_, output_free_), dendrite_free_); }
   bool dendrite_busy_at(uint64_t cycle) const { return dendrite_free_ > cycle; }
+  // Critical-path bookkeeping (hw/critical_path.h) of the current timestep. Each unit is free from:
+  uint64_t sweep_end() const { return sweep_end_; }
+  uint64_t output_free() const { return output_free_; }
+  uint64_t dendrite_free() const { return dendrite_free_; }
+  // The dendrite unit's current busy period: it began when `src_core`'s message, which left its output
+  // stage at `emitted` and waited `queued` cycles in its output queue, arrived at `since` and found the unit idle.
+  struct DendriteBusy {
+    uint64_t since = 0, emitted = 0;
+    uint32_t src_core = 0;
+    uint32_t queued = 0;  // cycles the message waited in its source's output queue (Flit::queued_cycles)
+  };
+  const DendriteBusy& dendrite_busy() const { return dendrite_busy_; }
+  // The start of the output stage's busy period (in this timestep) that holds the service ending at `cycle`.
+  uint64_t output_busy_since(uint64_t cycle) const;
   const CoreCounters& counters() const { return counters_; }
   uint32_t index() const { return index_; }
   uint64_t synapse_words_used() const { return program_.synapse_words.size(); }
@@ -147,7 +161,7 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // The output stage serves one message ready at `cycle` (axon_out_cycles), stamps `f` as this core's, bound
   // for router (x, y) port `local`; returns when it can enter the router's local port.
   uint64_t send(Flit& f, uint64_t cycle, uint16_t x, uint16_t y, uint16_t local);
-  ServiceSlot book_input(uint64_t arrival, uint64_t cycles);  // the dendrite unit takes a message
+  ServiceSlot book_input(const Flit& f, uint64_t arrival, uint64_t cycles);  // the dendrite unit takes a message
   void receive_management(const Flit& f, uint64_t arrival);
   struct OutputPort final : CreditReturn {
     Neurocore* core = nullptr;
@@ -185,6 +199,8 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
 
   uint32_t t_ = 0;
   uint64_t sweep_end_ = 0, output_free_ = 0, dendrite_free_ = 0;
+  DendriteBusy dendrite_busy_;
+  std::vector<uint64_t> output_busy_starts_;  // this timestep's output-stage busy periods, ascending
   OutputPort output_port_;
   std::vector<SpikeOut> spikes_out_;  // this step's spikes with destinations, in sweep order
   size_t next_spike_ = 0;             // output stage cursor: spike, and destination within it

@@ -91,13 +91,19 @@ uint32_t link_latency_cycles(const RouterParams& r, LinkKind kind) {
   return 0;
 }
 
-uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst) {
+namespace {
+// Walks the XY path from core `src` to core `dst` and adds up inject + the latency of each link for which
+// `counted(kind)` holds.
+template <class Counted>
+uint64_t path_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst, Counted counted,
+                             uint64_t inject) {
   const auto s = g.place(src), d = g.place(dst);
-  uint64_t cycles = r.inject_cycles;
+  uint64_t cycles = inject;
   uint32_t x = s.x, y = s.y;
   for (;;) {
     const uint32_t port = route_xy(x, y, d);
-    cycles += link_latency_cycles(r, g.link(x, y, port));
+    const LinkKind kind = g.link(x, y, port);
+    if (counted(kind)) cycles += link_latency_cycles(r, kind);
     switch (port) {
       case kPortEast:
         ++x;
@@ -115,6 +121,17 @@ uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, 
         return cycles;
     }
   }
+}
+}  // namespace
+
+uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst) {
+  return path_latency_cycles(
+      g, r, src, dst, [](LinkKind) { return true; }, r.inject_cycles);
+}
+
+uint64_t chip_link_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst) {
+  return path_latency_cycles(
+      g, r, src, dst, [](LinkKind k) { return k == LinkKind::ChipEastWest || k == LinkKind::ChipNorthSouth; }, 0);
 }
 
 MeshGeometry::CorePlace management_place(const MeshGeometry& g, const ManagementParams& m) {

@@ -71,6 +71,9 @@ ChipCounters counters_between(const ChipCounters& before, const ChipCounters& af
   d.ChipSnapshot::operator-=(before);
   d.step_cycles.assign(after.step_cycles.begin() + static_cast<std::ptrdiff_t>(before.step_cycles.size()),
                        after.step_cycles.end());
+  d.step_attribution.assign(
+      after.step_attribution.begin() + static_cast<std::ptrdiff_t>(before.step_attribution.size()),
+      after.step_attribution.end());
   d.cycles = after.cycles - before.cycles;
   return d;
 }

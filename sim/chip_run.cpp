@@ -19,7 +19,9 @@ ChipCounters collect_counters(const Chip& chip, const ChipParams& params) {
   ChipComponentNames names = component_names(chip);
   c.core_names = std::move(names.cores);
   c.router_names = std::move(names.routers);
+  c.core_populations = std::move(names.core_populations);
   c.step_cycles = chip.step_cycles();
+  c.step_attribution = chip.step_attribution();
   c.cycles = chip.end_cycle();
   c.clock_mhz = params.clock_mhz;
   if (params.power_gating)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "atomic_file.h"
+#include "critical_path_report.h"
 #include "error.h"
 #include "json_writer.h"
 #include "report.h"
@@ -135,6 +136,29 @@ void write_timesteps(JsonWriter& j, const FsddimResults& r, uint32_t k) {
   j.end_object();
 }
 
+// The critical path per image and, within each, per DDIM step: the timesteps of each interval.
+void write_fsddim_critical_path(JsonWriter& j, const RunConfig& cfg, const FsddimResults& r) {
+  const uint32_t ddim_steps = static_cast<uint32_t>(r.plan.size());
+  const ChipCounters& all = r.run.counters;
+  j.begin_array("per_image");
+  for (uint32_t k = 0; k < cfg.run.fsddim.images; ++k) {
+    j.begin_object().value("image", k);
+    write_critical_path_summary(j, counters_between(r.image_marks[k], r.image_marks[k + 1]).step_attribution,
+                                all.core_names, all.core_populations, kTopBoundingCores);
+    j.begin_array("ddim_steps");
+    for (uint32_t d = 0; d < ddim_steps; ++d) {
+      const uint32_t idx = k * ddim_steps + d;
+      const ChipCounters& before = d == 0 ? r.image_marks[k] : r.step_marks[idx - 1];
+      j.begin_object().value("t", int64_t{r.plan[d].t}).value("t_prev", int64_t{r.plan[d].t_prev});
+      write_critical_path_summary(j, counters_between(before, r.step_marks[idx]).step_attribution, all.core_names,
+                                  all.core_populations, kTopBoundingCores);
+      j.end_object();
+    }
+    j.end_array().end_object();
+  }
+  j.end_array();
+}
+
 void write_fsddim_section(JsonWriter& j, const RunConfig& cfg, const Network& net, const EnergyTable& table,
                           const FsddimResults& r) {
   const FsddimParams& fp = cfg.run.fsddim;
@@ -195,8 +219,9 @@ void write_fsddim_report(const std::filesystem::path& path, const RunConfig& cfg
                          const EnergyTable& table, const FsddimResults& r) {
   const EnergyReport energy = price_energy(r.run.counters, table);
   write_stream_atomically(path, [&](std::ostream& f) {
-    write_report(f, cfg, net, r.run, table, energy,
-                 [&](JsonWriter& j) { write_fsddim_section(j, cfg, net, table, r); });
+    write_report(
+        f, cfg, net, r.run, table, energy, [&](JsonWriter& j) { write_fsddim_section(j, cfg, net, table, r); },
+        [&](JsonWriter& j) { write_fsddim_critical_path(j, cfg, r); });
   });
 }
 

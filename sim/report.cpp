@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "critical_path_report.h"
 #include "json_writer.h"
 #include "routing.h"
 
@@ -11,7 +12,8 @@ namespace spikemesh {
 void write_management_counters(JsonWriter& j, const ManagementCounters& m) { write_counters(j, m); }
 
 void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
-                  const EnergyTable& table, const EnergyReport& e, const std::function<void(JsonWriter&)>& extra) {
+                  const EnergyTable& table, const EnergyReport& e, const std::function<void(JsonWriter&)>& extra,
+                  const std::function<void(JsonWriter&)>& critical_extra) {
   const ChipCounters& c = run.counters;
   const ChipParams& p = cfg.chip;
   JsonWriter j(os);
@@ -124,6 +126,11 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   j.end_array();
   j.end_object();
   if (extra) extra(j);
+  j.begin_object("critical_path");
+  j.value("rule", "docs/architecture.md#critical-path");
+  write_critical_path_summary(j, c.step_attribution, c.core_names, c.core_populations, kTopBoundingCores);
+  if (critical_extra) critical_extra(j);
+  j.end_object();
   j.end_object();
 }
 

@@ -24,9 +24,14 @@ void write_counters(JsonWriter& j, const Counters& c) {
 // The management core's counters (report.json, the FSDDIM blocks).
 void write_management_counters(JsonWriter& j, const ManagementCounters& m);
 
-// `extra`, when given, writes more members into the top-level object (the FSDDIM loop's per-image results).
+// `extra`, when given, writes more members into the top-level object (the FSDDIM loop's per-image results);
+// the last member is `critical_path` (critical_path_report.h) for the whole run, and `critical_extra`, when
+// given, writes more members into it (the FSDDIM loop's per image and per DDIM step).
 void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
                   const EnergyTable& table, const EnergyReport& energy,
-                  const std::function<void(JsonWriter&)>& extra = {});
+                  const std::function<void(JsonWriter&)>& extra = {},
+                  const std::function<void(JsonWriter&)>& critical_extra = {});
+// How many bounding cores the critical_path sections list.
+inline constexpr uint32_t kTopBoundingCores = 10;
 
 }  // namespace spikemesh

@@ -124,6 +124,33 @@ void write_h5(const Tracer& tr, const ChipTimestepRecorder& rec, const Network& 
         f, "/counters/cores/", n, cores, [&](uint64_t k) -> const auto& { return snaps[k].cores; });
     write_columns<RouterCounters>(
         f, "/counters/routers/", n, routers, [&](uint64_t k) -> const auto& { return snaps[k].routers; });
+    // Critical path per timestep (hw/critical_path.h): cycles by phase (they add up to /timesteps/cycles),
+    // the bounding core (a row of /counters/cores), its bounding unit and the core that began the chain.
+    f.create_group("/critical_path");
+    const auto& at = rec.attribution();
+    StepAttribution::phases([&](const char* key, uint64_t StepAttribution::*m) {
+      std::vector<int64_t> d;
+      for (uint64_t k = 0; k < n; ++k) d.push_back(static_cast<int64_t>(at[k].*m));
+      f.write_ints(std::string("/critical_path/") + key, d, {n});
+    });
+    std::vector<int64_t> bound, unit, source;
+    for (uint64_t k = 0; k < n; ++k) {
+      bound.push_back(at[k].bounding_core), unit.push_back(static_cast<int64_t>(at[k].unit));
+      source.push_back(at[k].source_core);
+    }
+    f.write_ints("/critical_path/bounding_core", bound, {n});
+    f.write_ints("/critical_path/bounding_unit", unit, {n}, 1);
+    f.write_ints("/critical_path/source_core", source, {n});
+    std::string phases, units, populations;
+    StepAttribution::phases([&](const char* key, uint64_t StepAttribution::*) {
+      phases += (phases.empty() ? "" : "\n") + std::string(key);
+    });
+    for (BoundingUnit u : {BoundingUnit::Sweep, BoundingUnit::Output, BoundingUnit::Dendrite})
+      units += (units.empty() ? "" : "\n") + std::string(to_string(u));
+    for (uint64_t c = 0; c < cores; ++c) populations += (c ? "\n" : "") + rec.names().core_populations[c];
+    f.write_attr_string("/critical_path", "phases", phases);
+    f.write_attr_string("/critical_path", "bounding_units", units);
+    f.write_attr_string("/critical_path", "core_populations", populations);
     // Raster and probes: the window's timesteps (rows of /timesteps listed in /raster/rows).
     const uint64_t w = rec.raster().size();
     f.create_group("/raster");

@@ -243,3 +243,35 @@ TEST(ManagementTiming, TheVcdShowsTheManagementPhasesAndItsRouterPort) {
   EXPECT_NE(v.find("#" + std::to_string(h.phases().reads) + "\n"), std::string::npos);
   EXPECT_NE(v.find("#" + std::to_string(h.phases().pause) + "\n"), std::string::npos);
 }
+
+// The hosted timestep's attribution: the management core's DDIM update and writes, the barrier, the
+// spikes' chain, the reads; the phases add up to the interval between two pauses.
+TEST(ManagementTiming, HostedTimestepAttributionAddsUpToItsInterval) {
+  HostedPair h(pair_network(3, 1, false), 2, 1);
+  const uint32_t k = h.k;
+  h.step(kX1, false, 0);
+  h.chip->host_compute(5);  // a DDIM update of 5 elements before the next writes: 5 x 8 cycles
+  h.step(kX2, true);
+  const auto& at = h.chip->step_attribution();
+  ASSERT_EQ(at.size(), 2u);
+  EXPECT_EQ(at[0].total(), h.chip->step_cycles()[0]);
+  const StepAttribution& s = at[1];
+  EXPECT_EQ(s.total(), h.chip->step_cycles()[1]);
+  EXPECT_EQ(s.management_compute, 40u);
+  // The writes as in HostedTimestepIsWritesBarrierSpikesAndReadsToTheCycle, shifted by the compute.
+  EXPECT_EQ(s.management_write, 6u + 32 * k);
+  EXPECT_EQ(s.barrier, 226u + 2 * (8 + 26));
+  // Input 0's message leaves core 0's output stage at 10 after the sweep's start and reaches core 1 after
+  // 2 + 8 + 2 cycles; core 1's dendrite is busy from then on with the k messages (39 cycles each).
+  EXPECT_EQ(s.bounding_core, 1u);
+  EXPECT_EQ(s.source_core, 0u);
+  EXPECT_EQ(s.unit, BoundingUnit::Dendrite);
+  EXPECT_EQ(s.sweep, 0u);
+  EXPECT_EQ(s.output, 10u);
+  EXPECT_EQ(s.mesh, 12u);
+  EXPECT_EQ(s.output_queue, 0u);
+  EXPECT_EQ(s.router_stall, 0u);
+  EXPECT_EQ(s.dendrite, 39u * k);
+  EXPECT_EQ(s.management_read, 60u + 10 * k);
+  EXPECT_EQ(h.chip->step_cycles()[1], 40u + 382 + 81 * k);
+}

@@ -81,6 +81,30 @@ def test_hdf5_counters_summed_over_time_equal_the_report_totals(traced):
             for pop in s["/populations"].keys():
                 np.testing.assert_array_equal(f[f"/raster/{pop}"][()], s[f"/populations/{pop}/spikes"][()])
         assert f["/probes/u"].shape == (rep["timesteps"], 3)
+        check_critical_path(f, rep, rep["chip"]["barrier_cycles"])
+
+
+def check_critical_path(f, rep, barrier_cycles):
+    """trace.h5's per-timestep attribution adds up to each timestep's cycles and to report.json's sums; every
+    timestep has the same barrier (`barrier_cycles`)."""
+    g = f["/critical_path"]
+    phases = g.attrs["phases"].split("\n")
+    assert phases[:3] == ["management_compute", "management_write", "barrier"] and "dendrite" in phases
+    per_step = sum(g[p][()] for p in phases)
+    assert list(per_step) == rep["counters"]["chip"]["timestep_cycles"]
+    cp = rep["critical_path"]
+    assert cp["timesteps"] == rep["timesteps"] and cp["cycles"] == sum(rep["counters"]["chip"]["timestep_cycles"])
+    assert {p: int(g[p][()].sum()) for p in phases} == cp["cycles_by_phase"]
+    assert list(g["barrier"][()]) == [barrier_cycles] * len(per_step)
+    bound = g["bounding_core"][()]
+    names = f["/counters/cores"].attrs["names"].split("\n")
+    top = cp["top_bounding_cores"][0]
+    mine = [k for k in range(len(bound)) if names[bound[k]] == top["core"]]
+    assert top["timesteps"] == len(mine) > 0 and top["cycles"] == int(per_step[mine].sum())
+    units = g.attrs["bounding_units"].split("\n")
+    assert sum(cp["timesteps_by_bounding_unit"].values()) == len(bound)
+    for u, name in enumerate(units):
+        assert cp["timesteps_by_bounding_unit"][name] == int((g["bounding_unit"][()] == u).sum())
 
 
 def test_the_vcd_is_deterministic_and_the_gtkw_names_declared_signals(binary, example, traced, tmp_path):
@@ -154,7 +178,8 @@ def check_pngs(folder, names):
 def test_inspect_draws_every_picture_of_a_stimulus_run(traced):
     r = subprocess.run(["/usr/bin/python3", INSPECT, str(traced)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    check_pngs(traced, ["raster.png", "firing_rate.png", "link_utilisation.png", "core_energy.png", "energy_breakdown.png"])
+    check_pngs(traced, ["raster.png", "firing_rate.png", "link_utilisation.png", "core_energy.png", "energy_breakdown.png",
+                        "critical_path.png"])
 
 
 def test_inspect_draws_every_picture_of_an_fsddim_run(binary, tmp_path):
@@ -176,9 +201,24 @@ def test_inspect_draws_every_picture_of_an_fsddim_run(binary, tmp_path):
             names = f["/counters/cores"].attrs["names"].split("\n")
             for k, name in enumerate(names):
                 assert per_step[:, k].sum() == rep["counters"][name][c]
+        # The bundled job's mesh, 2 x 2 chips of 8 x 4 routers (16 x 8): the barrier's wavefront crosses 15 links
+        # east (one a chip link) and 7 south (one a chip link), each plus 26 router cycles, out and back:
+        # 226 + 2 x (14 x (8 + 26) + (200 + 26) + 6 x (13 + 26) + (200 + 26)) = 2550 (barrier_latency_cycles).
+        check_critical_path(f, rep, 2550)
+    # Per image and per DDIM step: the DDIM steps' timesteps and cycles add up to the image's, the image's
+    # to the run's; a hosted timestep has the management core's phases.
+    cp = rep["critical_path"]
+    image = cp["per_image"][0]
+    assert len(image["ddim_steps"]) == 2
+    assert sum(d["timesteps"] for d in image["ddim_steps"]) == image["timesteps"] == 2 * per_call
+    assert sum(d["cycles"] for d in image["ddim_steps"]) == image["cycles"] == cp["cycles"]
+    for p, v in image["cycles_by_phase"].items():
+        assert sum(d["cycles_by_phase"][p] for d in image["ddim_steps"]) == v
+    assert image["cycles_by_phase"]["management_write"] > 0 and image["cycles_by_phase"]["management_read"] > 0
+    assert image["ddim_steps"][1]["cycles_by_phase"]["management_compute"] > 0  # the first step's DDIM update
     vcd = (tmp_path / "run.vcd").read_text()
     assert " ddim_step $end" in vcd and " busy $end" in vcd
     p = subprocess.run(["/usr/bin/python3", INSPECT, str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     check_pngs(tmp_path, ["raster.png", "firing_rate.png", "link_utilisation.png", "core_energy.png",
-                          "energy_breakdown.png", "trajectory.png"])
+                          "energy_breakdown.png", "trajectory.png", "critical_path.png"])

@@ -68,6 +68,17 @@ TEST(ZeroLoadLatency, SumsInjectLinksAndEject) {
   EXPECT_EQ(zero_load_latency_cycles(two, r, two.core_at(0, 0, 0), two.core_at(3, 0, 0)), 2u + 8 + 200 + 8 + 2);
 }
 
+TEST(ZeroLoadLatency, ChipLinkPartCountsOnlyTheChipCrossingLinks) {
+  RouterParams r;
+  r.chip_link_cycles = 150;
+  const MeshGeometry two{2, 2, 2, 1, 1};  // 2 x 2 chips of 2 x 1 routers
+  // (0,0) -> (3,1): east over (0,0)-(1,0) on chip, (1,0)-(2,0) across, (2,0)-(3,0) on chip, then south across.
+  EXPECT_EQ(chip_link_latency_cycles(two, r, two.core_at(0, 0, 0), two.core_at(3, 1, 0)), 2u * 150);
+  EXPECT_EQ(zero_load_latency_cycles(two, r, two.core_at(0, 0, 0), two.core_at(3, 1, 0)), 2u + 8 + 150 + 8 + 150 + 2);
+  // Within one chip: none.
+  EXPECT_EQ(chip_link_latency_cycles(two, r, two.core_at(0, 0, 0), two.core_at(1, 0, 0)), 0u);
+}
+
 TEST(RoundRobin, GrantsTheFirstRequesterAfterTheLastGrant) {
   EXPECT_EQ(round_robin(0b1011, 0, 8), 1);
   EXPECT_EQ(round_robin(0b1011, 1, 8), 3);
