@@ -94,7 +94,6 @@ class Chip : public sc_core::sc_module {
   const ChipTimestepRecorder& timestep_record() const { return timestep_record_; }
   const Neurocore& core(uint32_t i) const { return *cores_[i]; }
   const Network& network() const { return net_; }
-  const ChipProgram& program() const { return program_; }
   uint32_t core_count() const { return static_cast<uint32_t>(cores_.size()); }
   // Called at the start of every timestep (and once more at the end, with t = timesteps): progress
   // reports and benchmarks that time a window of steps.
