@@ -1,0 +1,103 @@
+"""Hostile network and stimulus files: every one gives a clear error naming the file (and the dataset), fast,
+with no crash, hang or silent acceptance. The fuzzer-found files are in tests/data/fuzz-network/ (README
+there); the rest are made here with h5py, each small."""
+import glob
+import os
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FUZZ = sorted(glob.glob(os.path.join(HERE, "..", "data", "fuzz-network", "*-*")))
+
+
+def reference(binary, net, tmp_path, *extra):
+    """Runs `spikemesh reference` with a 5 s limit; returns (exit code, combined output)."""
+    env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    r = subprocess.run([binary, "reference", str(net), "--timesteps", "2", "--out", str(tmp_path / "r.h5"), *extra],
+                       capture_output=True, text=True, timeout=5, env=env)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_fuzz_corpus_is_present():
+    assert len(FUZZ) == 7
+
+
+@pytest.mark.parametrize("path", FUZZ, ids=os.path.basename)
+def test_fuzzer_found_file_is_a_clear_error_within_5s(binary, path, tmp_path):
+    rc, out = reference(binary, path, tmp_path)
+    assert rc == 1, out  # an error exit, not a signal (negative) and not success
+    assert path in out
+    assert "corrupt global heap" in out
+
+
+@pytest.fixture
+def example(binary, tmp_path):
+    """The network `spikemesh example` writes: a valid base to corrupt one dataset at a time."""
+    subprocess.run([binary, "example", "--out", str(tmp_path)], check=True, capture_output=True,
+                   env=dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1"))
+    p = tmp_path / "network.h5"
+    rc, out = reference(binary, p, tmp_path)
+    assert rc == 0, out
+    return p
+
+
+def replace(path, ds, **kw):
+    with h5py.File(path, "r+") as f:
+        del f[ds]
+        f.create_dataset(ds, **kw)
+
+
+def test_huge_never_written_chunked_weights_refused_before_allocating(binary, example, tmp_path):
+    ds = "/projections/4/weights"  # a sparse projection: the weights are read before their shape is checked
+    replace(example, ds, shape=(2**31,), dtype="i2", chunks=(4096,))
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert str(example) in out and ds in out
+    assert "declares shape (2147483648,)" in out and "stores only 0 bytes" in out
+
+
+def test_contiguous_dataset_stored_short_refused(binary, example, tmp_path):
+    replace(example, "/populations/0/shape", shape=(3,), dtype="i8")  # created, never written: fill values 0
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert "/populations/0/shape" in out and "(24 bytes) but the file stores only 0 bytes" in out
+
+
+def test_shape_product_overflow_is_named_not_read_as_empty(binary, example, tmp_path):
+    replace(example, "/populations/0/shape", data=np.array([2**26, 2**26, 2**26], dtype="i8"))
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert "/populations/0/shape" in out and "more than 2^32 neurons" in out
+
+
+def test_bias_table_overflowing_shape_is_an_error_not_dropped(binary, example, tmp_path):
+    with h5py.File(example, "r+") as f:
+        del f["/populations/4/bias_table"]  # hidden0: 19 neurons
+        f.create_dataset("/populations/4/bias_table", shape=(2**32, 2**32, 19), dtype="i2", chunks=(1, 1, 19))
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert "/populations/4/bias_table" in out and "overflows a 64-bit element count" in out
+
+
+def test_huge_metadata_array_in_a_small_file_refused(binary, example, tmp_path):
+    with h5py.File(example, "r+") as f:
+        f.create_dataset("/metadata/big", shape=(2**28,), dtype="i1", chunks=(2**20,), compression="gzip")
+        f["/metadata/big"][: 2**20] = 1  # one chunk written: 1 KB stored for 256 MiB declared
+    assert os.path.getsize(example) < 300_000
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert "/metadata/big" in out and "at most 1032:1 compression" in out
+
+
+def test_huge_never_written_stimulus_refused(binary, example, tmp_path):
+    stim = tmp_path / "stim.h5"
+    with h5py.File(example, "r") as f:
+        name = f["/populations/0/name"][()].decode()
+    with h5py.File(stim, "w") as f:
+        f.create_dataset(f"/inputs/{name}", shape=(2**31, 72), dtype="i4", chunks=(1024, 72))
+    rc, out = reference(binary, example, tmp_path, "--stimulus", str(stim))
+    assert rc == 1, out
+    assert str(stim) in out and f"/inputs/{name}" in out and "stores only 0 bytes" in out
