@@ -22,6 +22,7 @@
 #include "random_network.h"
 #include "reference_sim.h"
 #include "report.h"
+#include "run_memory.h"
 #include "trace_output.h"
 
 namespace po = boost::program_options;
@@ -56,6 +57,9 @@ int cmd_run(const Args& args) {
   // Everything that can fail on bad input fails here, before simulation.
   const RunConfig cfg = load_run_config(config_path, sets);
   const Network net = read_network(cfg.network_path());
+  // Before the stimulus is made and the network compiled: 2^30 random timesteps or a huge mesh would
+  // allocate (and take) far too much first.
+  check_run_memory(cfg, net, physical_memory_bytes());
   Stimulus stim;
   if (cfg.run.stimulus == "random")
     stim = make_random_stimulus(net, cfg.run.timesteps, cfg.run.seed, cfg.run.activity);

@@ -101,3 +101,15 @@ def test_huge_never_written_stimulus_refused(binary, example, tmp_path):
     rc, out = reference(binary, example, tmp_path, "--stimulus", str(stim))
     assert rc == 1, out
     assert str(stim) in out and f"/inputs/{name}" in out and "stores only 0 bytes" in out
+
+
+def test_check_refuses_two_to_the_30_timesteps_before_allocating(binary, example, tmp_path):
+    """--check runs the memory estimate before the stimulus is made: a 1.4 TiB run is refused in seconds."""
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {example}\nstimulus: random\nenergy: {os.path.join(HERE, '..', '..', 'configs', 'energy', 'davies2018.yaml')}\n"
+                   "timesteps: 1073741824\n")
+    env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    r = subprocess.run([binary, "run", str(cfg), "--check"], capture_output=True, text=True, timeout=10, env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"{cfg}: the run needs about 1412.0 GiB" in r.stderr
+    assert "timesteps (1073741824) 1412.0 GiB of raster and stimulus" in r.stderr and "Lower timesteps" in r.stderr
