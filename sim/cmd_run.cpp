@@ -73,6 +73,13 @@ int cmd_run(const Args& args) {
     Network checked = net;
     if (cfg.run.fsddim.images > 0) check_fsddim(cfg, checked);  // the loop's own checks (S, schedule, checkpoint)
     const ChipProgram program = compile_network(checked, cfg.chip).program;  // what run_chip runs
+    if (tracer) {  // the signals exist only once the chip is elaborated: elaborate it, do not simulate
+      try {
+        check_chip_trace(net, cfg.chip, program, stim, cfg.run.timesteps, cfg.run.context, *tracer);
+      } catch (const Error& e) {
+        throw Error(config_path + ": " + e.what());
+      }
+    }
     std::printf("config OK: %s (%u cores used of %u)\n", config_path.c_str(), program.cores_used,
                 program.geometry.cores());
     return 0;
@@ -85,7 +92,13 @@ int cmd_run(const Args& args) {
     return run_fsddim(cfg, fsddim_net, table, dir);
   }
 
-  const ChipRunOutput run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get());
+  ChipRunOutput run;
+  try {
+    run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get());
+  } catch (const Error& e) {  // the tracer's refusals name trace.* keys: add the file they are in
+    if (std::string(e.what()).rfind("trace", 0) == 0) throw Error(config_path + ": " + e.what());
+    throw;
+  }
   const EnergyReport energy = price_energy(run.counters, table);
   write_stream_atomically(dir / "report.json", [&](std::ostream& f) { write_report(f, cfg, net, run, table, energy); });
   // Also after a deadlock: the waveform shows it.

@@ -113,3 +113,30 @@ def test_check_refuses_two_to_the_30_timesteps_before_allocating(binary, example
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"{cfg}: the run needs about 1412.0 GiB" in r.stderr
     assert "timesteps (1073741824) 1412.0 GiB of raster and stimulus" in r.stderr and "Lower timesteps" in r.stderr
+
+
+def _trace_check(binary, example, tmp_path, trace_yaml, *args):
+    cfg = tmp_path / "trace.yaml"
+    cfg.write_text(f"network: {example}\nstimulus: random\n"
+                   f"energy: {os.path.join(HERE, '..', '..', 'configs', 'energy', 'davies2018.yaml')}\n"
+                   f"timesteps: 4\nchip:\n  base: {os.path.join(HERE, '..', '..', 'configs', 'chip_loihi2.yaml')}\n  mesh:\n    routers_x: 2\n    routers_y: 2\n  core:\n    compartments: 64\n"
+                   f"trace:\n  vcd: true\n{trace_yaml}")
+    env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    return cfg, subprocess.run([binary, "run", str(cfg), *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_trace_signals_matching_nothing_is_refused_by_check_and_run(binary, example, tmp_path):
+    for args in (["--check"], ["--out", str(tmp_path / "out")]):
+        cfg, r = _trace_check(binary, example, tmp_path, "  signals: 'chip.no_such_*'\n", *args)
+        assert r.returncode == 1, r.stdout
+        assert f"{cfg}: trace.signals = 'chip.no_such_*' selects none of the chip's" in r.stderr
+        assert "(for example 'chip.timestep'" in r.stderr
+    assert not (tmp_path / "out" / "run.vcd").exists()
+    cfg, r = _trace_check(binary, example, tmp_path, "  signals: 'chip.timestep'\n", "--check")
+    assert r.returncode == 0 and "config OK" in r.stdout, r.stderr
+
+
+def test_check_refuses_a_vcd_above_its_cap(binary, example, tmp_path):
+    cfg, r = _trace_check(binary, example, tmp_path, "  max_vcd_bytes: 1000\n", "--check")
+    assert r.returncode == 1, r.stdout
+    assert f"{cfg}: trace: the VCD could reach" in r.stderr and "above the cap trace.max_vcd_bytes = 1000" in r.stderr
