@@ -119,10 +119,11 @@ std::vector<std::string> H5File::children(const std::string& group) const {
   if (!is_group(group)) fail(group, "expected a group, found " + std::string(exists(group) ? "a dataset" : "nothing"));
   Handle g(H5Gopen2(id_, group.c_str(), H5P_DEFAULT), H5Gclose);
   H5G_info_t info;
-  H5Gget_info(g, &info);
+  if (g < 0 || H5Gget_info(g, &info) < 0) fail(group, "cannot read the group (corrupt file?)");
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
     ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (n < 0) fail(group, "cannot read the name of member " + std::to_string(i) + " (corrupt file?)");
     std::string s(static_cast<size_t>(n), '\0');
     H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT);
     names.push_back(s);
@@ -353,13 +354,24 @@ void H5File::check_global_heaps() const {
   heaps_checked_ = true;
 }
 
+// A variable-length string lives in the global heap (checked once per file); a fixed-length one is stored
+// in place, so its declared length cannot exceed the file (a corrupt type would otherwise size the buffer).
+void H5File::check_string_storage(const std::string& obj, int64_t type) const {
+  if (H5Tis_variable_str(type) > 0) return check_global_heaps();
+  hsize_t file_bytes = 0;
+  H5Fget_filesize(id_, &file_bytes);
+  if (H5Tget_size(type) > file_bytes)
+    fail(obj, "fixed-length string of " + std::to_string(H5Tget_size(type)) + " bytes, more than the whole file (" +
+                  std::to_string(file_bytes) + " bytes): corrupt file");
+}
+
 std::string H5File::read_string(const std::string& ds) const {
   Handle d(open_dataset(*this, id_, ds), H5Dclose);
   Handle t(H5Dget_type(d), H5Tclose);
   if (H5Tget_class(t) != H5T_STRING) fail(ds, "expected a string dataset");
   Shape s = dataset_shape(d);
   if (checked_count(*this, ds, s) != 1) fail(ds, "expected a single string, found shape " + shape_str(s));
-  if (H5Tis_variable_str(t) > 0) check_global_heaps();
+  check_string_storage(ds, t);
   return read_string_object(d, t, false);
 }
 
@@ -367,10 +379,11 @@ std::vector<std::string> H5File::attribute_names(const std::string& obj) const {
   Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose);
   if (o < 0) fail(obj, "missing object");
   H5O_info_t info;
-  H5Oget_info2(o, &info, H5O_INFO_NUM_ATTRS);
+  if (H5Oget_info2(o, &info, H5O_INFO_NUM_ATTRS) < 0) fail(obj, "cannot read the object header (corrupt file?)");
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
     ssize_t n = H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (n < 0) fail(obj, "cannot read the name of attribute " + std::to_string(i) + " (corrupt file?)");
     std::string s(static_cast<size_t>(n), '\0');
     H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT);
     names.push_back(s);
@@ -404,7 +417,7 @@ std::string H5File::read_attr_string(const std::string& obj, const std::string& 
   if (H5Tget_class(t) != H5T_STRING) fail(obj, "attribute '" + name + "': expected a string");
   Handle space(H5Aget_space(a), H5Sclose);
   if (H5Sget_simple_extent_npoints(space) != 1) fail(obj, "attribute '" + name + "': expected a single string");
-  if (H5Tis_variable_str(t) > 0) check_global_heaps();
+  check_string_storage(obj + " attribute '" + name + "'", t);
   return read_string_object(a, t, true);
 }
 
