@@ -53,7 +53,9 @@ bool Tracer::selected(const std::string& name) const {
 }
 
 uint32_t Tracer::declare(const std::string& name, Kind kind, uint64_t max_changes_per_step) {
-  if (!p_.vcd || !selected(name)) return kNone;
+  if (!p_.vcd) return kNone;
+  if (declared_++ == 0) first_declared_ = name;
+  if (!selected(name)) return kNone;
   signals_.push_back({name, kind, max_changes_per_step});
   return static_cast<uint32_t>(signals_.size() - 1);
 }
@@ -74,6 +76,10 @@ uint64_t Tracer::estimated_vcd_bytes() const {
 }
 
 void Tracer::check_size() const {
+  if (p_.vcd && declared_ > 0 && signals_.empty())
+    throw Error("trace.signals = '" + p_.signals + "' selects none of the chip's " + std::to_string(declared_) +
+                " signals (for example '" + first_declared_ +
+                "'; names are hierarchical, e.g. 'chip.core_0.*,chip.timestep'): the VCD would be empty");
   if (p_.max_vcd_bytes == 0) return;
   const uint64_t est = estimated_vcd_bytes();
   if (est <= p_.max_vcd_bytes) return;

@@ -75,7 +75,8 @@ class Tracer {
   // Elaboration. declare() returns the signal's id, or kNone when no pattern selects `name`.
   // `max_changes_per_step`: an upper bound on its value changes in one timestep (for the size bound).
   uint32_t declare(const std::string& name, Kind kind, uint64_t max_changes_per_step);
-  // Throws Error when the bound on the VCD's size exceeds max_vcd_bytes (called once all are declared).
+  // Throws Error when the VCD would hold no signal (trace.signals selects none of those declared) or the
+  // bound on its size exceeds max_vcd_bytes (called once all are declared).
   void check_size() const;
   uint64_t estimated_vcd_bytes() const;
   const TraceParams& params() const { return p_; }
@@ -137,6 +138,8 @@ class Tracer {
   TraceSelection sel_;
   bool on_ = false, in_window_ = false;
   std::vector<Signal> signals_;
+  uint64_t declared_ = 0;       // signals the chip offered, selected or not
+  std::string first_declared_;  // one of their names, for the message when none is selected
   std::vector<Event> events_;
   std::vector<Step> steps_;
   std::vector<std::vector<int32_t>> probe_u_, probe_v_;

@@ -4,6 +4,8 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include "error.h"
@@ -79,12 +81,15 @@ H5File H5File::create(const std::string& path) {
   return H5File(id, path);
 }
 
-H5File::H5File(H5File&& o) noexcept : id_(o.id_), path_(std::move(o.path_)) { o.id_ = -1; }
+H5File::H5File(H5File&& o) noexcept : id_(o.id_), path_(std::move(o.path_)), heaps_checked_(o.heaps_checked_) {
+  o.id_ = -1;
+}
 H5File& H5File::operator=(H5File&& o) noexcept {
   if (this != &o) {
     if (id_ >= 0) H5Fclose(id_);
     id_ = o.id_;
     path_ = std::move(o.path_);
+    heaps_checked_ = o.heaps_checked_;
     o.id_ = -1;
   }
   return *this;
@@ -114,10 +119,11 @@ std::vector<std::string> H5File::children(const std::string& group) const {
   if (!is_group(group)) fail(group, "expected a group, found " + std::string(exists(group) ? "a dataset" : "nothing"));
   Handle g(H5Gopen2(id_, group.c_str(), H5P_DEFAULT), H5Gclose);
   H5G_info_t info;
-  H5Gget_info(g, &info);
+  if (g < 0 || H5Gget_info(g, &info) < 0) fail(group, "cannot read the group (corrupt file?)");
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
     ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (n < 0) fail(group, "cannot read the name of member " + std::to_string(i) + " (corrupt file?)");
     std::string s(static_cast<size_t>(n), '\0');
     H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT);
     names.push_back(s);
@@ -150,6 +156,46 @@ uint64_t count(const Shape& s) {
   return n;
 }
 
+// The number of elements a declared shape holds, or a failure naming the dataset when the product overflows
+// 64 bits (a corrupt or hostile shape would otherwise wrap to a small or zero count and be read as empty).
+uint64_t checked_count(const H5File& f, const std::string& ds, const Shape& s) {
+  uint64_t n = 1;
+  for (auto d : s)
+    if (__builtin_mul_overflow(n, d, &n))
+      f.fail(ds, "declared shape " + shape_str(s) + " overflows a 64-bit element count (corrupt file?)");
+  return n;
+}
+
+// Deflate, the only filter our writers use, cannot compress better than 1032:1 (docs/sources.md#hdf5-format:
+// zlib's maximum compression factor), so a chunked dataset stores at least 1/1032 of its declared bytes.
+constexpr uint64_t kMaxCompressionRatio = 1032;
+
+// Bounds a dataset's declared size by what the file actually stores for it before anything is allocated:
+// contiguous and compact data must be stored whole; chunked data must be stored at least to the best
+// compression ratio. A never-written dataset with a huge declared shape (read back as fill values) and a
+// storage size beyond the file's end are both refused.
+void check_storage(const H5File& f, hid_t file, hid_t d, const std::string& ds, uint64_t elements) {
+  if (elements == 0) return;
+  Handle t(H5Dget_type(d), H5Tclose);
+  const uint64_t type_bytes = H5Tget_size(t);
+  uint64_t declared = 0;
+  if (type_bytes == 0 || __builtin_mul_overflow(elements, type_bytes, &declared))
+    f.fail(ds, "declared size of " + std::to_string(elements) + " elements overflows (corrupt file?)");
+  const uint64_t stored = H5Dget_storage_size(d);
+  hsize_t file_bytes = 0;
+  if (H5Fget_filesize(file, &file_bytes) < 0 || stored > file_bytes)
+    f.fail(ds, "stores " + std::to_string(stored) + " bytes, more than the whole file holds (" +
+                   std::to_string(file_bytes) + " bytes): corrupt file");
+  Handle dcpl(H5Dget_create_plist(d), H5Pclose);
+  const H5D_layout_t layout = H5Pget_layout(dcpl);
+  const uint64_t needed = layout == H5D_CHUNKED ? declared / kMaxCompressionRatio : declared;
+  if (stored < needed)
+    f.fail(ds, "declares shape " + shape_str(dataset_shape(d)) + " (" + std::to_string(declared) +
+                   " bytes) but the file stores only " + std::to_string(stored) + " bytes for it" +
+                   (layout == H5D_CHUNKED ? " (at most 1032:1 compression)" : "") +
+                   ": never written, truncated or corrupt");
+}
+
 H5T_class_t type_class(hid_t d) {
   Handle t(H5Dget_type(d), H5Tclose);
   return H5Tget_class(t);
@@ -179,7 +225,9 @@ std::vector<int64_t> H5File::read_ints(const std::string& ds, Shape* shape) cons
                                                                    : cls == H5T_STRING ? "a string"
                                                                                        : "another type"));
   Shape s = dataset_shape(d);
-  std::vector<int64_t> out(count(s));
+  const uint64_t n = checked_count(*this, ds, s);
+  check_storage(*this, id_, d, ds, n);
+  std::vector<int64_t> out(n);
   if (!out.empty() && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     fail(ds, "read failed (corrupt file?)");
   if (shape) *shape = s;
@@ -191,7 +239,9 @@ std::vector<double> H5File::read_reals(const std::string& ds, Shape* shape) cons
   const H5T_class_t cls = type_class(d);
   if (cls != H5T_INTEGER && cls != H5T_FLOAT) fail(ds, "expected a numeric dataset");
   Shape s = dataset_shape(d);
-  std::vector<double> out(count(s));
+  const uint64_t n = checked_count(*this, ds, s);
+  check_storage(*this, id_, d, ds, n);
+  std::vector<double> out(n);
   if (!out.empty() && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     fail(ds, "read failed (corrupt file?)");
   if (shape) *shape = s;
@@ -199,6 +249,52 @@ std::vector<double> H5File::read_reals(const std::string& ds, Shape* shape) cons
 }
 
 namespace {
+
+// Global heap collection layout (docs/sources.md#hdf5-format):
+// "GCOL", version 1, 3 reserved bytes, an 8-byte collection size (header included, at least 4096), then
+// objects, each a 16-byte header (2-byte index, 2-byte reference count, 4 reserved, 8-byte size) and its
+// data padded to 8 bytes; index 0 is the free space, the last object, whose size is the bytes left.
+constexpr char kHeapMagic[] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+constexpr uint64_t kHeapHeaderBytes = 16, kHeapObjectHeaderBytes = 16, kHeapMinBytes = 4096;
+
+uint64_t le64(const unsigned char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+// Why the collection starting at `at` is malformed, or "" when its objects tile it exactly.
+std::string heap_problem(std::ifstream& in, uint64_t at, uint64_t file_bytes) {
+  unsigned char head[kHeapHeaderBytes];
+  in.clear();
+  in.seekg(static_cast<std::streamoff>(at));
+  if (!in.read(reinterpret_cast<char*>(head), sizeof head)) return "header runs past the end of the file";
+  const uint64_t size = le64(head + 8);
+  if (size < kHeapMinBytes || size > file_bytes - at)
+    return "collection size " + std::to_string(size) + " outside [4096, bytes left in the file]";
+  std::vector<unsigned char> c(size);
+  in.seekg(static_cast<std::streamoff>(at));
+  if (!in.read(reinterpret_cast<char*>(c.data()), static_cast<std::streamsize>(size))) return "unreadable collection";
+  std::vector<bool> seen(65536, false);
+  uint64_t p = kHeapHeaderBytes;
+  while (size - p >= kHeapObjectHeaderBytes) {
+    const unsigned idx = c[p] | (c[p + 1] << 8);
+    const uint64_t obj = le64(c.data() + p + 8);
+    if (idx == 0) {  // free space: must cover exactly the rest of the collection
+      if (obj != size - p)
+        return "free space of " + std::to_string(obj) + " bytes where " + std::to_string(size - p) + " remain";
+      return "";
+    }
+    if (seen[idx]) return "object index " + std::to_string(idx) + " appears twice";
+    seen[idx] = true;
+    const uint64_t room = size - p - kHeapObjectHeaderBytes;
+    if (obj > room)
+      return "object " + std::to_string(idx) + " of " + std::to_string(obj) + " bytes overruns the collection";
+    p += kHeapObjectHeaderBytes + std::min(room, (obj + 7) / 8 * 8);
+  }
+  return p == size || size - p < kHeapObjectHeaderBytes ? "" : "objects do not tile the collection";
+}
+
 std::string read_string_object(hid_t obj, hid_t type, bool is_attr) {
   Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_cset(mem, H5Tget_cset(type));  // UTF-8 files (h5py's default) need a UTF-8 memory type
@@ -221,12 +317,61 @@ std::string read_string_object(hid_t obj, hid_t type, bool is_attr) {
 }
 }  // namespace
 
+// libhdf5 trusts the global heap that variable-length strings live in: a corrupt collection makes H5HG_read
+// crash or loop forever. Before the first such read, every collection in the file (every 8-byte "GCOL"
+// version-1 signature, wherever it lies) must parse exactly; otherwise the file is refused. Scanning every
+// offset, not only the ones the file references, errs on the side of refusing: a legitimate file would have
+// to hold those 8 bytes in its data to be refused wrongly.
+void H5File::check_global_heaps() const {
+  if (heaps_checked_) return;
+  hsize_t file_bytes = 0;
+  if (H5Fget_filesize(id_, &file_bytes) < 0) fail("/", "cannot determine the file size");
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) fail("/", "cannot reopen the file to check its global heap");
+  constexpr size_t kBlock = size_t{1} << 20, kOverlap = sizeof kHeapMagic - 1;
+  std::vector<char> buf(kBlock + kOverlap);
+  std::vector<uint64_t> hits;
+  uint64_t base = 0;  // file offset of buf[0]
+  size_t have = 0;
+  for (;;) {
+    in.read(buf.data() + have, static_cast<std::streamsize>(kBlock));
+    const size_t got = static_cast<size_t>(in.gcount());
+    have += got;
+    for (size_t i = 0; i + sizeof kHeapMagic <= have; ++i)
+      if (std::memcmp(buf.data() + i, kHeapMagic, sizeof kHeapMagic) == 0) hits.push_back(base + i);
+    if (got < kBlock) break;
+    const size_t keep = std::min(have, kOverlap);
+    std::memmove(buf.data(), buf.data() + have - keep, keep);
+    base += have - keep;
+    have = keep;
+  }
+  for (uint64_t at : hits) {
+    const std::string why = heap_problem(in, at, file_bytes);
+    if (!why.empty())
+      fail("/", "corrupt global heap (where variable-length strings are stored) at byte " + std::to_string(at) + ": " +
+                    why + "; refusing to read strings from this file");
+  }
+  heaps_checked_ = true;
+}
+
+// A variable-length string lives in the global heap (checked once per file); a fixed-length one is stored
+// in place, so its declared length cannot exceed the file (a corrupt type would otherwise size the buffer).
+void H5File::check_string_storage(const std::string& obj, int64_t type) const {
+  if (H5Tis_variable_str(type) > 0) return check_global_heaps();
+  hsize_t file_bytes = 0;
+  H5Fget_filesize(id_, &file_bytes);
+  if (H5Tget_size(type) > file_bytes)
+    fail(obj, "fixed-length string of " + std::to_string(H5Tget_size(type)) + " bytes, more than the whole file (" +
+                  std::to_string(file_bytes) + " bytes): corrupt file");
+}
+
 std::string H5File::read_string(const std::string& ds) const {
   Handle d(open_dataset(*this, id_, ds), H5Dclose);
   Handle t(H5Dget_type(d), H5Tclose);
   if (H5Tget_class(t) != H5T_STRING) fail(ds, "expected a string dataset");
   Shape s = dataset_shape(d);
-  if (count(s) != 1) fail(ds, "expected a single string, found shape " + shape_str(s));
+  if (checked_count(*this, ds, s) != 1) fail(ds, "expected a single string, found shape " + shape_str(s));
+  check_string_storage(ds, t);
   return read_string_object(d, t, false);
 }
 
@@ -234,10 +379,11 @@ std::vector<std::string> H5File::attribute_names(const std::string& obj) const {
   Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose);
   if (o < 0) fail(obj, "missing object");
   H5O_info_t info;
-  H5Oget_info2(o, &info, H5O_INFO_NUM_ATTRS);
+  if (H5Oget_info2(o, &info, H5O_INFO_NUM_ATTRS) < 0) fail(obj, "cannot read the object header (corrupt file?)");
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
     ssize_t n = H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (n < 0) fail(obj, "cannot read the name of attribute " + std::to_string(i) + " (corrupt file?)");
     std::string s(static_cast<size_t>(n), '\0');
     H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT);
     names.push_back(s);
@@ -269,6 +415,9 @@ std::string H5File::read_attr_string(const std::string& obj, const std::string& 
   Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   Handle t(H5Aget_type(a), H5Tclose);
   if (H5Tget_class(t) != H5T_STRING) fail(obj, "attribute '" + name + "': expected a string");
+  Handle space(H5Aget_space(a), H5Sclose);
+  if (H5Sget_simple_extent_npoints(space) != 1) fail(obj, "attribute '" + name + "': expected a single string");
+  check_string_storage(obj + " attribute '" + name + "'", t);
   return read_string_object(a, t, true);
 }
 

@@ -55,8 +55,12 @@ class H5File {
 
  private:
   H5File(int64_t id, std::string path) : id_(id), path_(std::move(path)) {}
+  // Validates every global heap collection in the file once, before the first variable-length string read.
+  void check_global_heaps() const;
+  void check_string_storage(const std::string& obj, int64_t type) const;
   int64_t id_ = -1;
   std::string path_;
+  mutable bool heaps_checked_ = false;
 };
 
 }  // namespace spikemesh

@@ -140,7 +140,13 @@ Population read_population(const H5File& f, size_t i) {
       f.fail(at + "/shape", "dimension " + std::to_string(d) + " out of range [1, 2^26]");
     p.shape.push_back(static_cast<uint32_t>(d));
   }
-  const uint64_t n = p.size();
+  // Neuron indices are 32-bit throughout (synapse lists, rasters); a product beyond that would also overflow
+  // the 64-bit size for three dimensions near 2^26 and read as an empty population.
+  uint64_t n = 1;
+  for (auto d : p.shape)
+    if (__builtin_mul_overflow(n, uint64_t{d}, &n) || n > (uint64_t{1} << 32))
+      f.fail(at + "/shape", "shape " + shape_str(Shape(shape.begin(), shape.end())) +
+                                " holds more than 2^32 neurons (neuron indices are 32-bit)");
 
   // Parameters: each dataset is a scalar (whole population) or has one entry per neuron.
   std::vector<std::vector<int64_t>> fields(8);

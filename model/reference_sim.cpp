@@ -2,6 +2,7 @@
 #include "reference_sim.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 
 #include "conv_taps.h"
@@ -336,11 +337,12 @@ Stimulus read_stimulus(const Network& net, const std::string& path) {
     const std::string ds = "/inputs/" + name;
     const int p = net.find(name);
     if (p < 0) f.fail(ds, "no population named '" + name + "' in the network");
-    Shape sh;
-    auto v = f.read_ints(ds, &sh);
+    // The declared shape is checked before anything is read or allocated.
+    const Shape sh = f.shape(ds);
     const uint64_t n = net.populations[p].size();
-    if (sh.size() != 2 || sh[1] != n)
-      f.fail(ds, "expected shape (timesteps, " + std::to_string(n) + "), got " + shape_str(sh));
+    if (sh.size() != 2 || sh[1] != n || sh[0] > UINT32_MAX)
+      f.fail(ds, "expected shape (timesteps < 2^32, " + std::to_string(n) + "), got " + shape_str(sh));
+    auto v = f.read_ints(ds);
     Stimulus::Rows rows{static_cast<uint32_t>(p), static_cast<uint32_t>(sh[0]), {}};
     rows.payloads.reserve(v.size());
     for (auto x : v) {

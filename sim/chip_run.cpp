@@ -49,4 +49,11 @@ ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimu
   return out;
 }
 
+void check_chip_trace(const Network& net, const ChipParams& params, const ChipProgram& program, const Stimulus& stim,
+                      uint32_t timesteps, uint32_t context, Tracer& tracer) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  Chip chip("chip", net, program, params, stim, timesteps, context);
+  chip.attach_tracer(tracer);
+}
+
 }  // namespace spikemesh

@@ -31,6 +31,12 @@ ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimu
                        uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress = {},
                        Tracer* tracer = nullptr);
 
+// What --check does with a trace: elaborates the chip for `program` and attaches `tracer`, which refuses a
+// selection matching no signal or a VCD above its cap, without simulating. Counts as this process's one
+// elaboration.
+void check_chip_trace(const Network& net, const ChipParams& params, const ChipProgram& program, const Stimulus& stim,
+                      uint32_t timesteps, uint32_t context, Tracer& tracer);
+
 // Every counter of an elaborated chip (hw/chip_snapshot.h), named by hierarchy, with its timing.
 class Chip;
 ChipCounters collect_counters(const Chip& chip, const ChipParams& params);

@@ -22,6 +22,7 @@
 #include "random_network.h"
 #include "reference_sim.h"
 #include "report.h"
+#include "run_memory.h"
 #include "trace_output.h"
 
 namespace po = boost::program_options;
@@ -56,6 +57,9 @@ int cmd_run(const Args& args) {
   // Everything that can fail on bad input fails here, before simulation.
   const RunConfig cfg = load_run_config(config_path, sets);
   const Network net = read_network(cfg.network_path());
+  // Before the stimulus is made and the network compiled: 2^30 random timesteps or a huge mesh would
+  // allocate (and take) far too much first.
+  check_run_memory(cfg, net, physical_memory_bytes());
   Stimulus stim;
   if (cfg.run.stimulus == "random")
     stim = make_random_stimulus(net, cfg.run.timesteps, cfg.run.seed, cfg.run.activity);
@@ -69,6 +73,13 @@ int cmd_run(const Args& args) {
     Network checked = net;
     if (cfg.run.fsddim.images > 0) check_fsddim(cfg, checked);  // the loop's own checks (S, schedule, checkpoint)
     const ChipProgram program = compile_network(checked, cfg.chip).program;  // what run_chip runs
+    if (tracer) {  // the signals exist only once the chip is elaborated: elaborate it, do not simulate
+      try {
+        check_chip_trace(net, cfg.chip, program, stim, cfg.run.timesteps, cfg.run.context, *tracer);
+      } catch (const Error& e) {
+        throw Error(config_path + ": " + e.what());
+      }
+    }
     std::printf("config OK: %s (%u cores used of %u)\n", config_path.c_str(), program.cores_used,
                 program.geometry.cores());
     return 0;
@@ -81,7 +92,13 @@ int cmd_run(const Args& args) {
     return run_fsddim(cfg, fsddim_net, table, dir);
   }
 
-  const ChipRunOutput run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get());
+  ChipRunOutput run;
+  try {
+    run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get());
+  } catch (const Error& e) {  // the tracer's refusals name trace.* keys: add the file they are in
+    if (std::string(e.what()).rfind("trace", 0) == 0) throw Error(config_path + ": " + e.what());
+    throw;
+  }
   const EnergyReport energy = price_energy(run.counters, table);
   write_stream_atomically(dir / "report.json", [&](std::ostream& f) { write_report(f, cfg, net, run, table, energy); });
   // Also after a deadlock: the waveform shows it.

@@ -3,6 +3,7 @@
 // Setter (one --set key=value), Dumper (struct -> YAML) and Helper (key list for --help).
 #include "config.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -315,11 +317,51 @@ class Helper {
 
 // ---- files ----------------------------------------------------------------------------------------------
 
+// The deepest a config may nest: run keys nest three levels (chip.core.compartments) and a chip file's
+// two; the margin keeps the walk below far from the stack while refusing hostile nesting with a clear message.
+constexpr int kMaxConfigDepth = 32;
+
+// Refuses what yaml-cpp accepts but a config cannot mean: a key given twice (yaml-cpp silently keeps the
+// first), a key that is not a plain name (`? [a, b]: 1`, which would fail later as a bad conversion naming
+// no file), and nesting deeper than any config key.
+void check_tree(const YAML::Node& n, const std::string& path, const std::string& prefix, int depth) {
+  const auto line = [&](const YAML::Node& x) { return path + ":" + std::to_string(x.Mark().line + 1); };
+  if ((n.IsMap() || n.IsSequence()) && depth >= kMaxConfigDepth)
+    throw Error(line(n) + ": " + (prefix.empty() ? std::string("top level") : prefix.substr(0, prefix.size() - 1)) +
+                ": nested deeper than " + std::to_string(kMaxConfigDepth) +
+                " levels (config keys nest at most 3 levels, e.g. chip.core.compartments)");
+  if (n.IsSequence())
+    for (const auto& item : n) check_tree(item, path, prefix, depth + 1);
+  if (!n.IsMap()) return;
+  std::map<std::string, int> seen;  // key -> line of its first occurrence
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar())
+      throw Error(line(kv.first) + ": " +
+                  (prefix.empty() ? std::string("top level") : prefix.substr(0, prefix.size() - 1)) +
+                  ": a key must be a plain name, got " +
+                  (kv.first.IsMap()        ? "a mapping"
+                   : kv.first.IsSequence() ? "a list"
+                                           : "nothing") +
+                  " (a complex '?' key)");
+    const std::string k = kv.first.Scalar();
+    const auto [it, fresh] = seen.emplace(k, kv.first.Mark().line + 1);
+    if (!fresh)
+      throw Error(line(kv.first) + ": duplicate key '" + prefix + k + "' (first at line " + std::to_string(it->second) +
+                  "): YAML keeps only one of them; remove the other");
+    check_tree(kv.second, path, prefix + k + ".", depth + 1);
+  }
+}
+
 YAML::Node load_yaml(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw Error(path + ": cannot open the config file (no such file)");
   try {
-    return YAML::LoadFile(path);
+    YAML::Node root = YAML::LoadFile(path);
+    check_tree(root, path, "", 0);
+    return root;
+  } catch (const YAML::DeepRecursion& e) {
+    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": nested deeper than the YAML parser allows (" +
+                std::to_string(e.depth()) + " levels; config keys nest at most 3 levels, e.g. chip.core.compartments)");
   } catch (const YAML::ParserException& e) {
     throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   } catch (const YAML::BadFile&) {
@@ -382,6 +424,27 @@ void apply_set(const std::string& arg, RunConfig* run, ChipParams* chip) {
   if (!found) throw Error("--set " + arg + ": unknown key '" + key + "' (see `spikemesh run --help` for the keys)");
 }
 
+// The watchdog counts cycles since the mesh last granted a flit (or a core was busy): a flit on its way
+// over one hop, one chip link or into or out of a core makes no such progress for that latency, so a
+// watchdog at or below the longest of them reports healthy traffic as a deadlock.
+void check_watchdog(const std::string& path, const ChipParams& chip) {
+  const RouterParams& r = chip.router;
+  std::pair<uint64_t, const char*> longest{r.hop_ew_cycles, "chip.router.hop_ew_cycles"};
+  const auto consider = [&](uint64_t v, const char* key) {
+    if (v > longest.first) longest = {v, key};
+  };
+  consider(r.hop_ns_cycles, "chip.router.hop_ns_cycles");
+  consider(r.inject_cycles, "chip.router.inject_cycles");
+  consider(r.eject_cycles, "chip.router.eject_cycles");
+  if (uint64_t{chip.mesh.chips_x} * chip.mesh.chips_y > 1) consider(r.chip_link_cycles, "chip.router.chip_link_cycles");
+  if (chip.watchdog_cycles <= longest.first)
+    throw Error(path + ": chip.watchdog_cycles = " + std::to_string(chip.watchdog_cycles) +
+                " is not above the longest single latency, " + longest.second + " = " + std::to_string(longest.first) +
+                ": a flit in flight would be reported as a deadlock; set "
+                "chip.watchdog_cycles above " +
+                std::to_string(longest.first));
+}
+
 }  // namespace
 
 std::string RunConfig::network_path() const { return resolve(path, run.network); }
@@ -423,13 +486,14 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   top.finish();
   for (const auto& s : sets) apply_set(s, &c, nullptr);
   if (c.run.network.empty()) throw Error(path + ": network: a network file is required (key 'network')");
-  if (c.run.fsddim.images > 0) {  // the FSDDIM loop puts the management core on the mesh
-    try {
-      management_place(MeshGeometry::from(c.chip.mesh), c.chip.management);
-    } catch (const Error& e) {
-      throw Error(path + ": " + e.what());
-    }
+  // The management core's router must be on the mesh whether or not this run uses it (the FSDDIM loop does):
+  // a key that cannot mean anything is an error, not ignored.
+  try {
+    management_place(MeshGeometry::from(c.chip.mesh), c.chip.management);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
   }
+  check_watchdog(path, c.chip);
   return c;
 }
 
@@ -437,6 +501,7 @@ ChipParams load_chip_config(const std::string& path, const std::vector<std::stri
   ChipParams chip;
   load_chip_file(path, chip);
   for (const auto& s : sets) apply_set(s, nullptr, &chip);
+  check_watchdog(path, chip);
   return chip;
 }
 

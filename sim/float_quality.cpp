@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "child_process.h"
 #include "error.h"
@@ -11,6 +13,31 @@
 namespace fs = std::filesystem;
 
 namespace spikemesh {
+
+void check_torch_checkpoint(const std::string& checkpoint) {
+  std::error_code ec;
+  if (!fs::is_regular_file(checkpoint, ec)) throw Error(checkpoint + ": checkpoint not found");
+  const uint64_t size = fs::file_size(checkpoint, ec);
+  std::ifstream in(checkpoint, std::ios::binary);
+  char head[4] = {};
+  if (ec || !in.read(head, sizeof head) || std::memcmp(head, "PK\3\4", 4) != 0)
+    throw Error(checkpoint +
+                ": not a PyTorch checkpoint (torch.save writes a zip archive; this file does not start "
+                "with a zip header)");
+  // The end-of-central-directory record ends the archive, after at most a 64 KiB comment; the central
+  // directory, which names every entry, comes just before it. 1 MiB of tail holds both for a checkpoint.
+  const uint64_t tail = std::min<uint64_t>(size, uint64_t{1} << 20);
+  std::string buf(tail, '\0');
+  in.seekg(static_cast<std::streamoff>(size - tail));
+  in.read(buf.data(), static_cast<std::streamsize>(tail));
+  const size_t eocd = buf.rfind(std::string("PK\5\6", 4));
+  if (!in || eocd == std::string::npos || buf.size() - eocd < 22 || buf.size() - eocd > 22 + 65535)
+    throw Error(checkpoint +
+                ": not a PyTorch checkpoint (a zip archive with no end-of-central-directory record: "
+                "truncated or corrupt)");
+  if (buf.find("/data.pkl") == std::string::npos)
+    throw Error(checkpoint + ": not a PyTorch checkpoint (the zip archive has no data.pkl entry)");
+}
 
 std::vector<double> psnr_against_float_model(const SampleSet& set, const std::string& checkpoint,
                                              const std::string& samples_h5, const std::string& float_h5) {

@@ -19,4 +19,10 @@ namespace spikemesh {
 std::vector<double> psnr_against_float_model(const SampleSet& set, const std::string& checkpoint,
                                              const std::string& samples_h5, const std::string& float_h5);
 
+// Checks, without Python, that `checkpoint` is what torch.save writes: a zip archive (local header "PK\3\4"
+// first, an end-of-central-directory record "PK\5\6" in its last 64 KiB + 22 bytes) whose central directory
+// names a data.pkl entry. Lets --check refuse a missing or garbage fsddim.float_checkpoint before a run that
+// would otherwise find out only after the whole simulation. Errors name the checkpoint and what is missing.
+void check_torch_checkpoint(const std::string& checkpoint);
+
 }  // namespace spikemesh

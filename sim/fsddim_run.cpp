@@ -87,8 +87,13 @@ FsddimSetup check_fsddim(const RunConfig& cfg, Network& net) {
     throw Error(cfg.path + ": fsddim.steps: " + e.what());
   }
   const std::string float_checkpoint = cfg.float_checkpoint_path();
-  if (!float_checkpoint.empty() && !std::filesystem::is_regular_file(float_checkpoint))
-    throw Error(cfg.path + ": fsddim.float_checkpoint: " + float_checkpoint + ": checkpoint not found");
+  if (!float_checkpoint.empty()) {
+    try {
+      check_torch_checkpoint(float_checkpoint);
+    } catch (const Error& e) {
+      throw Error(cfg.path + ": fsddim.float_checkpoint: " + e.what());
+    }
+  }
   return setup;
 }
 

@@ -129,3 +129,22 @@ def test_check_validates_the_loop_before_anything_runs(binary, tiny_run, tmp_pat
     res = subprocess.run([binary, "run", str(_loop_config(tmp_path, net_path, "  float_checkpoint: none.pt\n")), "--check"],
                          capture_output=True, text=True)
     assert res.returncode != 0 and "fsddim.float_checkpoint" in res.stderr
+
+
+def test_check_refuses_a_garbage_or_truncated_float_checkpoint(binary, tiny_run, tmp_path):
+    """--check reads the checkpoint's zip structure (no Python): garbage and a truncated copy are refused
+    naming the file and key; the real one passes."""
+    run, _, net_path = tiny_run
+    real = os.path.join(run, "float.pt")
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(bytes(range(256)) * 20)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(open(real, "rb").read()[:4096])
+    for ck, why in ((garbage, "does not start with a zip header"), (truncated, "no end-of-central-directory record")):
+        cfg = _loop_config(tmp_path, net_path, f"  float_checkpoint: {ck}\n")
+        res = subprocess.run([binary, "run", str(cfg), "--check"], capture_output=True, text=True)
+        assert res.returncode == 1, res.stdout
+        assert f"{cfg}: fsddim.float_checkpoint: {ck}: not a PyTorch checkpoint" in res.stderr and why in res.stderr
+    res = subprocess.run([binary, "run", str(_loop_config(tmp_path, net_path, f"  float_checkpoint: {real}\n")),
+                          "--check"], capture_output=True, text=True)
+    assert res.returncode == 0 and "config OK" in res.stdout, res.stderr

@@ -68,8 +68,49 @@ TEST(RunConfig, AManagementCoreOutsideTheMeshNamesTheKey) {
             "FILE: chip.management.router_y = 4: outside the mesh (routers y 0..3: chips_y 1 x routers_y 4)");
   EXPECT_EQ(error_of("network: n.h5\nfsddim:\n  images: 1\n", {"chip.management.router_x=8"}),
             "FILE: chip.management.router_x = 8: outside the mesh (routers x 0..7: chips_x 1 x routers_x 8)");
-  EXPECT_EQ(error_of("network: n.h5\nchip:\n  management:\n    router_x: 8\n"),
-            "(no error)");  // no FSDDIM loop, no management core
+  // A plain run does not use the management core, but a key naming a router off the mesh is still an error.
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  management:\n    router_x: 4095\n"),
+            "FILE: chip.management.router_x = 4095: outside the mesh (routers x 0..7: chips_x 1 x routers_x 8)");
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  management:\n    router_x: 7\n    router_y: 3\n"), "(no error)");
+}
+
+TEST(RunConfig, ADuplicateKeyIsAnErrorNotTheFirstValueKept) {
+  EXPECT_EQ(error_of("network: n.h5\ntimesteps: 5\ntimesteps: 7\n"),
+            "FILE:3: duplicate key 'timesteps' (first at line 2): YAML keeps only one of them; remove the other");
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  mesh:\n    routers_x: 2\n    routers_x: 4\n"),
+            "FILE:5: duplicate key 'chip.mesh.routers_x' (first at line 4): YAML keeps only one of them; remove the "
+            "other");
+}
+
+TEST(RunConfig, AComplexKeyNamesTheFileAndLine) {
+  EXPECT_EQ(error_of("network: n.h5\n? [a, b]\n: 3\n"),
+            "FILE:2: top level: a key must be a plain name, got a list (a complex '?' key)");
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  ? {x: 1}\n  : 3\n"),
+            "FILE:3: chip: a key must be a plain name, got a mapping (a complex '?' key)");
+}
+
+TEST(RunConfig, DeepNestingIsAClearErrorAtEitherLimit) {
+  // 40 levels: parsed by yaml-cpp, refused by the config's own limit of 32.
+  EXPECT_EQ(error_of("network: n.h5\nx: " + std::string(40, '[') + std::string(40, ']') + "\n"),
+            "FILE:2: x: nested deeper than 32 levels (config keys nest at most 3 levels, e.g. chip.core.compartments)");
+  // 100,000 levels: refused by yaml-cpp's depth guard before any recursion can exhaust the stack.
+  EXPECT_EQ(error_of("network: n.h5\nx: " + std::string(100000, '[') + std::string(100000, ']') + "\n"),
+            "FILE:2: nested deeper than the YAML parser allows (500 levels; config keys nest at most 3 levels, e.g. "
+            "chip.core.compartments)");
+}
+
+TEST(RunConfig, AWatchdogNotAboveTheLongestSingleLatencyIsAnError) {
+  // Two chips: a flit on the 200-cycle chip link makes no progress for 200 cycles.
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  watchdog_cycles: 150\n  mesh:\n    chips_x: 2\n"),
+            "FILE: chip.watchdog_cycles = 150 is not above the longest single latency, chip.router.chip_link_cycles = "
+            "200: a flit in flight would be reported as a deadlock; set chip.watchdog_cycles above 200");
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  watchdog_cycles: 201\n  mesh:\n    chips_x: 2\n"), "(no error)");
+  // One chip has no chip link: the longest is the 13-cycle north-south hop (boundary: 13 refused, 14 accepted).
+  EXPECT_EQ(error_of("network: n.h5\nchip:\n  watchdog_cycles: 150\n"), "(no error)");
+  EXPECT_EQ(error_of("network: n.h5\n", {"chip.watchdog_cycles=13"}),
+            "FILE: chip.watchdog_cycles = 13 is not above the longest single latency, chip.router.hop_ns_cycles = 13: "
+            "a flit in flight would be reported as a deadlock; set chip.watchdog_cycles above 13");
+  EXPECT_EQ(error_of("network: n.h5\n", {"chip.watchdog_cycles=14"}), "(no error)");
 }
 
 TEST(RunConfig, WrongTypesAndOutOfRangeValuesAreErrors) {
