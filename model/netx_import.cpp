@@ -166,6 +166,7 @@ Network import_netx(const std::string& path) {
     Population pop;
     pop.name = "layer" + std::to_string(i);
     pop.kind = NeuronKind::Cuba;
+    pop.arithmetic = Arithmetic::Lava;  // Lava's fixed-point LIF, the semantics netx networks were run with
     pop.shape = shape_of(l);
     const uint64_t plane = uint64_t{pop.shape[1]} * pop.shape[2];
     const CompartmentParams base = neuron_params(l);
@@ -180,8 +181,9 @@ Network import_netx(const std::string& path) {
     const Population& src = net.populations.back();
     Shape ws;
     const auto w = l.ints("weight", &ws);
-    if (ws.size() != 5 || ws[4] != 1)
-      l.fail("weight", "expected shape (C_out, C_in / groups, kh, kw, 1), found " + shape_str(ws));
+    if (!(ws.size() == 4 || (ws.size() == 5 && ws[4] == 1)))
+      l.fail("weight", "expected shape (C_out, C_in / groups, kh, kw) or (C_out, C_in / groups, kh, kw, 1), found " +
+                           shape_str(ws));
     const auto [dil_y, dil_x] = l.pair("dilation");
     if (dil_y != 1 || dil_x != 1)
       l.fail("dilation",

@@ -37,6 +37,7 @@ def test_tiny_net_registers(tiny):
             assert int(n["du"][()]) == 4095 and int(n["dv"][()]) == 1024
             assert int(n["vth_mant"][()]) == 25 and int(n["bias_exp"][()]) == 6
             assert int(n["refract_delay"][()]) == 0
+            assert p["arithmetic"][()].decode() == "lava"  # Lava's fixed-point LIF (docs/netx.md)
         # Input layer: the file's scalar bias 34; conv layers: one bias per channel, repeated over the map.
         assert int(pops[0]["neuron/bias_mant"][()]) == 34
         b1 = pops[1]["neuron/bias_mant"][()]
@@ -139,3 +140,48 @@ def test_not_a_netx_file_is_an_error(binary, tmp_path):
     r = netx(binary, bad, str(tmp_path / "out.h5"))
     assert r.returncode != 0
     assert "bad.net: /layer: missing group: not a netx network" in r.stderr
+
+
+def overflow_network(path, arithmetic):
+    """Two input spikes through excitatory weights 255 * 2^7 * 64 = 2088960 each into a readout (du 4095):
+    one step's input 4177920 >= 2^21. Lava's LIF takes it as it is; nengo-loihi's 22-bit accumulator wraps
+    it to 4177920 - 2^22 = -16384."""
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "spikemesh-network"
+        f.attrs["version"] = 1
+        f.attrs["producer"] = "test_netx"
+        f["populations/0/name"] = "in"
+        f["populations/0/kind"] = "input"
+        f["populations/0/shape"] = [2]
+        f["populations/1/name"] = "out"
+        f["populations/1/kind"] = "readout"
+        f["populations/1/shape"] = [1]
+        f["populations/1/neuron/du"] = 4095
+        if arithmetic:
+            f["populations/1/arithmetic"] = arithmetic
+        p = f.create_group("projections/0")
+        p["source"], p["target"], p["encoding"], p["sign_mode"] = "in", "out", "dense", "excitatory"
+        p["weight_exp"], p["num_weight_bits"], p["weights"], p["delays"] = 7, 8, np.array([[255, 255]]), 0
+    return path
+
+
+@pytest.mark.parametrize("arithmetic, current", [("lava", 4177920), (None, -16384)])
+def test_population_arithmetic_chooses_the_overflow_behaviour_on_reference_and_chip(binary, tmp_path, arithmetic,
+                                                                                     current):
+    net = overflow_network(str(tmp_path / "net.h5"), arithmetic)
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/in"] = np.array([[1, 1]])
+    ref = str(tmp_path / "ref.h5")
+    r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "3", "--out", ref],
+                       capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                   f"timesteps: 3\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+    r = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                       env=ENV)
+    assert r.returncode == 0, r.stderr
+    for out in (ref, str(tmp_path / "run" / "spikes.h5")):
+        with h5py.File(out) as f:
+            assert list(f["populations/out/currents"][()][:, 0]) == [0, current, 0], out
