@@ -169,6 +169,8 @@ Network import_netx(const std::string& path) {
     pop.arithmetic = Arithmetic::Lava;  // Lava's fixed-point LIF, the semantics netx networks were run with
     pop.shape = shape_of(l);
     const uint64_t plane = uint64_t{pop.shape[1]} * pop.shape[2];
+    if (type != "input" && type != "conv")
+      l.fail("type", "unsupported layer type '" + type + "' (supported: input, conv)");
     const CompartmentParams base = neuron_params(l);
     if (type == "input") {
       if (i != 0) l.fail("type", "an input layer must be layer 0");
@@ -177,7 +179,6 @@ Network import_netx(const std::string& path) {
       continue;
     }
     if (i == 0) l.fail("type", "layer 0 must be of type 'input', found '" + type + "'");
-    if (type != "conv") l.fail("type", "unsupported layer type '" + type + "' (supported: input, conv)");
     const Population& src = net.populations.back();
     Shape ws;
     const auto w = l.ints("weight", &ws);

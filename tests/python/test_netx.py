@@ -111,6 +111,8 @@ def replace(f, path, value):
 @pytest.mark.parametrize("edit, expected", [
     (lambda f: replace(f, "layer/2/type", np.array([b"pool"], dtype="S10")),
      "layer 2 (/layer/2/type): unsupported layer type 'pool' (supported: input, conv)"),
+    (lambda f: (replace(f, "layer/2/type", np.array([b"flatten"], dtype="S10")), f.__delitem__("layer/2/neuron")),
+     "layer 2 (/layer/2/type): unsupported layer type 'flatten' (supported: input, conv)"),
     (lambda f: replace(f, "layer/1/neuron/type", "SDNN"),
      "layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)"),
     (lambda f: replace(f, "layer/1/dilation", np.array([2, 2])),
