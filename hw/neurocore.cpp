@@ -223,7 +223,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
     for (uint32_t k = 0; k < seg.count; ++k) {
       const uint32_t c = seg.base + k;
       const uint64_t i = seg.first + k;
-      const int64_t q = static_cast<int32_t>(acc_[slot + c]);  // update_compartment wraps q to 22 bits
+      const int64_t q = static_cast<int32_t>(acc_[slot + c]);  // nengo-loihi's arithmetic wraps q to 22 bits
       acc_[slot + c] = 0;
       const int64_t bias = bias_reg ? bias_value(bias_reg[pop.bias_column(i) - bias_lo], pop.param(i).bias_exp)
                                     : pop.bias_at(run_.context, t, i);
@@ -232,7 +232,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
         tracer_->set(probe_sig_u_[probe_of_[c]], t0, state_[c].u);
         tracer_->set(probe_sig_v_[probe_of_[c]], t0, state_[c].v);
       }
-      const CompartmentOutput out = update_compartment(state_[c], pop.param(i), q, bias, can_spike);
+      const CompartmentOutput out = update_compartment(pop.arithmetic, state_[c], pop.param(i), q, bias, can_spike);
       cycle += update_cycles(params_.core, inactive);
       if (probing && probe_of_[c] != kNoProbe) {  // the updated state, when its update finishes
         const uint32_t k = probe_of_[c];

@@ -44,6 +44,12 @@ const char* to_string(SignMode m) {
   }
   return "?";
 }
+const char* to_string(Arithmetic a) { return a == Arithmetic::Lava ? "lava" : "nengo-loihi"; }
+bool parse(const std::string& s, Arithmetic& out) {
+  for (auto a : {Arithmetic::NengoLoihi, Arithmetic::Lava})
+    if (s == to_string(a)) return out = a, true;
+  return false;
+}
 bool parse(const std::string& s, NeuronKind& out) {
   for (auto k : {NeuronKind::Cuba, NeuronKind::Input, NeuronKind::Readout})
     if (s == to_string(k)) return out = k, true;

@@ -21,14 +21,17 @@ enum class Encoding : uint8_t { Dense, Sparse, Conv, OneToOne };
 const char* to_string(NeuronKind k);
 const char* to_string(Encoding e);
 const char* to_string(SignMode m);
+const char* to_string(Arithmetic a);
 bool parse(const std::string& s, NeuronKind& out);
 bool parse(const std::string& s, Encoding& out);
 bool parse(const std::string& s, SignMode& out);
+bool parse(const std::string& s, Arithmetic& out);
 
 struct Population {
   std::string name;
   std::vector<uint32_t> shape;  // (C, H, W) for maps, (N) for vectors
   NeuronKind kind = NeuronKind::Cuba;
+  Arithmetic arithmetic = Arithmetic::NengoLoihi;  // which fixed-point LIF its compartments compute
   // Compartment parameters: one entry for the whole population, or one per neuron.
   std::vector<CompartmentParams> params = std::vector<CompartmentParams>(1);
   // Optional bias table: bias mantissas indexed [context][phase][column], replacing params.bias_mant.

@@ -186,6 +186,11 @@ Population read_population(const H5File& f, size_t i) {
     p.bias_phases = static_cast<uint32_t>(bs[1]);
     p.bias_columns = static_cast<uint32_t>(bs[2]);
   }
+  if (f.exists(at + "/arithmetic")) {
+    const std::string a = f.read_string(at + "/arithmetic");
+    if (!parse(a, p.arithmetic))
+      f.fail(at + "/arithmetic", "unknown arithmetic '" + a + "': expected \"nengo-loihi\" or \"lava\"");
+  }
   {
     const int64_t start = read_scalar_or(f, at + "/bias_start", 0);
     if (start < 0 || start > 65535)
@@ -372,6 +377,7 @@ void write_network(const Network& net, const std::string& path) {
     if (p.has_bias_table())
       f.write_ints(at + "/bias_table", widen(p.bias_table), {p.bias_contexts, p.bias_phases, p.bias_columns}, 2, true);
     if (p.bias_start) f.write_ints(at + "/bias_start", {p.bias_start}, {}, 4);
+    if (p.arithmetic != Arithmetic::NengoLoihi) f.write_string(at + "/arithmetic", to_string(p.arithmetic));
     if (p.kind == NeuronKind::Input) {
       f.write_ints(at + "/payload_bits", {p.payload_bits}, {}, 1);
       f.write_ints(at + "/payload_frac_bits", {p.payload_frac_bits}, {}, 1);

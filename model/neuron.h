@@ -91,6 +91,27 @@ struct CompartmentOutput {
 inline CompartmentOutput update_compartment(CompartmentState& s, const CompartmentParams& p, int64_t q, int64_t bias,
                                             bool can_spike = true);
 
+// Which fixed-point LIF a population computes (docs/netx.md). NengoLoihi: update_compartment (nengo-loihi's
+// emulator order). Lava: update_compartment_lava (Lava's bit-accurate LIF, the semantics of lava-dl's netx
+// ground truths). They differ only where a value overflows.
+enum class Arithmetic : uint8_t { NengoLoihi, Lava };
+
+// One timestep of Lava's fixed-point LIF (docs/sources.md#netx-ground-truth), same registers and result:
+//   u = wrapL(decay(u, du + 1) + q), wrapL taking u > 2^23 down by 2^24 and u <= -2^23 up by 2^24 (so the
+//       range is (-2^23, 2^23]), q not wrapped to 22 bits (our accumulator register holds it in 32 bits);
+//   v = clamp(decay(v, dv) + u + bias, vmin, vmax): the bias enters v directly, u + bias is not wrapped;
+//   spike when v > vth_mant << 6, then v = 0. Refractory handling is ours (refract_delay 0 or 1: none, as in
+//   Lava's LIF). `current` is u + bias, what entered v.
+inline CompartmentOutput update_compartment_lava(CompartmentState& s, const CompartmentParams& p, int64_t q,
+                                                 int64_t bias, bool can_spike = true);
+
+// Dispatch on the population's arithmetic: the reference simulator and the neurocore call this.
+inline CompartmentOutput update_compartment(Arithmetic a, CompartmentState& s, const CompartmentParams& p, int64_t q,
+                                            int64_t bias, bool can_spike) {
+  return a == Arithmetic::Lava ? update_compartment_lava(s, p, q, bias, can_spike)
+                               : update_compartment(s, p, q, bias, can_spike);
+}
+
 // ---- Synapses ---------------------------------------------------------------------------------------
 
 // Weight format of one projection (Loihi synapse format).
@@ -132,6 +153,30 @@ inline CompartmentOutput update_compartment(CompartmentState& s, const Compartme
   CompartmentOutput out;
   out.current = static_cast<int32_t>(u2);
   if (can_spike && v > threshold_value(p.vth_mant)) {  // strict '>': equality does not fire
+    out.spike = true;
+    v = 0;
+    s.refract = p.refract_delay;
+  }
+  if (s.refract > 0) --s.refract;
+  s.u = static_cast<int32_t>(u);
+  s.v = static_cast<int32_t>(v);
+  return out;
+}
+
+inline CompartmentOutput update_compartment_lava(CompartmentState& s, const CompartmentParams& p, int64_t q,
+                                                 int64_t bias, bool can_spike) {
+  constexpr int64_t kHalf = int64_t{1} << (kStateBits - 1);  // Lava's max_uv_val, 2^23
+  int64_t u = decay_toward_zero(s.u, p.du, 1) + q;
+  if (u > kHalf)
+    u -= 2 * kHalf;
+  else if (u <= -kHalf)
+    u += 2 * kHalf;
+  int64_t v = decay_toward_zero(s.v, p.dv, 0) + u + bias;
+  v = std::clamp(v, vmin_value(p.vmin_exp), vmax_value(p.vmax_exp));
+  if (s.refract > 0) v = 0;
+  CompartmentOutput out;
+  out.current = static_cast<int32_t>(u + bias);
+  if (can_spike && v > threshold_value(p.vth_mant)) {
     out.spike = true;
     v = 0;
     s.refract = p.refract_delay;

@@ -160,10 +160,10 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
     const CompartmentParams& q_params = pop.param(i);
     const int64_t bias =
         static_bias ? (bias_on ? bias_value(q_params.bias_mant, q_params.bias_exp) : 0) : pop.bias_at(context_, t, i);
-    // The accumulator holds the synaptic sum modulo 2^32; update_compartment wraps it to 22 bits.
+    // The accumulator holds the synaptic sum modulo 2^32; nengo-loihi's arithmetic wraps it to 22 bits.
     const int64_t q = static_cast<int32_t>(acc[i]);
     acc[i] = 0;
-    const CompartmentOutput out = update_compartment(state_[o + i], q_params, q, bias, can_spike);
+    const CompartmentOutput out = update_compartment(pop.arithmetic, state_[o + i], q_params, q, bias, can_spike);
     spikes_[o + i] = out.spike;
     current_[o + i] = out.current;
   }

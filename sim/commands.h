@@ -18,6 +18,7 @@ bool parse_command_line(const Args& args, const boost::program_options::options_
 int cmd_reference(const Args& args);  // run the functional reference simulator
 int cmd_example(const Args& args);    // write a small example network and stimulus
 int cmd_balance(const Args& args);    // delay-balance a network file
+int cmd_netx(const Args& args);       // import a lava-dl netx network (.net)
 int cmd_sample(const Args& args);     // the fixed-point reference sampler (FSDDIM loop, no chip)
 int cmd_run(const Args& args);        // run the cycle-accurate chip (cmd_run.cpp)
 int cmd_map(const Args& args);        // compile onto the chip and print the utilisation (cmd_map.cpp)

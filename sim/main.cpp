@@ -29,6 +29,9 @@ const Command kCommands[] = {
     {"balance", spikemesh::cli::cmd_balance,
      "balance IN.h5 OUT.h5\n"
      "      give every projection the delay that equalises all paths (outputs D steps late)"},
+    {"netx", spikemesh::cli::cmd_netx,
+     "netx NET.net OUT.h5\n"
+     "      convert a lava-dl netx network to a spikemesh network file (docs/netx.md)"},
     {"map", spikemesh::cli::cmd_map,
      "map CONFIG.yaml [--set key=value ...] [--out DIR]\n"
      "      compile the network onto the chip: utilisation per population and core, D, flit-hops; DIR/mapping.json"},

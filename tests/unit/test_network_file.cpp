@@ -94,6 +94,7 @@ void expect_same(const Network& a, const Network& b) {
     EXPECT_EQ(p.name, q.name);
     EXPECT_EQ(p.shape, q.shape);
     EXPECT_EQ(p.kind, q.kind);
+    EXPECT_EQ(p.arithmetic, q.arithmetic);
     ASSERT_EQ(p.params.size(), q.params.size()) << p.name;
     for (size_t k = 0; k < p.params.size(); ++k) {
       EXPECT_EQ(p.params[k].du, q.params[k].du);
@@ -343,4 +344,27 @@ TEST(Quantization, LimitWeightBitsDropsLowBitsOnlyWhereWider) {
   // 4 mixed bits: prec 32, so 100 -> 96.
   EXPECT_EQ(effective_weight(net.projections[0].weights[0], net.projections[0].format), 96 * 64);
   EXPECT_EQ(limit_weight_bits(net, 8), 0u);
+}
+
+TEST(NetworkFile, ArithmeticDefaultsToNengoLoihiAndLavaRoundTrips) {
+  EXPECT_EQ(load_error([](Datasets&) {}), "");
+  const std::string path = temp_path("arith");
+  write_raw(path, minimal_datasets());
+  Network net = read_network(path);
+  EXPECT_EQ(net.populations[1].arithmetic, Arithmetic::NengoLoihi);
+  net.populations[1].arithmetic = Arithmetic::Lava;
+  write_network(net, path);
+  EXPECT_EQ(H5File::open_read(path).read_string("/populations/1/arithmetic"), "lava");
+  EXPECT_FALSE(H5File::open_read(path).exists("/populations/0/arithmetic"));  // the default is not written
+  const Network back = read_network(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(back.populations[1].arithmetic, Arithmetic::Lava);
+  EXPECT_EQ(back.populations[0].arithmetic, Arithmetic::NengoLoihi);
+}
+
+TEST(NetworkFile, UnknownArithmeticIsNamed) {
+  const std::string e = load_error([](Datasets& d) { d["/populations/1/arithmetic"] = std::string("float"); });
+  EXPECT_NE(e.find("/populations/1/arithmetic: unknown arithmetic 'float': expected \"nengo-loihi\" or \"lava\""),
+            std::string::npos)
+      << e;
 }

@@ -242,3 +242,79 @@ TEST(Registers, DerivedValues) {
   EXPECT_EQ(threshold_value(kVthMantMax), int64_t{kVthMantMax} << 6);
   EXPECT_EQ(bias_value(-4096, 7), -524288);
 }
+
+// ---- Lava's fixed-point LIF (docs/netx.md): equal to ours until a value overflows ----------------------
+
+TEST(LavaLif, WithoutOverflowItEqualsNengoLoihiStepByStep) {
+  CompartmentParams p;
+  p.du = 2047;      // current factor (4096 - 2048) / 4096 = 1/2
+  p.dv = 2048;      // voltage factor 1/2
+  p.vth_mant = 10;  // threshold 640
+  CompartmentState lava, ours;
+  const int64_t q[] = {256, 0, 0, 1000};
+  const int32_t u[] = {256, 128, 64, 1032};
+  const int32_t v[] = {256, 256, 192, 0};  // step 3: 96 + 1032 = 1128 > 640 fires, v = 0
+  for (int t = 0; t < 4; ++t) {
+    const CompartmentOutput a = update_compartment_lava(lava, p, q[t], 0);
+    const CompartmentOutput b = update_compartment(ours, p, q[t], 0);
+    EXPECT_EQ(lava.u, u[t]) << t;
+    EXPECT_EQ(lava.v, v[t]) << t;
+    EXPECT_EQ(a.spike, t == 3) << t;
+    EXPECT_EQ(a.spike, b.spike) << t;
+    EXPECT_EQ(lava.u, ours.u) << t;
+    EXPECT_EQ(lava.v, ours.v) << t;
+    EXPECT_EQ(a.current, b.current) << t;
+  }
+}
+
+TEST(LavaLif, SynapticInputIsNotWrappedTo22Bits) {
+  CompartmentParams p = integrator(kVthMantMax);
+  CompartmentState lava, ours;
+  update_compartment_lava(lava, p, 1 << 21, 0);
+  update_compartment(ours, p, 1 << 21, 0);
+  EXPECT_EQ(lava.u, 1 << 21);
+  EXPECT_EQ(lava.v, 1 << 21);
+  EXPECT_EQ(ours.u, -(1 << 21));  // nengo-loihi: the 22-bit accumulator wraps first
+  EXPECT_EQ(ours.v, -(1 << 21));
+}
+
+TEST(LavaLif, BiasEntersVoltageWithoutWrappingUPlusBias) {
+  CompartmentParams p;
+  p.du = 0;  // u decays by 1/4096 (the +1 offset): 8388607 -> 8386559
+  p.dv = 0;
+  p.vth_mant = kVthMantMax;
+  CompartmentState lava{8388607, 0, 0}, ours{8388607, 0, 0};
+  const CompartmentOutput a = update_compartment_lava(lava, p, 0, 4096);
+  const CompartmentOutput b = update_compartment(ours, p, 0, 4096);
+  EXPECT_EQ(lava.u, 8386559);
+  EXPECT_EQ(a.current, 8390655);  // u + bias, not wrapped
+  // v clamped at vmax = 2^23 - 1 = 8388607 > threshold 131071 * 64 = 8388544: fires, v = 0.
+  EXPECT_TRUE(a.spike);
+  EXPECT_EQ(lava.v, 0);
+  EXPECT_FALSE(b.spike);
+  EXPECT_EQ(ours.u, 8386559);
+  EXPECT_EQ(b.current, -8386561);  // wrap24(8390655)
+  EXPECT_EQ(ours.v, -8386561);
+}
+
+TEST(LavaLif, CurrentWrapsAboveTwoToThe23AndAtMinusTwoToThe23) {
+  CompartmentParams p = integrator(kVthMantMax);
+  CompartmentState s;
+  update_compartment_lava(s, p, int64_t{1} << 23, 0);
+  EXPECT_EQ(s.u, 1 << 23);  // 2^23 itself is kept (range (-2^23, 2^23])
+  s = {};
+  update_compartment_lava(s, p, (int64_t{1} << 23) + 1, 0);
+  EXPECT_EQ(s.u, -(1 << 23) + 1);
+  s = {};
+  update_compartment_lava(s, p, -(int64_t{1} << 23), 0);
+  EXPECT_EQ(s.u, 1 << 23);
+}
+
+TEST(LavaLif, DispatchFollowsThePopulationsArithmetic) {
+  CompartmentParams p = integrator(kVthMantMax);
+  CompartmentState a, b;
+  update_compartment(Arithmetic::Lava, a, p, 1 << 21, 0, true);
+  update_compartment(Arithmetic::NengoLoihi, b, p, 1 << 21, 0, true);
+  EXPECT_EQ(a.u, 1 << 21);
+  EXPECT_EQ(b.u, -(1 << 21));
+}

@@ -1,0 +1,220 @@
+// netx (.net) -> spikemesh network: layer by layer, every number checked to be representable exactly.
+#include "netx_import.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "error.h"
+#include "h5io.h"
+#include "network_file.h"
+
+namespace spikemesh {
+
+namespace {
+
+// Keys of a layer's neuron group that only slayer's training uses; the fixed-point model ignores them, as
+// Lava's netx loader does.
+const std::set<std::string> kTrainingOnlyNeuronKeys = {"scaleRho", "tauRho", "theta", "refDelay"};
+const std::set<std::string> kNeuronKeys = {"type", "iDecay", "vDecay", "vThMant", "wgtExp"};
+
+struct LayerReader {
+  const H5File& f;
+  int index;
+  std::string group;  // "/layer/<index>"
+
+  [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
+    throw Error(f.path() + ": layer " + std::to_string(index) + " (" + group + "/" + field + "): " + msg);
+  }
+  std::string path(const std::string& field) const { return group + "/" + field; }
+  bool has(const std::string& field) const { return f.exists(path(field)); }
+
+  // Integral values (netx stores weights and biases as floats holding integers).
+  std::vector<int64_t> ints(const std::string& field, Shape* shape = nullptr) const {
+    if (!has(field)) fail(field, "missing (required for this layer type)");
+    const std::vector<double> r = f.read_reals(path(field), shape);
+    std::vector<int64_t> out(r.size());
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (r[i] != std::floor(r[i]) || std::abs(r[i]) > 1e15)
+        fail(field,
+             "expected integer values (fixed-point netx), entry " + std::to_string(i) + " is " + std::to_string(r[i]));
+      out[i] = static_cast<int64_t>(r[i]);
+    }
+    return out;
+  }
+  int64_t scalar(const std::string& field) const {
+    Shape s;
+    const auto v = ints(field, &s);
+    if (v.size() != 1) fail(field, "expected a single value, found shape " + shape_str(s));
+    return v[0];
+  }
+  // A (y, x) pair stored as two values.
+  std::pair<int64_t, int64_t> pair(const std::string& field) const {
+    Shape s;
+    const auto v = ints(field, &s);
+    if (v.size() == 1) return {v[0], v[0]};
+    if (v.size() != 2) fail(field, "expected 2 values (y, x), found shape " + shape_str(s));
+    return {v[0], v[1]};
+  }
+  std::string text(const std::string& field) const {
+    if (!has(field)) fail(field, "missing");
+    return f.read_string(path(field));
+  }
+};
+
+int64_t checked(const LayerReader& l, const std::string& field, int64_t v, int64_t lo, int64_t hi,
+                const std::string& what) {
+  if (v < lo || v > hi)
+    l.fail(field, "value " + std::to_string(v) + " out of range " + std::to_string(lo) + ".." + std::to_string(hi) +
+                      " (" + what + ")");
+  return v;
+}
+
+// Neuron parameters of a LOIHI / CUBA layer. Lava's netx builds a LIF process with du = iDecay - 1 (and
+// the LIF adds its ds_offset 1 back), dv = vDecay, vth = vThMant, bias_exp = 6: the same registers as ours.
+CompartmentParams neuron_params(const LayerReader& l) {
+  const std::string type = l.text("neuron/type");
+  if (type != "LOIHI" && type != "CUBA")
+    l.fail("neuron/type", "unsupported neuron type '" + type + "' (supported: LOIHI, CUBA)");
+  for (const std::string& k : l.f.children(l.path("neuron")))
+    if (!kNeuronKeys.count(k) && !kTrainingOnlyNeuronKeys.count(k))
+      l.fail("neuron/" + k,
+             "unsupported neuron field (supported: type, iDecay, vDecay, vThMant, wgtExp; "
+             "ignored as in Lava: scaleRho, tauRho, theta, refDelay)");
+  CompartmentParams p;
+  p.du = static_cast<uint16_t>(checked(l, "neuron/iDecay", l.scalar("neuron/iDecay"), 1, 4096, "iDecay = du + 1") - 1);
+  p.dv = static_cast<uint16_t>(checked(l, "neuron/vDecay", l.scalar("neuron/vDecay"), 0, kDecayMax, "vDecay"));
+  p.vth_mant =
+      static_cast<uint32_t>(checked(l, "neuron/vThMant", l.scalar("neuron/vThMant"), 0, kVthMantMax, "vThMant"));
+  p.bias_exp = 6;       // netx fixes the bias exponent at 6
+  p.refract_delay = 0;  // Lava's LIF has no refractory period (refDelay is a training parameter)
+  if (l.has("neuron/wgtExp") && l.scalar("neuron/wgtExp") != 0)
+    l.fail("neuron/wgtExp", "value " + std::to_string(l.scalar("neuron/wgtExp")) + " not supported (supported: 0)");
+  return p;
+}
+
+// Per-neuron bias mantissas from a per-channel (or single) netx bias over a (C, H, W) population.
+std::vector<CompartmentParams> biased(const LayerReader& l, const CompartmentParams& base, uint64_t channels,
+                                      uint64_t per_channel) {
+  if (!l.has("bias")) return {base};
+  Shape s;
+  const auto b = l.ints("bias", &s);
+  if (b.size() != 1 && b.size() != channels)
+    l.fail("bias",
+           "expected 1 or " + std::to_string(channels) + " values (one per channel), found shape " + shape_str(s));
+  for (size_t i = 0; i < b.size(); ++i) checked(l, "bias", b[i], kBiasMantMin, kBiasMantMax, "biasMant, 13 bit signed");
+  if (b.size() == 1) {
+    CompartmentParams p = base;
+    p.bias_mant = static_cast<int16_t>(b[0]);
+    return {p};
+  }
+  std::vector<CompartmentParams> out(channels * per_channel, base);
+  for (uint64_t i = 0; i < out.size(); ++i) out[i].bias_mant = static_cast<int16_t>(b[i / per_channel]);
+  return out;
+}
+
+// Stores weights w (effective weight w * 64, as Lava's LIF shifts its input by 6) exactly in our synapse
+// format: the sign mode Lava's netx picks, 8 bits; odd mixed weights (our 8-bit mixed mantissa drops its
+// LSB) are stored doubled with weight_exp -1.
+void set_weights(const LayerReader& l, const std::vector<int64_t>& w, Projection& pr) {
+  const int64_t lo = *std::min_element(w.begin(), w.end());
+  const int64_t hi = *std::max_element(w.begin(), w.end());
+  pr.format.num_weight_bits = 8;
+  pr.format.weight_exp = 0;
+  pr.format.sign_mode = hi < 0 ? SignMode::Inhibitory : lo >= 0 ? SignMode::Excitatory : SignMode::Mixed;
+  const bool odd = std::any_of(w.begin(), w.end(), [](int64_t x) { return x % 2 != 0; });
+  int scale = 1;
+  if (pr.format.sign_mode == SignMode::Mixed && odd) {
+    if (lo < -128 || hi > 127)
+      l.fail("weight", "odd mixed-sign weights must lie in -128..127 to be exact, found " + std::to_string(lo) + ".." +
+                           std::to_string(hi));
+    scale = 2;
+    pr.format.weight_exp = -1;
+  }
+  pr.weights.resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    const int64_t m = w[i] * scale;
+    if (m < mantissa_min(pr.format.sign_mode) || m > mantissa_max(pr.format.sign_mode))
+      l.fail("weight", "weight " + std::to_string(w[i]) + " out of the 8-bit synapse range -256..255");
+    pr.weights[i] = static_cast<int16_t>(m);
+  }
+}
+
+std::vector<uint32_t> shape_of(const LayerReader& l) {
+  Shape s;
+  const auto v = l.ints("shape", &s);
+  if (v.size() != 3) l.fail("shape", "expected 3 values (C, H, W), found shape " + shape_str(s));
+  std::vector<uint32_t> out;
+  for (int64_t x : v) out.push_back(static_cast<uint32_t>(checked(l, "shape", x, 1, 1 << 24, "a size")));
+  return out;
+}
+
+}  // namespace
+
+Network import_netx(const std::string& path) {
+  const H5File f = H5File::open_read(path);
+  if (!f.is_group("/layer")) f.fail("/layer", "missing group: not a netx network (expected /layer/0, /layer/1, ...)");
+  const size_t n_layers = f.children("/layer").size();
+  Network net;
+  net.metadata.producer = "spikemesh netx import";
+  net.metadata.attributes["netx_source"] = path;
+  for (size_t i = 0; i < n_layers; ++i) {
+    const LayerReader l{f, static_cast<int>(i), "/layer/" + std::to_string(i)};
+    if (!f.is_group(l.group))
+      f.fail(l.group, "missing group: layers must be numbered 0.." + std::to_string(n_layers - 1));
+    const std::string type = l.text("type");
+    Population pop;
+    pop.name = "layer" + std::to_string(i);
+    pop.kind = NeuronKind::Cuba;
+    pop.arithmetic = Arithmetic::Lava;  // Lava's fixed-point LIF, the semantics netx networks were run with
+    pop.shape = shape_of(l);
+    const uint64_t plane = uint64_t{pop.shape[1]} * pop.shape[2];
+    if (type != "input" && type != "conv")
+      l.fail("type", "unsupported layer type '" + type + "' (supported: input, conv)");
+    const CompartmentParams base = neuron_params(l);
+    if (type == "input") {
+      if (i != 0) l.fail("type", "an input layer must be layer 0");
+      pop.params = biased(l, base, pop.shape[0], plane);
+      net.populations.push_back(std::move(pop));
+      continue;
+    }
+    if (i == 0) l.fail("type", "layer 0 must be of type 'input', found '" + type + "'");
+    const Population& src = net.populations.back();
+    Shape ws;
+    const auto w = l.ints("weight", &ws);
+    if (!(ws.size() == 4 || (ws.size() == 5 && ws[4] == 1)))
+      l.fail("weight", "expected shape (C_out, C_in / groups, kh, kw) or (C_out, C_in / groups, kh, kw, 1), found " +
+                           shape_str(ws));
+    const auto [dil_y, dil_x] = l.pair("dilation");
+    if (dil_y != 1 || dil_x != 1)
+      l.fail("dilation",
+             "dilation (" + std::to_string(dil_y) + ", " + std::to_string(dil_x) + ") not supported (supported: 1)");
+    const auto [sy, sx] = l.pair("stride");
+    const auto [py, px] = l.pair("padding");
+    Projection pr;
+    pr.name = "layer" + std::to_string(i - 1) + "_to_layer" + std::to_string(i);
+    pr.source = static_cast<uint32_t>(net.populations.size() - 1);
+    pr.target = static_cast<uint32_t>(net.populations.size());
+    pr.encoding = Encoding::Conv;
+    pr.conv.kernel_h = static_cast<uint32_t>(ws[2]);
+    pr.conv.kernel_w = static_cast<uint32_t>(ws[3]);
+    pr.conv.stride_y = static_cast<uint32_t>(checked(l, "stride", sy, 1, 64, "stride"));
+    pr.conv.stride_x = static_cast<uint32_t>(checked(l, "stride", sx, 1, 64, "stride"));
+    pr.conv.pad_y = static_cast<uint32_t>(checked(l, "padding", py, 0, 64, "padding"));
+    pr.conv.pad_x = static_cast<uint32_t>(checked(l, "padding", px, 0, 64, "padding"));
+    pr.conv.groups =
+        static_cast<uint32_t>(l.has("groups") ? checked(l, "groups", l.scalar("groups"), 1, 1 << 16, "groups") : 1);
+    if (ws[0] != pop.shape[0] || ws[1] * pr.conv.groups != src.shape[0])
+      l.fail("weight", "shape " + shape_str(ws) + " does not fit " + std::to_string(src.shape[0]) + " -> " +
+                           std::to_string(pop.shape[0]) + " channels with groups " + std::to_string(pr.conv.groups));
+    set_weights(l, w, pr);
+    pop.params = biased(l, base, pop.shape[0], plane);
+    net.populations.push_back(std::move(pop));
+    net.projections.push_back(std::move(pr));
+  }
+  if (net.populations.empty()) f.fail("/layer", "no layers");
+  validate(net, path);
+  return net;
+}
+
+}  // namespace spikemesh

@@ -1,0 +1,189 @@
+"""lava-dl netx import (`spikemesh netx`): the imported registers, lava-dl's own tiny.net ground truth on the
+reference simulator and on the chip, and the errors for what the importer does not support (docs/netx.md)."""
+import os
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(ROOT, "tests", "data", "lava-dl")
+TINY = os.path.join(DATA, "tiny.net")
+ENV = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+
+
+def netx(binary, src, dst):
+    return subprocess.run([binary, "netx", src, dst], capture_output=True, text=True, env=ENV)
+
+
+@pytest.fixture(scope="module")
+def tiny(binary, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("netx") / "tiny.h5")
+    r = netx(binary, TINY, out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_tiny_net_registers(tiny):
+    with h5py.File(tiny) as f:
+        pops = [f[f"populations/{i}"] for i in range(3)]
+        assert [p["name"][()].decode() for p in pops] == ["layer0", "layer1", "layer2"]
+        assert [list(p["shape"][()]) for p in pops] == [[3, 16, 16], [24, 6, 6], [36, 1, 1]]
+        for p in pops:
+            n = p["neuron"]
+            # iDecay 4096 -> du 4095 (Lava's LIF adds its ds_offset 1 back: current factor 0); vDecay 1024.
+            assert int(n["du"][()]) == 4095 and int(n["dv"][()]) == 1024
+            assert int(n["vth_mant"][()]) == 25 and int(n["bias_exp"][()]) == 6
+            assert int(n["refract_delay"][()]) == 0
+            assert p["arithmetic"][()].decode() == "lava"  # Lava's fixed-point LIF (docs/netx.md)
+        # Input layer: the file's scalar bias 34; conv layers: one bias per channel, repeated over the map.
+        assert int(pops[0]["neuron/bias_mant"][()]) == 34
+        b1 = pops[1]["neuron/bias_mant"][()]
+        with h5py.File(TINY) as src:
+            assert np.array_equal(b1.reshape(24, 36)[:, 0], src["layer/1/bias"][()].astype(int))
+            assert np.all(b1.reshape(24, 36) == b1.reshape(24, 36)[:, :1])
+            w_src = src["layer/2/weight"][()][..., 0].astype(int)
+        pr = f["projections/1"]
+        assert pr["encoding"][()].decode() == "conv" and pr["sign_mode"][()].decode() == "mixed"
+        assert list(np.atleast_1d(pr["stride"][()])) in ([2, 2], [2]) and int(pr["weight_exp"][()]) == 0
+        assert np.array_equal(pr["weights"][()], w_src)  # even mantissas: stored as they are
+
+
+def with_ground_truth_stimulus(tiny, dst):
+    """lava-dl's test_tinynet setup in our terms: the input layer's bias from input_bias.npy (x, y, c ->
+    c, y, x), and layer i's u and v reset after timestep i - 1, which for the first 17 steps is a layer that
+    starts integrating its bias at timestep i (bias_start = i)."""
+    shutil.copy(tiny, dst)
+    bias = np.load(os.path.join(DATA, "tinynet", "input_bias.npy")).transpose(2, 1, 0).reshape(-1)
+    with h5py.File(dst, "a") as f:
+        del f["populations/0/neuron/bias_mant"]
+        f["populations/0/neuron/bias_mant"] = bias.astype(np.int64)
+        for i in range(3):
+            f[f"populations/{i}/bias_start"] = i
+    return dst
+
+
+def ground_truth():
+    return np.load(os.path.join(DATA, "tinynet", "output.npy"))[0].reshape(36, 16).T.astype(np.uint8)
+
+
+def test_tiny_net_reference_matches_lava_ground_truth(binary, tiny, tmp_path):
+    net = with_ground_truth_stimulus(tiny, str(tmp_path / "net.h5"))
+    out = str(tmp_path / "ref.h5")
+    r = subprocess.run([binary, "reference", net, "--timesteps", "17", "--out", out], capture_output=True,
+                       text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        spikes = f["populations/layer2/spikes"][()]
+    gt = ground_truth()
+    assert int(gt[1:].sum()) == 92
+    assert np.array_equal(spikes[2:17], gt[1:])
+
+
+def test_tiny_net_chip_matches_lava_ground_truth(binary, tiny, tmp_path):
+    net = with_ground_truth_stimulus(tiny, str(tmp_path / "net.h5"))
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {net}\nenergy: {ROOT}/configs/energy/davies2018.yaml\ntimesteps: 17\n"
+                   f"chip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+    r = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                       env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "run" / "spikes.h5") as f:
+        spikes = f["populations/layer2/spikes"][()]
+    assert np.array_equal(spikes[2:17], ground_truth()[1:])
+
+
+def edited(tmp_path, edit):
+    dst = str(tmp_path / "edited.net")
+    shutil.copy(TINY, dst)
+    with h5py.File(dst, "a") as f:
+        edit(f)
+    return dst
+
+
+def replace(f, path, value):
+    del f[path]
+    f[path] = value
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda f: replace(f, "layer/2/type", np.array([b"pool"], dtype="S10")),
+     "layer 2 (/layer/2/type): unsupported layer type 'pool' (supported: input, conv)"),
+    (lambda f: (replace(f, "layer/2/type", np.array([b"flatten"], dtype="S10")), f.__delitem__("layer/2/neuron")),
+     "layer 2 (/layer/2/type): unsupported layer type 'flatten' (supported: input, conv)"),
+    (lambda f: replace(f, "layer/1/neuron/type", "SDNN"),
+     "layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)"),
+    (lambda f: replace(f, "layer/1/dilation", np.array([2, 2])),
+     "layer 1 (/layer/1/dilation): dilation (2, 2) not supported (supported: 1)"),
+    (lambda f: replace(f, "layer/2/neuron/wgtExp", 3),
+     "layer 2 (/layer/2/neuron/wgtExp): value 3 not supported (supported: 0)"),
+    (lambda f: f.create_dataset("layer/1/neuron/sinDecay", data=5),
+     "layer 1 (/layer/1/neuron/sinDecay): unsupported neuron field"),
+    (lambda f: replace(f, "layer/1/bias", np.full(24, 0.5, dtype=np.float32)),
+     "layer 1 (/layer/1/bias): expected integer values (fixed-point netx), entry 0 is 0.5"),
+    (lambda f: replace(f, "layer/1/neuron/iDecay", 0),
+     "layer 1 (/layer/1/neuron/iDecay): value 0 out of range 1..4096"),
+    (lambda f: replace(f, "layer/2/weight", f["layer/2/weight"][()] * 40),
+     "layer 2 (/layer/2/weight): weight -320 out of the 8-bit synapse range -256..255"),
+])
+def test_unsupported_or_malformed_layer_is_an_error(binary, tmp_path, edit, expected):
+    r = netx(binary, edited(tmp_path, edit), str(tmp_path / "out.h5"))
+    assert r.returncode != 0
+    assert "edited.net: " + expected in r.stderr
+    assert not os.path.exists(tmp_path / "out.h5")
+
+
+def test_not_a_netx_file_is_an_error(binary, tmp_path):
+    bad = str(tmp_path / "bad.net")
+    with h5py.File(bad, "w") as f:
+        f["simulation/Ts"] = 1
+    r = netx(binary, bad, str(tmp_path / "out.h5"))
+    assert r.returncode != 0
+    assert "bad.net: /layer: missing group: not a netx network" in r.stderr
+
+
+def overflow_network(path, arithmetic):
+    """Two input spikes through excitatory weights 255 * 2^7 * 64 = 2088960 each into a readout (du 4095):
+    one step's input 4177920 >= 2^21. Lava's LIF takes it as it is; nengo-loihi's 22-bit accumulator wraps
+    it to 4177920 - 2^22 = -16384."""
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "spikemesh-network"
+        f.attrs["version"] = 1
+        f.attrs["producer"] = "test_netx"
+        f["populations/0/name"] = "in"
+        f["populations/0/kind"] = "input"
+        f["populations/0/shape"] = [2]
+        f["populations/1/name"] = "out"
+        f["populations/1/kind"] = "readout"
+        f["populations/1/shape"] = [1]
+        f["populations/1/neuron/du"] = 4095
+        if arithmetic:
+            f["populations/1/arithmetic"] = arithmetic
+        p = f.create_group("projections/0")
+        p["source"], p["target"], p["encoding"], p["sign_mode"] = "in", "out", "dense", "excitatory"
+        p["weight_exp"], p["num_weight_bits"], p["weights"], p["delays"] = 7, 8, np.array([[255, 255]]), 0
+    return path
+
+
+@pytest.mark.parametrize("arithmetic, current", [("lava", 4177920), (None, -16384)])
+def test_population_arithmetic_chooses_the_overflow_behaviour_on_reference_and_chip(binary, tmp_path, arithmetic,
+                                                                                     current):
+    net = overflow_network(str(tmp_path / "net.h5"), arithmetic)
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/in"] = np.array([[1, 1]])
+    ref = str(tmp_path / "ref.h5")
+    r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "3", "--out", ref],
+                       capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                   f"timesteps: 3\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+    r = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                       env=ENV)
+    assert r.returncode == 0, r.stderr
+    for out in (ref, str(tmp_path / "run" / "spikes.h5")):
+        with h5py.File(out) as f:
+            assert list(f["populations/out/currents"][()][:, 0]) == [0, current, 0], out
