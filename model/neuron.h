@@ -138,21 +138,17 @@ constexpr int64_t graded_contribution(int32_t w_eff, int32_t payload, int payloa
 
 // ---- Definitions ------------------------------------------------------------------------------------
 
-inline CompartmentOutput update_compartment(CompartmentState& s, const CompartmentParams& p, int64_t q, int64_t bias,
+// The voltage half of a step, shared by both arithmetics: decay v without offset, integrate the current
+// `u_in` (u with the bias), clamp (v saturates, it never wraps), hold at 0 while refractory, fire on a strict
+// '>' (equality does not fire) and reset to 0; then store u (without bias) and v.
+inline CompartmentOutput integrate_and_fire(CompartmentState& s, const CompartmentParams& p, int64_t u, int64_t u_in,
                                             bool can_spike) {
-  // Dendritic accumulator: 21 bits + sign, two's-complement wrap.
-  const int64_t q22 = wrap_signed(q, kAccumBits);
-  // Current: decay with Loihi 1's +1 offset, add input, wrap to 24 bits. The stored u excludes bias.
-  const int64_t u = wrap_signed(decay_toward_zero(s.u, p.du, 1) + q22, kStateBits);
-  // Bias enters through u2 only, wrapped again (nengo-loihi order).
-  const int64_t u2 = wrap_signed(u + bias, kStateBits);
-  // Voltage: decay without offset, integrate u2, clamp (v saturates, it never wraps).
-  int64_t v = decay_toward_zero(s.v, p.dv, 0) + u2;
+  int64_t v = decay_toward_zero(s.v, p.dv, 0) + u_in;
   v = std::clamp(v, vmin_value(p.vmin_exp), vmax_value(p.vmax_exp));
   if (s.refract > 0) v = 0;
   CompartmentOutput out;
-  out.current = static_cast<int32_t>(u2);
-  if (can_spike && v > threshold_value(p.vth_mant)) {  // strict '>': equality does not fire
+  out.current = static_cast<int32_t>(u_in);
+  if (can_spike && v > threshold_value(p.vth_mant)) {
     out.spike = true;
     v = 0;
     s.refract = p.refract_delay;
@@ -163,6 +159,18 @@ inline CompartmentOutput update_compartment(CompartmentState& s, const Compartme
   return out;
 }
 
+inline CompartmentOutput update_compartment(CompartmentState& s, const CompartmentParams& p, int64_t q, int64_t bias,
+                                            bool can_spike) {
+  // Dendritic accumulator: 21 bits + sign, two's-complement wrap.
+  const int64_t q22 = wrap_signed(q, kAccumBits);
+  // Current: decay with Loihi 1's +1 offset, add input, wrap to 24 bits. The stored u excludes bias.
+  const int64_t u = wrap_signed(decay_toward_zero(s.u, p.du, 1) + q22, kStateBits);
+  // Bias enters through u2 only, wrapped again (nengo-loihi order).
+  const int64_t u2 = wrap_signed(u + bias, kStateBits);
+  // Voltage: integrate u2 (integrate_and_fire).
+  return integrate_and_fire(s, p, u, u2, can_spike);
+}
+
 inline CompartmentOutput update_compartment_lava(CompartmentState& s, const CompartmentParams& p, int64_t q,
                                                  int64_t bias, bool can_spike) {
   constexpr int64_t kHalf = int64_t{1} << (kStateBits - 1);  // Lava's max_uv_val, 2^23
@@ -171,20 +179,7 @@ inline CompartmentOutput update_compartment_lava(CompartmentState& s, const Comp
     u -= 2 * kHalf;
   else if (u <= -kHalf)
     u += 2 * kHalf;
-  int64_t v = decay_toward_zero(s.v, p.dv, 0) + u + bias;
-  v = std::clamp(v, vmin_value(p.vmin_exp), vmax_value(p.vmax_exp));
-  if (s.refract > 0) v = 0;
-  CompartmentOutput out;
-  out.current = static_cast<int32_t>(u + bias);
-  if (can_spike && v > threshold_value(p.vth_mant)) {
-    out.spike = true;
-    v = 0;
-    s.refract = p.refract_delay;
-  }
-  if (s.refract > 0) --s.refract;
-  s.u = static_cast<int32_t>(u);
-  s.v = static_cast<int32_t>(v);
-  return out;
+  return integrate_and_fire(s, p, u, u + bias, can_spike);
 }
 
 }  // namespace spikemesh
