@@ -56,6 +56,8 @@ ChipCounters ChipBackend::counters() const {
   return c;
 }
 
+uint64_t ChipBackend::barrier_cycles() const { return chip_->barrier_cycles(); }
+
 ChipTotals ChipBackend::totals() const {
   ChipTotals t;
   t.cycle = cycle();

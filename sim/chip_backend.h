@@ -49,6 +49,7 @@ class ChipBackend : public TimestepBackend {
   const uint8_t* spikes(uint32_t population) const;     // of the last step
   void attach_tracer(Tracer& tracer);                   // before the first step (hw/tracer.h)
   const ChipTimestepRecorder& timestep_record() const;  // while traced (hw/chip_snapshot.h)
+  uint64_t barrier_cycles() const;                      // the chip's barrier, per timestep
 
  private:
   const Network& net_;

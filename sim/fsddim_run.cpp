@@ -154,6 +154,7 @@ FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::fil
 
   r.run.counters = chip.counters();
   r.run.completed = true;
+  r.run.barrier_cycles = chip.barrier_cycles();
   r.run.result.timesteps = 0;
   r.synaptic_events = r.run.counters.core_total().synops();
   r.management = chip.totals().management;

@@ -205,6 +205,7 @@ def test_inspect_draws_every_picture_of_an_fsddim_run(binary, tmp_path):
         # east (one a chip link) and 7 south (one a chip link), each plus 26 router cycles, out and back:
         # 226 + 2 x (14 x (8 + 26) + (200 + 26) + 6 x (13 + 26) + (200 + 26)) = 2550 (barrier_latency_cycles).
         check_critical_path(f, rep, 2550)
+        assert rep["chip"]["barrier_cycles"] == 2550
     # Per image and per DDIM step: the DDIM steps' timesteps and cycles add up to the image's, the image's
     # to the run's; a hosted timestep has the management core's phases.
     cp = rep["critical_path"]
