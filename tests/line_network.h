@@ -4,9 +4,11 @@
 // core.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "chip_params.h"
+#include "mapping.h"
 #include "network.h"
 #include "reference_sim.h"
 
@@ -55,5 +57,19 @@ inline Stimulus one_input_spike() {
   s.inputs.push_back({0, 1, {1}});
   return s;
 }
+
+// The line network to core `target_core` mapped on line_chip() (after `tweak`), with the one input spike:
+// what a timing test elaborates, e.g. `const auto& [net, p, prog, stim] = LineCase(10);`.
+struct LineCase {
+  Network net;
+  ChipParams chip;
+  ChipProgram program;
+  Stimulus stimulus;
+  explicit LineCase(uint32_t target_core, const std::function<void(ChipParams&)>& tweak = {})
+      : net(line_network(target_core)), chip(line_chip()), stimulus(one_input_spike()) {
+    if (tweak) tweak(chip);
+    program = map_network(net, chip);
+  }
+};
 
 }  // namespace spikemesh::testing

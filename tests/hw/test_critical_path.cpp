@@ -26,10 +26,8 @@ uint64_t sum_of_phases(const StepAttribution& a) {
 
 // The line network (tests/line_network.h): one spike from core 0 to core 10 = router (2, 2).
 TEST(CriticalPath, LineNetworkStepIsSweepOutputMeshDendriteAndBarrier) {
-  const Network net = line_network(10);
-  const ChipParams p = line_chip();
-  const ChipProgram prog = map_network(net, p);
-  const Stimulus stim = one_input_spike();
+  const LineCase c(10);
+  const auto& [net, p, prog, stim] = c;
   Chip chip("chip", net, prog, p, stim, 3);
   sc_core::sc_start();
   ASSERT_TRUE(chip.completed());
@@ -67,11 +65,8 @@ TEST(CriticalPath, LineNetworkStepIsSweepOutputMeshDendriteAndBarrier) {
 // The same line on two chips of 2 x 3 routers: core 10 is router (2, 2) of the mesh, on the second chip,
 // so the message crosses one chip-to-chip link (200 cycles) between routers (1, 0) and (2, 0).
 TEST(CriticalPath, AChipCrossingMessageChargesTheChipLinkApart) {
-  const Network net = line_network(10);
-  ChipParams p = line_chip();
-  p.mesh = {2, 1, 2, 3, 1};
-  const ChipProgram prog = map_network(net, p);
-  const Stimulus stim = one_input_spike();
+  const LineCase c(10, [](ChipParams& q) { q.mesh = {2, 1, 2, 3, 1}; });
+  const auto& [net, p, prog, stim] = c;
   Chip chip("chip", net, prog, p, stim, 1);
   sc_core::sc_start();
   ASSERT_EQ(chip.step_attribution().size(), 1u);

@@ -106,11 +106,8 @@ TEST(ProfileOptions, SpikeOutAndSweepWaitingMakeOneSerialChainPerCore) {
 }
 TEST(ProfileOptions, BarrierOverUsedRoutersShortensTheStepByTheUnusedPath) {
   // line_network(6): cores 0..6 in use on the 4 x 3 line chip; the used routers span 4 x 2.
-  const Network net = line_network(6);
-  ChipParams p = line_chip();
-  p.barrier.used_routers_only = true;
-  const ChipProgram prog = map_network(net, p);
-  const Stimulus stim = one_input_spike();
+  const LineCase c(6, [](ChipParams& q) { q.barrier.used_routers_only = true; });
+  const auto& [net, p, prog, stim] = c;
   Chip chip("chip", net, prog, p, stim, 1);
   sc_core::sc_start();
   ASSERT_TRUE(chip.completed());

@@ -132,10 +132,8 @@ TEST(MeshTiming, AFullReceiverStallsTheSenderUntilItsSlotIsCreditedBack) {
 }
 
 TEST(ChipTiming, TimestepIsSweepMessageDendriteAndBarrierToTheCycle) {
-  const Network net = line_network(10);  // target on core 10 = router (2, 2)
-  const ChipParams p = line_chip();
-  const ChipProgram prog = map_network(net, p);
-  const Stimulus stim = one_input_spike();
+  const LineCase c(10);  // target on core 10 = router (2, 2)
+  const auto& [net, p, prog, stim] = c;
   Chip chip("chip", net, prog, p, stim, 3);
   sc_core::sc_start();
   ASSERT_TRUE(chip.completed());
@@ -164,10 +162,8 @@ TEST(ChipTiming, TimestepIsSweepMessageDendriteAndBarrierToTheCycle) {
 }
 
 TEST(ChipTiming, OneMoreNorthSouthHopAddsExactlyHopNsCycles) {
-  const Network net = line_network(6);  // target on core 6 = router (2, 1): one north-south hop fewer
-  const ChipParams p = line_chip();
-  const ChipProgram prog = map_network(net, p);
-  const Stimulus stim = one_input_spike();
+  const LineCase c(6);  // target on core 6 = router (2, 1): one north-south hop fewer
+  const auto& [net, p, prog, stim] = c;
   Chip chip("chip", net, prog, p, stim, 1);
   sc_core::sc_start();
   ASSERT_EQ(chip.step_cycles().size(), 1u);
@@ -175,11 +171,8 @@ TEST(ChipTiming, OneMoreNorthSouthHopAddsExactlyHopNsCycles) {
 }
 
 TEST(ChipTiming, WatchdogStopsAStuckRunAndNamesTheRoutersAndCores) {
-  const Network net = line_network(1);  // target on core 1 = router (1, 0)
-  ChipParams p = line_chip();
-  p.watchdog_cycles = 5000;
-  const ChipProgram prog = map_network(net, p);
-  const Stimulus stim = one_input_spike();
+  const LineCase c(1, [](ChipParams& q) { q.watchdog_cycles = 5000; });  // target on core 1 = router (1, 0)
+  const auto& [net, p, prog, stim] = c;
   Chip chip("chip", net, prog, p, stim, 2);
   // Fault: the target core's input FIFO never frees a slot (its credits are gone), so the message stalls.
   CreditCounter& eject = chip.noc().router(1, 0).output_credit_counter(kPortLocal0);
