@@ -39,10 +39,13 @@ int cmd_sample(const Args& args) {
   FsddimParams p;  // the defaults `spikemesh run` has for its fsddim: section
   p.images = FsddimParams::kSampleImages;
   bool no_gate = false;
+  uint32_t first_image = 0;
   opts.add_options()("help,h", "show this help")("network", po::value(&net_path)->required(),
                                                  "FSDDIM network file (balanced or not)")(
       "steps", po::value(&p.steps)->default_value(p.steps), "DDIM steps S")(
       "images", po::value(&p.images)->default_value(p.images), "images to generate")(
+      "first-image", po::value(&first_image)->default_value(0),
+      "index of the first image (its noise stream): pieces of one set made in parallel")(
       "seed", po::value(&p.seed)->default_value(p.seed), "noise seed")("trajectory", po::bool_switch(&p.trajectory),
                                                                        "also store x after every DDIM step")(
       "no-bias-gating", po::bool_switch(&no_gate), "keep every bias on after its population's T-step window")(
@@ -62,7 +65,8 @@ int cmd_sample(const Args& args) {
   fs::create_directories(out_dir);
   ReferenceBackend backend(net);
   Bar bar;
-  const SampleSet set = sample_images(backend, net, s, plan, p.images, p.seed, p.trajectory, "reference", &bar);
+  const SampleSet set =
+      sample_images(backend, net, s, plan, p.images, p.seed, p.trajectory, "reference", &bar, first_image);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - bar.start).count();
   const fs::path dir(out_dir);
   write_samples_h5(set, s, (dir / "samples.h5").string());

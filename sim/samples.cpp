@@ -11,7 +11,7 @@ namespace spikemesh {
 
 SampleSet sample_images(TimestepBackend& backend, const Network& net, const DdimSchedule& s, const DdimPlan& plan,
                         uint32_t images, uint64_t seed, bool trajectory, const std::string& backend_name,
-                        DdimProgress* progress) {
+                        DdimProgress* progress, uint32_t first_image) {
   SampleSet set;
   set.shape = net.populations[s.input_population].shape;
   set.steps = static_cast<uint32_t>(plan.size());
@@ -21,7 +21,7 @@ SampleSet sample_images(TimestepBackend& backend, const Network& net, const Ddim
   for (uint32_t k = 0; k < images; ++k) {
     if (progress) progress->on_image(k, images);
     // x_T: the same noise on every SNN timestep (FSDDIM's direct input encoding).
-    const std::vector<int32_t> one = initial_payloads(s, size, seed, k);
+    const std::vector<int32_t> one = initial_payloads(s, size, seed, uint64_t{first_image} + k);
     std::vector<int32_t> x;
     for (uint32_t tau = 0; tau < s.snn_timesteps; ++tau) x.insert(x.end(), one.begin(), one.end());
     set.noise.push_back(x);

@@ -22,10 +22,11 @@ struct SampleSet {
 };
 
 // Runs the fixed-point sampler for `images` images on `backend` (the images are independent: seeds
-// (seed, image index)). `on_image` is called after each image.
+// (seed, image index)), the first of them image `first_image`, so that a set can be made in parallel
+// pieces whose images equal those of one run. `progress` hears of each image and DDIM step.
 SampleSet sample_images(TimestepBackend& backend, const Network& net, const DdimSchedule& s, const DdimPlan& plan,
                         uint32_t images, uint64_t seed, bool trajectory, const std::string& backend_name,
-                        DdimProgress* progress = nullptr);
+                        DdimProgress* progress = nullptr, uint32_t first_image = 0);
 
 // samples.h5: /images (N, C, H, W) float64 in [-1, 1]; /payloads and /noise (N, T, C, H, W) int32 (Q.P);
 // /trajectory (N, S, T, C, H, W) int32 when recorded; root attributes steps, seed, snn_timesteps,

@@ -157,9 +157,10 @@ def noise_for(n, shape, seed):
 
 
 @torch.no_grad()
-def sample_model(model, cfg, steps, n, seed, device="cpu", batch=500, chip_scales=None, T=None):
+def sample_model(model, cfg, steps, n, seed, device="cpu", batch=500, chip_scales=None, T=None, on_batch=None):
     """Images in [0, 1] from a float model (SNN or ANN), or its QAT chip-domain forward if chip_scales.
-    T overrides the SNN timesteps per network call (the model was trained at cfg's T)."""
+    T overrides the SNN timesteps per network call (the model was trained at cfg's T); on_batch(images done)
+    is called after each batch."""
     from .quant import forward_chip
     model = model.to(device).eval()
     trained_T = model.T
@@ -177,6 +178,8 @@ def sample_model(model, cfg, steps, n, seed, device="cpu", batch=500, chip_scale
             tv = torch.full((m,), t, dtype=torch.long, device=device)
             return forward_chip(model, chip_scales, x, tv) if chip_scales is not None else model(x, tv)
         outs.append(diffusion.sample(fn, sched, nz.shape, model.T, steps, device=device, noise=nz).cpu())
+        if on_batch:
+            on_batch(k + m)
     model.T = trained_T
     return (torch.cat(outs) + 1) / 2
 
