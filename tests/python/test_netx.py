@@ -1,5 +1,6 @@
 """lava-dl netx import (`spikemesh netx`): the imported registers, lava-dl's own tiny.net ground truth on the
 reference simulator and on the chip, and the errors for what the importer does not support (docs/netx.md)."""
+import gzip
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "tests", "data", "lava-dl")
 TINY = os.path.join(DATA, "tiny.net")
+OXFORD = os.path.join(DATA, "tutorials", "oxford", "network.net")
 ENV = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
 
 
@@ -110,9 +112,13 @@ def replace(f, path, value):
 
 @pytest.mark.parametrize("edit, expected", [
     (lambda f: replace(f, "layer/2/type", np.array([b"pool"], dtype="S10")),
-     "layer 2 (/layer/2/type): unsupported layer type 'pool' (supported: input, conv)"),
+     "layer 2 (/layer/2/type): unsupported layer type 'pool' (supported: input, conv, dense, flatten)"),
     (lambda f: (replace(f, "layer/2/type", np.array([b"flatten"], dtype="S10")), f.__delitem__("layer/2/neuron")),
-     "layer 2 (/layer/2/type): unsupported layer type 'flatten' (supported: input, conv)"),
+     "layer 2 (/layer/2/shape): flattens 36 values, the layer before has 864"),
+    (lambda f: f.create_dataset("layer/2/delay", data=np.ones(3)),
+     "layer 2 (/layer/2/delay): axonal delays not supported (supported: none)"),
+    (lambda f: f.create_dataset("layer/1/neuron/gradedSpike", data=True),
+     "layer 1 (/layer/1/neuron/gradedSpike): graded spikes not supported (supported: 0, binary spikes)"),
     (lambda f: replace(f, "layer/1/neuron/type", "SDNN"),
      "layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)"),
     (lambda f: replace(f, "layer/1/dilation", np.array([2, 2])),
@@ -187,3 +193,121 @@ def test_population_arithmetic_chooses_the_overflow_behaviour_on_reference_and_c
     for out in (ref, str(tmp_path / "run" / "spikes.h5")):
         with h5py.File(out) as f:
             assert list(f["populations/out/currents"][()][:, 0]) == [0, current, 0], out
+
+
+# ---- dense layers: lava-dl's Oxford tutorial network and the dense/ ground truth ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oxford(binary, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("netx") / "oxford.h5")
+    r = netx(binary, OXFORD, out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def dense_gt(name):
+    """lava-dl's gts/dense/<name>.npy (stored gzip-compressed here), as (timesteps, neurons)."""
+    with gzip.open(os.path.join(DATA, "dense", name + ".npy.gz")) as f:
+        return np.load(f).T
+
+
+def test_oxford_imports_a_spike_input_and_two_dense_layers(oxford):
+    with h5py.File(oxford) as f, h5py.File(OXFORD) as src:
+        pops = [f[f"populations/{i}"] for i in range(3)]
+        assert [p["name"][()].decode() for p in pops] == ["input", "layer0", "layer1"]
+        assert [p["kind"][()].decode() for p in pops] == ["input", "cuba", "cuba"]
+        assert [list(p["shape"][()]) for p in pops] == [[200], [256], [200]]
+        assert [int(p["neuron/dv"][()]) for p in pops[1:]] == [415, 409]  # vDecay of each layer
+        assert all(int(p["neuron/vth_mant"][()]) == 6 and int(p["neuron/du"][()]) == 4095 for p in pops[1:])
+        for j in range(2):
+            pr = f[f"projections/{j}"]
+            assert pr["encoding"][()].decode() == "dense" and pr["sign_mode"][()].decode() == "mixed"
+            # Even weights (-178..192, -98..124): Lava keeps them at 8 bits; stored unchanged, weight_exp 0.
+            assert int(pr["weight_exp"][()]) == 0
+            assert np.array_equal(pr["weights"][()], src[f"layer/{j}/weight"][()].astype(int))
+
+
+def run_dense_ground_truth(binary, net, tmp_path, on_chip):
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/input"] = dense_gt("in").astype(np.int32)
+    if on_chip:
+        cfg = tmp_path / "run.yaml"
+        cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                       f"timesteps: 2000\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+        out = str(tmp_path / "run")
+        r = subprocess.run([binary, "run", str(cfg), "--out", out], capture_output=True, text=True, env=ENV)
+        out = os.path.join(out, "spikes.h5")
+    else:
+        out = str(tmp_path / "ref.h5")
+        r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "2000", "--out", out],
+                           capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        layer0 = f["populations/layer0"]
+        return layer0["spikes"][()] if "spikes" in layer0 else None, \
+            layer0["currents"][()] if "currents" in layer0 else None
+
+
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_dense_ground_truth_spikes_and_currents(binary, oxford, tmp_path, on_chip):
+    """lava-dl's test_dense: the Dense block of 256 CUBA neurons (oxford's layer 0: the same weights, vth 6,
+    du 4095, dv 415) driven by 2000 steps of in.npy. Lava's Dense delivers a spike sent at t at t + 1, as
+    ours does, so out.npy[t] and current.npy[t] (u / 64) are our layer0 at t with no offset."""
+    spikes, _ = run_dense_ground_truth(binary, oxford, tmp_path, on_chip)
+    gt = dense_gt("out").astype(np.uint8)
+    assert int(gt.sum()) == 1826
+    assert np.array_equal(spikes, gt)
+    # Currents: layer0 as a readout (our readouts record u + bias every step; bias 0 here), layer1 removed.
+    ro = str(tmp_path / "readout.h5")
+    shutil.copy(oxford, ro)
+    with h5py.File(ro, "a") as f:
+        replace(f, "populations/1/kind", "readout")
+        del f["populations/2"], f["projections/1"]
+    _, currents = run_dense_ground_truth(binary, ro, tmp_path, on_chip)
+    gt_u = dense_gt("current").astype(np.int64) * 64
+    assert int(np.abs(gt_u).max()) == 594 * 64
+    assert np.array_equal(currents, gt_u)
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda f: replace(f, "layer/0/weight", np.abs(f["layer/0/weight"][()]) * 2),
+     "layer 0 (/layer/0/weight): weights 0..384 exceed the 8-bit synapse range"),
+    (lambda f: replace(f, "layer/1/weight", f["layer/1/weight"][()][:, :10]),
+     "layer 1 (/layer/1/weight): expected shape (200, 256) (outputs of this layer, inputs from the layer before), "
+     "found (200, 10)"),
+    (lambda f: replace(f, "layer/1/inFeatures", 255),
+     "layer 1 (/layer/1/inFeatures): value 255 does not match the weight shape (200, 256)"),
+    (lambda f: replace(f, "layer/0/weight", f["layer/0/weight"][()] + 1),
+     "layer 0 (/layer/0/weight): odd mixed-sign weights must lie in -128..127 to be exact, found -177..193"),
+])
+def test_malformed_dense_layer_is_an_error(binary, tmp_path, edit, expected):
+    dst = str(tmp_path / "edited.net")
+    shutil.copy(OXFORD, dst)
+    with h5py.File(dst, "a") as f:
+        edit(f)
+    r = netx(binary, dst, str(tmp_path / "out.h5"))
+    assert r.returncode != 0
+    assert "edited.net: " + expected in r.stderr
+
+
+def test_dense_weights_lava_dl_clips_are_clipped_and_reported(binary, tmp_path):
+    """A mixed matrix beyond -256..254 is clipped by lava-dl's optimize_weight_bits (with a warning): the import
+    clips the same weights, says so, and odd weights within -128..127 are stored doubled (weight_exp -1)."""
+    dst = str(tmp_path / "clipped.net")
+    shutil.copy(OXFORD, dst)
+    with h5py.File(dst, "a") as f:
+        w = f["layer/0/weight"][()] * 2  # -356..384
+        replace(f, "layer/0/weight", w)
+        replace(f, "layer/1/weight", f["layer/1/weight"][()] + 1)  # -97..125, odd
+    out = str(tmp_path / "out.h5")
+    r = netx(binary, dst, out)
+    assert r.returncode == 0, r.stderr
+    assert "layer 0 (/layer/0/weight): 724 weights clipped to -256..254 as lava-dl's optimize_weight_bits does" in \
+        r.stdout
+    with h5py.File(out) as f:
+        assert np.array_equal(f["projections/0/weights"][()], np.clip(w, -256, 254).astype(int))
+        assert int(f["projections/1/weight_exp"][()]) == -1
+        with h5py.File(OXFORD) as src:
+            assert np.array_equal(f["projections/1/weights"][()], (src["layer/1/weight"][()].astype(int) + 1) * 2)
