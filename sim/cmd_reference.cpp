@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "config.h"
 #include "network_file.h"
 #include "reference_sim.h"
 
@@ -41,7 +42,8 @@ int cmd_reference(const Args& args) {
   po::options_description opts("reference options");
   std::string net_path, stim_path, out_path;
   uint32_t timesteps = 0, context = 0;
-  opts.add_options()("help,h", "show this help")("network", po::value(&net_path)->required(), "network file (HDF5)")(
+  opts.add_options()("help,h", "show this help")("network", po::value(&net_path)->required(),
+                                                 "network file (HDF5) or lava-dl netx network (.net)")(
       "stimulus", po::value(&stim_path), "stimulus file (HDF5, /inputs/<population>)")(
       "timesteps", po::value(&timesteps)->default_value(16), "timesteps to run")(
       "context", po::value(&context)->default_value(0), "bias-table context (e.g. diffusion step)")(
@@ -49,7 +51,7 @@ int cmd_reference(const Args& args) {
   po::positional_options_description pos;
   pos.add("network", 1);
   if (!parse_command_line(args, opts, pos)) return 0;
-  const Network net = read_network(net_path);
+  const Network net = load_network(net_path);
   const Stimulus stim = stim_path.empty() ? Stimulus{} : read_stimulus(net, stim_path);
   const SimResult r = run_reference(net, stim, timesteps, context);
   print_summary(net, r);

@@ -311,3 +311,29 @@ def test_dense_weights_lava_dl_clips_are_clipped_and_reported(binary, tmp_path):
         assert int(f["projections/1/weight_exp"][()]) == -1
         with h5py.File(OXFORD) as src:
             assert np.array_equal(f["projections/1/weights"][()], (src["layer/1/weight"][()].astype(int) + 1) * 2)
+
+
+# ---- a .net named directly: `network:` of a config, and `spikemesh reference` ----------------------------------------
+
+
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_a_net_file_is_imported_on_load(binary, tmp_path, on_chip):
+    """The config's `network:` (and `spikemesh reference`) take lava-dl's .net itself: the dense/ ground truth
+    holds with no conversion step."""
+    spikes, _ = run_dense_ground_truth(binary, OXFORD, tmp_path, on_chip)
+    assert np.array_equal(spikes, dense_gt("out").astype(np.uint8))
+
+
+def test_a_malformed_net_in_a_config_is_an_error_naming_file_and_layer(binary, tmp_path):
+    bad = str(tmp_path / "bad.net")
+    shutil.copy(OXFORD, bad)
+    with h5py.File(bad, "a") as f:
+        replace(f, "layer/1/neuron/type", "SDNN")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: bad.net\nstimulus: none\nenergy: {ROOT}/configs/energy/davies2018.yaml\ntimesteps: 3\n"
+                   f"chip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+    for cmd in (["run", str(cfg), "--out", str(tmp_path / "run")], ["map", str(cfg), "--out", str(tmp_path / "map")]):
+        r = subprocess.run([binary] + cmd, capture_output=True, text=True, env=ENV)
+        assert r.returncode != 0
+        assert bad + ": layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)" in \
+            r.stderr, r.stderr
