@@ -337,3 +337,69 @@ def test_a_malformed_net_in_a_config_is_an_error_naming_file_and_layer(binary, t
         assert r.returncode != 0
         assert bad + ": layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)" in \
             r.stderr, r.stderr
+
+
+# ---- spikemesh reference --state-out: u and v of chosen populations at chosen timesteps -----------------------------
+
+
+def reference_state(binary, tmp_path, *options):
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/input"] = dense_gt("in").astype(np.int32)
+    state = str(tmp_path / "state.h5")
+    r = subprocess.run([binary, "reference", OXFORD, "--stimulus", stim, "--timesteps", "2000", "--state-out", state,
+                        *options], capture_output=True, text=True, env=ENV)
+    return r, state
+
+
+def test_state_out_u_is_lavas_current_and_v_follows_lavas_voltage(binary, tmp_path):
+    r, state = reference_state(binary, tmp_path, "--state-populations", "layer0")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(state) as f:
+        assert f.attrs["format"] == "spikemesh-state" and int(f.attrs["timesteps"]) == 2000
+        assert list(f["populations"]) == ["layer0"]
+        assert list(f["populations/layer0/timesteps"][()]) == list(range(2000))
+        u, v = f["populations/layer0/u"][()].astype(np.int64), f["populations/layer0/v"][()].astype(np.int64)
+    assert u.shape == v.shape == (2000, 256)
+    assert np.array_equal(u, dense_gt("current").astype(np.int64) * 64)  # lava-dl's current.npy is u / 64
+    # v after each step by Lava's voltage equation from the recorded u (dv 415, threshold 6 << 6, reset to 0).
+    prev = np.zeros(256, dtype=np.int64)
+    spikes = np.zeros((2000, 256), dtype=np.uint8)
+    for t in range(2000):
+        x = np.sign(prev) * ((np.abs(prev) * (4096 - 415)) >> 12) + u[t]
+        spikes[t] = x > 6 * 64
+        x[x > 6 * 64] = 0
+        assert np.array_equal(v[t], x), t
+        prev = x
+    assert np.array_equal(spikes, dense_gt("out").astype(np.uint8))
+    assert int(np.count_nonzero(v)) > 100000  # the voltages are not trivially zero
+
+
+def test_state_out_chosen_timesteps_and_default_populations(binary, tmp_path):
+    r, full = reference_state(binary, tmp_path)
+    assert r.returncode == 0, r.stderr
+    shutil.copy(full, str(tmp_path / "full.h5"))
+    r, state = reference_state(binary, tmp_path, "--state-timesteps", "1999,0,5-7,6")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(str(tmp_path / "full.h5")) as f, h5py.File(state) as g:
+        assert list(f["populations"]) == ["layer0", "layer1"]  # every population but the input
+        for name in ("layer0", "layer1"):
+            assert list(g[f"populations/{name}/timesteps"][()]) == [0, 5, 6, 7, 1999]
+            for key in ("u", "v"):
+                assert np.array_equal(g[f"populations/{name}/{key}"][()], f[f"populations/{name}/{key}"][()][
+                    [0, 5, 6, 7, 1999]])
+
+
+@pytest.mark.parametrize("options, expected", [
+    (["--state-populations", "input"], "--state-populations: 'input' is an input population: it has no u and v"),
+    (["--state-populations", "layer9"],
+     "--state-populations: no population 'layer9' (the network has: input, layer0, layer1)"),
+    (["--state-timesteps", "2000"], "--state-timesteps: timestep 2000 is not run (--timesteps 2000 runs 0..1999)"),
+    (["--state-timesteps", "9-3"], "--state-timesteps: range '9-3' ends before it starts"),
+    (["--state-timesteps", "5,x"], "--state-timesteps: 'x' is not a timestep or a range A-B"),
+])
+def test_state_out_bad_choice_is_an_error(binary, tmp_path, options, expected):
+    r, state = reference_state(binary, tmp_path, *options)
+    assert r.returncode != 0
+    assert expected in r.stderr
+    assert not os.path.exists(state)
