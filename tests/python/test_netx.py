@@ -403,3 +403,49 @@ def test_state_out_bad_choice_is_an_error(binary, tmp_path, options, expected):
     assert r.returncode != 0
     assert expected in r.stderr
     assert not os.path.exists(state)
+
+
+# ---- flatten: a dense layer reads the (C, H, W) map before it in C, H, W order -----------------------------------
+
+
+def with_flatten_and_dense(f, flatten_shape=(36, 1, 1), n_out=4):
+    f["layer/3/type"] = np.array([b"flatten"], dtype="S10")
+    f["layer/3/shape"] = np.array(flatten_shape)
+    f["layer/4/type"] = np.array([b"dense"], dtype="S10")
+    f["layer/4/shape"] = np.array([n_out, 1, 1])
+    f["layer/4/weight"] = (np.arange(n_out * 36).reshape(n_out, 36) % 7 * 2 - 6).astype(np.float32)
+    f["layer/4/bias"] = np.array([1, 2, 3, 4][:n_out], dtype=np.float32)
+    for k in ("type", "iDecay", "vDecay", "vThMant"):
+        f[f"layer/4/neuron/{k}"] = f[f"layer/2/neuron/{k}"][()]
+
+
+def test_flatten_then_dense_reads_the_map_before(binary, tmp_path):
+    src = edited(tmp_path, with_flatten_and_dense)
+    out = str(tmp_path / "out.h5")
+    r = netx(binary, src, out)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        assert [f[f"populations/{i}/name"][()].decode() for i in range(4)] == ["layer0", "layer1", "layer2", "layer4"]
+        assert list(f["populations/3/shape"][()]) == [4]
+        assert list(f["populations/3/neuron/bias_mant"][()]) == [1, 2, 3, 4]
+        pr = f["projections/2"]
+        assert pr["name"][()].decode() == "layer2_to_layer4" and pr["encoding"][()].decode() == "dense"
+        assert pr["source"][()].decode() == "layer2" and pr["target"][()].decode() == "layer4"
+        assert np.array_equal(pr["weights"][()], (np.arange(144).reshape(4, 36) % 7 * 2 - 6))
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda f: with_flatten_and_dense(f, flatten_shape=(35, 1, 1)),
+     "layer 3 (/layer/3/shape): flattens 35 values, the layer before has 36"),
+    (lambda f: (with_flatten_and_dense(f), replace(f, "layer/4/type", np.array([b"conv"], dtype="S10"))),
+     "layer 4 (/layer/4/type): a flatten layer must be followed by a dense layer"),
+    (lambda f: (with_flatten_and_dense(f), f.__delitem__("layer/4")),
+     "/layer: the last layer is a flatten layer: nothing reads it"),
+    (lambda f: (with_flatten_and_dense(f), replace(f, "layer/4/weight", np.ones((4, 35), dtype=np.float32))),
+     "layer 4 (/layer/4/weight): expected shape (4, 36) (outputs of this layer, inputs from the layer before), "
+     "found (4, 35)"),
+])
+def test_malformed_flatten_is_an_error(binary, tmp_path, edit, expected):
+    r = netx(binary, edited(tmp_path, edit), str(tmp_path / "out.h5"))
+    assert r.returncode != 0
+    assert "edited.net: " + expected in r.stderr
