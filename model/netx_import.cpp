@@ -153,9 +153,11 @@ std::vector<uint32_t> shape_of(const LayerReader& l, bool vector_ok) {
   return out;
 }
 
+// Number of values in a shape, saturating at 2^48 (each dimension is at most 2^24; enough to reject).
 uint64_t product(const std::vector<uint32_t>& shape) {
+  constexpr uint64_t kCap = uint64_t{1} << 48;
   uint64_t n = 1;
-  for (uint32_t d : shape) n *= d;
+  for (uint32_t d : shape) n = d != 0 && n > kCap / d ? kCap : n * d;
   return n;
 }
 
@@ -329,7 +331,9 @@ Network import_netx(const std::string& path) {
     pop.kind = NeuronKind::Cuba;
     pop.arithmetic = Arithmetic::Lava;  // Lava's fixed-point LIF, the semantics netx networks were run with
     pop.shape = shape_of(l, type == "dense");
-    if (type == "dense") pop.shape = {static_cast<uint32_t>(product(pop.shape))};  // netx: (prod(shape),)
+    if (type == "dense")  // netx: (prod(shape),)
+      pop.shape = {static_cast<uint32_t>(
+          checked(l, "shape", static_cast<int64_t>(product(pop.shape)), 1, 1 << 24, "neurons of a dense layer"))};
     const uint64_t plane = pop.shape.size() == 3 ? uint64_t{pop.shape[1]} * pop.shape[2] : 1;
     const CompartmentParams base = neuron_params(l);
     if (type == "input") {

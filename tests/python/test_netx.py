@@ -277,6 +277,8 @@ def test_dense_ground_truth_spikes_and_currents(binary, oxford, tmp_path, on_chi
     (lambda f: replace(f, "layer/1/weight", f["layer/1/weight"][()][:, :10]),
      "layer 1 (/layer/1/weight): expected shape (200, 256) (outputs of this layer, inputs from the layer before), "
      "found (200, 10)"),
+    (lambda f: replace(f, "layer/1/shape", np.array([1 << 24, 1 << 24, 1 << 24])),
+     "layer 1 (/layer/1/shape): value 281474976710656 out of range 1..16777216 (neurons of a dense layer)"),
     (lambda f: replace(f, "layer/1/inFeatures", 255),
      "layer 1 (/layer/1/inFeatures): value 255 does not match the weight shape (200, 256)"),
     (lambda f: replace(f, "layer/0/weight", f["layer/0/weight"][()] + 1),
