@@ -47,6 +47,20 @@ TEST(LavaDenseWeights, InhibitoryMinus128VanishesAsInLava) {
   EXPECT_EQ(r.effective, (W{0, 0}));
 }
 
+TEST(LavaDenseWeights, InhibitoryPowerOfTwoMinimumIsClippedTo255BeforeTruncation) {
+  // The most negative weight scales to exactly -256, whose magnitude Lava's clip_weights makes 255:
+  // {-128, -64}: s = 1, stored -256, -128, n = 6, num_weight_bits 1, 7 bits truncated: 255 -> 128, so both -64.
+  EXPECT_EQ(lava_dense_weights({-128, -64}).effective, (W{-64, -64}));
+  // {-256, -2}: s = 0, n = 1, num_weight_bits 7, 1 bit truncated: 255 -> 254.
+  EXPECT_EQ(lava_dense_weights({-256, -2}).effective, (W{-254, -2}));
+  // Not a power of two: {-100}, s = 1, stored -200, exact.
+  EXPECT_EQ(lava_dense_weights({-100}).effective, (W{-100}));
+  // With a zero the matrix is mixed (max 0 is not < 0): -128 scales to -256, inside the mixed range.
+  const LavaDenseWeights m = lava_dense_weights({-128, 0});
+  EXPECT_EQ(m.sign_mode, SignMode::Mixed);
+  EXPECT_EQ(m.effective, (W{-128, 0}));
+}
+
 TEST(LavaDenseWeights, LargeMixedWeightsAreClippedTo254) {
   // max 300 > 254 with a negative weight: lava-dl clips to -256..254 before optimizing.
   const LavaDenseWeights r = lava_dense_weights({300, -6});
