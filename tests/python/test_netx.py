@@ -451,3 +451,44 @@ def test_malformed_flatten_is_an_error(binary, tmp_path, edit, expected):
     r = netx(binary, edited(tmp_path, edit), str(tmp_path / "out.h5"))
     assert r.returncode != 0
     assert "edited.net: " + expected in r.stderr
+
+
+# ---- lava-dl's test_conv: tiny.net's first conv layer driven by spikes, spikes and currents -------------------------
+
+
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_tinynet_conv_layer_spikes_and_currents(binary, tiny, tmp_path, on_chip):
+    """lava-dl's test_conv: tiny.net's layer 1 (24 x 6 x 6, conv 5x5/2) fed the spikes input.npy[..., 1:] for 16
+    steps, u and v zeroed after the first step. In our terms: layer0 becomes an input population driven by those
+    spikes and layer 1 starts its bias at step 1 (bias_start = 1: no spike reaches it at step 0, so its state
+    after step 0 is bias only, what Lava zeroes). layer1.npy and 64 x current.npy hold at every step."""
+    net = str(tmp_path / "conv.h5")
+    shutil.copy(tiny, net)
+    with h5py.File(net, "a") as f:
+        replace(f, "populations/0/kind", "input")
+        del f["populations/0/neuron"], f["populations/0/arithmetic"], f["populations/2"], f["projections/1"]
+        f["populations/1/bias_start"] = 1
+    x = np.load(os.path.join(DATA, "tinynet", "input.npy"))[0]  # (C, H, W, T)
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/layer0"] = x[..., 1:].reshape(768, 15).T.astype(np.int32)
+    spikes_gt = np.load(os.path.join(DATA, "tinynet", "layer1.npy"))[0].reshape(864, 16).T.astype(np.uint8)
+    u_gt = np.load(os.path.join(DATA, "tinynet", "current.npy"))[0].reshape(864, 16).T.astype(np.int64) * 64
+    assert int(spikes_gt.sum()) == 1633
+    if on_chip:
+        cfg = tmp_path / "run.yaml"
+        cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                       f"timesteps: 16\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+        r = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                           env=ENV)
+        assert r.returncode == 0, r.stderr
+        with h5py.File(tmp_path / "run" / "spikes.h5") as f:
+            assert np.array_equal(f["populations/layer1/spikes"][()], spikes_gt)
+        return
+    out, state = str(tmp_path / "ref.h5"), str(tmp_path / "state.h5")
+    r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "16", "--out", out, "--state-out",
+                        state], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f, h5py.File(state) as g:
+        assert np.array_equal(f["populations/layer1/spikes"][()], spikes_gt)
+        assert np.array_equal(g["populations/layer1/u"][()], u_gt)
