@@ -67,6 +67,13 @@ def with_ground_truth_stimulus(tiny, dst):
     return dst
 
 
+def input_ground_truth():
+    """tinynet/input.npy[0] (C, H, W, T) as (T, neurons); 6783 spikes over steps 1..15."""
+    x = np.load(os.path.join(DATA, "tinynet", "input.npy"))[0].reshape(768, 16).T.astype(np.uint8)
+    assert int(x[1:].sum()) == 6783
+    return x
+
+
 def ground_truth():
     return np.load(os.path.join(DATA, "tinynet", "output.npy"))[0].reshape(36, 16).T.astype(np.uint8)
 
@@ -79,9 +86,12 @@ def test_tiny_net_reference_matches_lava_ground_truth(binary, tiny, tmp_path):
     assert r.returncode == 0, r.stderr
     with h5py.File(out) as f:
         spikes = f["populations/layer2/spikes"][()]
+        input_spikes = f["populations/layer0/spikes"][()]
     gt = ground_truth()
     assert int(gt[1:].sum()) == 92
     assert np.array_equal(spikes[2:17], gt[1:])
+    # lava-dl's test_input: the input layer on that bias spikes as input.npy[0][..., 1:] at steps 0..14.
+    assert np.array_equal(input_spikes[0:15], input_ground_truth()[1:16])
 
 
 def test_tiny_net_chip_matches_lava_ground_truth(binary, tiny, tmp_path):
@@ -94,7 +104,9 @@ def test_tiny_net_chip_matches_lava_ground_truth(binary, tiny, tmp_path):
     assert r.returncode == 0, r.stderr
     with h5py.File(tmp_path / "run" / "spikes.h5") as f:
         spikes = f["populations/layer2/spikes"][()]
+        input_spikes = f["populations/layer0/spikes"][()]
     assert np.array_equal(spikes[2:17], ground_truth()[1:])
+    assert np.array_equal(input_spikes[0:15], input_ground_truth()[1:16])
 
 
 def edited(tmp_path, edit):
