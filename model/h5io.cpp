@@ -217,6 +217,29 @@ bool H5File::is_string(const std::string& ds) const {
   return type_class(d) == H5T_STRING;
 }
 
+bool H5File::read_bool(const std::string& ds) const {
+  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  const H5T_class_t cls = type_class(d);
+  if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
+    const auto v = read_reals(ds);
+    if (v.size() != 1 || (v[0] != 0 && v[0] != 1)) fail(ds, "expected a single boolean (0 or 1)");
+    return v[0] != 0;
+  }
+  // h5py stores numpy's bool as an enum {FALSE = 0, TRUE = 1} over a 1-byte integer: read its base value.
+  if (cls != H5T_ENUM || checked_count(*this, ds, dataset_shape(d)) != 1)
+    fail(ds, "expected a single boolean (h5py bool or 0/1)");
+  Handle ft(H5Dget_type(d), H5Tclose);
+  Handle mt(H5Tget_native_type(ft, H5T_DIR_ASCEND), H5Tclose);
+  const size_t bytes = H5Tget_size(mt);
+  if (bytes == 0 || bytes > 8) fail(ds, "expected a boolean enum of at most 8 bytes");
+  unsigned char raw[8] = {};
+  if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) fail(ds, "read failed (corrupt file?)");
+  uint64_t v = 0;
+  std::memcpy(&v, raw, bytes);  // little-endian host: the low bytes hold the value
+  if (v > 1) fail(ds, "expected a boolean (0 or 1), found enum value " + std::to_string(v));
+  return v == 1;
+}
+
 std::vector<int64_t> H5File::read_ints(const std::string& ds, Shape* shape) const {
   Handle d(open_dataset(*this, id_, ds), H5Dclose);
   const H5T_class_t cls = type_class(d);

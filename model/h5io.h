@@ -29,6 +29,7 @@ class H5File {
   // Readers check the type class (integer, float, string) and name the dataset on any mismatch.
   std::vector<int64_t> read_ints(const std::string& dataset, Shape* shape = nullptr) const;
   std::vector<double> read_reals(const std::string& dataset, Shape* shape = nullptr) const;  // int or float
+  bool read_bool(const std::string& dataset) const;  // one h5py bool (enum FALSE/TRUE) or a 0/1 number
   std::string read_string(const std::string& dataset) const;
   bool is_integer(const std::string& dataset) const;
   bool is_string(const std::string& dataset) const;

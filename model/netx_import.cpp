@@ -16,7 +16,7 @@ namespace {
 // Keys of a layer's neuron group that only slayer's training uses; the fixed-point model ignores them, as
 // Lava's netx loader does.
 const std::set<std::string> kTrainingOnlyNeuronKeys = {"scaleRho", "tauRho", "theta", "refDelay"};
-const std::set<std::string> kNeuronKeys = {"type", "iDecay", "vDecay", "vThMant", "wgtExp"};
+const std::set<std::string> kNeuronKeys = {"type", "iDecay", "vDecay", "vThMant", "wgtExp", "gradedSpike"};
 
 struct LayerReader {
   const H5File& f;
@@ -79,7 +79,7 @@ CompartmentParams neuron_params(const LayerReader& l) {
   for (const std::string& k : l.f.children(l.path("neuron")))
     if (!kNeuronKeys.count(k) && !kTrainingOnlyNeuronKeys.count(k))
       l.fail("neuron/" + k,
-             "unsupported neuron field (supported: type, iDecay, vDecay, vThMant, wgtExp; "
+             "unsupported neuron field (supported: type, iDecay, vDecay, vThMant, wgtExp, gradedSpike 0; "
              "ignored as in Lava: scaleRho, tauRho, theta, refDelay)");
   CompartmentParams p;
   p.du = static_cast<uint16_t>(checked(l, "neuron/iDecay", l.scalar("neuron/iDecay"), 1, 4096, "iDecay = du + 1") - 1);
@@ -90,6 +90,8 @@ CompartmentParams neuron_params(const LayerReader& l) {
   p.refract_delay = 0;  // Lava's LIF has no refractory period (refDelay is a training parameter)
   if (l.has("neuron/wgtExp") && l.scalar("neuron/wgtExp") != 0)
     l.fail("neuron/wgtExp", "value " + std::to_string(l.scalar("neuron/wgtExp")) + " not supported (supported: 0)");
+  if (l.has("neuron/gradedSpike") && l.f.read_bool(l.path("neuron/gradedSpike")))
+    l.fail("neuron/gradedSpike", "graded spikes not supported (supported: 0, binary spikes)");
   return p;
 }
 
@@ -140,16 +142,161 @@ void set_weights(const LayerReader& l, const std::vector<int64_t>& w, Projection
   }
 }
 
-std::vector<uint32_t> shape_of(const LayerReader& l) {
+std::vector<uint32_t> shape_of(const LayerReader& l, bool vector_ok) {
   Shape s;
   const auto v = l.ints("shape", &s);
-  if (v.size() != 3) l.fail("shape", "expected 3 values (C, H, W), found shape " + shape_str(s));
+  if (v.size() != 3 && !(vector_ok && v.size() == 1))
+    l.fail("shape", std::string("expected ") + (vector_ok ? "1 value (N) or " : "") +
+                        "3 values (C, H, W), found shape " + shape_str(s));
   std::vector<uint32_t> out;
   for (int64_t x : v) out.push_back(static_cast<uint32_t>(checked(l, "shape", x, 1, 1 << 24, "a size")));
   return out;
 }
 
+// Number of values in a shape, saturating at 2^48 (each dimension is at most 2^24; enough to reject).
+uint64_t product(const std::vector<uint32_t>& shape) {
+  constexpr uint64_t kCap = uint64_t{1} << 48;
+  uint64_t n = 1;
+  for (uint32_t d : shape) n = d != 0 && n > kCap / d ? kCap : n * d;
+  return n;
+}
+
+// Projection into the layer being read from the population before it.
+Projection projection_into(const Network& net, size_t layer, const std::string& source_name) {
+  Projection pr;
+  pr.name = source_name + "_to_layer" + std::to_string(layer);
+  pr.source = static_cast<uint32_t>(net.populations.size() - 1);
+  pr.target = static_cast<uint32_t>(net.populations.size());
+  return pr;
+}
+
+void read_conv(const LayerReader& l, const Population& src, const Population& pop, Projection& pr) {
+  Shape ws;
+  const auto w = l.ints("weight", &ws);
+  if (!(ws.size() == 4 || (ws.size() == 5 && ws[4] == 1)))
+    l.fail("weight", "expected shape (C_out, C_in / groups, kh, kw) or (C_out, C_in / groups, kh, kw, 1), found " +
+                         shape_str(ws));
+  if (src.shape.size() != 3)
+    l.fail("type", "a conv layer needs a (C, H, W) layer before it, found " + src.name + " of " +
+                       std::to_string(src.shape.size()) + " dimension(s)");
+  const auto [dil_y, dil_x] = l.pair("dilation");
+  if (dil_y != 1 || dil_x != 1)
+    l.fail("dilation",
+           "dilation (" + std::to_string(dil_y) + ", " + std::to_string(dil_x) + ") not supported (supported: 1)");
+  const auto [sy, sx] = l.pair("stride");
+  const auto [py, px] = l.pair("padding");
+  pr.encoding = Encoding::Conv;
+  pr.conv.kernel_h = static_cast<uint32_t>(ws[2]);
+  pr.conv.kernel_w = static_cast<uint32_t>(ws[3]);
+  pr.conv.stride_y = static_cast<uint32_t>(checked(l, "stride", sy, 1, 64, "stride"));
+  pr.conv.stride_x = static_cast<uint32_t>(checked(l, "stride", sx, 1, 64, "stride"));
+  pr.conv.pad_y = static_cast<uint32_t>(checked(l, "padding", py, 0, 64, "padding"));
+  pr.conv.pad_x = static_cast<uint32_t>(checked(l, "padding", px, 0, 64, "padding"));
+  pr.conv.groups =
+      static_cast<uint32_t>(l.has("groups") ? checked(l, "groups", l.scalar("groups"), 1, 1 << 16, "groups") : 1);
+  if (ws[0] != pop.shape[0] || ws[1] * pr.conv.groups != src.shape[0])
+    l.fail("weight", "shape " + shape_str(ws) + " does not fit " + std::to_string(src.shape[0]) + " -> " +
+                         std::to_string(pop.shape[0]) + " channels with groups " + std::to_string(pr.conv.groups));
+  set_weights(l, w, pr);
+}
+
+// Dense weights (N_out, N_in), or (N_in) for one output neuron as netx allows; N_in is the flattened
+// size of the layer before (netx flattens a (C, H, W) map in C, H, W order, our neuron order).
+void read_dense(const LayerReader& l, uint64_t n_in, uint64_t n_out, Projection& pr,
+                std::vector<std::string>& warnings) {
+  Shape ws;
+  const auto w = l.ints("weight", &ws);
+  const bool fits =
+      (ws.size() == 2 && ws[0] == n_out && ws[1] == n_in) || (ws.size() == 1 && n_out == 1 && ws[0] == n_in);
+  if (!fits)
+    l.fail("weight", "expected shape (" + std::to_string(n_out) + ", " + std::to_string(n_in) +
+                         ") (outputs of this layer, inputs from the layer before), found " + shape_str(ws));
+  for (const char* k : {"inFeatures", "outFeatures"})
+    if (l.has(k) && l.scalar(k) != static_cast<int64_t>(k[0] == 'i' ? n_in : n_out))
+      l.fail(k, "value " + std::to_string(l.scalar(k)) + " does not match the weight shape " + shape_str(ws));
+  pr.encoding = Encoding::Dense;
+  const LavaDenseWeights lw = lava_dense_weights(w);
+  if (!lw.problem.empty()) l.fail("weight", lw.problem);
+  if (lw.clipped > 0)
+    warnings.push_back(l.f.path() + ": layer " + std::to_string(l.index) + " (" + l.path("weight") +
+                       "): " + std::to_string(lw.clipped) +
+                       " weights clipped to -256..254 as lava-dl's optimize_weight_bits does");
+  set_weights(l, lw.effective, pr);
+}
+
 }  // namespace
+
+LavaDenseWeights lava_dense_weights(std::vector<int64_t> w) {
+  LavaDenseWeights out;
+  if (w.empty()) return out;
+  const auto [lo_it, hi_it] = std::minmax_element(w.begin(), w.end());
+  int64_t lo = *lo_it, hi = *hi_it;
+  if (lo == 0 && hi == 0) {  // no input at all (optimize_weight_bits has no scale for it)
+    out.effective = std::move(w);
+    out.sign_mode = SignMode::Excitatory;
+    return out;
+  }
+  // lava-dl clips a mixed-sign matrix it cannot fit to -256..254.
+  if ((hi > 254 && lo < 0) || (lo < -256 && hi > 0)) {
+    out.clipped =
+        static_cast<uint64_t>(std::count_if(w.begin(), w.end(), [](int64_t x) { return x < -256 || x > 254; }));
+    for (int64_t& x : w) x = std::clamp<int64_t>(x, -256, 254);
+    lo = std::max<int64_t>(lo, -256);
+    hi = std::min<int64_t>(hi, 254);
+  }
+  const SignMode mode = hi < 0 ? SignMode::Inhibitory : lo >= 0 ? SignMode::Excitatory : SignMode::Mixed;
+  const int is_signed = mode == SignMode::Mixed ? 1 : 0;
+  out.sign_mode = mode;
+  // scale_bits = floor(log2(scale)) + is_signed, scale = min(127 / max, -128 / min) (mixed), -256 / min
+  // (inhibitory) or 255 / max (excitatory); floor(log2(scale)) is the largest s with 2^s <= scale.
+  auto fits = [&](int s) {
+    auto le = [&](int64_t num, int64_t den) {
+      return s >= 0 ? (den << s) <= num : den <= (num << -s);
+    };  // 2^s <= num/den
+    if (mode == SignMode::Mixed) return (hi <= 0 || le(127, hi)) && le(128, -lo);
+    if (mode == SignMode::Inhibitory) return le(256, -lo);
+    return le(255, hi);
+  };
+  int scale_bits = -40;
+  while (fits(scale_bits + 1)) ++scale_bits;
+  scale_bits += is_signed;
+  out.scale_bits = scale_bits;
+  if (scale_bits < 0) {
+    out.problem = "weights " + std::to_string(lo) + ".." + std::to_string(hi) +
+                  " exceed the 8-bit synapse range (supported: -256..255, as netx's optimize_weight_bits)";
+    return out;
+  }
+  int n = 8;  // the largest n <= 8 with every weight a multiple of 2^n
+  while (n > 0 && std::any_of(w.begin(), w.end(), [&](int64_t x) { return x % (int64_t{1} << n) != 0; })) --n;
+  n -= is_signed;
+  out.num_weight_bits = 8 - scale_bits - n;
+  // Lava's Dense: clip_weights (8 bits), truncate_weights (drop 8 - num_weight_bits + is_mixed LSBs of the
+  // magnitude of inhibitory weights), then the accumulated sum >> scale_bits (weight_exp = -scale_bits).
+  const int truncate = 8 - out.num_weight_bits + is_signed;
+  if (truncate < 0 || truncate > 16) {
+    out.problem = "netx's optimize_weight_bits gives num_weight_bits " + std::to_string(out.num_weight_bits) +
+                  ", which Lava's Dense cannot truncate to (supported: 8 - num_weight_bits + mixed in 0..16)";
+    return out;
+  }
+  out.effective.resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    int64_t x = w[i] * (int64_t{1} << scale_bits);
+    if (mode == SignMode::Inhibitory) x = -x;
+    x = std::clamp<int64_t>(x, mode == SignMode::Mixed ? -256 : 0, 255);
+    x = floor_shift(x, truncate) * (int64_t{1} << truncate);
+    if (mode == SignMode::Inhibitory) x = -x;
+    // Lava shifts the sum, we shift each synapse: the same only when every weight is a multiple of 2^scale_bits.
+    if (floor_shift(x, scale_bits) * (int64_t{1} << scale_bits) != x) {
+      out.problem = "weight " + std::to_string(w[i]) + " becomes " + std::to_string(x) + " >> " +
+                    std::to_string(scale_bits) +
+                    " in Lava's Dense, which shifts the summed input, not each synapse: not representable exactly";
+      out.effective.clear();
+      return out;
+    }
+    out.effective[i] = floor_shift(x, scale_bits);
+  }
+  return out;
+}
 
 Network import_netx(const std::string& path) {
   const H5File f = H5File::open_read(path);
@@ -158,19 +305,36 @@ Network import_netx(const std::string& path) {
   Network net;
   net.metadata.producer = "spikemesh netx import";
   net.metadata.attributes["netx_source"] = path;
+  bool flatten_pending = false;
+  std::vector<std::string> warnings;
   for (size_t i = 0; i < n_layers; ++i) {
     const LayerReader l{f, static_cast<int>(i), "/layer/" + std::to_string(i)};
     if (!f.is_group(l.group))
       f.fail(l.group, "missing group: layers must be numbered 0.." + std::to_string(n_layers - 1));
     const std::string type = l.text("type");
+    if (type != "input" && type != "conv" && type != "dense" && type != "flatten")
+      l.fail("type", "unsupported layer type '" + type + "' (supported: input, conv, dense, flatten)");
+    if (l.has("delay")) l.fail("delay", "axonal delays not supported (supported: none)");
+    if (type == "flatten") {
+      // netx's flatten only reorders: the next dense layer reads the map flattened in (C, H, W) order.
+      if (net.populations.empty()) l.fail("type", "a flatten layer needs a layer before it");
+      if (product(shape_of(l, true)) != net.populations.back().size())
+        l.fail("shape", "flattens " + std::to_string(product(shape_of(l, true))) + " values, the layer before has " +
+                            std::to_string(net.populations.back().size()));
+      flatten_pending = true;
+      continue;
+    }
+    if (flatten_pending && type != "dense") l.fail("type", "a flatten layer must be followed by a dense layer");
+    flatten_pending = false;
     Population pop;
     pop.name = "layer" + std::to_string(i);
     pop.kind = NeuronKind::Cuba;
     pop.arithmetic = Arithmetic::Lava;  // Lava's fixed-point LIF, the semantics netx networks were run with
-    pop.shape = shape_of(l);
-    const uint64_t plane = uint64_t{pop.shape[1]} * pop.shape[2];
-    if (type != "input" && type != "conv")
-      l.fail("type", "unsupported layer type '" + type + "' (supported: input, conv)");
+    pop.shape = shape_of(l, type == "dense");
+    if (type == "dense")  // netx: (prod(shape),)
+      pop.shape = {static_cast<uint32_t>(
+          checked(l, "shape", static_cast<int64_t>(product(pop.shape)), 1, 1 << 24, "neurons of a dense layer"))};
+    const uint64_t plane = pop.shape.size() == 3 ? uint64_t{pop.shape[1]} * pop.shape[2] : 1;
     const CompartmentParams base = neuron_params(l);
     if (type == "input") {
       if (i != 0) l.fail("type", "an input layer must be layer 0");
@@ -178,41 +342,39 @@ Network import_netx(const std::string& path) {
       net.populations.push_back(std::move(pop));
       continue;
     }
-    if (i == 0) l.fail("type", "layer 0 must be of type 'input', found '" + type + "'");
+    if (net.populations.empty()) {
+      if (type != "dense")
+        l.fail("type",
+               "layer 0 must be of type 'input' or 'dense', found '" + type + "' (a conv needs its input shape)");
+      // netx's Network feeds its input port straight into a first dense layer's synapses: spikes from
+      // outside, here an input population `input` driven by the stimulus (/inputs/input).
+      Shape ws;
+      l.ints("weight", &ws);
+      if (ws.empty() || ws.size() > 2 || ws.back() < 1 || ws.back() > (1u << 24))
+        l.fail("weight", "expected shape (N_out, N_in), found " + shape_str(ws));
+      Population in;
+      in.name = "input";
+      in.kind = NeuronKind::Input;
+      in.shape = {static_cast<uint32_t>(ws.back())};
+      net.populations.push_back(std::move(in));
+    }
     const Population& src = net.populations.back();
-    Shape ws;
-    const auto w = l.ints("weight", &ws);
-    if (!(ws.size() == 4 || (ws.size() == 5 && ws[4] == 1)))
-      l.fail("weight", "expected shape (C_out, C_in / groups, kh, kw) or (C_out, C_in / groups, kh, kw, 1), found " +
-                           shape_str(ws));
-    const auto [dil_y, dil_x] = l.pair("dilation");
-    if (dil_y != 1 || dil_x != 1)
-      l.fail("dilation",
-             "dilation (" + std::to_string(dil_y) + ", " + std::to_string(dil_x) + ") not supported (supported: 1)");
-    const auto [sy, sx] = l.pair("stride");
-    const auto [py, px] = l.pair("padding");
-    Projection pr;
-    pr.name = "layer" + std::to_string(i - 1) + "_to_layer" + std::to_string(i);
-    pr.source = static_cast<uint32_t>(net.populations.size() - 1);
-    pr.target = static_cast<uint32_t>(net.populations.size());
-    pr.encoding = Encoding::Conv;
-    pr.conv.kernel_h = static_cast<uint32_t>(ws[2]);
-    pr.conv.kernel_w = static_cast<uint32_t>(ws[3]);
-    pr.conv.stride_y = static_cast<uint32_t>(checked(l, "stride", sy, 1, 64, "stride"));
-    pr.conv.stride_x = static_cast<uint32_t>(checked(l, "stride", sx, 1, 64, "stride"));
-    pr.conv.pad_y = static_cast<uint32_t>(checked(l, "padding", py, 0, 64, "padding"));
-    pr.conv.pad_x = static_cast<uint32_t>(checked(l, "padding", px, 0, 64, "padding"));
-    pr.conv.groups =
-        static_cast<uint32_t>(l.has("groups") ? checked(l, "groups", l.scalar("groups"), 1, 1 << 16, "groups") : 1);
-    if (ws[0] != pop.shape[0] || ws[1] * pr.conv.groups != src.shape[0])
-      l.fail("weight", "shape " + shape_str(ws) + " does not fit " + std::to_string(src.shape[0]) + " -> " +
-                           std::to_string(pop.shape[0]) + " channels with groups " + std::to_string(pr.conv.groups));
-    set_weights(l, w, pr);
+    Projection pr = projection_into(net, i, src.name);
+    if (type == "conv")
+      read_conv(l, src, pop, pr);
+    else
+      read_dense(l, src.size(), pop.size(), pr, warnings);
     pop.params = biased(l, base, pop.shape[0], plane);
     net.populations.push_back(std::move(pop));
     net.projections.push_back(std::move(pr));
   }
+  if (flatten_pending) f.fail("/layer", "the last layer is a flatten layer: nothing reads it");
   if (net.populations.empty()) f.fail("/layer", "no layers");
+  if (!warnings.empty()) {
+    std::string all;
+    for (const auto& w : warnings) all += (all.empty() ? "" : "\n") + w;
+    net.metadata.attributes["netx_warnings"] = all;
+  }
   validate(net, path);
   return net;
 }

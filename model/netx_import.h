@@ -1,17 +1,37 @@
 // Import of lava-dl netx HDF5 networks (`.net`) into the spikemesh network (docs/netx.md).
-// Supported: an `input` layer and `conv` layers of LOIHI / CUBA neurons in a chain; anything else is an
-// Error naming the file, the layer index, the field and what is supported.
+// Supported: `input`, `conv`, `dense` and `flatten` layers of LOIHI / CUBA neurons in a chain; anything else
+// is an Error naming the file, the layer index, the field and what is supported.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "network.h"
 
 namespace spikemesh {
 
+// What a netx dense layer's weight matrix becomes in Lava (a pure function, no file):
+// lava-dl's optimize_weight_bits (w << scale_bits, num_weight_bits, weight_exp = -scale_bits, sign mode from
+// the signs, after clipping a mixed matrix that does not fit to -256..254), then Lava's bit-accurate Dense
+// (clip to 8 bits, truncate to num_weight_bits, and the summed input >> scale_bits). `effective` is what
+// each synapse adds to the neuron's input (before the LIF's << 6); `problem` is non-empty when Lava's
+// result cannot be written per synapse (its shift acts on the sum) or the weights do not fit.
+struct LavaDenseWeights {
+  std::vector<int64_t> effective;
+  int scale_bits = 0;
+  int num_weight_bits = 8;
+  SignMode sign_mode = SignMode::Mixed;
+  uint64_t clipped = 0;  // weights lava-dl clipped to -256..254 (it prints a warning; netx_warnings here)
+  std::string problem;
+};
+LavaDenseWeights lava_dense_weights(std::vector<int64_t> w);
+
 // Reads a netx file and returns the equivalent network (hardware units, chain of populations
-// `layer0`, `layer1`, ... with one projection between consecutive layers). Throws Error on anything the
-// importer does not support or cannot represent exactly.
+// `layer0`, `layer1`, ... with one projection between consecutive layers; a first dense layer reads an
+// input population `input`). Throws Error on anything the importer does not support or cannot represent
+// exactly. What lava-dl changes with a warning (clipped weights) is listed, one line each, in the
+// network's metadata attribute `netx_warnings`.
 Network import_netx(const std::string& path);
 
 }  // namespace spikemesh

@@ -253,7 +253,8 @@ void ReferenceSimulator::step() {
   ++t_;
 }
 
-SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t timesteps, uint32_t context) {
+SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t timesteps, uint32_t context,
+                        const std::function<void(const ReferenceSimulator&)>& after_step) {
   validate_stimulus(net, stim, "stimulus");
   ReferenceSimulator sim(net);
   sim.set_context(context);
@@ -279,6 +280,7 @@ SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t times
       if (net.populations[p].kind == NeuronKind::Readout)
         r.currents[p].insert(r.currents[p].end(), sim.currents(p), sim.currents(p) + n);
     }
+    if (after_step) after_step(sim);
   }
   r.synaptic_events = sim.synaptic_events();
   r.spike_count = sim.spike_count();

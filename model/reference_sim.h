@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -99,8 +100,10 @@ class ReferenceSimulator {
   uint64_t synaptic_events_ = 0, spike_count_ = 0;
 };
 
-// Runs `timesteps` steps from reset with the stimulus and bias context; records everything.
-SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t timesteps, uint32_t context = 0);
+// Runs `timesteps` steps from reset with the stimulus and bias context; records everything. `after_step`,
+// when given, sees the simulator after each step (its timestep() is the number of steps done).
+SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t timesteps, uint32_t context = 0,
+                        const std::function<void(const ReferenceSimulator&)>& after_step = nullptr);
 
 // Spike/current file ("spikemesh-raster" HDF5, documented in docs/network-format.md); the chip writes the
 // same layout.

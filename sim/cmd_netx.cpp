@@ -20,6 +20,8 @@ int cmd_netx(const Args& args) {
   pos.add("in", 1).add("out", 1);
   if (!parse_command_line(args, opts, pos)) return 0;
   const Network net = import_netx(in_path);
+  if (const auto w = net.metadata.attributes.find("netx_warnings"); w != net.metadata.attributes.end())
+    std::printf("warning: %s\n", w->second.c_str());
   std::printf("%-12s %-6s %-16s %10s\n", "population", "kind", "shape", "neurons");
   for (const auto& p : net.populations) {
     std::string shape;

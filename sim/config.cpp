@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -17,6 +18,8 @@
 #include <type_traits>
 
 #include "error.h"
+#include "network_file.h"
+#include "netx_import.h"
 #include "routing.h"
 
 namespace fs = std::filesystem;
@@ -446,6 +449,16 @@ void check_watchdog(const std::string& path, const ChipParams& chip) {
 }
 
 }  // namespace
+
+Network load_network(const std::string& path) {
+  const std::string ext = ".net";
+  if (path.size() < ext.size() || path.compare(path.size() - ext.size(), ext.size(), ext) != 0)
+    return read_network(path);
+  Network net = import_netx(path);
+  if (const auto w = net.metadata.attributes.find("netx_warnings"); w != net.metadata.attributes.end())
+    std::fprintf(stderr, "warning: %s\n", w->second.c_str());
+  return net;
+}
 
 std::string RunConfig::network_path() const { return resolve(path, run.network); }
 std::string RunConfig::stimulus_path() const {

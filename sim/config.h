@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "network.h"
 #include "tracer.h"
 
 namespace spikemesh {
@@ -67,7 +68,9 @@ struct RunParams {
 
   template <class V>
   void describe(V& v) {
-    v.field("network", network, "network file (HDF5, docs/network-format.md), relative to this config");
+    v.field("network", network,
+            "network file (HDF5, docs/network-format.md) or lava-dl netx network (.net, imported on load, "
+            "docs/netx.md), relative to this config");
     v.field("stimulus", stimulus, "stimulus file (HDF5 /inputs/<population>), 'none', or 'random'");
     v.field("energy", energy, "energy table (YAML, configs/energy/), relative to this config");
     v.field("timesteps", timesteps, 1, 1u << 30, "timesteps to run");
@@ -130,6 +133,11 @@ struct RunConfig {
   std::string energy_path() const;
   std::string float_checkpoint_path() const;  // '' when unset
 };
+
+// The network a config (or a command line) names: a spikemesh network file, or a lava-dl netx network
+// (a name ending in `.net`) imported on load (docs/netx.md). What the import reports (lava-dl's clipped
+// weights) is printed as a warning. Errors name the file, and for a .net the layer and its field.
+Network load_network(const std::string& path);
 
 // `sets`: "key.path=value" strings from --set, applied last.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets);

@@ -1,5 +1,6 @@
 """lava-dl netx import (`spikemesh netx`): the imported registers, lava-dl's own tiny.net ground truth on the
 reference simulator and on the chip, and the errors for what the importer does not support (docs/netx.md)."""
+import gzip
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "tests", "data", "lava-dl")
 TINY = os.path.join(DATA, "tiny.net")
+OXFORD = os.path.join(DATA, "tutorials", "oxford", "network.net")
 ENV = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
 
 
@@ -65,6 +67,13 @@ def with_ground_truth_stimulus(tiny, dst):
     return dst
 
 
+def input_ground_truth():
+    """tinynet/input.npy[0] (C, H, W, T) as (T, neurons); 6783 spikes over steps 1..15."""
+    x = np.load(os.path.join(DATA, "tinynet", "input.npy"))[0].reshape(768, 16).T.astype(np.uint8)
+    assert int(x[1:].sum()) == 6783
+    return x
+
+
 def ground_truth():
     return np.load(os.path.join(DATA, "tinynet", "output.npy"))[0].reshape(36, 16).T.astype(np.uint8)
 
@@ -77,9 +86,12 @@ def test_tiny_net_reference_matches_lava_ground_truth(binary, tiny, tmp_path):
     assert r.returncode == 0, r.stderr
     with h5py.File(out) as f:
         spikes = f["populations/layer2/spikes"][()]
+        input_spikes = f["populations/layer0/spikes"][()]
     gt = ground_truth()
     assert int(gt[1:].sum()) == 92
     assert np.array_equal(spikes[2:17], gt[1:])
+    # lava-dl's test_input: the input layer on that bias spikes as input.npy[0][..., 1:] at steps 0..14.
+    assert np.array_equal(input_spikes[0:15], input_ground_truth()[1:16])
 
 
 def test_tiny_net_chip_matches_lava_ground_truth(binary, tiny, tmp_path):
@@ -92,7 +104,9 @@ def test_tiny_net_chip_matches_lava_ground_truth(binary, tiny, tmp_path):
     assert r.returncode == 0, r.stderr
     with h5py.File(tmp_path / "run" / "spikes.h5") as f:
         spikes = f["populations/layer2/spikes"][()]
+        input_spikes = f["populations/layer0/spikes"][()]
     assert np.array_equal(spikes[2:17], ground_truth()[1:])
+    assert np.array_equal(input_spikes[0:15], input_ground_truth()[1:16])
 
 
 def edited(tmp_path, edit):
@@ -110,9 +124,13 @@ def replace(f, path, value):
 
 @pytest.mark.parametrize("edit, expected", [
     (lambda f: replace(f, "layer/2/type", np.array([b"pool"], dtype="S10")),
-     "layer 2 (/layer/2/type): unsupported layer type 'pool' (supported: input, conv)"),
+     "layer 2 (/layer/2/type): unsupported layer type 'pool' (supported: input, conv, dense, flatten)"),
     (lambda f: (replace(f, "layer/2/type", np.array([b"flatten"], dtype="S10")), f.__delitem__("layer/2/neuron")),
-     "layer 2 (/layer/2/type): unsupported layer type 'flatten' (supported: input, conv)"),
+     "layer 2 (/layer/2/shape): flattens 36 values, the layer before has 864"),
+    (lambda f: f.create_dataset("layer/2/delay", data=np.ones(3)),
+     "layer 2 (/layer/2/delay): axonal delays not supported (supported: none)"),
+    (lambda f: f.create_dataset("layer/1/neuron/gradedSpike", data=True),
+     "layer 1 (/layer/1/neuron/gradedSpike): graded spikes not supported (supported: 0, binary spikes)"),
     (lambda f: replace(f, "layer/1/neuron/type", "SDNN"),
      "layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)"),
     (lambda f: replace(f, "layer/1/dilation", np.array([2, 2])),
@@ -187,3 +205,302 @@ def test_population_arithmetic_chooses_the_overflow_behaviour_on_reference_and_c
     for out in (ref, str(tmp_path / "run" / "spikes.h5")):
         with h5py.File(out) as f:
             assert list(f["populations/out/currents"][()][:, 0]) == [0, current, 0], out
+
+
+# ---- dense layers: lava-dl's Oxford tutorial network and the dense/ ground truth ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oxford(binary, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("netx") / "oxford.h5")
+    r = netx(binary, OXFORD, out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def dense_gt(name):
+    """lava-dl's gts/dense/<name>.npy (stored gzip-compressed here), as (timesteps, neurons)."""
+    with gzip.open(os.path.join(DATA, "dense", name + ".npy.gz")) as f:
+        return np.load(f).T
+
+
+def test_oxford_imports_a_spike_input_and_two_dense_layers(oxford):
+    with h5py.File(oxford) as f, h5py.File(OXFORD) as src:
+        pops = [f[f"populations/{i}"] for i in range(3)]
+        assert [p["name"][()].decode() for p in pops] == ["input", "layer0", "layer1"]
+        assert [p["kind"][()].decode() for p in pops] == ["input", "cuba", "cuba"]
+        assert [list(p["shape"][()]) for p in pops] == [[200], [256], [200]]
+        assert [int(p["neuron/dv"][()]) for p in pops[1:]] == [415, 409]  # vDecay of each layer
+        assert all(int(p["neuron/vth_mant"][()]) == 6 and int(p["neuron/du"][()]) == 4095 for p in pops[1:])
+        for j in range(2):
+            pr = f[f"projections/{j}"]
+            assert pr["encoding"][()].decode() == "dense" and pr["sign_mode"][()].decode() == "mixed"
+            # Even weights (-178..192, -98..124): Lava keeps them at 8 bits; stored unchanged, weight_exp 0.
+            assert int(pr["weight_exp"][()]) == 0
+            assert np.array_equal(pr["weights"][()], src[f"layer/{j}/weight"][()].astype(int))
+
+
+def run_dense_ground_truth(binary, net, tmp_path, on_chip):
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/input"] = dense_gt("in").astype(np.int32)
+    if on_chip:
+        cfg = tmp_path / "run.yaml"
+        cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                       f"timesteps: 2000\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+        out = str(tmp_path / "run")
+        r = subprocess.run([binary, "run", str(cfg), "--out", out], capture_output=True, text=True, env=ENV)
+        out = os.path.join(out, "spikes.h5")
+    else:
+        out = str(tmp_path / "ref.h5")
+        r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "2000", "--out", out],
+                           capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        layer0 = f["populations/layer0"]
+        return layer0["spikes"][()] if "spikes" in layer0 else None, \
+            layer0["currents"][()] if "currents" in layer0 else None
+
+
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_dense_ground_truth_spikes_and_currents(binary, oxford, tmp_path, on_chip):
+    """lava-dl's test_dense: the Dense block of 256 CUBA neurons (oxford's layer 0: the same weights, vth 6,
+    du 4095, dv 415) driven by 2000 steps of in.npy. Lava's Dense delivers a spike sent at t at t + 1, as
+    ours does, so out.npy[t] and current.npy[t] (u / 64) are our layer0 at t with no offset."""
+    spikes, _ = run_dense_ground_truth(binary, oxford, tmp_path, on_chip)
+    gt = dense_gt("out").astype(np.uint8)
+    assert int(gt.sum()) == 1826
+    assert np.array_equal(spikes, gt)
+    # Currents: layer0 as a readout (our readouts record u + bias every step; bias 0 here), layer1 removed.
+    ro = str(tmp_path / "readout.h5")
+    shutil.copy(oxford, ro)
+    with h5py.File(ro, "a") as f:
+        replace(f, "populations/1/kind", "readout")
+        del f["populations/2"], f["projections/1"]
+    _, currents = run_dense_ground_truth(binary, ro, tmp_path, on_chip)
+    gt_u = dense_gt("current").astype(np.int64) * 64
+    assert int(np.abs(gt_u).max()) == 594 * 64
+    assert np.array_equal(currents, gt_u)
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda f: replace(f, "layer/0/weight", np.abs(f["layer/0/weight"][()]) * 2),
+     "layer 0 (/layer/0/weight): weights 0..384 exceed the 8-bit synapse range"),
+    (lambda f: replace(f, "layer/1/weight", f["layer/1/weight"][()][:, :10]),
+     "layer 1 (/layer/1/weight): expected shape (200, 256) (outputs of this layer, inputs from the layer before), "
+     "found (200, 10)"),
+    (lambda f: replace(f, "layer/1/shape", np.array([1 << 24, 1 << 24, 1 << 24])),
+     "layer 1 (/layer/1/shape): value 281474976710656 out of range 1..16777216 (neurons of a dense layer)"),
+    (lambda f: replace(f, "layer/1/inFeatures", 255),
+     "layer 1 (/layer/1/inFeatures): value 255 does not match the weight shape (200, 256)"),
+    (lambda f: replace(f, "layer/0/weight", f["layer/0/weight"][()] + 1),
+     "layer 0 (/layer/0/weight): odd mixed-sign weights must lie in -128..127 to be exact, found -177..193"),
+])
+def test_malformed_dense_layer_is_an_error(binary, tmp_path, edit, expected):
+    dst = str(tmp_path / "edited.net")
+    shutil.copy(OXFORD, dst)
+    with h5py.File(dst, "a") as f:
+        edit(f)
+    r = netx(binary, dst, str(tmp_path / "out.h5"))
+    assert r.returncode != 0
+    assert "edited.net: " + expected in r.stderr
+
+
+def test_dense_weights_lava_dl_clips_are_clipped_and_reported(binary, tmp_path):
+    """A mixed matrix beyond -256..254 is clipped by lava-dl's optimize_weight_bits (with a warning): the import
+    clips the same weights, says so, and odd weights within -128..127 are stored doubled (weight_exp -1)."""
+    dst = str(tmp_path / "clipped.net")
+    shutil.copy(OXFORD, dst)
+    with h5py.File(dst, "a") as f:
+        w = f["layer/0/weight"][()] * 2  # -356..384
+        replace(f, "layer/0/weight", w)
+        replace(f, "layer/1/weight", f["layer/1/weight"][()] + 1)  # -97..125, odd
+    out = str(tmp_path / "out.h5")
+    r = netx(binary, dst, out)
+    assert r.returncode == 0, r.stderr
+    assert "layer 0 (/layer/0/weight): 724 weights clipped to -256..254 as lava-dl's optimize_weight_bits does" in \
+        r.stdout
+    with h5py.File(out) as f:
+        assert np.array_equal(f["projections/0/weights"][()], np.clip(w, -256, 254).astype(int))
+        assert int(f["projections/1/weight_exp"][()]) == -1
+        with h5py.File(OXFORD) as src:
+            assert np.array_equal(f["projections/1/weights"][()], (src["layer/1/weight"][()].astype(int) + 1) * 2)
+
+
+# ---- a .net named directly: `network:` of a config, and `spikemesh reference` ----------------------------------------
+
+
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_a_net_file_is_imported_on_load(binary, tmp_path, on_chip):
+    """The config's `network:` (and `spikemesh reference`) take lava-dl's .net itself: the dense/ ground truth
+    holds with no conversion step."""
+    spikes, _ = run_dense_ground_truth(binary, OXFORD, tmp_path, on_chip)
+    assert np.array_equal(spikes, dense_gt("out").astype(np.uint8))
+
+
+def test_a_malformed_net_in_a_config_is_an_error_naming_file_and_layer(binary, tmp_path):
+    bad = str(tmp_path / "bad.net")
+    shutil.copy(OXFORD, bad)
+    with h5py.File(bad, "a") as f:
+        replace(f, "layer/1/neuron/type", "SDNN")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: bad.net\nstimulus: none\nenergy: {ROOT}/configs/energy/davies2018.yaml\ntimesteps: 3\n"
+                   f"chip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+    for cmd in (["run", str(cfg), "--out", str(tmp_path / "run")], ["map", str(cfg), "--out", str(tmp_path / "map")]):
+        r = subprocess.run([binary] + cmd, capture_output=True, text=True, env=ENV)
+        assert r.returncode != 0
+        assert bad + ": layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)" in \
+            r.stderr, r.stderr
+
+
+# ---- spikemesh reference --state-out: u and v of chosen populations at chosen timesteps -----------------------------
+
+
+def reference_state(binary, tmp_path, *options):
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/input"] = dense_gt("in").astype(np.int32)
+    state = str(tmp_path / "state.h5")
+    r = subprocess.run([binary, "reference", OXFORD, "--stimulus", stim, "--timesteps", "2000", "--state-out", state,
+                        *options], capture_output=True, text=True, env=ENV)
+    return r, state
+
+
+def test_state_out_u_is_lavas_current_and_v_follows_lavas_voltage(binary, tmp_path):
+    r, state = reference_state(binary, tmp_path, "--state-populations", "layer0")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(state) as f:
+        assert f.attrs["format"] == "spikemesh-state" and int(f.attrs["timesteps"]) == 2000
+        assert list(f["populations"]) == ["layer0"]
+        assert list(f["populations/layer0/timesteps"][()]) == list(range(2000))
+        u, v = f["populations/layer0/u"][()].astype(np.int64), f["populations/layer0/v"][()].astype(np.int64)
+    assert u.shape == v.shape == (2000, 256)
+    assert np.array_equal(u, dense_gt("current").astype(np.int64) * 64)  # lava-dl's current.npy is u / 64
+    # v after each step by Lava's voltage equation from the recorded u (dv 415, threshold 6 << 6, reset to 0).
+    prev = np.zeros(256, dtype=np.int64)
+    spikes = np.zeros((2000, 256), dtype=np.uint8)
+    for t in range(2000):
+        x = np.sign(prev) * ((np.abs(prev) * (4096 - 415)) >> 12) + u[t]
+        spikes[t] = x > 6 * 64
+        x[x > 6 * 64] = 0
+        assert np.array_equal(v[t], x), t
+        prev = x
+    assert np.array_equal(spikes, dense_gt("out").astype(np.uint8))
+    assert int(np.count_nonzero(v)) > 100000  # the voltages are not trivially zero
+
+
+def test_state_out_chosen_timesteps_and_default_populations(binary, tmp_path):
+    r, full = reference_state(binary, tmp_path)
+    assert r.returncode == 0, r.stderr
+    shutil.copy(full, str(tmp_path / "full.h5"))
+    r, state = reference_state(binary, tmp_path, "--state-timesteps", "1999,0,5-7,6")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(str(tmp_path / "full.h5")) as f, h5py.File(state) as g:
+        assert list(f["populations"]) == ["layer0", "layer1"]  # every population but the input
+        for name in ("layer0", "layer1"):
+            assert list(g[f"populations/{name}/timesteps"][()]) == [0, 5, 6, 7, 1999]
+            for key in ("u", "v"):
+                assert np.array_equal(g[f"populations/{name}/{key}"][()], f[f"populations/{name}/{key}"][()][
+                    [0, 5, 6, 7, 1999]])
+
+
+@pytest.mark.parametrize("options, expected", [
+    (["--state-populations", "input"], "--state-populations: 'input' is an input population: it has no u and v"),
+    (["--state-populations", "layer9"],
+     "--state-populations: no population 'layer9' (the network has: input, layer0, layer1)"),
+    (["--state-timesteps", "2000"], "--state-timesteps: timestep 2000 is not run (--timesteps 2000 runs 0..1999)"),
+    (["--state-timesteps", "9-3"], "--state-timesteps: range '9-3' ends before it starts"),
+    (["--state-timesteps", "5,x"], "--state-timesteps: 'x' is not a timestep or a range A-B"),
+])
+def test_state_out_bad_choice_is_an_error(binary, tmp_path, options, expected):
+    r, state = reference_state(binary, tmp_path, *options)
+    assert r.returncode != 0
+    assert expected in r.stderr
+    assert not os.path.exists(state)
+
+
+# ---- flatten: a dense layer reads the (C, H, W) map before it in C, H, W order -----------------------------------
+
+
+def with_flatten_and_dense(f, flatten_shape=(36, 1, 1), n_out=4):
+    f["layer/3/type"] = np.array([b"flatten"], dtype="S10")
+    f["layer/3/shape"] = np.array(flatten_shape)
+    f["layer/4/type"] = np.array([b"dense"], dtype="S10")
+    f["layer/4/shape"] = np.array([n_out, 1, 1])
+    f["layer/4/weight"] = (np.arange(n_out * 36).reshape(n_out, 36) % 7 * 2 - 6).astype(np.float32)
+    f["layer/4/bias"] = np.array([1, 2, 3, 4][:n_out], dtype=np.float32)
+    for k in ("type", "iDecay", "vDecay", "vThMant"):
+        f[f"layer/4/neuron/{k}"] = f[f"layer/2/neuron/{k}"][()]
+
+
+def test_flatten_then_dense_reads_the_map_before(binary, tmp_path):
+    src = edited(tmp_path, with_flatten_and_dense)
+    out = str(tmp_path / "out.h5")
+    r = netx(binary, src, out)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f:
+        assert [f[f"populations/{i}/name"][()].decode() for i in range(4)] == ["layer0", "layer1", "layer2", "layer4"]
+        assert list(f["populations/3/shape"][()]) == [4]
+        assert list(f["populations/3/neuron/bias_mant"][()]) == [1, 2, 3, 4]
+        pr = f["projections/2"]
+        assert pr["name"][()].decode() == "layer2_to_layer4" and pr["encoding"][()].decode() == "dense"
+        assert pr["source"][()].decode() == "layer2" and pr["target"][()].decode() == "layer4"
+        assert np.array_equal(pr["weights"][()], (np.arange(144).reshape(4, 36) % 7 * 2 - 6))
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda f: with_flatten_and_dense(f, flatten_shape=(35, 1, 1)),
+     "layer 3 (/layer/3/shape): flattens 35 values, the layer before has 36"),
+    (lambda f: (with_flatten_and_dense(f), replace(f, "layer/4/type", np.array([b"conv"], dtype="S10"))),
+     "layer 4 (/layer/4/type): a flatten layer must be followed by a dense layer"),
+    (lambda f: (with_flatten_and_dense(f), f.__delitem__("layer/4")),
+     "/layer: the last layer is a flatten layer: nothing reads it"),
+    (lambda f: (with_flatten_and_dense(f), replace(f, "layer/4/weight", np.ones((4, 35), dtype=np.float32))),
+     "layer 4 (/layer/4/weight): expected shape (4, 36) (outputs of this layer, inputs from the layer before), "
+     "found (4, 35)"),
+])
+def test_malformed_flatten_is_an_error(binary, tmp_path, edit, expected):
+    r = netx(binary, edited(tmp_path, edit), str(tmp_path / "out.h5"))
+    assert r.returncode != 0
+    assert "edited.net: " + expected in r.stderr
+
+
+# ---- lava-dl's test_conv: tiny.net's first conv layer driven by spikes, spikes and currents -------------------------
+
+
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_tinynet_conv_layer_spikes_and_currents(binary, tiny, tmp_path, on_chip):
+    """lava-dl's test_conv: tiny.net's layer 1 (24 x 6 x 6, conv 5x5/2) fed the spikes input.npy[..., 1:] for 16
+    steps, u and v zeroed after the first step. In our terms: layer0 becomes an input population driven by those
+    spikes and layer 1 starts its bias at step 1 (bias_start = 1: no spike reaches it at step 0, so its state
+    after step 0 is bias only, what Lava zeroes). layer1.npy and 64 x current.npy hold at every step."""
+    net = str(tmp_path / "conv.h5")
+    shutil.copy(tiny, net)
+    with h5py.File(net, "a") as f:
+        replace(f, "populations/0/kind", "input")
+        del f["populations/0/neuron"], f["populations/0/arithmetic"], f["populations/2"], f["projections/1"]
+        f["populations/1/bias_start"] = 1
+    x = np.load(os.path.join(DATA, "tinynet", "input.npy"))[0]  # (C, H, W, T)
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/layer0"] = x[..., 1:].reshape(768, 15).T.astype(np.int32)
+    spikes_gt = np.load(os.path.join(DATA, "tinynet", "layer1.npy"))[0].reshape(864, 16).T.astype(np.uint8)
+    u_gt = np.load(os.path.join(DATA, "tinynet", "current.npy"))[0].reshape(864, 16).T.astype(np.int64) * 64
+    assert int(spikes_gt.sum()) == 1633
+    if on_chip:
+        cfg = tmp_path / "run.yaml"
+        cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                       f"timesteps: 16\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+        r = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                           env=ENV)
+        assert r.returncode == 0, r.stderr
+        with h5py.File(tmp_path / "run" / "spikes.h5") as f:
+            assert np.array_equal(f["populations/layer1/spikes"][()], spikes_gt)
+        return
+    out, state = str(tmp_path / "ref.h5"), str(tmp_path / "state.h5")
+    r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "16", "--out", out, "--state-out",
+                        state], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f, h5py.File(state) as g:
+        assert np.array_equal(f["populations/layer1/spikes"][()], spikes_gt)
+        assert np.array_equal(g["populations/layer1/u"][()], u_gt)
