@@ -77,7 +77,7 @@ class Chip : public sc_core::sc_module {
   const std::string& deadlock_report() const { return deadlock_; }
   const SimResult& result() const { return result_; }
   const std::vector<uint64_t>& step_cycles() const { return step_cycles_; }
-  // Per completed timestep, what ended it and its cycles by phase (hw/critical_path.h); each adds up to
+  // Per completed timestep, what ended it and its cycles by phase (model/critical_path.h); each adds up to
   // the step_cycles() entry of the same timestep.
   const std::vector<StepAttribution>& step_attribution() const { return attribution_; }
   uint64_t end_cycle() const { return end_cycle_; }

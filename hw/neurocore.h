@@ -44,6 +44,7 @@
 #include "chip_params.h"
 #include "core_timing.h"
 #include "counters.h"
+#include "critical_path.h"
 #include "cycle_scheduler.h"
 #include "flit.h"
 #include "mapping.h"
@@ -94,17 +95,12 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // The cycle by which every unit has finished what it has been given.
   uint64_t done_cycle() const { return std::max(std::max(sweep_end_, output_free_), dendrite_free_); }
   bool dendrite_busy_at(uint64_t cycle) const { return dendrite_free_ > cycle; }
-  // Critical-path bookkeeping (hw/critical_path.h) of the current timestep. Each unit is free from:
+  // Critical-path bookkeeping (model/critical_path.h) of the current timestep. Each unit is free from:
   uint64_t sweep_end() const { return sweep_end_; }
   uint64_t output_free() const { return output_free_; }
   uint64_t dendrite_free() const { return dendrite_free_; }
-  // The dendrite unit's current busy period: it began when `src_core`'s message, which left its output
-  // stage at `emitted` and waited `queued` cycles in its output queue, arrived at `since` and found the unit idle.
-  struct DendriteBusy {
-    uint64_t since = 0, emitted = 0;
-    uint32_t src_core = 0;
-    uint32_t queued = 0;  // cycles the message waited in its source's output queue (Flit::queued_cycles)
-  };
+  // The dendrite unit's current busy period (model/critical_path.h).
+  using DendriteBusy = spikemesh::DendriteBusy;
   const DendriteBusy& dendrite_busy() const { return dendrite_busy_; }
   // The start of the output stage's busy period (in this timestep) that holds the service ending at `cycle`.
   uint64_t output_busy_since(uint64_t cycle) const;

@@ -22,7 +22,7 @@ struct ChipCounters : ChipSnapshot {
   std::vector<std::string> router_names;
   std::vector<uint64_t> step_cycles;
   std::vector<bool> core_gated;  // per core: power-gated, no static power (ChipParams::power_gating); empty: none
-  std::vector<StepAttribution> step_attribution;  // per timestep, as step_cycles (hw/critical_path.h)
+  std::vector<StepAttribution> step_attribution;  // per timestep, as step_cycles (model/critical_path.h)
   std::vector<std::string> core_populations;      // per core: its populations ('+'-joined)
   uint64_t cycles = 0;
   double clock_mhz = 0;
