@@ -149,9 +149,14 @@ bool Chip::hosted_phase(uint64_t now) {
         t_local_ = 0;
         ++calls_;
       }
-      management_->start_writes(now, t_local_);
       phases_.writes = now;
       current_ = StepAttribution{};
+      if (params_.management.overlap_writes && management_->writes_independent()) {
+        overlapped_writes_ = true;  // sent from the sweep's start (Start); the chip is quiet: barrier now
+        start_barrier(now, now);
+        return false;
+      }
+      management_->start_writes(now, t_local_);
       current_.management_compute = management_->compute_end_cycle() - interval_start_;
       drain_management(Draining::Writes, now);
       return true;
@@ -160,6 +165,11 @@ bool Chip::hosted_phase(uint64_t now) {
       return true;
     case Phase::Start:
       if (on_step_) on_step_(t_, now);
+      if (overlapped_writes_) {  // the double-buffered registers take their values as the timestep begins
+        management_->start_writes(now, t_local_, [&](uint32_t c, const Flit& f) { cores_[c]->apply_management(f); });
+        overlapped_writes_ = false;
+        if (tracer_) tracer_->set(sig_phase_, now, 1);
+      }
       start_sweep(now);
       for (auto& p : run_.payloads) p.clear();  // a payload is emitted once; the next ones are written
       return true;
@@ -248,7 +258,7 @@ void Chip::start_barrier(uint64_t quiet, uint64_t now) {
 
 // The compute part of the timestep, from its sweep's start to the cycle `quiet` the last core finished: gather
 // the cores' recorded events and walk back from the bounding core (model/critical_path.h). The management
-// phases already set for this timestep stay.
+// phases already set for this timestep stay; with overlap_writes the critical message may be a management write.
 void Chip::attribute_compute(uint64_t quiet) {
   ComputeEvents e;
   e.timestep = t_;
@@ -261,11 +271,15 @@ void Chip::attribute_compute(uint64_t quiet) {
   e.dendrite_free = core.dendrite_free();
   e.output_free = core.output_free();
   e.dendrite_busy = core.dendrite_busy();
+  if (management_) {
+    e.management_id = run_.management_id;
+    e.management_place = management_place_;
+  }
   StepAttribution a =
       spikemesh::attribute_compute(e, program_.geometry, params_.router,
                                    [&](uint32_t c, uint64_t cycle) { return cores_[c]->output_busy_since(cycle); });
   a.management_compute = current_.management_compute;
-  a.management_write = current_.management_write;
+  a.management_write += current_.management_write;  // before the barrier, and overlapped (a critical write)
   current_ = a;
 }
 

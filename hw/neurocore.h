@@ -88,6 +88,10 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // Zeroes every compartment's state and every delay slot: a new network call (the next DDIM step).
   // The chip calls it between timesteps, when no message is in flight.
   void reset_state();
+  // What a write, bias write or reset message does to the core's registers (payload, bias, state), apart
+  // from its service time: on arrival, or when the timestep begins for a timing-only message
+  // (chip.management.overlap_writes: the double-buffered register already holds its value).
+  void apply_management(const Flit& f);
   // Applies the synaptic input of the messages received in this timestep (see receive); the chip calls
   // it when the timestep is over, before the next sweep reads the delay slots.
   void flush();

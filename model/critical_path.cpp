@@ -24,22 +24,29 @@ StepAttribution attribute_compute(const ComputeEvents& e, const MeshGeometry& g,
   a.bounding_core = a.source_core = b;
   if (quiet > t0 && e.dendrite_free == quiet) {
     const DendriteBusy& d = e.dendrite_busy;
-    if (d.since < t0 || d.src_core >= e.done.size())
+    const bool from_management = d.src_core == e.management_id;
+    if (d.since < t0 || d.emitted < t0 || (d.src_core >= e.done.size() && !from_management))
       throw Error("critical path: " + name + "'s dendrite busy period at cycle " + std::to_string(quiet) +
-                  " did not start with a spike of this timestep");
+                  " did not start with a message of this timestep");
     a.unit = BoundingUnit::Dendrite;
     a.dendrite = quiet - d.since;
-    const uint64_t zero_load = zero_load_latency_cycles(g, r, d.src_core, b);
+    const uint64_t zero_load = from_management ? zero_load_latency_cycles(g, r, e.management_place, b)
+                                               : zero_load_latency_cycles(g, r, d.src_core, b);
     if (d.since < d.emitted + zero_load + d.queued)
       throw Error("critical path: a message arrived at " + name + " before its zero-load latency");
-    a.chip_link = chip_link_latency_cycles(g, r, d.src_core, b);
+    a.chip_link = from_management ? chip_link_latency_cycles(g, r, e.management_place, b)
+                                  : chip_link_latency_cycles(g, r, d.src_core, b);
     a.mesh = zero_load - a.chip_link;
     a.output_queue = d.queued;
     a.router_stall = d.since - d.emitted - zero_load - d.queued;
     a.source_core = d.src_core;
-    const uint64_t from = output_busy_since(d.src_core, d.emitted);
-    a.output = d.emitted - from;
-    a.sweep = from - t0;
+    if (from_management) {  // the management core sent writes, in order, from the timestep's start
+      a.management_write = d.emitted - t0;
+    } else {
+      const uint64_t from = output_busy_since(d.src_core, d.emitted);
+      a.output = d.emitted - from;
+      a.sweep = from - t0;
+    }
   } else if (quiet > t0 && e.output_free == quiet) {
     a.unit = BoundingUnit::Output;
     const uint64_t from = output_busy_since(b, quiet);

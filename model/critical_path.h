@@ -16,6 +16,9 @@
 //   output        the source core's output-stage busy period up to that message's emission;
 //   sweep         from the timestep's start to the spike that started that busy period (the source's
 //                 compartment sweep); a sweep-bound timestep is all sweep.
+// With chip.management.overlap_writes the critical message may be a management write sent while the
+// timestep computes: then mesh, chip_link, output_queue and router_stall are that message's as above,
+// and management_write is the management core's sending from the timestep's start to its emission.
 // Input FIFO wait is not a phase of its own: the critical message found the dendrite unit idle by
 // construction, so the messages queued behind busy units are counted as the busy unit's cycles.
 // Around the compute: the barrier (barrier_latency_cycles) and, in hosted mode, the management core's
@@ -90,7 +93,10 @@ struct ComputeEvents {
   // dendrite unit's current busy period.
   uint64_t dendrite_free = 0, output_free = 0;
   DendriteBusy dendrite_busy;
-};
+  // Hosted mode: the management core's source id in flits (one past the last core; kNoCore: none) and
+  // its local port, for a critical message it sent (overlap_writes).
+  uint32_t management_id = StepAttribution::kNoCore;
+  MeshGeometry::CorePlace management_place{0, 0, 0};
 };
 
 // The first core whose done cycle is the quiet cycle (the bounding core); throws Error when none is.
@@ -100,7 +106,8 @@ uint32_t bounding_core(const ComputeEvents& e);
 using OutputBusySince = std::function<uint64_t(uint32_t core, uint64_t cycle)>;
 
 // The compute part of a timestep's attribution (barrier, sweep, output, output_queue, mesh, chip_link,
-// router_stall, dendrite; the management phases stay 0) walked back from the bounding core, whose units
+// router_stall, dendrite; management_write when a management write is the critical message, the other
+// management phases stay 0) walked back from the bounding core, whose units
 // are e.dendrite_free, e.output_free and e.dendrite_busy. `g` and `r` give the critical message's zero-load
 // and chip-link latencies (model/routing.h). Throws Error when the walk cannot explain a cycle: a dendrite
 // busy period that began before the timestep or with no source core, a message faster than zero load.

@@ -142,9 +142,51 @@ TEST(CriticalPathArithmetic, EventsTheWalkCannotExplainAreErrors) {
   ComputeEvents early = dendrite_bound_step();
   early.dendrite_busy.since = 999;  // the busy period began in the previous timestep
   expect_error([&] { attribute_compute(early, kTwoChips, RouterParams{}, lookup); },
-               "core_10's dendrite busy period at cycle 1447 did not start with a spike of this timestep");
+               "core_10's dendrite busy period at cycle 1447 did not start with a message of this timestep");
   ComputeEvents fast = dendrite_bound_step();
   fast.dendrite_busy.queued = 23;  // 1070 + 238 + 23 > 1330: faster than zero load
   expect_error([&] { attribute_compute(fast, kTwoChips, RouterParams{}, lookup); },
                "a message arrived at core_10 before its zero-load latency");
+}
+
+// chip.management.overlap_writes: a management write sent while the timestep computes is the critical
+// message. One chip of 4 x 3 routers, the management core on router (0, 0) (source id 12, one past the
+// last core); core 10 is router (2, 2): zero load 2 + 2 x 8 + 2 x 13 + 2 = 46. The management core began
+// sending at the timestep's start (500) and handed the critical write over at 502; it waited 3 cycles at
+// the router's local port, lost 5 to arbitration and arrived at 502 + 46 + 3 + 5 = 556; three writes of
+// 32 cycles each keep core 10's dendrite unit busy until 652.
+TEST(CriticalPathArithmetic, ACriticalManagementWriteIsManagementWriteThenItsJourney) {
+  ComputeEvents e;
+  e.start = 500;
+  e.quiet = 652;
+  e.barrier = 294;
+  e.done.assign(12, 533);
+  e.done[10] = 652;
+  e.dendrite_free = 652;
+  e.output_free = 510;
+  e.dendrite_busy = {556, 502, 12, 3};
+  e.management_id = 12;
+  e.management_place = {0, 0, 1};
+  const StepAttribution a =
+      attribute_compute(e, MeshGeometry{1, 1, 4, 3, 1}, RouterParams{}, [](uint32_t, uint64_t) -> uint64_t {
+        ADD_FAILURE() << "a management write has no output stage";
+        return 0;
+      });
+  EXPECT_EQ(a.unit, BoundingUnit::Dendrite);
+  EXPECT_EQ(a.bounding_core, 10u);
+  EXPECT_EQ(a.source_core, 12u);
+  EXPECT_EQ(a.management_write, 2u);
+  EXPECT_EQ(a.mesh, 46u);
+  EXPECT_EQ(a.output_queue, 3u);
+  EXPECT_EQ(a.router_stall, 5u);
+  EXPECT_EQ(a.dendrite, 96u);
+  EXPECT_EQ(a.sweep + a.output + a.chip_link, 0u);
+  EXPECT_EQ(a.total(), 152u + 294);
+  // Without a management core in the events, the same source id is no core: an error.
+  e.management_id = StepAttribution::kNoCore;
+  expect_error(
+      [&] {
+        attribute_compute(e, MeshGeometry{1, 1, 4, 3, 1}, RouterParams{}, nullptr);
+      },
+      "did not start with a message of this timestep");
 }
