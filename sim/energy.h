@@ -41,4 +41,11 @@ struct EnergyReport {
 
 EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t);
 
+// A report.json's counters (per core, per router, the management core's), its cycles and clock, and its
+// power gating (chip.power_gating, chip.cores_powered, mapping.per_core): what price_energy needs to
+// re-price an old run with another table (`spikemesh price`). Throws Error naming the file and key. A
+// report without chip.power_gating (older) is priced with every core powered and `note` says so.
+// Defined in config.cpp, the one yaml-cpp user.
+ChipCounters load_report_counters(const std::string& path, std::string* note = nullptr);
+
 }  // namespace spikemesh
