@@ -149,9 +149,14 @@ bool Chip::hosted_phase(uint64_t now) {
         t_local_ = 0;
         ++calls_;
       }
-      management_->start_writes(now, t_local_);
       phases_.writes = now;
       current_ = StepAttribution{};
+      if (params_.management.overlap_writes && management_->writes_independent()) {
+        overlapped_writes_ = true;  // sent from the sweep's start (Start); the chip is quiet: barrier now
+        start_barrier(now, now);
+        return false;
+      }
+      management_->start_writes(now, t_local_);
       current_.management_compute = management_->compute_end_cycle() - interval_start_;
       drain_management(Draining::Writes, now);
       return true;
@@ -160,6 +165,11 @@ bool Chip::hosted_phase(uint64_t now) {
       return true;
     case Phase::Start:
       if (on_step_) on_step_(t_, now);
+      if (overlapped_writes_) {  // the double-buffered registers take their values as the timestep begins
+        management_->start_writes(now, t_local_, [&](uint32_t c, const Flit& f) { cores_[c]->apply_management(f); });
+        overlapped_writes_ = false;
+        if (tracer_) tracer_->set(sig_phase_, now, 1);
+      }
       start_sweep(now);
       for (auto& p : run_.payloads) p.clear();  // a payload is emitted once; the next ones are written
       return true;
@@ -246,54 +256,35 @@ void Chip::start_barrier(uint64_t quiet, uint64_t now) {
   next_trigger(cycles_to_time(quiet - now + barrier_));
 }
 
-// The compute part of the timestep, from its sweep's start to the cycle `quiet` the last core finished: walk
-// back from the bounding core's last unit along the chain that ended it (hw/critical_path.h). The barrier is
-// the chip's constant. Any gap the walk cannot explain is an error: the parts must add up to the timestep.
+// The compute part of the timestep, from its sweep's start to the cycle `quiet` the last core finished: gather
+// the cores' recorded events and walk back from the bounding core (model/critical_path.h). The management
+// phases already set for this timestep stay; with overlap_writes the critical message may be a management write.
 void Chip::attribute_compute(uint64_t quiet) {
-  StepAttribution& a = current_;
-  const uint64_t t0 = step_start_;
-  a.barrier = barrier_;
-  uint32_t b = StepAttribution::kNoCore;
-  for (uint32_t c = 0; c < cores_.size() && b == StepAttribution::kNoCore; ++c)
-    if (cores_[c]->done_cycle() == quiet) b = c;
-  if (b == StepAttribution::kNoCore)
-    throw Error("critical path: timestep " + std::to_string(t_) + " went quiet at cycle " + std::to_string(quiet) +
-                " but no core finished then");
-  const Neurocore& core = *cores_[b];
-  a.bounding_core = a.source_core = b;
-  if (quiet > t0 && core.dendrite_free() == quiet) {
-    const Neurocore::DendriteBusy& d = core.dendrite_busy();
-    if (d.since < t0 || d.src_core >= cores_.size())
-      throw Error("critical path: " + std::string(core.name()) + "'s dendrite busy period at cycle " +
-                  std::to_string(quiet) + " did not start with a spike of this timestep");
-    a.unit = BoundingUnit::Dendrite;
-    a.dendrite = quiet - d.since;
-    const uint64_t zero_load = zero_load_latency_cycles(program_.geometry, params_.router, d.src_core, b);
-    if (d.since < d.emitted + zero_load + d.queued)
-      throw Error("critical path: a message arrived at " + std::string(core.name()) + " before its zero-load latency");
-    a.chip_link = chip_link_latency_cycles(program_.geometry, params_.router, d.src_core, b);
-    a.mesh = zero_load - a.chip_link;
-    a.output_queue = d.queued;
-    a.router_stall = d.since - d.emitted - zero_load - d.queued;
-    a.source_core = d.src_core;
-    const uint64_t from = cores_[d.src_core]->output_busy_since(d.emitted);
-    a.output = d.emitted - from;
-    a.sweep = from - t0;
-  } else if (quiet > t0 && core.output_free() == quiet) {
-    a.unit = BoundingUnit::Output;
-    const uint64_t from = core.output_busy_since(quiet);
-    a.output = quiet - from;
-    a.sweep = from - t0;
-  } else {
-    a.unit = BoundingUnit::Sweep;
-    a.sweep = quiet - t0;
+  ComputeEvents e;
+  e.timestep = t_;
+  e.start = step_start_;
+  e.quiet = quiet;
+  e.barrier = barrier_;
+  e.done.reserve(cores_.size());
+  for (const auto& c : cores_) e.done.push_back(c->done_cycle());
+  const Neurocore& core = *cores_[bounding_core(e)];
+  e.dendrite_free = core.dendrite_free();
+  e.output_free = core.output_free();
+  e.dendrite_busy = core.dendrite_busy();
+  if (management_) {
+    e.management_id = run_.management_id;
+    e.management_place = management_place_;
   }
+  StepAttribution a =
+      spikemesh::attribute_compute(e, program_.geometry, params_.router,
+                                   [&](uint32_t c, uint64_t cycle) { return cores_[c]->output_busy_since(cycle); });
+  a.management_compute = current_.management_compute;
+  a.management_write += current_.management_write;  // before the barrier, and overlapped (a critical write)
+  current_ = a;
 }
 
 void Chip::end_attribution(uint64_t cycles) {
-  if (current_.total() != cycles)
-    throw Error("critical path: timestep " + std::to_string(t_) + " lasted " + std::to_string(cycles) +
-                " cycles but its phases add up to " + std::to_string(current_.total()));
+  check_attribution(current_, t_, cycles);
   attribution_.push_back(current_);
   current_ = StepAttribution{};
 }

@@ -10,7 +10,10 @@
 // (read requests, read responses over the mesh), a pause for the host's loop, then its write phase (the
 // DDIM update's compute, resets, bias writes, input payload writes over the mesh); the barrier follows
 // the write phase and starts the next timestep. Each phase is over when its messages are all received and
-// served, as a timestep's spikes are.
+// served, as a timestep's spikes are. With chip.management.overlap_writes, a write phase that depends on
+// nothing the last timestep computed (ManagementCore::writes_independent) is sent from the sweep's start
+// instead, while the timestep computes (hw/management_core.h), and the timestep is over when its spikes
+// and those writes are all served.
 // Left out: the barrier starts at global quiescence (the real wavefront trails each core as it finishes);
 // in stimulus mode, host I/O timing (inputs are written into input compartments before a step, outputs
 // read after it); in hosted mode, how the loop's host program reaches the management core (it is loaded
@@ -77,7 +80,7 @@ class Chip : public sc_core::sc_module {
   const std::string& deadlock_report() const { return deadlock_; }
   const SimResult& result() const { return result_; }
   const std::vector<uint64_t>& step_cycles() const { return step_cycles_; }
-  // Per completed timestep, what ended it and its cycles by phase (hw/critical_path.h); each adds up to
+  // Per completed timestep, what ended it and its cycles by phase (model/critical_path.h); each adds up to
   // the step_cycles() entry of the same timestep.
   const std::vector<StepAttribution>& step_attribution() const { return attribution_; }
   uint64_t end_cycle() const { return end_cycle_; }
@@ -151,7 +154,8 @@ class Chip : public sc_core::sc_module {
   uint32_t sig_timestep_ = 0, sig_barrier_ = 0, sig_ddim_ = 0;
   uint32_t sig_phase_ = 0;  // chip.management.phase: 0 none, 1 writes, 2 reads
   HostedPhases phases_;
-  uint32_t calls_ = 0;  // hosted: network calls started (host_reset), the DDIM steps
+  uint32_t calls_ = 0;              // hosted: network calls started (host_reset), the DDIM steps
+  bool overlapped_writes_ = false;  // hosted, overlap_writes: this timestep's writes go from its sweep's start
 };
 
 }  // namespace spikemesh

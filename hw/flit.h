@@ -34,6 +34,9 @@ struct Flit {
   uint32_t list_synapses = 0;
   uint16_t dest_x = 0, dest_y = 0, dest_local = 0;  // destination router and local port (the address)
   MessageKind kind = MessageKind::Spike;
+  // Simulation annotation: a write or bias write whose value the receiving core's double-buffered register
+  // took when the timestep began (chip.management.overlap_writes); the core only serves it (its timing).
+  bool timing_only = false;
   // Simulation annotation: cycles it waited in the source core's output queue after its inject latency,
   // because the router had not yet taken the core's previous message (critical-path attribution).
   uint32_t queued_cycles = 0;
@@ -43,7 +46,8 @@ struct Flit {
   bool operator==(const Flit& o) const {
     return axon == o.axon && atom == o.atom && payload == o.payload && src_core == o.src_core &&
            list_synapses == o.list_synapses && dest_x == o.dest_x && dest_y == o.dest_y && dest_local == o.dest_local &&
-           kind == o.kind && queued_cycles == o.queued_cycles && id == o.id && emitted_cycle == o.emitted_cycle;
+           kind == o.kind && timing_only == o.timing_only && queued_cycles == o.queued_cycles && id == o.id &&
+           emitted_cycle == o.emitted_cycle;
   }
 };
 static_assert(sizeof(Flit) == 48, "48 bytes, stored once in FlitPool; router buffers hold 16-byte handle entries");

@@ -53,7 +53,8 @@ void ManagementCore::busy(uint64_t start, uint64_t finish) {
   if (tracer_) tracer_->interval(sig_busy_, start, finish);
 }
 
-void ManagementCore::send(MessageKind kind, uint32_t core, uint32_t population, uint64_t index, int32_t value) {
+void ManagementCore::send(MessageKind kind, uint32_t core, uint32_t population, uint64_t index, int32_t value,
+                          const ApplyNow& apply_now) {
   const auto d = program_.geometry.place(core);
   Flit f;
   f.kind = kind;
@@ -64,6 +65,10 @@ void ManagementCore::send(MessageKind kind, uint32_t core, uint32_t population, 
   f.dest_x = static_cast<uint16_t>(d.x);
   f.dest_y = static_cast<uint16_t>(d.y);
   f.dest_local = static_cast<uint16_t>(d.local);
+  if (apply_now) {
+    f.timing_only = true;
+    apply_now(core, f);
+  }
   out_.push_back(f);
 }
 
@@ -90,7 +95,9 @@ void ManagementCore::hand_next(uint64_t earliest) {
   busy(s.start, s.finish);
   f.id = run_.next_flit_id++;
   f.emitted_cycle = s.finish;
-  router_.inject(place_.local, f, std::max(s.finish + params_.router.inject_cycles, earliest));
+  const uint64_t ready = s.finish + params_.router.inject_cycles, at = std::max(ready, earliest);
+  f.queued_cycles = static_cast<uint32_t>(at - ready);  // the router had not taken the previous message yet
+  router_.inject(place_.local, f, at);
 }
 
 uint64_t ManagementCore::start_reads(uint64_t now) {
@@ -104,7 +111,7 @@ uint64_t ManagementCore::start_reads(uint64_t now) {
   return start_sending(now, first);
 }
 
-uint64_t ManagementCore::start_writes(uint64_t now, uint32_t t_next) {
+uint64_t ManagementCore::start_writes(uint64_t now, uint32_t t_next, const ApplyNow& apply_now) {
   // The DDIM update's compute comes first: the writes carry its results.
   if (compute_pending_ > 0) {
     const ServiceSlot s = serve(now, free_, compute_pending_);
@@ -131,7 +138,7 @@ uint64_t ManagementCore::start_writes(uint64_t now, uint32_t t_next) {
         const int32_t want = pop.bias_mant_at(context_, t_next, h.column_lo + k);
         if (want == h.bias[k]) continue;
         h.bias[k] = static_cast<int16_t>(want);
-        send(MessageKind::BiasWrite, h.core, p, h.column_lo + k, want);
+        send(MessageKind::BiasWrite, h.core, p, h.column_lo + k, want, apply_now);
         ++counters_.bias_writes;
       }
   }
@@ -141,7 +148,7 @@ uint64_t ManagementCore::start_writes(uint64_t now, uint32_t t_next) {
       for (uint32_t k = 0; k < h.segment.count; ++k) {
         const int32_t v = inputs_[p][h.segment.first + k];
         if (v == 0) continue;
-        send(MessageKind::Write, h.core, p, h.segment.first + k, v);
+        send(MessageKind::Write, h.core, p, h.segment.first + k, v, apply_now);
         ++counters_.writes;
       }
     inputs_[p].clear();

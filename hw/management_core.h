@@ -18,14 +18,24 @@
 // (message_cycles, then into the router's local port inject_cycles later; the next when the router takes
 // it, as a neurocore's output stage); every message it receives (message_cycles from max(arrival, unit
 // free); its input FIFO of core.input_fifo_depth slots credits a slot back the cycle after service starts).
+// With chip.management.overlap_writes, a write phase whose writes do not depend on the timestep just
+// computed (writes_independent(): within a network call, no reset and no DDIM update to wait for) is sent
+// while the next timestep computes instead of before its barrier. Assumption: the input compartment's
+// payload register and the bias registers are double-buffered, written for timestep t + 1 while t runs and
+// swapped when t + 1 begins. The host hands over t + 1's payloads only after t has paused, so the chip
+// times the messages carrying t + 1's values during t + 1's compute (their values are in the registers when
+// it begins, the messages are timing-only): counts, routes and contention exact, shifted by one timestep
+// within the call. What stays before the barrier: a new call's resets, bias writes and first payloads, after
+// the DDIM update that follows the last read.
 // Left out: the x86 core's instruction timing (message_cycles and update_cycles are assumptions), the second
-// physical mesh for read responses (docs/sources.md#noc), overlapping the read and write phases, its static power.
+// physical mesh for read responses (docs/sources.md#noc), overlapping the read phase, its static power.
 #pragma once
 
 #include <systemc>
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -62,8 +72,13 @@ class ManagementCore : public sc_core::sc_module, public FlitReceiver {
   // The chip's side. Each starts a phase at cycle `now` and returns the messages it sent (0: none). The
   // phase is over when they (and their responses) have all been received and done_cycle() has passed.
   uint64_t start_reads(uint64_t now);
-  // `t_next`: the next timestep's index within its network call (after a reset: 0).
-  uint64_t start_writes(uint64_t now, uint32_t t_next);
+  // `t_next`: the next timestep's index within its network call (after a reset: 0). With `apply_now`, the
+  // messages are timing-only (overlap_writes): apply_now(core, message) puts each value in its register at once.
+  using ApplyNow = std::function<void(uint32_t core, const Flit&)>;
+  uint64_t start_writes(uint64_t now, uint32_t t_next, const ApplyNow& apply_now = nullptr);
+  // Whether the next write phase depends on nothing the timestep just computed: no reset (a new network
+  // call) and no DDIM update are pending, so its writes may overlap the next timestep (overlap_writes).
+  bool writes_independent() const { return !reset_pending_ && compute_pending_ == 0; }
   bool reset_pending() const { return reset_pending_; }
   uint64_t done_cycle() const { return free_; }
   // The cycle the last write phase's DDIM-update compute finished (its start when it had none).
@@ -91,7 +106,8 @@ class ManagementCore : public sc_core::sc_module, public FlitReceiver {
     ManagementCore* m = nullptr;
     void give_back(uint64_t usable_at) override { m->hand_next(usable_at); }
   };
-  void send(MessageKind kind, uint32_t core, uint32_t population, uint64_t index, int32_t value);
+  void send(MessageKind kind, uint32_t core, uint32_t population, uint64_t index, int32_t value,
+            const ApplyNow& apply_now = nullptr);
   uint64_t start_sending(uint64_t now, size_t first);
   void hand_next(uint64_t earliest);
   void busy(uint64_t start, uint64_t finish);

@@ -373,9 +373,23 @@ void Neurocore::receive_management(const Flit& f, uint64_t arrival) {
       if (!in_port_) hand_next_message(0);
       break;
     }
+    case MessageKind::Write:
+    case MessageKind::BiasWrite:
+    case MessageKind::Reset:
+      if (!f.timing_only) apply_management(f);
+      break;
+    case MessageKind::Spike:
+    case MessageKind::ReadResponse:
+      throw Error(std::string(name()) + ": a core cannot take a " + to_string(f.kind) + " message");
+  }
+  if (--run_.outstanding == 0) run_.scheduler->notify_now(*run_.drained);
+}
+
+void Neurocore::apply_management(const Flit& f) {
+  switch (f.kind) {
     case MessageKind::Write: {
       auto& payloads = run_.payloads[f.atom];
-      if (payloads.empty()) payloads.assign(pop.size(), 0);
+      if (payloads.empty()) payloads.assign(net_.populations[f.atom].size(), 0);
       payloads[f.axon] = f.payload;
       break;
     }
@@ -389,10 +403,10 @@ void Neurocore::receive_management(const Flit& f, uint64_t arrival) {
       reset_state();
       break;
     case MessageKind::Spike:
+    case MessageKind::ReadRequest:
     case MessageKind::ReadResponse:
-      throw Error(std::string(name()) + ": a core cannot take a " + to_string(f.kind) + " message");
+      throw Error(std::string(name()) + ": a " + std::string(to_string(f.kind)) + " message changes no register");
   }
-  if (--run_.outstanding == 0) run_.scheduler->notify_now(*run_.drained);
 }
 
 void Neurocore::attach_tracer(Tracer& tracer, uint64_t messages_in_bound, const std::vector<Probe>& probes) {

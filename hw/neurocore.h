@@ -44,6 +44,7 @@
 #include "chip_params.h"
 #include "core_timing.h"
 #include "counters.h"
+#include "critical_path.h"
 #include "cycle_scheduler.h"
 #include "flit.h"
 #include "mapping.h"
@@ -87,6 +88,10 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // Zeroes every compartment's state and every delay slot: a new network call (the next DDIM step).
   // The chip calls it between timesteps, when no message is in flight.
   void reset_state();
+  // What a write, bias write or reset message does to the core's registers (payload, bias, state), apart
+  // from its service time: on arrival, or when the timestep begins for a timing-only message
+  // (chip.management.overlap_writes: the double-buffered register already holds its value).
+  void apply_management(const Flit& f);
   // Applies the synaptic input of the messages received in this timestep (see receive); the chip calls
   // it when the timestep is over, before the next sweep reads the delay slots.
   void flush();
@@ -94,17 +99,12 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // The cycle by which every unit has finished what it has been given.
   uint64_t done_cycle() const { return std::max(std::max(sweep_end_, output_free_), dendrite_free_); }
   bool dendrite_busy_at(uint64_t cycle) const { return dendrite_free_ > cycle; }
-  // Critical-path bookkeeping (hw/critical_path.h) of the current timestep. Each unit is free from:
+  // Critical-path bookkeeping (model/critical_path.h) of the current timestep. Each unit is free from:
   uint64_t sweep_end() const { return sweep_end_; }
   uint64_t output_free() const { return output_free_; }
   uint64_t dendrite_free() const { return dendrite_free_; }
-  // The dendrite unit's current busy period: it began when `src_core`'s message, which left its output
-  // stage at `emitted` and waited `queued` cycles in its output queue, arrived at `since` and found the unit idle.
-  struct DendriteBusy {
-    uint64_t since = 0, emitted = 0;
-    uint32_t src_core = 0;
-    uint32_t queued = 0;  // cycles the message waited in its source's output queue (Flit::queued_cycles)
-  };
+  // The dendrite unit's current busy period (model/critical_path.h).
+  using DendriteBusy = spikemesh::DendriteBusy;
   const DendriteBusy& dendrite_busy() const { return dendrite_busy_; }
   // The start of the output stage's busy period (in this timestep) that holds the service ending at `cycle`.
   uint64_t output_busy_since(uint64_t cycle) const;

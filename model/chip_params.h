@@ -148,6 +148,10 @@ struct ManagementParams {
   uint32_t update_cycles = 8;           // per element of the fixed-point DDIM update (assumption)
   uint32_t message_cycles = 2;          // per message sent or received (assumption)
   uint32_t router_x = 0, router_y = 0;  // its router (global coordinates)
+  // Writes that do not depend on the timestep just computed (within a network call: input payloads and
+  // bias writes, no reset, no DDIM update) are sent while the timestep computes, into double-buffered
+  // registers (hw/management_core.h); off: every write is sent before the barrier, as the timestep waits.
+  bool overlap_writes = false;
 
   template <class V>
   void describe(V& v) {
@@ -161,6 +165,10 @@ struct ManagementParams {
             "x of the router whose extra local port the management core sits on (global, < chips_x x routers_x)");
     v.field("router_y", router_y, 0, 4095,
             "y of the router whose extra local port the management core sits on (global, < chips_y x routers_y)");
+    v.field("overlap_writes", overlap_writes,
+            "send the writes that do not depend on the timestep just computed (input payloads and bias writes "
+            "within a network call) while the timestep computes, into double-buffered payload and bias "
+            "registers (assumption, docs/architecture.md); off: all writes before the barrier");
   }
 };
 

@@ -92,12 +92,12 @@ uint32_t link_latency_cycles(const RouterParams& r, LinkKind kind) {
 }
 
 namespace {
-// Walks the XY path from core `src` to core `dst` and adds up inject + the latency of each link for which
-// `counted(kind)` holds.
+// Walks the XY path from the local port `s` to core `dst` and adds up inject + the latency of each link for
+// which `counted(kind)` holds.
 template <class Counted>
-uint64_t path_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst, Counted counted,
-                             uint64_t inject) {
-  const auto s = g.place(src), d = g.place(dst);
+uint64_t path_latency_cycles(const MeshGeometry& g, const RouterParams& r, const MeshGeometry::CorePlace& s,
+                             uint32_t dst, Counted counted, uint64_t inject) {
+  const auto d = g.place(dst);
   uint64_t cycles = inject;
   uint32_t x = s.x, y = s.y;
   for (;;) {
@@ -124,14 +124,24 @@ uint64_t path_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint3
 }
 }  // namespace
 
-uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst) {
+uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, const MeshGeometry::CorePlace& src,
+                                  uint32_t dst) {
   return path_latency_cycles(
       g, r, src, dst, [](LinkKind) { return true; }, r.inject_cycles);
 }
 
-uint64_t chip_link_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst) {
+uint64_t chip_link_latency_cycles(const MeshGeometry& g, const RouterParams& r, const MeshGeometry::CorePlace& src,
+                                  uint32_t dst) {
   return path_latency_cycles(
       g, r, src, dst, [](LinkKind k) { return k == LinkKind::ChipEastWest || k == LinkKind::ChipNorthSouth; }, 0);
+}
+
+uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst) {
+  return zero_load_latency_cycles(g, r, g.place(src), dst);
+}
+
+uint64_t chip_link_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst) {
+  return chip_link_latency_cycles(g, r, g.place(src), dst);
 }
 
 MeshGeometry::CorePlace management_place(const MeshGeometry& g, const ManagementParams& m) {

@@ -63,6 +63,11 @@ uint32_t link_latency_cycles(const RouterParams& r, LinkKind kind);
 uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst);
 // The part of that latency spent on chip-to-chip links (chip_link_cycles per chip-crossing link).
 uint64_t chip_link_latency_cycles(const MeshGeometry& g, const RouterParams& r, uint32_t src, uint32_t dst);
+// The same from a local port that is not a core's (the management core's, management_place()).
+uint64_t zero_load_latency_cycles(const MeshGeometry& g, const RouterParams& r, const MeshGeometry::CorePlace& src,
+                                  uint32_t dst);
+uint64_t chip_link_latency_cycles(const MeshGeometry& g, const RouterParams& r, const MeshGeometry::CorePlace& src,
+                                  uint32_t dst);
 uint32_t hop_count(const MeshGeometry& g, uint32_t src, uint32_t dst);  // router-to-router links on the path
 
 // Round-robin arbiter: grants the first requester after `last` (cyclically over n inputs); -1 if none.

@@ -23,5 +23,6 @@ int cmd_sample(const Args& args);     // the fixed-point reference sampler (FSDD
 int cmd_run(const Args& args);        // run the cycle-accurate chip (cmd_run.cpp)
 int cmd_map(const Args& args);        // compile onto the chip and print the utilisation (cmd_map.cpp)
 int cmd_sweep(const Args& args);      // design-space sweep: execs scripts/sweep/sweep.py
+int cmd_price(const Args& args);      // re-price a report.json's counters with another energy table
 
 }  // namespace spikemesh::cli

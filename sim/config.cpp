@@ -17,6 +17,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "energy.h"
 #include "error.h"
 #include "network_file.h"
 #include "netx_import.h"
@@ -554,6 +555,93 @@ std::string run_config_help() {
   os << "  chip = FILE, or a mapping of the keys below (with an optional chip.base = FILE loaded first)\n";
   h.section("chip", c);
   return os.str();
+}
+
+// report.json as written by sim/report.cpp: its counters back into ChipCounters (JSON is YAML, so yaml-cpp
+// reads it). Every key it needs must be there; a report written before chip.power_gating was saved is
+// priced with every core powered, as it was then, and says so on `note`.
+ChipCounters load_report_counters(const std::string& path, std::string* note) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw Error(path + ": cannot open the report (no such file)");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": not a JSON report: " + e.msg);
+  }
+  auto need = [&](const YAML::Node& n, const std::string& key, const std::string& where) {
+    if (!n.IsMap() || !n[key]) throw Error(path + ": no key '" + where + key + "' (expected a spikemesh report.json)");
+    return n[key];
+  };
+  auto number = [&](const YAML::Node& n, const std::string& key, const std::string& where) {
+    const YAML::Node v = need(n, key, where);
+    try {
+      return v.as<uint64_t>();
+    } catch (const YAML::Exception&) {
+      throw Error(path + ": '" + where + key + "' is not a non-negative integer");
+    }
+  };
+  if (!root.IsMap() || !root["format"] || root["format"].as<std::string>("") != "spikemesh-report")
+    throw Error(path + ": 'format' is not \"spikemesh-report\" (expected a spikemesh report.json)");
+  ChipCounters c;
+  c.cycles = number(root, "cycles", "");
+  try {
+    c.clock_mhz = need(root, "clock_mhz", "").as<double>();
+  } catch (const YAML::Exception&) {
+    throw Error(path + ": 'clock_mhz' is not a number");
+  }
+  const YAML::Node counters = need(root, "counters", ""), chip = need(root, "chip", "");
+  const uint64_t cores = number(chip, "cores", "chip."), routers = number(chip, "routers", "chip.");
+  auto read = [&](auto& x, const YAML::Node& n, const std::string& where) {
+    using X = std::remove_reference_t<decltype(x)>;
+    X::fields([&](const CounterField& f, uint64_t X::*m) { x.*m = number(n, f.key, where + "."); });
+  };
+  for (uint64_t k = 0; k < cores; ++k) {
+    const std::string name = "chip.core_" + std::to_string(k);
+    c.core_names.push_back(name);
+    c.cores.emplace_back();
+    read(c.cores.back(), need(counters, name, "counters."), "counters." + name);
+  }
+  for (const auto& kv : counters) {
+    const std::string name = kv.first.as<std::string>();
+    if (name.rfind("chip.noc.router_", 0) != 0) continue;
+    c.router_names.push_back(name);
+    c.routers.emplace_back();
+    read(c.routers.back(), kv.second, "counters." + name);
+  }
+  if (c.routers.size() != routers)
+    throw Error(path + ": counters hold " + std::to_string(c.routers.size()) + " routers, chip.routers says " +
+                std::to_string(routers));
+  if (counters["chip.management"]) {
+    c.hosted = true;
+    read(c.management, counters["chip.management"], "counters.chip.management");
+  }
+  if (!chip["power_gating"]) {
+    if (note) *note = path + " has no chip.power_gating (written before it was saved): every core is priced as powered";
+    return c;
+  }
+  bool gating = false;
+  try {
+    gating = chip["power_gating"].as<bool>();
+  } catch (const YAML::Exception&) {
+    throw Error(path + ": 'chip.power_gating' is not true or false");
+  }
+  const uint64_t powered = number(chip, "cores_powered", "chip.");
+  if (gating) {  // the cores with compartments mapped drew static power; the others were gated
+    c.core_gated.assign(cores, true);
+    for (const auto& used : need(need(root, "mapping", ""), "per_core", "mapping.")) {
+      const uint64_t k = number(used, "core", "mapping.per_core[].");
+      if (k >= cores)
+        throw Error(path + ": mapping.per_core names core " + std::to_string(k) + " of " + std::to_string(cores));
+      c.core_gated[k] = false;
+    }
+  }
+  uint64_t n = 0;
+  for (uint64_t k = 0; k < cores; ++k) n += !(k < c.core_gated.size() && c.core_gated[k]);
+  if (n != powered)
+    throw Error(path + ": chip.cores_powered is " + std::to_string(powered) + " but " + std::to_string(n) +
+                " cores are powered (chip.power_gating " + (gating ? "true" : "false") + ", mapping.per_core)");
+  return c;
 }
 
 }  // namespace spikemesh

@@ -1,4 +1,4 @@
-// report.json's `critical_path` section: what ended each timestep (hw/critical_path.h), summed over a run or
+// report.json's `critical_path` section: what ended each timestep (model/critical_path.h), summed over a run or
 // an interval of one: cycles by phase, timesteps by bounding unit, cycles by bounding population (the
 // populations of the bounding core), and the cores that bound the most cycles.
 #pragma once

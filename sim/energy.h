@@ -22,7 +22,7 @@ struct ChipCounters : ChipSnapshot {
   std::vector<std::string> router_names;
   std::vector<uint64_t> step_cycles;
   std::vector<bool> core_gated;  // per core: power-gated, no static power (ChipParams::power_gating); empty: none
-  std::vector<StepAttribution> step_attribution;  // per timestep, as step_cycles (hw/critical_path.h)
+  std::vector<StepAttribution> step_attribution;  // per timestep, as step_cycles (model/critical_path.h)
   std::vector<std::string> core_populations;      // per core: its populations ('+'-joined)
   uint64_t cycles = 0;
   double clock_mhz = 0;
@@ -40,5 +40,12 @@ struct EnergyReport {
 };
 
 EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t);
+
+// A report.json's counters (per core, per router, the management core's), its cycles and clock, and its
+// power gating (chip.power_gating, chip.cores_powered, mapping.per_core): what price_energy needs to
+// re-price an old run with another table (`spikemesh price`). Throws Error naming the file and key. A
+// report without chip.power_gating (older) is priced with every core powered and `note` says so.
+// Defined in config.cpp, the one yaml-cpp user.
+ChipCounters load_report_counters(const std::string& path, std::string* note = nullptr);
 
 }  // namespace spikemesh

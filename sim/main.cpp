@@ -38,6 +38,9 @@ const Command kCommands[] = {
     {"run", spikemesh::cli::cmd_run,
      "run CONFIG.yaml [--set key=value ...] [--out DIR]\n"
      "      run the cycle-accurate chip: DIR/report.json, DIR/spikes.h5, DIR/config.yaml"},
+    {"price", spikemesh::cli::cmd_price,
+     "price REPORT.json --energy TABLE.yaml [--out FILE]\n"
+     "      re-price a finished run's counters with another energy table (power gating as the report saved it)"},
     {"sweep", spikemesh::cli::cmd_sweep,
      "sweep SWEEP.yaml --out DIR [--cores N] [--profile PROFILE_DIR]\n"
      "      design-space sweep of `run` points with Snakemake: DIR/results.csv and plots (docs/sweeps.md)"},

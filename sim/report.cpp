@@ -11,20 +11,7 @@ namespace spikemesh {
 
 void write_management_counters(JsonWriter& j, const ManagementCounters& m) { write_counters(j, m); }
 
-void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
-                  const EnergyTable& table, const EnergyReport& e, const std::function<void(JsonWriter&)>& extra,
-                  const std::function<void(JsonWriter&)>& critical_extra) {
-  const ChipCounters& c = run.counters;
-  const ChipParams& p = cfg.chip;
-  JsonWriter j(os);
-  j.begin_object();
-  j.value("format", "spikemesh-report").value("version", uint64_t{1});
-  j.value("completed", run.completed);
-  if (!run.completed) j.value("deadlock", run.deadlock);
-  j.value("network", cfg.network_path());
-  j.value("cycles", c.cycles).value("timesteps", uint64_t{c.step_cycles.size()});
-  j.value("clock_mhz", p.clock_mhz).value("latency_s", c.seconds());
-  // Energy.
+void write_energy(JsonWriter& j, const ChipCounters& c, const EnergyTable& table, const EnergyReport& e) {
   j.begin_object("energy_j");
   j.value("total", e.total_j).value("dynamic", e.dynamic_j).value("static", e.static_j);
   j.value("table", table.name).value("table_source", table.source);
@@ -58,6 +45,22 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   j.end_object();
   j.array("unpriced", e.unpriced);
   j.end_object();
+}
+
+void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, const ChipRunOutput& run,
+                  const EnergyTable& table, const EnergyReport& e, const std::function<void(JsonWriter&)>& extra,
+                  const std::function<void(JsonWriter&)>& critical_extra) {
+  const ChipCounters& c = run.counters;
+  const ChipParams& p = cfg.chip;
+  JsonWriter j(os);
+  j.begin_object();
+  j.value("format", "spikemesh-report").value("version", uint64_t{1});
+  j.value("completed", run.completed);
+  if (!run.completed) j.value("deadlock", run.deadlock);
+  j.value("network", cfg.network_path());
+  j.value("cycles", c.cycles).value("timesteps", uint64_t{c.step_cycles.size()});
+  j.value("clock_mhz", p.clock_mhz).value("latency_s", c.seconds());
+  write_energy(j, c, table, e);
   // Counters: chip totals, per timestep, per component.
   j.begin_object("counters");
   {
@@ -100,6 +103,11 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   j.value("routers", g.routers()).value("cores", g.cores()).value("barrier_cycles", run.barrier_cycles);
   j.value("compartments_per_core", p.core.compartments).value("graded_spikes", p.core.graded_spikes);
   j.value("shared_conv_kernels", p.core.shared_conv_kernels);
+  // What re-pricing needs of the static power (`spikemesh price`): whether unused cores were power-gated and
+  // how many cores drew static power (with gating: those with compartments mapped, mapping.per_core).
+  uint64_t powered = 0;
+  for (size_t k = 0; k < c.cores.size(); ++k) powered += !(k < c.core_gated.size() && c.core_gated[k]);
+  j.value("power_gating", p.power_gating).value("cores_powered", powered);
   j.end_object();
   // Mapping summary.
   j.begin_object("mapping");

@@ -21,6 +21,8 @@ void write_counters(JsonWriter& j, const Counters& c) {
   auto member = [&](const CounterField& f, uint64_t value) { j.value(f.key, value); };
   c.describe(member);
 }
+// report.json's `energy_j` object: `e`, priced from `c` with `table` (also `spikemesh price`'s output).
+void write_energy(JsonWriter& j, const ChipCounters& c, const EnergyTable& table, const EnergyReport& e);
 // The management core's counters (report.json, the FSDDIM blocks).
 void write_management_counters(JsonWriter& j, const ManagementCounters& m);
 

@@ -124,7 +124,7 @@ void write_h5(const Tracer& tr, const ChipTimestepRecorder& rec, const Network& 
         f, "/counters/cores/", n, cores, [&](uint64_t k) -> const auto& { return snaps[k].cores; });
     write_columns<RouterCounters>(
         f, "/counters/routers/", n, routers, [&](uint64_t k) -> const auto& { return snaps[k].routers; });
-    // Critical path per timestep (hw/critical_path.h): cycles by phase (they add up to /timesteps/cycles),
+    // Critical path per timestep (model/critical_path.h): cycles by phase (they add up to /timesteps/cycles),
     // the bounding core (a row of /counters/cores), its bounding unit and the core that began the chain.
     f.create_group("/critical_path");
     const auto& at = rec.attribution();

@@ -1,6 +1,7 @@
-"""Sweep plots: the Pareto front of energy against latency per image, coloured by quality (or, in a sweep
-without a quality metric, by the first axis); and each metric against each swept axis, one line per
-combination of the other axes. Writes PNGs into the sweep folder and returns their paths.
+"""Sweep plots: energy against latency per image, coloured by quality (or, in a sweep without a quality
+metric, by the first axis), with the Pareto front ringed (scripts/sweep/pareto.py: in energy, latency and
+quality when the sweep measures quality, else in energy and latency); and each metric against each swept
+axis, one line per combination of the other axes. Writes PNGs into the sweep folder and returns their paths.
 
     /usr/bin/python3 scripts/sweep/plots.py DIR      (re-plot DIR/results.csv)
 """
@@ -11,6 +12,9 @@ import math
 from pathlib import Path
 
 import matplotlib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pareto import sweep_front  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -35,15 +39,6 @@ def _num(v):
     except (TypeError, ValueError):
         return None
     return x
-
-
-def pareto(points):
-    """Indices of the (energy, latency) points no other point beats on both (lower is better), by latency."""
-    front = []
-    for i, (e, l) in enumerate(points):
-        if not any(e2 <= e and l2 <= l and (e2 < e or l2 < l) for j, (e2, l2) in enumerate(points) if j != i):
-            front.append(i)
-    return sorted(front, key=lambda i: (points[i][1], points[i][0]))
 
 
 def _value(r, axis):
@@ -92,9 +87,15 @@ def plot_sweep(out: Path, rows: list, axes: list) -> list:
             sel = [k for k, r in enumerate(ok) if _value(r, axes[0]) == c]
             ax.scatter([lat[k] for k in sel], [e[k] for k in sel], color=cmap(i % 10), zorder=3,
                        label=f"{_name(axes[0])} = {c}")
-    front = pareto(list(zip(e, lat)))
-    ax.plot([lat[i] for i in front], [e[i] for i in front], "r--", lw=1, marker="o", ms=11, mfc="none", zorder=4,
-            label=f"Pareto front ({len(front)} point{'s' if len(front) != 1 else ''})")
+    names, front_rows = sweep_front(ok)
+    front = [next(k for k, r in enumerate(ok) if r is f) for f in front_rows]  # by latency
+    n = f"{len(front)} point{'s' if len(front) != 1 else ''}"
+    if len(names) == 3:  # a front in three objectives is no line in this plane: ring its points
+        ax.plot([lat[i] for i in front], [e[i] for i in front], "o", ms=11, mfc="none", mec="r", zorder=4,
+                label=f"Pareto front in energy, latency and {names[2]} ({n})")
+    else:
+        ax.plot([lat[i] for i in front], [e[i] for i in front], "r--", lw=1, marker="o", ms=11, mfc="none", zorder=4,
+                label=f"Pareto front in energy and latency ({n})")
     ax.set_xlabel("latency per image (s)")
     ax.set_ylabel("energy per image (J)")
     ax.set_xscale("log")

@@ -52,6 +52,8 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+from pareto import sweep_front  # noqa: E402
 SNAKEFILE = HERE / "Snakefile"
 TOP_KEYS = {"base", "set", "product", "zip", "repeats", "seed_key", "quality"}
 
@@ -566,6 +568,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"spikemesh sweep: wrote {out / 'results.csv'} ({len(rows) - len(bad)} ok, {len(bad)} failed or not run)")
     for r in bad:
         print(f"  point {r['point']}: {r['status']}{': ' + r['error'] if r.get('error') else ''}")
+    names, front = sweep_front(rows)
+    if front:
+        better = "energy and latency per image lower" + (f", {names[2]} higher" if len(names) == 3 else "")
+        print(f"  Pareto front ({better} is better): {len(front)} point{'s' if len(front) != 1 else ''}")
+        for r in front:
+            print(f"    point {r['point']}: " + ", ".join(f"{n} {r[n]}" for n in names))
     if not args.no_plots:
         from plots import plot_sweep   # matplotlib only when plotting
         for png in plot_sweep(out, rows, plot_axes(sweep)):

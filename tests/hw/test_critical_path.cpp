@@ -1,4 +1,4 @@
-// Critical-path attribution (hw/critical_path.h) on hand-built cases: every timestep's phases add up to
+// Critical-path attribution (model/critical_path.h) on hand-built cases: every timestep's phases add up to
 // its cycles exactly, and each phase holds the cycles the hand-computed chain predicts.
 // Latencies (model/chip_params.h defaults): inject 2, east-west hop 8, north-south hop 13, eject 2,
 // chip link 200, axon_out 10, axon_in 32, synop 7, inactive update 11, active update 17, management message 2,

@@ -83,12 +83,14 @@ struct HostedPair {
   ChipProgram program;
   std::unique_ptr<Chip> chip;
   uint32_t in = 0, out = 0, k = 0;
-  HostedPair(Network n, uint32_t routers_x, uint32_t routers_y)
+  // `overlap`: chip.management.overlap_writes.
+  HostedPair(Network n, uint32_t routers_x, uint32_t routers_y, bool overlap = false)
       : net(std::move(n)), params(pair_chip(routers_x, routers_y, 0)) {
     in = static_cast<uint32_t>(net.find("in"));
     out = static_cast<uint32_t>(net.find("out"));
     k = static_cast<uint32_t>(net.populations[in].size());
     params.core.compartments = k;
+    params.management.overlap_writes = overlap;
     program = map_network(net, params);
     chip = std::make_unique<Chip>("chip", net, program, params);
   }
@@ -274,4 +276,83 @@ TEST(ManagementTiming, HostedTimestepAttributionAddsUpToItsInterval) {
   EXPECT_EQ(s.dendrite, 39u * k);
   EXPECT_EQ(s.management_read, 60u + 10 * k);
   EXPECT_EQ(h.chip->step_cycles()[1], 40u + 382 + 81 * k);
+}
+
+// chip.management.overlap_writes on the 2 x 1 pair: the second step's input writes do not depend on the
+// first step, so they go from the sweep's start instead of before the barrier. They reach core 0 (the
+// management core's router) at +6 + 2j and keep its dendrite busy until +6 + 32 k, while the spikes'
+// chain (output 10, mesh 12, core 1's dendrite 39 k) still ends the compute at +22 + 39 k: the timestep
+// is barrier 294 + spikes 22 + 39 k + reads 60 + 10 k, the 6 + 32 k cycles of writes hidden.
+TEST(ManagementOverlap, IndependentWritesGoWhileTheTimestepComputes) {
+  HostedPair h(pair_network(3, 1, false), 2, 1, true);
+  const uint32_t k = h.k;
+  h.step(kX1, false, 0);
+  // The first step follows a reset: its writes still go before the barrier, as without overlap.
+  EXPECT_EQ(h.phases().barrier - h.phases().writes, 6u + 32 * (k + 1));  // core 0's reset, then its k writes
+  const uint64_t p1 = h.phases().pause;
+  h.step(kX2, true);
+  const Chip::HostedPhases& ph = h.phases();
+  EXPECT_EQ(ph.barrier, p1);  // no write phase: the barrier starts at the pause
+  EXPECT_EQ(ph.sweep - ph.barrier, 226u + 2 * (8 + 26));
+  EXPECT_EQ(ph.reads - ph.sweep, 22u + 39 * k);
+  EXPECT_EQ(ph.pause - ph.reads, 60u + 10 * k);
+  EXPECT_EQ(h.chip->step_cycles().back(), 376u + 49 * k);
+  // The payloads still reach the sweep that needs them: the currents are the reference simulator's.
+  EXPECT_EQ(h.currents(), reference_currents(h.net, 0, {kX1, kX2}));
+  EXPECT_NE(h.currents(), kNone);
+  // Every write still crosses the mesh and is served: 2 k writes, core 0 served 2 k writes + its reset.
+  EXPECT_EQ(h.chip->management()->counters().writes, 2u * k);
+  EXPECT_EQ(h.chip->core(0).counters().messages_in, 2u * k + 1);
+  const StepAttribution& s = h.chip->step_attribution().back();
+  EXPECT_EQ(s.total(), h.chip->step_cycles().back());
+  EXPECT_EQ(s.management_write, 0u);
+  EXPECT_EQ(s.bounding_core, 1u);
+  EXPECT_EQ(s.source_core, 0u);
+  EXPECT_EQ(s.output, 10u);
+  EXPECT_EQ(s.mesh, 12u);
+  EXPECT_EQ(s.dendrite, 39u * k);
+}
+
+// Overlapped writes that end the timestep: the inputs sit on core 10 = router (2, 2) of 4 x 3 routers and
+// drive nothing, so the timestep's compute is the writes. Write j leaves the management core at +2 (j + 1),
+// is 46 cycles of zero-load mesh away (inject 2, two east-west hops 16, two north-south hops 26, eject 2)
+// and core 10 serves them back to back (32 each) from +48: the critical message is the first write, and
+// the compute is management_write 2 + mesh 46 + dendrite 32 k.
+TEST(ManagementOverlap, ACriticalWriteIsManagementWriteMeshAndDendrite) {
+  Network net = pair_network(3, 10, true);
+  net.projections.clear();
+  HostedPair h(net, 4, 3, true);
+  ASSERT_EQ(h.program.placement[h.in].at(0).core, 10u);
+  const uint32_t k = h.k;
+  h.step(kX1, false, 0);
+  h.step(kX2, false);
+  const StepAttribution& s = h.chip->step_attribution().back();
+  EXPECT_EQ(s.unit, BoundingUnit::Dendrite);
+  EXPECT_EQ(s.bounding_core, 10u);
+  EXPECT_EQ(s.source_core, h.program.geometry.cores());  // the management core's id
+  EXPECT_EQ(s.management_compute, 0u);
+  EXPECT_EQ(s.management_write, 2u);
+  EXPECT_EQ(s.mesh, 46u);
+  EXPECT_EQ(s.chip_link + s.output_queue + s.router_stall + s.sweep + s.output, 0u);
+  EXPECT_EQ(s.dendrite, 32u * k);
+  EXPECT_EQ(s.barrier, h.chip->barrier_cycles());
+  EXPECT_EQ(s.management_read, 0u);
+  EXPECT_EQ(s.total(), h.chip->step_cycles().back());
+  EXPECT_EQ(h.chip->step_cycles().back(), h.chip->barrier_cycles() + 48 + 32 * k);
+}
+
+// The same case without overlap: the write phase (48 + 32 k) before the barrier, then the compute, a sweep
+// of three inactive compartments per core (3 x 11 cycles).
+TEST(ManagementOverlap, WithoutOverlapTheSameWritesPrecedeTheBarrier) {
+  Network net = pair_network(3, 10, true);
+  net.projections.clear();
+  HostedPair h(net, 4, 3, false);
+  const uint32_t k = h.k;
+  h.step(kX1, false, 0);
+  h.step(kX2, false);
+  const StepAttribution& s = h.chip->step_attribution().back();
+  EXPECT_EQ(s.management_write, 48u + 32 * k);
+  EXPECT_EQ(s.unit, BoundingUnit::Sweep);
+  EXPECT_EQ(s.sweep, 33u);
+  EXPECT_EQ(h.chip->step_cycles().back(), h.chip->barrier_cycles() + 48 + 32 * k + 33);
 }
