@@ -37,6 +37,38 @@ TEST(FsddimLoop, ChipImagesAreBitIdenticalToReferenceSampler) {
   EXPECT_EQ(chip.step_cycles().size(), 3u * 4 * 5);
 }
 
+// Pipelined on the chip: 3 images, 2 in flight (P = 6 timesteps per DDIM step: lanes of images {0, 2} and
+// {1}), the same payloads and trajectories as the sequential reference sampler on the network without
+// resets; 47 timesteps (lane 0's 8th step starts at 7 x 6 = 42 and ends at 42 + T + D - 1 = 46) instead
+// of 3 x 4 x 5 = 60; the cores are reset once, and the bias registers follow each population's window.
+TEST(FsddimLoop, PipelinedChipImagesEqualTheSequentialReferenceSampler) {
+  const Network net = loop_network();
+  const DdimSchedule s = read_ddim_schedule(net, "loop");
+  const PipelineLayout layout = pipeline_layout(net, s, "loop");
+  ASSERT_EQ(layout.max_in_flight, 2u);
+  Network piped = net;
+  enable_pipelining(piped, layout, s);
+  ChipParams p = mesh_2x2_chip(8);
+  const ChipProgram program = map_network(piped, p);
+  ChipBackend chip(piped, program, p);
+  std::vector<PipelineSpan> spans;
+  const SampleSet a = sample_images_pipelined(chip, piped, s, plan_ddim(s, 4), layout, 2, 3, 11, true, "chip", &spans);
+  ReferenceBackend ref(net);
+  const SampleSet b = sample_images(ref, net, s, plan_ddim(s, 4), 3, 11, true, "reference");
+  EXPECT_EQ(a.payloads, b.payloads);
+  EXPECT_EQ(a.trajectory, b.trajectory);
+  EXPECT_NE(a.payloads, a.noise);
+  EXPECT_EQ(chip.step_cycles().size(), 47u);
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[1].first_timestep, 3u);
+  EXPECT_EQ(spans[1].last_timestep, 3u + 3 * 6 + 4);
+  EXPECT_EQ(spans[2].first_timestep, 24u);
+  const ManagementCounters m = chip.totals().management;
+  EXPECT_EQ(m.resets, program.cores_used);
+  EXPECT_EQ(m.updates, 3u * 4 * 3 * 16);
+  EXPECT_GT(m.bias_writes, 0u);
+}
+
 TEST(FsddimLoop, ManagementComputeAddsItsCyclesToTheLatency) {
   const Network net = loop_network();
   const DdimSchedule s = read_ddim_schedule(net, "loop");
