@@ -1,7 +1,8 @@
 // Functional, timestep-exact reference simulator: the golden model the SystemC chip is held to.
 // Per timestep t it (1) updates every compartment (after its periodic reset, when one is due) with the
-// bit-exact functions of neuron.h, using the synaptic input that arrived for step t, and (2) delivers every spike emitted at t through every
-// projection into the delay slot t + 1 + delay of its targets. No notion of cores, time or energy.
+// bit-exact functions of neuron.h, using the synaptic input that arrived for step t, and (2) delivers every
+// spike emitted at t through every projection into the delay slot t + 1 + delay of its targets. No notion
+// of cores, time or energy.
 #pragma once
 
 #include <cstdint>
