@@ -5,12 +5,12 @@
 # the emulated throughput, the energy per image, the critical path per timestep, and the ratios against the
 # targets (throughput >= 5x the sequential one, <= 50 mJ per image, <= 0.12 s per image); it also checks that
 # both modes gave the same payloads. The float-model PSNR is skipped (fsddim.float_checkpoint: '').
-# Environment: BUILD_DIR (default build), IMAGES (10), OUT (bench/results/pipeline_runs).
+# Environment: BUILD_DIR (default build), IMAGES (10), OUT (out/pipeline_bench: the two runs' folders).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 IMAGES=${IMAGES:-10}
-OUT=${OUT:-bench/results/pipeline_runs}
+OUT=${OUT:-out/pipeline_bench}
 mkdir -p "$OUT"
 cmake --build "$BUILD_DIR" -j2 --target spikemesh
 
