@@ -51,6 +51,7 @@ Chip::Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& 
 }
 
 void Chip::host_reset(uint32_t context) { management_->reset(context); }
+void Chip::host_set_bias_times(const std::vector<BiasTime>& times) { management_->set_bias_times(times); }
 void Chip::host_set_input(uint32_t population, const int32_t* payloads) {
   management_->set_input(population, payloads);
 }

@@ -58,6 +58,9 @@ class Chip : public sc_core::sc_module {
   // step's spikes are kept; host_currents() are the values the read responses carried.
   Chip(sc_core::sc_module_name name, const Network& net, const ChipProgram& program, const ChipParams& params);
   void host_reset(uint32_t context);
+  // Pipelined calls (model/ddim_sampler.h sample_pipelined): per population, the call whose bias it takes
+  // at the next timestep. The network's periodic resets separate the calls' windows; the chip is reset once.
+  void host_set_bias_times(const std::vector<BiasTime>& times);
   void host_set_input(uint32_t population, const int32_t* payloads);
   void host_read(uint32_t population);
   void host_compute(uint64_t elements);

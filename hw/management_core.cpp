@@ -133,9 +133,10 @@ uint64_t ManagementCore::start_writes(uint64_t now, uint32_t t_next, const Apply
   for (uint32_t p = 0; p < net_.populations.size(); ++p) {
     const Population& pop = net_.populations[p];
     if (!pop.has_bias_table()) continue;
+    const BiasTime bt = bias_times_.empty() ? BiasTime{true, context_, t_next} : bias_times_[p];
     for (Holder& h : holders_[p])
       for (uint64_t k = 0; k < h.bias.size(); ++k) {
-        const int32_t want = pop.bias_mant_at(context_, t_next, h.column_lo + k);
+        const int32_t want = bt.active ? pop.bias_mant_at(bt.context, bt.t, h.column_lo + k) : 0;
         if (want == h.bias[k]) continue;
         h.bias[k] = static_cast<int16_t>(want);
         send(MessageKind::BiasWrite, h.core, p, h.column_lo + k, want, apply_now);

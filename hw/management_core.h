@@ -9,7 +9,8 @@
 //   write phase  first the DDIM update's compute (update_cycles per element, when the host computed one),
 //                then the writes for the next timestep: a reset to every core holding compartments (a new
 //                network call), a bias write for every bias register whose value changes for the next
-//                timestep (a new context's time embedding, a population's bias start, its gating: the
+//                timestep (a new context's time embedding, a population's bias start, its gating, or with
+//                pipelined calls the call whose window the population enters: the
 //                cores hold one register per bias-table column they cover, the management core keeps a copy
 //                and sends only changes), and a write of every non-zero payload of the next input vector
 //                (an input compartment's payload is cleared when it is emitted). Over when every write has
@@ -62,6 +63,9 @@ class ManagementCore : public sc_core::sc_module, public FlitReceiver {
 
   // The host's side, between timesteps (what the loop asks for the next management phase).
   void reset(uint32_t context) { reset_pending_ = true, context_ = context; }
+  // Pipelined calls: the next writes give population p the bias of times[p] (its call's context and timestep,
+  // or none: 0) instead of the one context's at t_next; empty: back to the one context.
+  void set_bias_times(const std::vector<BiasTime>& times) { bias_times_ = times; }
   void set_input(uint32_t population, const int32_t* payloads);
   void request_read(uint32_t population) { read_pending_.push_back(population); }
   void compute(uint64_t elements);
@@ -127,7 +131,8 @@ class ManagementCore : public sc_core::sc_module, public FlitReceiver {
   std::vector<uint32_t> read_pending_;
   bool reset_pending_ = false;
   uint32_t context_ = 0;
-  uint64_t compute_pending_ = 0;  // cycles of compute asked for, not yet started
+  std::vector<BiasTime> bias_times_;  // per population while pipelined, else empty
+  uint64_t compute_pending_ = 0;      // cycles of compute asked for, not yet started
 
   std::vector<Flit> out_;  // this phase's messages, in sending order
   size_t next_out_ = 0;

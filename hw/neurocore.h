@@ -4,6 +4,8 @@
 //                      taking update_active_cycles or update_inactive_cycles (input compartments are
 //                      host-written spike generators and take none), reading delay slot t; a
 //                      compartment that fires takes spike_out_cycles more (the soma's spike out);
+//                      a population's periodic reset, when due at t, zeroes u, v and the refractory
+//                      count as the update reads them (no extra cycle);
 //                      updated_by_potential picks which updates count as active;
 //   output stage       a spike of compartment c sends one message per entry of c's output axons, each
 //                      taking axon_out_cycles after the spike (and after the previous message; with

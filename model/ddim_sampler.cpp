@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "delay_balance.h"
 #include "error.h"
 
 namespace spikemesh {
@@ -173,6 +174,34 @@ std::vector<int32_t> initial_payloads(const DdimSchedule& s, uint64_t size, uint
   return out;
 }
 
+namespace {
+
+// The host's side of local timestep tau of a DDIM step with payloads x (T x size): before the step it
+// writes input vector x[tau] (tau < T) and asks for the readout's currents (D <= tau < D + T); after the
+// step it copies them to out[tau - D]. Shared by the sequential and the pipelined loop.
+void before_step(TimestepBackend& b, const DdimSchedule& s, const std::vector<int32_t>& x, uint64_t size,
+                 uint32_t tau) {
+  if (tau < s.snn_timesteps) b.set_input(s.input_population, x.data() + uint64_t{tau} * size);
+  if (tau >= s.pipeline_depth && tau < s.pipeline_depth + s.snn_timesteps) b.request_currents(s.readout_population);
+}
+
+void after_step(const TimestepBackend& b, const DdimSchedule& s, std::vector<int32_t>& out, uint64_t size,
+                uint32_t tau) {
+  if (tau < s.pipeline_depth || tau >= s.pipeline_depth + s.snn_timesteps) return;
+  const int32_t* o = b.currents(s.readout_population);
+  std::copy(o, o + size, out.begin() + uint64_t{tau - s.pipeline_depth} * size);
+}
+
+// The DDIM update of one step, on the management core (accounted to the backend).
+void update_step(TimestepBackend& b, const DdimSchedule& s, const DdimStep& step, std::vector<int32_t>& x,
+                 const std::vector<int32_t>& out) {
+  const DdimCoefficients c = ddim_coefficients(s, step.t, step.t_prev);
+  for (uint64_t i = 0; i < x.size(); ++i) x[i] = ddim_update(x[i], out[i], c, s);
+  b.account_update(x.size());
+}
+
+}  // namespace
+
 std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, const DdimPlan& plan,
                                   std::vector<int32_t> x, std::vector<std::vector<int32_t>>* trajectory,
                                   DdimProgress* progress) {
@@ -185,19 +214,139 @@ std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& 
     backend.reset();
     backend.set_context(plan[k].context);
     for (uint32_t step = 0; step < T + D; ++step) {
-      if (step < T) backend.set_input(s.input_population, x.data() + uint64_t{step} * size);
-      if (step >= D) backend.request_currents(s.readout_population);
+      before_step(backend, s, x, size, step);
       backend.step();
-      if (step >= D) {
-        const int32_t* o = backend.currents(s.readout_population);
-        std::copy(o, o + size, out.begin() + uint64_t{step - D} * size);
-      }
+      after_step(backend, s, out, size, step);
     }
-    const DdimCoefficients c = ddim_coefficients(s, plan[k].t, plan[k].t_prev);
-    for (uint64_t i = 0; i < n; ++i) x[i] = ddim_update(x[i], out[i], c, s);
-    backend.account_update(n);
+    update_step(backend, s, plan[k], x, out);
     if (trajectory) trajectory->push_back(x);
     if (progress) progress->on_step(k + 1, static_cast<uint32_t>(plan.size()));
+  }
+  return x;
+}
+
+PipelineLayout pipeline_layout(const Network& net, const DdimSchedule& s, const std::string& where) {
+  const size_t np = net.populations.size();
+  PipelineLayout l;
+  // Depths as balance_delays assigns them: bias_start (it sets bias_start = depth); every projection is
+  // then checked to be exactly balanced against them.
+  for (const Population& p : net.populations) l.population_depth.push_back(p.bias_start);
+  for (size_t j = 0; j < net.projections.size(); ++j) {
+    const Projection& pr = net.projections[j];
+    const std::string at = where + ": /projections/" + std::to_string(j) + " ('" + pr.name + "' from '" +
+                           net.populations[pr.source].name + "' to '" + net.populations[pr.target].name + "')";
+    if (pr.source == pr.target)
+      throw Error(at +
+                  ": recurrent (a self-loop): image pipelining needs a feed-forward network, whose "
+                  "populations see each DDIM step in one T-timestep window");
+    const int64_t need = int64_t{l.population_depth[pr.target]} - l.population_depth[pr.source] - 1;
+    for (uint8_t d : pr.delays)
+      if (d != need)
+        throw Error(at + ": not exactly delay balanced: delay " + std::to_string(d) + ", expected depth('" +
+                    net.populations[pr.target].name + "') - depth('" + net.populations[pr.source].name +
+                    "') - 1 = " + std::to_string(need) +
+                    " (depths from bias_start; spikemesh balance), so image pipelining would mix images");
+  }
+  for (size_t p = 0; p < np; ++p) {
+    const Population& pop = net.populations[p];
+    const bool has_input = std::any_of(net.projections.begin(), net.projections.end(),
+                                       [&](const Projection& pr) { return pr.target == p; });
+    if (!has_input && l.population_depth[p] != 0)
+      throw Error(where + ": population '" + pop.name + "' has no input but bias_start " +
+                  std::to_string(pop.bias_start) + ": expected 0 (not delay balanced; spikemesh balance)");
+  }
+  const uint32_t T = s.snn_timesteps, D = s.pipeline_depth;
+  if (l.population_depth[s.readout_population] != D)
+    throw Error(where + ": readout '" + net.populations[s.readout_population].name + "' is at depth " +
+                std::to_string(l.population_depth[s.readout_population]) + ", /metadata pipeline_depth says " +
+                std::to_string(D));
+  if (l.population_depth[s.input_population] != 0)
+    throw Error(where + ": input '" + net.populations[s.input_population].name + "' is not at depth 0");
+  l.period = (T + D + T - 1) / T * T;
+  l.max_in_flight = l.period / T;
+  return l;
+}
+
+void enable_pipelining(Network& net, const PipelineLayout& layout, const DdimSchedule& s) {
+  const uint32_t T = s.snn_timesteps;
+  for (size_t p = 0; p < net.populations.size(); ++p) {
+    Population& pop = net.populations[p];
+    if (pop.kind == NeuronKind::Input) continue;
+    pop.reset_interval = T;
+    pop.reset_offset = layout.population_depth[p] % T;
+  }
+  gate_bias_after_window(net, T);
+}
+
+std::vector<std::vector<int32_t>> sample_pipelined(TimestepBackend& backend, const DdimSchedule& s,
+                                                   const DdimPlan& plan, const PipelineLayout& layout,
+                                                   uint32_t in_flight, const std::vector<std::vector<int32_t>>& x0,
+                                                   std::vector<std::vector<std::vector<int32_t>>>* trajectories,
+                                                   std::vector<PipelineSpan>* spans, DdimProgress* progress) {
+  const uint32_t T = s.snn_timesteps, D = s.pipeline_depth, P = layout.period;
+  const uint32_t S = static_cast<uint32_t>(plan.size()), images = static_cast<uint32_t>(x0.size());
+  if (in_flight < 1 || in_flight > layout.max_in_flight)
+    throw Error("sample_pipelined: images in flight must be in 1.." + std::to_string(layout.max_in_flight) + ", got " +
+                std::to_string(in_flight));
+  const size_t np = layout.population_depth.size();
+  std::vector<std::vector<int32_t>> x = x0;
+  uint64_t size = 0;
+  for (const auto& v : x) {
+    if (v.size() % T) throw Error("sample_pipelined: payloads are not T x size");
+    size = v.size() / T;
+  }
+  if (trajectories) trajectories->assign(images, {});
+  if (spans) spans->assign(images, {});
+  // Lane l holds images l, l + K, l + 2K, ...: S steps each, its m-th step starting at l T + m P.
+  const uint32_t K = std::min(in_flight, std::max(images, 1u));
+  auto lane_steps = [&](uint32_t l) { return l < images ? uint64_t{(images - 1 - l) / K + 1} * S : uint64_t{0}; };
+  uint64_t end = 0;
+  for (uint32_t l = 0; l < K; ++l)
+    if (lane_steps(l)) end = std::max(end, uint64_t{l} * T + (lane_steps(l) - 1) * P + T + D);
+  // Which lane step (image, DDIM step) holds global timestep g at local time tau; false: none.
+  struct At {
+    uint32_t image = 0, step = 0, tau = 0;
+  };
+  auto step_at = [&](uint64_t start, uint64_t g, At& at) {  // `start`: a multiple of T, <= g
+    const uint32_t l = static_cast<uint32_t>(start / T % (P / T));
+    if (l >= K || start < uint64_t{l} * T || (start - uint64_t{l} * T) % P) return false;
+    const uint64_t m = (start - uint64_t{l} * T) / P;
+    if (m >= lane_steps(l)) return false;
+    at = {static_cast<uint32_t>(l + m / S * K), static_cast<uint32_t>(m % S), static_cast<uint32_t>(g - start)};
+    return true;
+  };
+  std::vector<std::vector<int32_t>> out(K, std::vector<int32_t>(uint64_t{T} * size));
+  std::vector<BiasTime> bias(np);
+  backend.reset();
+  backend.set_context(plan.empty() ? 0 : plan[0].context);
+  for (uint64_t g = 0; g < end; ++g) {
+    for (size_t p = 0; p < np; ++p) {  // each population follows the step whose window holds g
+      const uint32_t d = layout.population_depth[p];
+      At at;
+      bias[p] = g >= d && step_at((g - d) / T * T, g, at) ? BiasTime{true, plan[at.step].context, at.tau} : BiasTime{};
+    }
+    backend.set_bias_times(bias);
+    // The lane steps at g: one is in its input window, one in its readout window (windows are T long).
+    std::vector<At> active;
+    for (uint32_t l = 0; l < K; ++l) {
+      At at;
+      if (g >= uint64_t{l} * T && step_at(g - (g - uint64_t{l} * T) % P, g, at) && at.tau < T + D) active.push_back(at);
+    }
+    for (const At& a : active) {
+      if (a.tau == 0 && a.step == 0) {
+        if (spans) (*spans)[a.image].first_timestep = g;
+      }
+      before_step(backend, s, x[a.image], size, a.tau);
+    }
+    backend.step();
+    for (const At& a : active) {
+      after_step(backend, s, out[a.image % K], size, a.tau);
+      if (a.tau != T + D - 1) continue;
+      update_step(backend, s, plan[a.step], x[a.image], out[a.image % K]);
+      if (trajectories) (*trajectories)[a.image].push_back(x[a.image]);
+      if (spans && a.step + 1 == S) (*spans)[a.image].last_timestep = g;
+      if (progress) progress->on_image(a.image, images), progress->on_step(a.step + 1, S);
+    }
   }
   return x;
 }

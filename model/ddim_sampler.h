@@ -82,8 +82,11 @@ std::vector<int32_t> initial_payloads(const DdimSchedule& s, uint64_t size, uint
 class TimestepBackend {
  public:
   virtual ~TimestepBackend() = default;
-  virtual void reset() = 0;                                                  // zero all state
-  virtual void set_context(uint32_t context) = 0;                            // bias-table context
+  virtual void reset() = 0;                        // zero all state
+  virtual void set_context(uint32_t context) = 0;  // bias-table context
+  // Pipelined calls (sample_pipelined): from the next step on, population p's bias follows times[p] (its
+  // call's context and timestep, or none: bias 0) instead of set_context's one context for all.
+  virtual void set_bias_times(const std::vector<BiasTime>& times) = 0;
   virtual void set_input(uint32_t population, const int32_t* payloads) = 0;  // for the next step
   virtual void step() = 0;
   // The currents of `population` will be read after the next step (a chip's management core reads them
@@ -100,6 +103,7 @@ class ReferenceBackend : public TimestepBackend {
   explicit ReferenceBackend(const Network& net) : sim_(net) {}
   void reset() override { sim_.reset(); }
   void set_context(uint32_t context) override { sim_.set_context(context); }
+  void set_bias_times(const std::vector<BiasTime>& times) override { sim_.set_bias_times(times); }
   void set_input(uint32_t population, const int32_t* payloads) override { sim_.set_input(population, payloads); }
   void step() override { sim_.step(); }
   const int32_t* currents(uint32_t population) const override { return sim_.currents(population); }
@@ -119,6 +123,49 @@ struct DdimProgress {
 std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, const DdimPlan& plan,
                                   std::vector<int32_t> x, std::vector<std::vector<int32_t>>* trajectory = nullptr,
                                   DdimProgress* progress = nullptr);
+
+// ---- Image pipelining (docs/architecture.md#image-pipelining) ----------------------------------------
+// In a delay-balanced network population p (depth d_p) works on a DDIM step in the step's timesteps
+// [d_p, d_p + T - 1] (its window) and everything it receives for that step lands in that window. So the
+// steps of different images can overlap, staggered by T timesteps: a step that starts at global timestep g0
+// (a multiple of T) has p working on it at g0 + d_p .. g0 + d_p + T - 1. A periodic reset (interval T, offset
+// d_p mod T) gives each window a fresh compartment state, and p's bias at global timestep g is that of the
+// step whose window holds g (none: 0). One DDIM step of an image takes P = ceil((T + D) / T) T timesteps
+// (inputs at 0..T-1, readouts at D..D+T-1, the update, the next inputs at the next multiple of T), so up to
+// P / T images are in flight, one per T-timestep slot of P.
+
+struct PipelineLayout {
+  uint32_t period = 0;                     // P: global timesteps between two DDIM steps of one image
+  uint32_t max_in_flight = 0;              // K_max = P / T
+  std::vector<uint32_t> population_depth;  // d_p: the first timestep of each population's window
+};
+
+// The layout of a balanced FSDDIM network. Throws Error naming `where` and the projection that is recurrent
+// (a self-loop) or not exactly delay balanced (its delay differs from depth(target) - depth(source) - 1),
+// the population whose bias_start is not its depth, or a readout whose depth is not D.
+PipelineLayout pipeline_layout(const Network& net, const DdimSchedule& s, const std::string& where);
+
+// Makes `net` run pipelined: every non-input population gets the periodic reset (interval T, offset
+// d_p mod T), and every bias becomes a bias table gated after its window (gate_bias_after_window: a
+// pipelined chip's biases are registers the management core writes per window). Images do not change.
+void enable_pipelining(Network& net, const PipelineLayout& layout, const DdimSchedule& s);
+
+// When an image was on the chip: global timesteps of its first input and of its last readout (its last
+// DDIM update follows).
+struct PipelineSpan {
+  uint64_t first_timestep = 0, last_timestep = 0;
+};
+
+// The images x (each T x size payloads) through the whole loop with `in_flight` (1..K_max) images at a
+// time: image j goes to lane j mod in_flight, lane l's DDIM steps start at global timesteps l T + m P.
+// The backend runs `net` after enable_pipelining. Returns the final payloads per image, identical to
+// sample_image's; `trajectories` (per image, per step) and `spans` (per image) when given. Throws Error
+// when in_flight is 0 or above K_max.
+std::vector<std::vector<int32_t>> sample_pipelined(TimestepBackend& backend, const DdimSchedule& s,
+                                                   const DdimPlan& plan, const PipelineLayout& layout,
+                                                   uint32_t in_flight, const std::vector<std::vector<int32_t>>& x,
+                                                   std::vector<std::vector<std::vector<int32_t>>>* trajectories,
+                                                   std::vector<PipelineSpan>* spans, DdimProgress* progress = nullptr);
 
 // The image of final payloads: mean over T, divided by 2^P, clamped to [-1, 1].
 std::vector<double> payloads_to_image(const std::vector<int32_t>& x, const DdimSchedule& s);

@@ -198,6 +198,12 @@ void validate_population(const Checker& c, const Population& p, size_t i, std::s
   } else if (!p.bias_table.empty()) {
     c.fail(at + "/bias_table", "bias table given without contexts");
   }
+  c.range(at + "/reset_interval", p.reset_interval, 0, 65535, "reset_interval (timesteps, 0: no periodic reset)");
+  if (p.reset_interval > 0)
+    c.range(at + "/reset_offset", p.reset_offset, 0, p.reset_interval - 1, "reset_offset (below reset_interval)");
+  else if (p.reset_offset != 0)
+    c.fail(at + "/reset_offset",
+           "expected 0 without a periodic reset (reset_interval 0), got " + std::to_string(p.reset_offset));
   if (p.kind == NeuronKind::Input) {
     c.range(at + "/payload_bits", p.payload_bits, 1, kMaxPayloadBits, "payload_bits");
     c.range(at + "/payload_frac_bits", p.payload_frac_bits, 0, p.payload_bits, "payload_frac_bits");

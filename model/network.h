@@ -43,6 +43,13 @@ struct Population {
   // The bias (static or from the table) is 0 for the first bias_start timesteps of a context: a
   // population whose input arrives D steps late (delay balancing) starts integrating its bias with it.
   uint32_t bias_start = 0;
+  // Periodic reset (lava-dl netx's reset_interval / reset_offset): with reset_interval > 0 every
+  // compartment's u, v and refractory count are zeroed before its update at the timesteps t (counted from
+  // the last full reset) with t >= reset_offset and (t - reset_offset) % reset_interval == 0
+  // (neuron.h periodic_reset_due). Image pipelining sets interval T and offset depth mod T, so that each
+  // T-timestep window of a layer starts from a fresh state. 0: never.
+  uint32_t reset_interval = 0;
+  uint32_t reset_offset = 0;
   // Graded input only: payload width (sign included) and its fractional bits.
   uint8_t payload_bits = 1;
   uint8_t payload_frac_bits = 0;
@@ -56,6 +63,14 @@ struct Population {
   // column holds at timestep t of context k (0 for the first bias_start timesteps).
   uint64_t bias_column(uint64_t i) const { return bias_columns == size() ? i : i / (size() / shape[0]); }
   int32_t bias_mant_at(uint32_t context, uint64_t t, uint64_t column) const;
+};
+
+// Which network call a population's bias follows at one timestep, when calls overlap (image pipelining):
+// bias context `context` at timestep `t` of that call, or (active = false) no call: bias 0.
+struct BiasTime {
+  bool active = false;
+  uint32_t context = 0;
+  uint32_t t = 0;
 };
 
 // Convolution geometry (torch cross-correlation order, weights [C_out][C_in / groups][kh][kw]).

@@ -197,6 +197,15 @@ Population read_population(const H5File& f, size_t i) {
       f.fail(at + "/bias_start", "value " + std::to_string(start) + " out of range [0, 65535]");
     p.bias_start = static_cast<uint32_t>(start);
   }
+  {  // optional: older files have no periodic reset (0)
+    auto timesteps = [&](const std::string& key) {
+      const int64_t v = read_scalar_or(f, at + "/" + key, 0);
+      if (v < 0 || v > 65535) f.fail(at + "/" + key, "value " + std::to_string(v) + " out of range [0, 65535]");
+      return static_cast<uint32_t>(v);
+    };
+    p.reset_interval = timesteps("reset_interval");
+    p.reset_offset = timesteps("reset_offset");
+  }
   if (p.kind == NeuronKind::Input) {
     const int64_t pb = read_scalar_or(f, at + "/payload_bits", 1), pf = read_scalar_or(f, at + "/payload_frac_bits", 0);
     if (pb < 1 || pb > kMaxPayloadBits) f.fail(at + "/payload_bits", "expected 1..24, got " + std::to_string(pb));
@@ -377,6 +386,10 @@ void write_network(const Network& net, const std::string& path) {
     if (p.has_bias_table())
       f.write_ints(at + "/bias_table", widen(p.bias_table), {p.bias_contexts, p.bias_phases, p.bias_columns}, 2, true);
     if (p.bias_start) f.write_ints(at + "/bias_start", {p.bias_start}, {}, 4);
+    if (p.reset_interval) {
+      f.write_ints(at + "/reset_interval", {p.reset_interval}, {}, 4);
+      f.write_ints(at + "/reset_offset", {p.reset_offset}, {}, 4);
+    }
     if (p.arithmetic != Arithmetic::NengoLoihi) f.write_string(at + "/arithmetic", to_string(p.arithmetic));
     if (p.kind == NeuronKind::Input) {
       f.write_ints(at + "/payload_bits", {p.payload_bits}, {}, 1);

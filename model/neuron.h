@@ -112,6 +112,20 @@ inline CompartmentOutput update_compartment(Arithmetic a, CompartmentState& s, c
                                : update_compartment(s, p, q, bias, can_spike);
 }
 
+// ---- Periodic state reset ---------------------------------------------------------------------------
+
+// Whether a compartment with a periodic reset (interval > 0) is reset at timestep t (counted from the last
+// full reset): at t = offset, offset + interval, offset + 2 interval, ... (lava-dl netx's reset_interval and
+// reset_offset). An interval of 0 never resets.
+constexpr bool periodic_reset_due(uint64_t t, uint32_t interval, uint32_t offset) {
+  return interval > 0 && t >= offset && (t - offset) % interval == 0;
+}
+
+// The reset itself, applied before the timestep's update: u, v and the refractory count are zeroed, as in a
+// fresh compartment. The dendritic accumulator and the delay slots are not touched: what they hold was sent
+// for this timestep or later ones, so a pipelined call that starts at t keeps its own input.
+inline void reset_compartment(CompartmentState& s) { s = CompartmentState{}; }
+
 // ---- Synapses ---------------------------------------------------------------------------------------
 
 // Weight format of one projection (Loihi synapse format).

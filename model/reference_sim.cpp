@@ -137,6 +137,13 @@ void ReferenceSimulator::set_context(uint32_t context) {
   context_start_ = t_;
 }
 
+void ReferenceSimulator::set_bias_times(const std::vector<BiasTime>& times) {
+  if (!times.empty() && times.size() != net_.populations.size())
+    throw Error("reference simulator: set_bias_times: expected one entry per population (" +
+                std::to_string(net_.populations.size()) + "), got " + std::to_string(times.size()));
+  bias_times_ = times;
+}
+
 void ReferenceSimulator::set_input(uint32_t p, const int32_t* payloads) {
   std::copy(payloads, payloads + net_.populations[p].size(), payload_.begin() + offset_[p]);
 }
@@ -155,11 +162,22 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
   const uint64_t t = t_ - context_start_;
   // Without a bias table the bias is a parameter: no per-neuron table lookup.
   const bool static_bias = !pop.has_bias_table();
-  const bool bias_on = t >= pop.bias_start;
+  bool bias_on = t >= pop.bias_start;
+  uint32_t context = context_;
+  uint64_t bias_t = t;
+  if (!bias_times_.empty()) {  // pipelined: the population's own call (or none: bias off)
+    const BiasTime& bt = bias_times_[p];
+    bias_on = bt.active && bt.t >= pop.bias_start;
+    context = bt.context;
+    bias_t = bt.t;
+  }
+  const bool reset_due = periodic_reset_due(t_, pop.reset_interval, pop.reset_offset);
   for (uint64_t i = 0; i < n; ++i) {
     const CompartmentParams& q_params = pop.param(i);
-    const int64_t bias =
-        static_bias ? (bias_on ? bias_value(q_params.bias_mant, q_params.bias_exp) : 0) : pop.bias_at(context_, t, i);
+    const int64_t bias = !bias_on      ? 0
+                         : static_bias ? bias_value(q_params.bias_mant, q_params.bias_exp)
+                                       : pop.bias_at(context, bias_t, i);
+    if (reset_due) reset_compartment(state_[o + i]);
     // The accumulator holds the synaptic sum modulo 2^32; nengo-loihi's arithmetic wraps it to 22 bits.
     const int64_t q = static_cast<int32_t>(acc[i]);
     acc[i] = 0;

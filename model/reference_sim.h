@@ -1,7 +1,8 @@
 // Functional, timestep-exact reference simulator: the golden model the SystemC chip is held to.
-// Per timestep t it (1) updates every compartment with the bit-exact functions of neuron.h, using the
-// synaptic input that arrived for step t, and (2) delivers every spike emitted at t through every
-// projection into the delay slot t + 1 + delay of its targets. No notion of cores, time or energy.
+// Per timestep t it (1) updates every compartment (after its periodic reset, when one is due) with the
+// bit-exact functions of neuron.h, using the synaptic input that arrived for step t, and (2) delivers every
+// spike emitted at t through every projection into the delay slot t + 1 + delay of its targets. No notion
+// of cores, time or energy.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,10 @@ class ReferenceSimulator {
   void reset();
   // Selects the bias-table context (e.g. the diffusion step) and restarts its phase count.
   void set_context(uint32_t context);
+  // Pipelined calls: from the next step on, population p's bias follows times[p] (its call's context and
+  // timestep, or none) instead of the one context; an empty vector returns to set_context's. Throws Error
+  // when the size is not one per population.
+  void set_bias_times(const std::vector<BiasTime>& times);
   // Payloads the input population emits at the next step (size() values; 0 = no spike).
   void set_input(uint32_t population, const int32_t* payloads);
   void step();
@@ -97,6 +102,7 @@ class ReferenceSimulator {
   uint64_t t_ = 0;
   uint32_t context_ = 0;
   uint64_t context_start_ = 0;
+  std::vector<BiasTime> bias_times_;  // per population while pipelined, else empty
   uint64_t synaptic_events_ = 0, spike_count_ = 0;
 };
 

@@ -21,6 +21,24 @@ ChipBackend::ChipBackend(const Network& net, const ChipProgram& program, const C
 
 ChipBackend::~ChipBackend() = default;
 
+void ChipBackend::set_bias_times(const std::vector<BiasTime>& times) {
+  if (!times.empty() && times.size() != net_.populations.size())
+    throw Error("chip: set_bias_times: expected one entry per population (" + std::to_string(net_.populations.size()) +
+                "), got " + std::to_string(times.size()));
+  // A population without a bias table takes its static bias from the cores' one context, not per call.
+  for (size_t p = 0; p < times.size() && !static_bias_checked_; ++p) {
+    const Population& pop = net_.populations[p];
+    if (pop.has_bias_table() || pop.kind == NeuronKind::Input) continue;
+    for (const CompartmentParams& q : pop.params)
+      if (q.bias_mant != 0)
+        throw Error("chip: population '" + pop.name +
+                    "' has a static bias: pipelined calls need it as a bias table (model/ddim_sampler.h "
+                    "enable_pipelining)");
+  }
+  static_bias_checked_ = !times.empty();
+  chip_->host_set_bias_times(times);
+}
+
 void ChipBackend::set_input(uint32_t population, const int32_t* payloads) {
   chip_->host_set_input(population, payloads);
 }

@@ -36,6 +36,7 @@ class ChipBackend : public TimestepBackend {
 
   void reset() override { reset_pending_ = true; }
   void set_context(uint32_t context) override { context_ = context; }
+  void set_bias_times(const std::vector<BiasTime>& times) override;
   void set_input(uint32_t population, const int32_t* payloads) override;
   void step() override;  // throws Error with the deadlock report if the watchdog stops the chip
   void request_currents(uint32_t population) override;
@@ -57,6 +58,7 @@ class ChipBackend : public TimestepBackend {
   std::unique_ptr<Chip> chip_;
   bool reset_pending_ = false;
   uint32_t context_ = 0;
+  bool static_bias_checked_ = false;  // set_bias_times: no population has a static bias (checked once)
 };
 
 // Component-wise difference of two chip snapshots (peaks: the later value).

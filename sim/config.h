@@ -31,6 +31,7 @@ struct FsddimParams {
   uint32_t weight_bits = 0;      // at most this many weight bits per projection; 0: as exported
   std::string quality = "none";  // "psnr": PSNR against the exported model's images (same S, seed)
   std::string float_checkpoint;  // the trained float model: PSNR of the chip's images against its images
+  std::string pipeline = "1";    // images in flight: "1" (one after the other), K >= 2, or "auto"
 
   template <class V>
   void describe(V& v) {
@@ -49,6 +50,10 @@ struct FsddimParams {
     v.field("float_checkpoint", float_checkpoint,
             "float model checkpoint (PyTorch, model/fsddim): also generate its images from the "
             "same x_T, S and T and report the PSNR of the chip's images against them; '': skip");
+    v.field("pipeline", pipeline,
+            "images in flight on the chip (docs/architecture.md#image-pipelining): 1 runs them one after the "
+            "other; K >= 2 staggers K images by T timesteps (at most ceil((T + D) / T)); 'auto': as many as fit, "
+            "at most the image count");
     v.field("gate_bias", gate_bias,
             "switch each population's bias off T timesteps after its first input (same images, fewer spikes)");
   }

@@ -14,7 +14,7 @@
 namespace spikemesh {
 
 // One line on stderr redrawn after every DDIM step: done fraction, image, DDIM step, elapsed seconds
-// (counted from the first image).
+// (counted from the first image). Pipelined, the line names the image whose step just finished.
 class FsddimProgressBar : public DdimProgress {
  public:
   void on_image(uint32_t image, uint32_t images) override;
@@ -23,6 +23,7 @@ class FsddimProgressBar : public DdimProgress {
  private:
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   uint32_t image_ = 0, images_ = 0;
+  bool started_ = false;
 };
 
 void print_fsddim_summary(const RunConfig& cfg, const EnergyTable& table, const FsddimResults& r,

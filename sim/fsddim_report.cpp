@@ -114,13 +114,12 @@ void write_ddim_steps(JsonWriter& j, const FsddimResults& r, const EnergyTable& 
 // Image k's timesteps: cycles and chip-wide events. A timestep's interval runs from the end of the previous
 // one's read phase through its own: the management core's write phase (with the compute of a DDIM update,
 // in the first timestep after it), the barrier, the timestep, its read phase.
-void write_timesteps(JsonWriter& j, const FsddimResults& r, uint32_t k) {
+// Timesteps [first, end) of the run (sequential: image k's are k S (T + D) .. (k + 1) S (T + D) - 1).
+void write_timesteps(JsonWriter& j, const FsddimResults& r, uint64_t first, uint64_t end) {
   const auto& steps = r.timesteps;
-  const uint32_t per_step = r.schedule.snn_timesteps + r.schedule.pipeline_depth;
-  const uint32_t ddim_steps = static_cast<uint32_t>(r.plan.size());
   j.begin_object("timesteps");
   std::vector<uint64_t> cyc, spk, syn, hops, msgs, busy;
-  for (uint32_t t = k * ddim_steps * per_step; t < (k + 1) * ddim_steps * per_step && t < steps.size(); ++t) {
+  for (uint64_t t = first; t < end && t < steps.size(); ++t) {
     const ChipTotals& a = steps[t];
     const ChipTotals b = t ? steps[t - 1] : ChipTotals{};
     cyc.push_back(a.cycle - b.cycle);
@@ -138,6 +137,7 @@ void write_timesteps(JsonWriter& j, const FsddimResults& r, uint32_t k) {
 
 // The critical path per image and, within each, per DDIM step: the timesteps of each interval.
 void write_fsddim_critical_path(JsonWriter& j, const RunConfig& cfg, const FsddimResults& r) {
+  if (r.in_flight > 1) return;  // pipelined: the images' timesteps overlap; the run's summary above covers them
   const uint32_t ddim_steps = static_cast<uint32_t>(r.plan.size());
   const ChipCounters& all = r.run.counters;
   j.begin_array("per_image");
@@ -165,9 +165,11 @@ void write_fsddim_section(JsonWriter& j, const RunConfig& cfg, const Network& ne
   const DdimSchedule& s = r.schedule;
   const double mhz = cfg.chip.clock_mhz;
   const uint32_t per_step = s.snn_timesteps + s.pipeline_depth;
+  const bool pipelined = r.in_flight > 1;
   std::vector<Breakdown> image_energy;
-  for (uint32_t k = 0; k < fp.images; ++k)
-    image_energy.push_back(breakdown_of(counters_between(r.image_marks[k], r.image_marks[k + 1]), table));
+  if (!pipelined)
+    for (uint32_t k = 0; k < fp.images; ++k)
+      image_energy.push_back(breakdown_of(counters_between(r.image_marks[k], r.image_marks[k + 1]), table));
 
   j.begin_object("fsddim");
   j.value("images", fp.images).value("ddim_steps", fp.steps).value("snn_timesteps", s.snn_timesteps);
@@ -178,18 +180,36 @@ void write_fsddim_section(JsonWriter& j, const RunConfig& cfg, const Network& ne
   j.begin_object("placement").value("mode", r.compile.placement);
   j.value("mesh_order_flit_hops_per_timestep", r.compile.mesh_order.flit_hops);
   j.value("placed_flit_hops_per_timestep", r.compile.optimised.flit_hops).end_object();
+  // Energy per image: the run's energy over its images (sequential: the sum of each image's own interval,
+  // the same thing). Pipelined images share their timesteps, so each gets an equal share of the run's
+  // static and dynamic energy (its own dynamic part is not attributed).
+  const double n = fp.images ? fp.images : 1;
+  const Breakdown run_energy = breakdown_of(r.run.counters, table);
+  Breakdown share;
+  share.synops = run_energy.synops / n, share.updates = run_energy.updates / n;
+  share.messages = run_energy.messages / n, share.mesh = run_energy.mesh / n, share.memory = run_energy.memory / n;
+  share.management = run_energy.management / n, share.static_j = run_energy.static_j / n;
+  share.total = run_energy.total / n, share.dynamic = run_energy.dynamic / n;
   double lat = 0, en = 0, dyn = 0, st = 0;
   for (uint32_t k = 0; k < fp.images; ++k) {
-    const uint64_t c = r.image_marks[k + 1].cycles - r.image_marks[k].cycles;
-    lat += c / (mhz * 1e6);
-    en += image_energy[k].total;
-    dyn += image_energy[k].dynamic;
-    st += image_energy[k].static_j;
+    lat += r.image_cycles[k] / (mhz * 1e6);
+    const Breakdown& e = pipelined ? share : image_energy[k];
+    en += e.total;
+    dyn += e.dynamic;
+    st += e.static_j;
   }
-  const double n = fp.images ? fp.images : 1;
   j.begin_object("per_image_mean").value("latency_s", lat / n);
   j.begin_object("energy_j").value("total", en / n).value("dynamic", dyn / n).value("static", st / n).end_object();
   j.end_object();
+  // Images in flight and the emulated throughput: images over the whole run's emulated seconds.
+  j.begin_object("pipeline").value("images_in_flight", r.in_flight);
+  if (pipelined) {
+    j.value("period_timesteps", r.layout.period).value("max_images_in_flight", r.layout.max_in_flight);
+    j.value("timesteps", uint64_t{r.timesteps.size()});
+    j.value("energy_rule", "per image: the run's energy (static and dynamic) divided by the images");
+  }
+  j.end_object();
+  j.value("throughput_images_per_s", r.run.counters.cycles ? fp.images / (r.run.counters.cycles / (mhz * 1e6)) : 0.0);
   // Firing rate per population: spikes per neuron per timestep over the whole run.
   j.begin_object("firing_rate");
   for (uint32_t p = 0; p < net.populations.size(); ++p)
@@ -197,16 +217,25 @@ void write_fsddim_section(JsonWriter& j, const RunConfig& cfg, const Network& ne
             double(r.population_spikes[p]) / (double(net.populations[p].size()) * r.timesteps.size()));
   j.end_object();
   j.begin_array("per_image");
-  for (uint32_t k = 0; k < fp.images; ++k) {
+  for (uint32_t k = 0; k < fp.images && pipelined; ++k) {
+    const uint64_t c = r.image_cycles[k];
+    j.begin_object().value("image", k).value("cycles", c).value("latency_s", c / (mhz * 1e6));
+    j.value("first_timestep", r.spans[k].first_timestep).value("last_timestep", r.spans[k].last_timestep);
+    write_breakdown(j, share);
+    j.end_object();
+  }
+  for (uint32_t k = 0; k < fp.images && !pipelined; ++k) {
     const uint64_t c = r.image_marks[k + 1].cycles - r.image_marks[k].cycles;
     j.begin_object().value("image", k).value("cycles", c).value("latency_s", c / (mhz * 1e6));
     write_breakdown(j, image_energy[k]);
     write_management(j, counters_between(r.image_marks[k], r.image_marks[k + 1]).management);
     write_ddim_steps(j, r, table, mhz, k);
-    write_timesteps(j, r, k);
+    const uint64_t per_image = uint64_t{s.snn_timesteps + s.pipeline_depth} * r.plan.size();
+    write_timesteps(j, r, k * per_image, (k + 1) * per_image);
     j.end_object();
   }
   j.end_array();
+  if (pipelined) write_timesteps(j, r, 0, r.timesteps.size());
   const bool management_priced = table.management_cycle_pj.has_value();
   j.array("unpriced", management_priced ? std::vector<std::string>{} : std::vector<std::string>{"management_core"});
   write_management(j, r.management);

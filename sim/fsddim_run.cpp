@@ -1,8 +1,10 @@
 // The FSDDIM denoising loop on the chip; see fsddim_run.h.
 #include "fsddim_run.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include "delay_balance.h"
 #include "error.h"
@@ -22,8 +24,10 @@ class RecordingBackend : public TimestepBackend {
       : chip_(chip), net_(net), pop_spikes_(net.populations.size(), 0) {}
   void reset() override { chip_.reset(); }
   void set_context(uint32_t c) override { chip_.set_context(c); }
+  void set_bias_times(const std::vector<BiasTime>& t) override { chip_.set_bias_times(t); }
   void set_input(uint32_t p, const int32_t* x) override { chip_.set_input(p, x); }
   void step() override {
+    before_.push_back(chip_.cycle());
     chip_.step();
     steps_.push_back(chip_.totals());
     for (uint32_t p = 0; p < net_.populations.size(); ++p) {
@@ -35,9 +39,17 @@ class RecordingBackend : public TimestepBackend {
   }
   void request_currents(uint32_t p) override { chip_.request_currents(p); }
   const int32_t* currents(uint32_t p) const override { return chip_.currents(p); }
-  void account_update(uint64_t n) override { chip_.account_update(n); }
+  void account_update(uint64_t n) override {
+    chip_.account_update(n);
+    update_end_.resize(steps_.size(), 0);
+    update_end_.back() = chip_.cycle();  // the update's compute included
+  }
 
   const std::vector<ChipTotals>& steps() const { return steps_; }
+  // The chip's cycle (a pending DDIM update's compute included) before timestep g, and after the update
+  // computed after timestep g (0: none).
+  uint64_t cycle_before(uint64_t g) const { return before_[g]; }
+  uint64_t update_end(uint64_t g) const { return g < update_end_.size() ? update_end_[g] : 0; }
   const std::vector<uint64_t>& population_spikes() const { return pop_spikes_; }
 
  private:
@@ -45,6 +57,7 @@ class RecordingBackend : public TimestepBackend {
   const Network& net_;
   std::vector<ChipTotals> steps_;
   std::vector<uint64_t> pop_spikes_;
+  std::vector<uint64_t> before_, update_end_;
 };
 
 // Snapshots the full counters (for priced breakdowns) at every DDIM step and image boundary, and passes
@@ -86,6 +99,42 @@ FsddimSetup check_fsddim(const RunConfig& cfg, Network& net) {
   } catch (const Error& e) {
     throw Error(cfg.path + ": fsddim.steps: " + e.what());
   }
+  // fsddim.pipeline: 1, K >= 2 or auto; a pipelined network is feed-forward and exactly delay balanced, and
+  // K images fit in one DDIM step's P timesteps (one per T-timestep slot).
+  const std::string key = cfg.path + ": fsddim.pipeline";
+  uint64_t want = 0;
+  if (fp.pipeline != "auto") {
+    size_t used = 0;
+    try {
+      want = std::stoull(fp.pipeline, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != fp.pipeline.size() || want < 1 || fp.pipeline[0] == '-')
+      throw Error(key + ": expected 'auto' or a whole number of images in flight >= 1, got '" + fp.pipeline + "'");
+  }
+  if (want != 1) {
+    DdimSchedule run_s = setup.exported;
+    if (fp.snn_timesteps) run_s.snn_timesteps = fp.snn_timesteps;
+    try {
+      setup.layout = pipeline_layout(net, run_s, cfg.network_path());
+    } catch (const Error& e) {
+      throw Error(key + ": " + e.what());
+    }
+    const PipelineLayout& l = setup.layout;
+    if (want > l.max_in_flight)
+      throw Error(key + ": " + fp.pipeline +
+                  " images in flight do not fit: one DDIM step of an image takes P = " + std::to_string(l.period) +
+                  " timesteps (T + D = " + std::to_string(run_s.snn_timesteps + run_s.pipeline_depth) +
+                  " rounded up to a multiple of T = " + std::to_string(run_s.snn_timesteps) +
+                  "), one image per T of them: the largest value that fits is " + std::to_string(l.max_in_flight));
+    setup.in_flight = static_cast<uint32_t>(std::min<uint64_t>(want ? want : l.max_in_flight, fp.images));
+    setup.in_flight = std::max(setup.in_flight, 1u);
+    if (setup.in_flight > 1 && (cfg.run.trace.vcd || cfg.run.trace.hdf5))
+      throw Error(key + ": " + std::to_string(setup.in_flight) +
+                  " images in flight cannot be traced (trace windows count DDIM steps, which overlap when "
+                  "pipelined): set fsddim.pipeline: 1 or turn trace.vcd and trace.hdf5 off");
+  }
   const std::string float_checkpoint = cfg.float_checkpoint_path();
   if (!float_checkpoint.empty()) {
     try {
@@ -113,6 +162,15 @@ FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::fil
   if (fp.weight_bits) limit_weight_bits(net, static_cast<uint8_t>(fp.weight_bits));
   if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
   r.float_checkpoint = cfg.float_checkpoint_path();
+  // Pipelined: the chip runs the network with periodic resets; the reference check runs the sequential
+  // sampler on the network as the sequential loop would (a copy taken before).
+  r.in_flight = setup.in_flight;
+  r.layout = setup.layout;
+  std::unique_ptr<Network> sequential;
+  if (r.in_flight > 1) {
+    if (fp.check_reference) sequential = std::make_unique<Network>(net);
+    enable_pipelining(net, r.layout, s);
+  }
 
   const CompiledNetwork compiled = compile_network(net, cfg.chip);  // partition, place by measured traffic
   r.run.program = compiled.program;
@@ -124,15 +182,27 @@ FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::fil
   RecordingBackend rec(chip, net);
   Marks marks(chip, view);
   const auto t0 = std::chrono::steady_clock::now();
-  const SampleSet set = sample_images(rec, net, s, r.plan, fp.images, fp.seed, fp.trajectory, "chip", &marks);
+  SampleSet set;
+  if (r.in_flight > 1) {
+    set = sample_images_pipelined(rec, net, s, r.plan, r.layout, r.in_flight, fp.images, fp.seed, fp.trajectory, "chip",
+                                  &r.spans, view);
+    for (const PipelineSpan& sp : r.spans)
+      r.image_cycles.push_back(rec.update_end(sp.last_timestep) - rec.cycle_before(sp.first_timestep));
+  } else {
+    set = sample_images(rec, net, s, r.plan, fp.images, fp.seed, fp.trajectory, "chip", &marks);
+  }
   r.host_s = seconds_since(t0);
   marks.image_marks.push_back(chip.counters());
+  if (r.in_flight == 1)
+    for (uint32_t k = 0; k < fp.images; ++k)
+      r.image_cycles.push_back(marks.image_marks[k + 1].cycles - marks.image_marks[k].cycles);
 
   // The same images from the reference sampler: they must be identical.
   if (fp.check_reference) {
     const auto r0 = std::chrono::steady_clock::now();
-    ReferenceBackend ref(net);
-    const SampleSet rset = sample_images(ref, net, s, r.plan, fp.images, fp.seed, false, "reference");
+    const Network& seq = sequential ? *sequential : net;
+    ReferenceBackend ref(seq);
+    const SampleSet rset = sample_images(ref, seq, s, r.plan, fp.images, fp.seed, false, "reference");
     r.reference_s = seconds_since(r0);
     r.reference_match = rset.payloads == set.payloads;
   }

@@ -21,13 +21,16 @@ namespace spikemesh {
 
 // What the loop's checks establish: the exported schedule and the run's DDIM steps, made once.
 struct FsddimSetup {
-  DdimSchedule exported;  // as in the network file (its T)
-  DdimPlan plan;          // S -> (t, t_prev, bias context), shared by every sampler of the run
+  DdimSchedule exported;   // as in the network file (its T)
+  DdimPlan plan;           // S -> (t, t_prev, bias context), shared by every sampler of the run
+  uint32_t in_flight = 1;  // images on the chip at a time (fsddim.pipeline, at most the image count)
+  PipelineLayout layout;   // when in_flight > 1: the pipelined schedule
 };
 
 // The loop's checks before anything runs (also `spikemesh run --check`): balances `net` if it has no
 // pipeline depth, then the quality metric, the FSDDIM schedule, S (and that the export has its time
-// embeddings) and the float checkpoint. Throws Error naming the key.
+// embeddings), the float checkpoint and fsddim.pipeline (a pipelined network must be feed-forward and
+// exactly delay balanced; K at most ceil((T + D) / T)). Throws Error naming the key.
 FsddimSetup check_fsddim(const RunConfig& cfg, Network& net);
 
 // What one run of the loop measured: handed from the loop to the report (fsddim_report.h) and the console
@@ -40,6 +43,10 @@ struct FsddimResults {
   std::vector<ChipCounters> image_marks;    // at the start of each image, and one after the last
   std::vector<ChipCounters> step_marks;     // after each DDIM step, all images in order
   std::vector<ChipTotals> timesteps;        // chip-wide totals after every timestep
+  uint32_t in_flight = 1;                   // images on the chip at a time (1: the sequential loop)
+  PipelineLayout layout;                    // pipelined: the schedule
+  std::vector<PipelineSpan> spans;          // pipelined: per image, its first and last timestep
+  std::vector<uint64_t> image_cycles;       // per image: cycles from its first timestep to its last update
   std::vector<uint64_t> population_spikes;  // per population, whole run
   ManagementCounters management;            // the management core's totals at the end
   uint64_t synaptic_events = 0;             // whole run, all cores

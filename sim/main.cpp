@@ -24,7 +24,7 @@ const Command kCommands[] = {
      "example --out DIR [--seed N]\n"
      "      write a small example network (DIR/network.h5) and stimulus (DIR/stimulus.h5)"},
     {"sample", spikemesh::cli::cmd_sample,
-     "sample NET.h5 [--steps S] [--images N] [--seed K] [--trajectory] [--out DIR]\n"
+     "sample NET.h5 [--steps S] [--images N] [--seed K] [--trajectory] [--pipeline IN_FLIGHT] [--out DIR]\n"
      "      generate images with the fixed-point reference sampler (the FSDDIM loop on the reference simulator)"},
     {"balance", spikemesh::cli::cmd_balance,
      "balance IN.h5 OUT.h5\n"

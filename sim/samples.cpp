@@ -9,9 +9,12 @@
 
 namespace spikemesh {
 
-SampleSet sample_images(TimestepBackend& backend, const Network& net, const DdimSchedule& s, const DdimPlan& plan,
-                        uint32_t images, uint64_t seed, bool trajectory, const std::string& backend_name,
-                        DdimProgress* progress, uint32_t first_image) {
+namespace {
+
+// The set's description and every image's x_T: the same noise on every SNN timestep (FSDDIM's direct
+// input encoding), image k from (seed, first_image + k).
+SampleSet start_set(const Network& net, const DdimSchedule& s, const DdimPlan& plan, uint32_t images, uint64_t seed,
+                    const std::string& backend_name, uint32_t first_image) {
   SampleSet set;
   set.shape = net.populations[s.input_population].shape;
   set.steps = static_cast<uint32_t>(plan.size());
@@ -19,17 +22,38 @@ SampleSet sample_images(TimestepBackend& backend, const Network& net, const Ddim
   set.backend = backend_name;
   const uint64_t size = net.populations[s.input_population].size();
   for (uint32_t k = 0; k < images; ++k) {
-    if (progress) progress->on_image(k, images);
-    // x_T: the same noise on every SNN timestep (FSDDIM's direct input encoding).
     const std::vector<int32_t> one = initial_payloads(s, size, seed, uint64_t{first_image} + k);
     std::vector<int32_t> x;
     for (uint32_t tau = 0; tau < s.snn_timesteps; ++tau) x.insert(x.end(), one.begin(), one.end());
-    set.noise.push_back(x);
+    set.noise.push_back(std::move(x));
+  }
+  return set;
+}
+
+}  // namespace
+
+SampleSet sample_images(TimestepBackend& backend, const Network& net, const DdimSchedule& s, const DdimPlan& plan,
+                        uint32_t images, uint64_t seed, bool trajectory, const std::string& backend_name,
+                        DdimProgress* progress, uint32_t first_image) {
+  SampleSet set = start_set(net, s, plan, images, seed, backend_name, first_image);
+  for (uint32_t k = 0; k < images; ++k) {
+    if (progress) progress->on_image(k, images);
     std::vector<std::vector<int32_t>> traj;
-    set.payloads.push_back(sample_image(backend, s, plan, x, trajectory ? &traj : nullptr, progress));
+    set.payloads.push_back(sample_image(backend, s, plan, set.noise[k], trajectory ? &traj : nullptr, progress));
     set.images.push_back(payloads_to_image(set.payloads.back(), s));
     if (trajectory) set.trajectory.push_back(std::move(traj));
   }
+  return set;
+}
+
+SampleSet sample_images_pipelined(TimestepBackend& backend, const Network& net, const DdimSchedule& s,
+                                  const DdimPlan& plan, const PipelineLayout& layout, uint32_t in_flight,
+                                  uint32_t images, uint64_t seed, bool trajectory, const std::string& backend_name,
+                                  std::vector<PipelineSpan>* spans, DdimProgress* progress, uint32_t first_image) {
+  SampleSet set = start_set(net, s, plan, images, seed, backend_name, first_image);
+  set.payloads = sample_pipelined(backend, s, plan, layout, in_flight, set.noise,
+                                  trajectory ? &set.trajectory : nullptr, spans, progress);
+  for (const auto& x : set.payloads) set.images.push_back(payloads_to_image(x, s));
   return set;
 }
 

@@ -28,6 +28,15 @@ SampleSet sample_images(TimestepBackend& backend, const Network& net, const Ddim
                         uint32_t images, uint64_t seed, bool trajectory, const std::string& backend_name,
                         DdimProgress* progress = nullptr, uint32_t first_image = 0);
 
+// The same images with `in_flight` of them on the backend at a time (model/ddim_sampler.h
+// sample_pipelined; the backend runs the network after enable_pipelining): the same payloads as
+// sample_images. `spans`, when given, receives each image's first and last timestep.
+SampleSet sample_images_pipelined(TimestepBackend& backend, const Network& net, const DdimSchedule& s,
+                                  const DdimPlan& plan, const PipelineLayout& layout, uint32_t in_flight,
+                                  uint32_t images, uint64_t seed, bool trajectory, const std::string& backend_name,
+                                  std::vector<PipelineSpan>* spans = nullptr, DdimProgress* progress = nullptr,
+                                  uint32_t first_image = 0);
+
 // samples.h5: /images (N, C, H, W) float64 in [-1, 1]; /payloads and /noise (N, T, C, H, W) int32 (Q.P);
 // /trajectory (N, S, T, C, H, W) int32 when recorded; root attributes steps, seed, snn_timesteps,
 // payload_frac_bits, pipeline_depth, backend.

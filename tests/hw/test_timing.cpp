@@ -161,6 +161,26 @@ TEST(ChipTiming, TimestepIsSweepMessageDendriteAndBarrierToTheCycle) {
   EXPECT_EQ(chip.core(0).counters().spikes, 1u);
 }
 
+// The same case with the target's periodic reset due at steps 0 and 2 (interval 2): the reset costs the
+// sweep no cycle, it only zeroes the state the update reads. Step 0 and step 1 are as above (681, 603: at step
+// 0 the target is at rest anyway); at step 2 the reset target has no input and no bias, so its update is an
+// inactive one: 11 + 586 = 597 cycles instead of 603, and not one more.
+TEST(ChipTiming, APeriodicResetCostsNoCycleAndLeavesAResetCompartmentAtRest) {
+  LineCase c(10);
+  const int target = c.net.find("target");
+  ASSERT_GE(target, 0);
+  c.net.populations[target].reset_interval = 2;
+  Chip chip("chip", c.net, c.program, c.chip, c.stimulus, 3);
+  sc_core::sc_start();
+  ASSERT_TRUE(chip.completed());
+  ASSERT_EQ(chip.step_cycles().size(), 3u);
+  EXPECT_EQ(chip.step_cycles()[0], 681u);
+  EXPECT_EQ(chip.step_cycles()[1], 603u);
+  EXPECT_EQ(chip.step_cycles()[2], 597u);
+  EXPECT_EQ(chip.core(10).counters().updates_active, 1u);
+  EXPECT_EQ(chip.core(10).counters().updates_inactive, 2u);
+}
+
 TEST(ChipTiming, OneMoreNorthSouthHopAddsExactlyHopNsCycles) {
   const LineCase c(6);  // target on core 6 = router (2, 1): one north-south hop fewer
   const auto& [net, p, prog, stim] = c;

@@ -148,3 +148,66 @@ def test_check_refuses_a_garbage_or_truncated_float_checkpoint(binary, tiny_run,
     res = subprocess.run([binary, "run", str(_loop_config(tmp_path, net_path, f"  float_checkpoint: {real}\n")),
                           "--check"], capture_output=True, text=True)
     assert res.returncode == 0 and "config OK" in res.stdout, res.stderr
+
+
+def test_pipelined_run_gives_the_sequential_images(binary, tiny_run, tmp_path):
+    """fsddim.pipeline: auto puts the images on the chip at once, staggered by T timesteps: the same payloads as
+    one after the other (and as the sequential reference sampler, which the run checks), in fewer timesteps."""
+    _, _, net_path = tiny_run
+    reports = {}
+    payloads = {}
+    for mode in ("1", "auto"):
+        out = tmp_path / f"out_{mode}"
+        res = subprocess.run([binary, "run", str(_loop_config(tmp_path, net_path)), "--set", "fsddim.images=3",
+                              "--set", "fsddim.check_reference=true", "--set", f"fsddim.pipeline={mode}",
+                              "--out", str(out)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert "image(s) in flight: throughput" in res.stdout
+        reports[mode] = json.loads((out / "report.json").read_text())
+        with h5py.File(out / "samples.h5", "r") as f:
+            payloads[mode] = f["payloads"][()]
+    np.testing.assert_array_equal(payloads["1"], payloads["auto"])
+    seq, pipe = reports["1"]["fsddim"], reports["auto"]["fsddim"]
+    assert seq["pipeline"] == {"images_in_flight": 1}
+    assert pipe["reference_match"]
+    T, D = pipe["snn_timesteps"], pipe["pipeline_depth"]
+    P = (T + D + T - 1) // T * T
+    assert pipe["pipeline"]["period_timesteps"] == P and pipe["pipeline"]["max_images_in_flight"] == P // T
+    K = min(P // T, 3)
+    assert pipe["pipeline"]["images_in_flight"] == K
+    # Lane l holds images l, l + K, ...; the last lane to finish ends at its last step's readout + 1.
+    lanes = [len(range(l, 3, K)) for l in range(K)]
+    end = max(l * T + (n * 3 - 1) * P + T + D for l, n in enumerate(lanes))
+    assert pipe["pipeline"]["timesteps"] == end == reports["auto"]["critical_path"]["timesteps"]
+    assert reports["1"]["critical_path"]["timesteps"] == 3 * 3 * (T + D)
+    for k, img in enumerate(pipe["per_image"]):
+        assert img["first_timestep"] == (k % K) * T + (k // K) * 3 * P
+        assert img["cycles"] > 0 and img["latency_s"] == img["cycles"] / (reports["auto"]["clock_mhz"] * 1e6)
+    # Throughput: images over the run's emulated seconds, in both modes.
+    for r in reports.values():
+        assert abs(r["fsddim"]["throughput_images_per_s"] - 3 / r["latency_s"]) <= 1e-9 * r["fsddim"]["throughput_images_per_s"]
+    # Energy per image: the run's energy over the images, in both modes.
+    for r in reports.values():
+        assert abs(r["fsddim"]["per_image_mean"]["energy_j"]["total"] - r["energy_j"]["total"] / 3) <= 1e-9
+    if K > 1:
+        assert pipe["throughput_images_per_s"] > seq["throughput_images_per_s"]
+
+
+def test_pipeline_key_names_what_is_wrong(binary, tiny_run, tmp_path):
+    """fsddim.pipeline: not a number, 0, or more images in flight than one DDIM step's timesteps hold."""
+    _, _, net_path = tiny_run
+    cfg = str(_loop_config(tmp_path, net_path))
+    for bad in ("x", "0", "-2", "3.5"):
+        res = subprocess.run([binary, "run", cfg, "--check", "--set", f"fsddim.pipeline={bad}"],
+                             capture_output=True, text=True)
+        assert res.returncode != 0, bad
+        assert "fsddim.pipeline: expected 'auto' or a whole number of images in flight >= 1" in res.stderr, res.stderr
+    res = subprocess.run([binary, "run", cfg, "--check", "--set", "fsddim.pipeline=1000"], capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "fsddim.pipeline: 1000 images in flight do not fit" in res.stderr, res.stderr
+    kmax = int(res.stderr.rsplit("the largest value that fits is ", 1)[1].split()[0])
+    ok = subprocess.run([binary, "run", cfg, "--check", "--set", f"fsddim.pipeline={kmax}"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    over = subprocess.run([binary, "run", cfg, "--check", "--set", f"fsddim.pipeline={kmax + 1}"],
+                          capture_output=True, text=True)
+    assert over.returncode != 0 and f"the largest value that fits is {kmax}" in over.stderr

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../ddim_loop_network.h"
 #include "chip_backend.h"
 #include "chip_harness.h"
 #include "ddim_sampler.h"
@@ -13,77 +14,6 @@
 #include "samples.h"
 
 namespace spikemesh::testing {
-namespace {
-
-// A small FSDDIM-shaped loop: graded input x (1 x 4 x 4, Q8) -> conv 3x3 -> h (2 x 4 x 4 CUBA) -> conv 1x1
-// -> out (readout, 1 x 4 x 4), plus a skip x -> out; the cosine DDIM tables in /metadata.
-Network loop_network() {
-  Network net;
-  Population x;
-  x.name = "x";
-  x.shape = {1, 4, 4};
-  x.kind = NeuronKind::Input;
-  x.payload_bits = 16;
-  x.payload_frac_bits = 8;
-  net.populations.push_back(x);
-  Population h;
-  h.name = "h";
-  h.shape = {2, 4, 4};
-  h.params[0].du = 4095;
-  h.params[0].dv = 819;
-  h.params[0].vth_mant = 20;
-  h.params[0].bias_mant = 100;
-  h.bias_contexts = 1000;  // a time embedding: a bias per diffusion step and channel
-  h.bias_phases = 1;
-  h.bias_columns = 2;
-  for (uint32_t k = 0; k < 1000; ++k)
-    h.bias_table.push_back(static_cast<int16_t>(k % 7 * 40)),
-        h.bias_table.push_back(static_cast<int16_t>(300 - k % 5 * 60));
-  net.populations.push_back(h);
-  Population out;
-  out.name = "out";
-  out.shape = {1, 4, 4};
-  out.kind = NeuronKind::Readout;
-  out.params[0].du = 4095;
-  net.populations.push_back(out);
-  Projection c1;
-  c1.name = "x_h";
-  c1.source = 0;
-  c1.target = 1;
-  c1.encoding = Encoding::Conv;
-  c1.conv = {3, 3, 1, 1, 1, 1, 1, 1};
-  for (int k = 0; k < 2 * 9; ++k) c1.weights.push_back(static_cast<int16_t>((k * 37) % 120 - 50));
-  net.projections.push_back(c1);
-  Projection c2;
-  c2.name = "h_out";
-  c2.source = 1;
-  c2.target = 2;
-  c2.encoding = Encoding::Conv;
-  c2.weights = {90, -70};
-  net.projections.push_back(c2);
-  Projection skip;
-  skip.name = "skip";
-  skip.source = 0;
-  skip.target = 2;
-  skip.encoding = Encoding::OneToOne;
-  skip.weights = {64};
-  net.projections.push_back(skip);
-  net.metadata.attributes = {{"input_population", "x"},   {"readout_population", "out"},
-                             {"snn_timesteps", "3"},      {"diffusion_timesteps", "1000"},
-                             {"readout_frac_bits", "12"}, {"ddim_coeff_frac_bits", "24"}};
-  std::vector<int64_t> a, s;
-  for (uint32_t t = 0; t < 1000; ++t) {  // any monotone schedule in Q1.30 serves the test
-    const double ab = std::pow(std::cos((t / 1000.0 + 0.008) / 1.008 * M_PI / 2), 2);
-    a.push_back(std::llround(std::sqrt(ab) * (1 << 30)));
-    s.push_back(std::llround(std::sqrt(1 - ab) * (1 << 30)));
-  }
-  net.metadata.arrays["ddim_sqrt_alpha_bar_q30"] = MetaArray{{1000}, true, a, {}};
-  net.metadata.arrays["ddim_sqrt_one_minus_alpha_bar_q30"] = MetaArray{{1000}, true, s, {}};
-  balance_delays(net);
-  return net;
-}
-
-}  // namespace
 
 TEST(FsddimLoop, ChipImagesAreBitIdenticalToReferenceSampler) {
   const Network net = loop_network();
@@ -105,6 +35,38 @@ TEST(FsddimLoop, ChipImagesAreBitIdenticalToReferenceSampler) {
   EXPECT_GT(spikes, 100u);
   // 3 images x 4 DDIM steps x (T 3 + D 2) timesteps.
   EXPECT_EQ(chip.step_cycles().size(), 3u * 4 * 5);
+}
+
+// Pipelined on the chip: 3 images, 2 in flight (P = 6 timesteps per DDIM step: lanes of images {0, 2} and
+// {1}), the same payloads and trajectories as the sequential reference sampler on the network without
+// resets; 47 timesteps (lane 0's 8th step starts at 7 x 6 = 42 and ends at 42 + T + D - 1 = 46) instead
+// of 3 x 4 x 5 = 60; the cores are reset once, and the bias registers follow each population's window.
+TEST(FsddimLoop, PipelinedChipImagesEqualTheSequentialReferenceSampler) {
+  const Network net = loop_network();
+  const DdimSchedule s = read_ddim_schedule(net, "loop");
+  const PipelineLayout layout = pipeline_layout(net, s, "loop");
+  ASSERT_EQ(layout.max_in_flight, 2u);
+  Network piped = net;
+  enable_pipelining(piped, layout, s);
+  ChipParams p = mesh_2x2_chip(8);
+  const ChipProgram program = map_network(piped, p);
+  ChipBackend chip(piped, program, p);
+  std::vector<PipelineSpan> spans;
+  const SampleSet a = sample_images_pipelined(chip, piped, s, plan_ddim(s, 4), layout, 2, 3, 11, true, "chip", &spans);
+  ReferenceBackend ref(net);
+  const SampleSet b = sample_images(ref, net, s, plan_ddim(s, 4), 3, 11, true, "reference");
+  EXPECT_EQ(a.payloads, b.payloads);
+  EXPECT_EQ(a.trajectory, b.trajectory);
+  EXPECT_NE(a.payloads, a.noise);
+  EXPECT_EQ(chip.step_cycles().size(), 47u);
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[1].first_timestep, 3u);
+  EXPECT_EQ(spans[1].last_timestep, 3u + 3 * 6 + 4);
+  EXPECT_EQ(spans[2].first_timestep, 24u);
+  const ManagementCounters m = chip.totals().management;
+  EXPECT_EQ(m.resets, program.cores_used);
+  EXPECT_EQ(m.updates, 3u * 4 * 3 * 16);
+  EXPECT_GT(m.bias_writes, 0u);
 }
 
 TEST(FsddimLoop, ManagementComputeAddsItsCyclesToTheLatency) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "../ddim_loop_network.h"
 #include "ddim_sampler.h"
 #include "delay_balance.h"
 #include "error.h"
@@ -186,4 +187,92 @@ TEST(Ddim, InitialNoiseIsSeededAndStandard) {
   var /= a.size();
   EXPECT_NEAR(mean, 0.0, 0.03);
   EXPECT_NEAR(var, 1.0, 0.05);
+}
+
+// Image pipelining on the reference simulator: the images of a pipelined loop are exactly the sequential
+// loop's, with 2 images in flight at T = 3 (P = 6: uneven lanes of 2 and 1 images) and 3 at T = 1 (P = 3).
+// Without the periodic reset the leftover voltages of the previous image's window change them.
+TEST(Ddim, PipelinedReferenceImagesEqualSequentialOnes) {
+  const Network net = spikemesh::testing::loop_network();
+  for (uint32_t T : {3u, 1u}) {
+    DdimSchedule s = read_ddim_schedule(net, "loop");
+    s.snn_timesteps = T;
+    const PipelineLayout layout = pipeline_layout(net, s, "loop");
+    EXPECT_EQ(layout.population_depth, (std::vector<uint32_t>{0, 1, 2}));
+    EXPECT_EQ(layout.period, T == 3 ? 6u : 3u);
+    EXPECT_EQ(layout.max_in_flight, T == 3 ? 2u : 3u);
+    const DdimPlan plan = plan_ddim(s, 3);
+    std::vector<std::vector<int32_t>> x;
+    for (uint64_t k = 0; k < 4; ++k) {
+      const std::vector<int32_t> one = initial_payloads(s, 16, 7, k);
+      std::vector<int32_t> v;
+      for (uint32_t tau = 0; tau < T; ++tau) v.insert(v.end(), one.begin(), one.end());
+      x.push_back(v);
+    }
+    std::vector<std::vector<int32_t>> want;
+    std::vector<std::vector<std::vector<int32_t>>> want_traj(4);
+    ReferenceBackend seq(net);
+    for (uint32_t k = 0; k < 4; ++k) want.push_back(sample_image(seq, s, plan, x[k], &want_traj[k]));
+
+    Network piped = net;
+    enable_pipelining(piped, layout, s);
+    EXPECT_EQ(piped.populations[1].reset_interval, T);
+    EXPECT_EQ(piped.populations[1].reset_offset, 1 % T);
+    EXPECT_EQ(piped.populations[2].reset_offset, 2 % T);
+    EXPECT_EQ(piped.populations[0].reset_interval, 0u);  // the input has no state
+    ReferenceBackend ref(piped);
+    std::vector<std::vector<std::vector<int32_t>>> traj;
+    std::vector<PipelineSpan> spans;
+    const uint32_t K = layout.max_in_flight;
+    EXPECT_EQ(sample_pipelined(ref, s, plan, layout, K, x, &traj, &spans), want) << "T = " << T;
+    EXPECT_EQ(traj, want_traj);
+    // Image k is in lane k mod K, its m-th DDIM step at k mod K * T + m P: its first input at lane * T, its last
+    // readout (D + T - 1) in the last of its lane's steps.
+    const uint32_t P = layout.period, D = s.pipeline_depth;
+    for (uint32_t k = 0; k < 4; ++k) {
+      const uint64_t lane = k % K, m_last = (k / K) * 3 + 2;
+      EXPECT_EQ(spans[k].first_timestep, lane * T + (k / K) * 3 * P) << k;
+      EXPECT_EQ(spans[k].last_timestep, lane * T + m_last * P + D + T - 1) << k;
+    }
+    const uint64_t end = spans[3].last_timestep + 1;
+    EXPECT_EQ(ref.simulator().timestep(), end);  // one global loop, reset once
+    EXPECT_LT(end, 4u * 3 * (T + D));            // fewer timesteps than the sequential loop
+
+    Network no_reset = piped;
+    for (Population& p : no_reset.populations) p.reset_interval = 0, p.reset_offset = 0;
+    ReferenceBackend leaky(no_reset);
+    EXPECT_NE(sample_pipelined(leaky, s, plan, layout, K, x, nullptr, nullptr), want) << "T = " << T;
+  }
+}
+
+TEST(Ddim, PipelineRefusesRecurrentUnbalancedOrOversizedSchedules) {
+  const Network net = spikemesh::testing::loop_network();
+  const DdimSchedule s = read_ddim_schedule(net, "loop");
+  auto message = [&](const Network& n) {
+    try {
+      pipeline_layout(n, s, "loop.h5");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(message(net), "");
+  Network recurrent = net;
+  Projection self = recurrent.projections[1];
+  self.name = "h_h";
+  self.target = self.source;
+  recurrent.projections.push_back(self);
+  EXPECT_NE(message(recurrent).find("/projections/3 ('h_h' from 'h' to 'h'): recurrent"), std::string::npos)
+      << message(recurrent);
+  Network skewed = net;
+  skewed.projections[2].delays = {0};  // the skip x -> out needs delay 1
+  EXPECT_NE(message(skewed).find("/projections/2 ('skip' from 'x' to 'out'): not exactly delay balanced: delay 0, "
+                                 "expected depth('out') - depth('x') - 1 = 1"),
+            std::string::npos)
+      << message(skewed);
+  const PipelineLayout layout = pipeline_layout(net, s, "loop.h5");
+  ReferenceBackend ref(net);
+  std::vector<std::vector<int32_t>> x(1, std::vector<int32_t>(48, 0));
+  EXPECT_THROW(sample_pipelined(ref, s, plan_ddim(s, 1), layout, 3, x, nullptr, nullptr), Error);  // K_max = 2
+  EXPECT_THROW(sample_pipelined(ref, s, plan_ddim(s, 1), layout, 0, x, nullptr, nullptr), Error);
 }

@@ -111,6 +111,8 @@ void expect_same(const Network& a, const Network& b) {
     EXPECT_EQ(p.bias_phases, q.bias_phases);
     EXPECT_EQ(p.bias_columns, q.bias_columns);
     EXPECT_EQ(p.bias_start, q.bias_start);
+    EXPECT_EQ(p.reset_interval, q.reset_interval);
+    EXPECT_EQ(p.reset_offset, q.reset_offset);
     EXPECT_EQ(p.payload_bits, q.payload_bits);
     EXPECT_EQ(p.payload_frac_bits, q.payload_frac_bits);
   }
@@ -148,6 +150,8 @@ TEST(NetworkFile, RoundTripKeepsEveryField) {
     rp.seed = seed;
     Network net = make_random_network(rp);
     net.metadata.attributes["preset"] = "tiny";
+    net.populations.back().reset_interval = 4;  // a periodic reset is kept
+    net.populations.back().reset_offset = 3;
     net.metadata.arrays["schedule"] = MetaArray{{2, 2}, true, {1, -2, 3, 1 << 30}, {}};
     net.metadata.arrays["alphas"] = MetaArray{{3}, false, {}, {0.5, 0.25, 0.125}};
     const std::string path = temp_path("roundtrip");
@@ -367,4 +371,20 @@ TEST(NetworkFile, UnknownArithmeticIsNamed) {
   EXPECT_NE(e.find("/populations/1/arithmetic: unknown arithmetic 'float': expected \"nengo-loihi\" or \"lava\""),
             std::string::npos)
       << e;
+}
+
+TEST(NetworkFile, PeriodicResetIsOptionalAndItsOffsetBelowItsInterval) {
+  EXPECT_EQ(load_error([](Datasets& d) {
+              d["/populations/1/reset_interval"] = Ints{{4}, {}};
+              d["/populations/1/reset_offset"] = Ints{{3}, {}};
+            }),
+            "");
+  const std::string e = load_error([](Datasets& d) {
+    d["/populations/1/reset_interval"] = Ints{{4}, {}};
+    d["/populations/1/reset_offset"] = Ints{{4}, {}};
+  });
+  EXPECT_NE(e.find("/populations/1/reset_offset"), std::string::npos) << e;
+  EXPECT_NE(e.find("reset_offset (below reset_interval)"), std::string::npos) << e;
+  const std::string neg = load_error([](Datasets& d) { d["/populations/1/reset_interval"] = Ints{{-1}, {}}; });
+  EXPECT_NE(neg.find("/populations/1/reset_interval: value -1 out of range [0, 65535]"), std::string::npos) << neg;
 }

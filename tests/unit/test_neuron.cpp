@@ -318,3 +318,18 @@ TEST(LavaLif, DispatchFollowsThePopulationsArithmetic) {
   EXPECT_EQ(a.u, 1 << 21);
   EXPECT_EQ(b.u, -(1 << 21));
 }
+
+TEST(Compartment, PeriodicResetIsDueAtItsOffsetThenEveryInterval) {
+  std::vector<int> due;
+  for (uint64_t t = 0; t < 11; ++t) due.push_back(periodic_reset_due(t, 4, 1));
+  EXPECT_EQ(due, (std::vector<int>{0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0}));
+  EXPECT_TRUE(periodic_reset_due(0, 3, 0));
+  EXPECT_FALSE(periodic_reset_due(2, 3, 0));
+  EXPECT_TRUE(periodic_reset_due(3, 3, 0));
+  for (uint64_t t = 0; t < 8; ++t) EXPECT_FALSE(periodic_reset_due(t, 0, 0)) << t;  // interval 0: never
+  CompartmentState s{-1234, 5678, 3};
+  reset_compartment(s);
+  EXPECT_EQ(s.u, 0);
+  EXPECT_EQ(s.v, 0);
+  EXPECT_EQ(s.refract, 0);
+}

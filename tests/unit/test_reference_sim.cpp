@@ -402,3 +402,44 @@ TEST(DelayBalance, BiasGatingUsesOneColumnPerChannelWhenTheBiasIsPerChannel) {
   EXPECT_EQ(net.populations[2].bias_columns, 6u);
   EXPECT_EQ(net.populations[2].bias_mant_at(0, 0, net.populations[2].bias_column(4)), 7);
 }
+
+// in -> out (readout, du = 0: the current keeps 4095/4096 of itself each step), mantissa 2 = 128 per spike;
+// the input fires at steps 0 and 1, arriving at 1 and 2. Without a reset: 128, 127 + 128, 254, 253, 252.
+// With a periodic reset every 3 steps from step 2, u is zeroed before step 2's update but step 2's input
+// (already in its delay slot) still counts: 128, then 0 + 128, 127, 126, and at step 5 zero again.
+TEST(ReferenceSim, PeriodicResetZeroesStateBeforeTheUpdateAndKeepsTheStepsInput) {
+  Network net;
+  net.populations.push_back(pop("in", {1}, NeuronKind::Input));
+  CompartmentParams slow;
+  slow.du = 0;
+  net.populations.push_back(pop("out", {1}, NeuronKind::Readout, slow));
+  net.projections.push_back(proj("p", 0, 1, Encoding::Dense, {2}));
+  Stimulus stim;
+  stim.inputs.push_back({0, 2, {1, 1}});
+  EXPECT_EQ(run_reference(net, stim, 6).currents[1], (std::vector<int32_t>{0, 128, 255, 254, 253, 252}));
+  net.populations[1].reset_interval = 3;
+  net.populations[1].reset_offset = 2;
+  EXPECT_EQ(run_reference(net, stim, 6).currents[1], (std::vector<int32_t>{0, 128, 128, 127, 126, 0}));
+}
+
+// Pipelined calls: a population's bias follows its own (context, timestep), and is 0 with no call.
+TEST(ReferenceSim, BiasTimesSelectEachPopulationsCallOrNone) {
+  Network net;
+  Population ro = pop("out", {1}, NeuronKind::Readout, integrator(0));
+  ro.bias_contexts = 2;
+  ro.bias_phases = 2;
+  ro.bias_columns = 1;
+  ro.bias_start = 1;
+  ro.bias_table = {1, 2, /* context 1 */ 10, 20};
+  net.populations.push_back(ro);
+  ReferenceSimulator sim(net);
+  EXPECT_THROW(sim.set_bias_times({{}, {}}), Error);  // one per population
+  std::vector<int32_t> got;
+  for (const BiasTime bt : {BiasTime{true, 1, 2}, BiasTime{}, BiasTime{true, 0, 1}, BiasTime{true, 1, 0}}) {
+    sim.set_bias_times({bt});
+    sim.step();
+    got.push_back(sim.currents(0)[0]);
+  }
+  // context 1 phase 1 (t 2 - bias_start 1); none; context 0 phase 0; before bias_start. du = 4095: u = q = 0.
+  EXPECT_EQ(got, (std::vector<int32_t>{20, 0, 1, 0}));
+}
