@@ -177,7 +177,12 @@ void write_fsddim_section(JsonWriter& j, const RunConfig& cfg, const Network& ne
   write_quality(j, r);
   j.begin_object("placement").value("mode", r.compile.placement);
   j.value("mesh_order_flit_hops_per_timestep", r.compile.mesh_order.flit_hops);
-  j.value("placed_flit_hops_per_timestep", r.compile.optimised.flit_hops).end_object();
+  j.value("placed_flit_hops_per_timestep", r.compile.optimised.flit_hops);
+  // The mapping objective and the estimated longest core time per timestep it weighs (model/core_work.h).
+  j.value("objective", r.compile.objective).value("cores_used", r.compile.cores_used);
+  j.value("estimated_longest_core_cycles", r.compile.longest_cycles);
+  j.value("fit_cores_used", r.compile.fit_cores_used);
+  j.value("fit_estimated_longest_core_cycles", r.compile.fit_longest_cycles).end_object();
   double lat = 0, en = 0, dyn = 0, st = 0;
   for (uint32_t k = 0; k < fp.images; ++k) {
     const uint64_t c = r.image_marks[k + 1].cycles - r.image_marks[k].cycles;
