@@ -61,19 +61,18 @@ ChipProgram map_network(const MappingIndex& index, const ChipParams& chip) {
   return compile_tables(index, part, MeshGeometry::from(chip.mesh));
 }
 
-// Bisection on the cap: a cap at or above the fit partition's longest core leaves the greedy fill exactly as
-// fit made it (no core reaches the cap), so `fit_cycles` is feasible; each probe runs the partition rounds
-// under the cap, and is infeasible when the network then needs more cores than the mesh has, or its output
-// axons do not converge (thinner cuts reach more cores). The probes stop when the feasible and infeasible
-// caps are within kBalanceTolerance of each other, or after kBalanceProbes.
+// Bisection on the cap: the fit partition (no cap) is feasible and its longest core is `fit_cycles`, so the
+// search starts with it and bisects [0, fit_cycles]; each probe runs the partition rounds under the cap, and
+// is infeasible when the network then needs more cores than the mesh has, or fails any per-core check (thinner
+// cuts reach more cores, so output axons may not converge). The probes stop when the feasible and the
+// infeasible cap are within kBalanceTolerance of each other, or after kBalanceProbes.
 ChipProgram map_network_balanced(const MappingIndex& index, const WorkRates& work, const ChipParams& chip,
                                  double fit_cycles, BalanceSearch* search) {
   check_graded_spikes(index.net, chip);
   BalanceSearch info;
   info.fit_cycles = fit_cycles;
   info.cap_cycles = fit_cycles;
-  Partition best = partition_rounds(index, chip, &work, fit_cycles);
-  ++info.probes;
+  Partition best = partition_rounds(index, chip);
   double lo = 0.0, hi = fit_cycles;
   while (hi - lo > kBalanceTolerance * hi && info.probes < kBalanceProbes) {
     const double mid = 0.5 * (lo + hi);
@@ -82,8 +81,7 @@ ChipProgram map_network_balanced(const MappingIndex& index, const WorkRates& wor
       best = partition_rounds(index, chip, &work, mid);
       hi = mid;
       info.cap_cycles = mid;
-    } catch (const MappingError& e) {
-      if (e.resource != "cores" && e.resource != "output axons") throw;
+    } catch (const MappingError&) {
       lo = mid;
     }
   }

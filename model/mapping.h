@@ -137,8 +137,8 @@ ChipProgram map_network(const MappingIndex& index, const ChipParams& chip);  // 
 // of one delay-balanced depth are active (one image at a time) or all of them are (images pipelined).
 struct BalanceSearch {
   double fit_cycles = 0.0;  // the fit partition's longest estimated core time (the search's start)
-  double cap_cycles = 0.0;  // the cap of the partition chosen
-  uint32_t probes = 0;      // partitions tried
+  double cap_cycles = 0.0;  // the cap of the partition chosen (fit_cycles: the fit partition, no cap below fit)
+  uint32_t probes = 0;      // capped partitions tried
 };
 constexpr double kBalanceTolerance = 0.01;  // relative gap between feasible and infeasible cap at which it stops
 constexpr uint32_t kBalanceProbes = 16;
