@@ -125,6 +125,7 @@ struct BarrierParams {
 // How the compiler (model/compiler.h) lays a network out on the chip. Not hardware: a toolchain setting.
 struct MappingParams {
   std::string placement = "min_hops";  // "mesh_order" | "min_hops" (traffic-weighted local search)
+  std::string objective = "fit";       // "fit" (fewest cores, greedy) | "balance" (least estimated core time)
   uint32_t rate_timesteps = 8;         // reference steps (after the pipeline depth D) that measure firing rates
   uint64_t rate_seed = 1;              // seed of the random stimulus that drives the rate measurement
 
@@ -133,6 +134,11 @@ struct MappingParams {
     v.field("placement", placement,
             "where partitions go on the mesh: 'mesh_order' (core i in slot i) or 'min_hops' "
             "(local search minimising traffic x hop latency, traffic from measured firing rates)");
+    v.field(
+        "objective", objective,
+        "what the partition optimises: 'fit' (greedy fill in file order, each core as full as its limits "
+        "allow: fewest cores) or 'balance' (the same fill under a cap on each core's estimated time per "
+        "timestep, the cap as low as lets the network fit the mesh's cores; docs/architecture.md#mapping-objective)");
     v.field("rate_timesteps", rate_timesteps, 1, 1u << 16,
             "reference-simulator timesteps, after the depth D, whose firing rates weigh the traffic estimate");
     v.field("rate_seed", rate_seed, 0, ~uint64_t{0} >> 1,

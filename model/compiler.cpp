@@ -11,6 +11,7 @@
 
 #include "delay_balance.h"
 #include "error.h"
+#include "mapping_index.h"
 #include "random_network.h"
 #include "reference_sim.h"
 #include "synapse_memory.h"
@@ -153,13 +154,35 @@ TrafficTotals traffic_totals(const std::vector<TrafficEdge>& traffic, const Chip
   return t;
 }
 
+std::vector<PopulationWork> population_work(const Network& net, const ChipProgram& program,
+                                            const std::vector<CoreWork>& work) {
+  std::vector<PopulationWork> pops(net.populations.size());
+  std::vector<double> sum(net.populations.size(), 0.0);
+  for (uint32_t c = 0; c < program.cores.size(); ++c) {
+    const auto& segs = program.cores[c].segments;
+    for (size_t q = 0; q < segs.size(); ++q) {
+      if (q > 0 && segs[q].population == segs[q - 1].population) continue;  // segments sorted by population
+      PopulationWork& pw = pops[segs[q].population];
+      ++pw.cores;
+      pw.max_core_cycles = std::max(pw.max_core_cycles, work[c].cycles());
+      sum[segs[q].population] += work[c].cycles();
+    }
+  }
+  for (size_t p = 0; p < pops.size(); ++p)
+    if (pops[p].cores) pops[p].mean_core_cycles = sum[p] / pops[p].cores;
+  return pops;
+}
+
 CompiledNetwork compile_network(const Network& net, const ChipParams& chip, const CompileOptions& options) {
   const MappingParams& mp = chip.mapping;
   if (mp.placement != "mesh_order" && mp.placement != "min_hops")
     throw Error("chip.mapping.placement: expected 'mesh_order' or 'min_hops', got '" + mp.placement + "'");
+  if (mp.objective != "fit" && mp.objective != "balance")
+    throw Error("chip.mapping.objective: expected 'fit' or 'balance', got '" + mp.objective + "'");
   CompiledNetwork out;
   CompileReport& rep = out.report;
   rep.placement = mp.placement;
+  rep.objective = mp.objective;
   {
     Network copy = net;
     try {
@@ -176,14 +199,25 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
       rep.depth_note = e.what();
     }
   }
-  ChipProgram program = map_network(net, chip);
-  rep.cores_used = program.cores_used;
+  // The rates depend on the network alone; the balance objective needs them before partitioning.
   if (options.rates.empty()) {
     rep.rate_timesteps = mp.rate_timesteps;
     rep.rates = measure_firing_rates(net, rep.depth_known ? rep.depth : 0, mp.rate_timesteps, mp.rate_seed);
   } else {
     rep.rates = options.rates;
   }
+  const MappingIndex index(net, chip);
+  const WorkRates work = work_rates(index, rep.rates);
+  ChipProgram program = map_network(index, chip);
+  rep.fit_cores_used = program.cores_used;
+  {
+    const std::vector<CoreWork> fit_work = estimate_core_work(index, work, program, chip.core);
+    rep.fit_longest_cycles = longest_core_cycles(fit_work);
+    rep.fit_population_work = population_work(net, program, fit_work);
+  }
+  if (mp.objective == "balance")
+    program = map_network_balanced(index, work, chip, rep.fit_longest_cycles, &rep.balance);
+  rep.cores_used = program.cores_used;
   const std::vector<TrafficEdge> traffic = estimate_traffic(net, program, rep.rates);
   rep.mesh_order = traffic_totals(traffic, program, chip);
   if (mp.placement == "mesh_order") {
@@ -195,6 +229,9 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
     program = permute_cores(std::move(program), rep.slot_of_core);
     rep.optimised = traffic_totals(estimate_traffic(net, program, rep.rates), program, chip);
   }
+  rep.core_work = estimate_core_work(index, work, program, chip.core);
+  rep.longest_cycles = longest_core_cycles(rep.core_work);
+  rep.population_work = population_work(net, program, rep.core_work);
   out.program = std::move(program);
   return out;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "core_work.h"
 #include "mapping.h"
 #include "network.h"
 #include "placement.h"
@@ -47,8 +48,18 @@ struct TrafficTotals {
   double flit_hop_cycles = 0.0;  // the same, east-west hops weighted hop_ew_cycles, north-south hop_ns_cycles
 };
 
+// A population's share of the estimated work (core_work.h): the cores holding any of its neurons, and
+// the estimated cycles per timestep of those cores (each core's sum over all its segments).
+struct PopulationWork {
+  uint32_t cores = 0;
+  double max_core_cycles = 0.0, mean_core_cycles = 0.0;
+};
+std::vector<PopulationWork> population_work(const Network& net, const ChipProgram& program,
+                                            const std::vector<CoreWork>& work);
+
 struct CompileReport {
   std::string placement;  // "mesh_order" or "min_hops"
+  std::string objective;  // "fit" or "balance" (chip.mapping.objective)
   // Delay balancing (informational; the chip runs the delays the network file holds).
   bool depth_known = false;  // false when the network cannot be balanced (depth_note says why)
   std::string depth_note;
@@ -60,6 +71,13 @@ struct CompileReport {
   std::vector<double> rates;            // per neuron, the rates that weighed the traffic
   uint32_t rate_timesteps = 0;          // reference steps measured (0 when rates were given)
   TrafficTotals mesh_order, optimised;  // traffic of plain mesh order and of the chosen placement
+  // Estimated work per timestep (core_work.h) from the same rates: per core slot of the final program, and
+  // per population for the fit partition and for the chosen one (the same when the objective is fit).
+  std::vector<CoreWork> core_work;
+  uint32_t fit_cores_used = 0;
+  double fit_longest_cycles = 0.0, longest_cycles = 0.0;  // the longest core of each
+  std::vector<PopulationWork> fit_population_work, population_work;
+  BalanceSearch balance;  // the cap search (objective balance; zeros otherwise)
 };
 
 struct CompiledNetwork {

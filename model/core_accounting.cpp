@@ -5,6 +5,8 @@
 #include <sstream>
 #include <string>
 
+#include "core_work.h"
+
 namespace spikemesh {
 
 CoreAccounting::CoreAccounting(const MappingIndex& index, const ChipParams& chip) : index_(index), chip_(chip) {
@@ -38,6 +40,18 @@ void CoreAccounting::next_core() {
   use_ = CoreTally{};
 }
 
+void CoreAccounting::set_work_cap(const WorkRates* work, double max_core_cycles) {
+  work_ = work;
+  max_core_cycles_ = max_core_cycles;
+}
+
+double CoreAccounting::tally_cycles() const {
+  if (!work_) return 0.0;
+  return price_core_work(chip_.core, static_cast<uint32_t>(use_.compartments), use_.messages_in, use_.synops,
+                         use_.messages_out)
+      .cycles();
+}
+
 void CoreAccounting::set(uint32_t& slot, uint32_t value) {
   log_.emplace_back(&slot, slot);
   slot = value;
@@ -47,13 +61,19 @@ void CoreAccounting::claim_axon(uint64_t global) {
   if (axon_stamp_[global] != serial_) {
     set(axon_stamp_[global], serial_);
     ++use_.input_axons;
+    if (work_) use_.messages_in += work_->rate[global];  // one message per spike of the source
   }
 }
 
 // Charges neuron i of population P to the core being filled (every change logged in log_).
 void CoreAccounting::account(uint32_t P, uint64_t i) {
   ++use_.compartments;
-  use_.output_axons += (*out_estimate_)[index_.offset[P] + i];
+  const uint64_t global = index_.offset[P] + i;
+  use_.output_axons += (*out_estimate_)[global];
+  if (work_) {
+    use_.synops += work_->synops_in[global];
+    use_.messages_out += work_->rate[global] * (*out_estimate_)[global];
+  }
   for (uint32_t j : index_.incoming[P]) {
     const ProjectionView& v = index_.views[j];
     ProjectionFill& f = fill_[j];
@@ -102,6 +122,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
           if (f.pix_stamp[v.psrc[r]] != serial_) {
             set(f.pix_stamp[v.psrc[r]], serial_);
             ++use_.input_axons;
+            if (work_) use_.messages_in += work_->pixel_rate[j][v.psrc[r]];
           }
         break;
       }
@@ -109,10 +130,11 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
   }
 }
 
-bool CoreAccounting::within_limits() const {
+bool CoreAccounting::within_limits(bool was_empty) const {
   const auto& c = chip_.core;
   return use_.compartments <= c.compartments && use_.input_axons <= c.input_axons &&
-         use_.synapse_words <= c.synapse_words && use_.output_axons <= c.output_axons;
+         use_.synapse_words <= c.synapse_words && use_.output_axons <= c.output_axons &&
+         (was_empty || !work_ || tally_cycles() <= max_core_cycles_);
 }
 
 void CoreAccounting::undo(const CoreTally& before) {
@@ -124,7 +146,7 @@ bool CoreAccounting::try_add(uint32_t P, const uint64_t* ids, size_t n) {
   log_.clear();
   const CoreTally before = use_;
   for (size_t k = 0; k < n; ++k) account(P, ids[k]);
-  if (within_limits()) return true;
+  if (within_limits(before.compartments == 0)) return true;
   failed_ = use_;
   undo(before);
   return false;
@@ -138,7 +160,7 @@ bool CoreAccounting::fits_empty(uint32_t P, const uint64_t* ids, size_t n) {
   use_ = CoreTally{};
   log_.clear();
   for (size_t k = 0; k < n; ++k) account(P, ids[k]);
-  const bool fits = within_limits();
+  const bool fits = within_limits(true);
   undo(saved);
   serial_ = saved_serial;
   return fits;

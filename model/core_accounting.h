@@ -13,9 +13,12 @@
 
 namespace spikemesh {
 
-// What the core being filled uses so far.
+struct WorkRates;
+
+// What the core being filled uses so far; with work rates (set_work_cap), its expected work per timestep too.
 struct CoreTally {
   uint64_t compartments = 0, input_axons = 0, synapse_words = 0, output_axons = 0;
+  double messages_in = 0.0, synops = 0.0, messages_out = 0.0;  // expected per timestep (core_work.h)
 };
 
 // Charges neurons to one core at a time. A neuron costs one compartment, its routing entries (the estimate
@@ -32,6 +35,13 @@ class CoreAccounting {
   void begin(const std::vector<uint32_t>& out_estimate);
   // The core being filled is closed: an empty one opens.
   void next_core();
+  // The balance objective: every neuron added is charged its expected work (`work`, which must outlive the
+  // accounting), and a core that already holds a neuron takes a unit only while its estimated cycles per
+  // timestep (core_work.h, price_core_work) stay within `max_core_cycles` (a unit alone on an empty core is
+  // never refused for its work). nullptr: resources only (the fit objective).
+  void set_work_cap(const WorkRates* work, double max_core_cycles);
+  // The estimated cycles per timestep of the core being filled (0 without work rates).
+  double tally_cycles() const;
   // Adds neurons ids[0, n) of population P to the open core; false (and nothing changed) if they do not all
   // fit. Use only grows with neurons added, so checking the limits once for the whole unit is exact.
   bool try_add(uint32_t P, const uint64_t* ids, size_t n);
@@ -53,13 +63,15 @@ class CoreAccounting {
   void set(uint32_t& slot, uint32_t value);
   void claim_axon(uint64_t global);
   void account(uint32_t P, uint64_t i);
-  bool within_limits() const;
+  bool within_limits(bool was_empty) const;
   void undo(const CoreTally& before);
 
   const MappingIndex& index_;
   const ChipParams& chip_;
   std::vector<ProjectionFill> fill_;
   const std::vector<uint32_t>* out_estimate_ = nullptr;
+  const WorkRates* work_ = nullptr;
+  double max_core_cycles_ = 0.0;
   std::vector<uint32_t> axon_stamp_;  // per global neuron: the serial of the core holding its axon
   uint32_t serial_ = 0;               // never reused: fill_ keeps stamps of earlier partitions
   CoreTally use_, failed_;

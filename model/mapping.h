@@ -124,6 +124,27 @@ class MappingError : public Error {
 // cores), what it needs and what a core (or the chip) has, with the config key of the capacity; the
 // exception is a MappingError carrying those fields.
 ChipProgram map_network(const Network& net, const ChipParams& chip);
+struct MappingIndex;
+ChipProgram map_network(const MappingIndex& index, const ChipParams& chip);  // the same, on a built index
+
+// The balance objective (chip.mapping.objective: balance, docs/architecture.md#mapping-objective): the same
+// greedy fill as map_network, but a core that already holds neurons takes the next unit only while its
+// estimated cycles per timestep (core_work.h: sweep + max(dendrite, output stage), from `work`) stay within
+// a cap; the cap is searched down from `fit_cycles` (the longest core of map_network's partition, which is
+// feasible) to the lowest that still fits the mesh's cores. Heavy populations so get thinner row bands or
+// ranges on more cores, light ones keep their full cores, and the mesh's free core slots are used. The
+// objective is each core's sum over all its segments, so it bounds a timestep whether only the populations
+// of one delay-balanced depth are active (one image at a time) or all of them are (images pipelined).
+struct BalanceSearch {
+  double fit_cycles = 0.0;  // the fit partition's longest estimated core time (the search's start)
+  double cap_cycles = 0.0;  // the cap of the partition chosen (fit_cycles: the fit partition, no cap below fit)
+  uint32_t probes = 0;      // capped partitions tried
+};
+constexpr double kBalanceTolerance = 0.01;  // relative gap between feasible and infeasible cap at which it stops
+constexpr uint32_t kBalanceProbes = 16;
+struct WorkRates;
+ChipProgram map_network_balanced(const MappingIndex& index, const WorkRates& work, const ChipParams& chip,
+                                 double fit_cycles, BalanceSearch* search = nullptr);
 
 // map_network's partition and every check it makes (the same MappingError), without compiling the final
 // tables: the number of cores the network uses. For searches that only ask whether a chip fits.

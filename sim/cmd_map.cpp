@@ -95,6 +95,12 @@ void print_tables(const Network& net, const ChipParams& chip, const CompiledNetw
       "flit-hops per timestep: mesh order %.6g, %s %.6g (%.1f%% fewer); latency-weighted (cycles): %.6g vs %.6g\n",
       r.mesh_order.flit_hops, r.placement.c_str(), r.optimised.flit_hops, saving(r.mesh_order, r.optimised),
       r.mesh_order.flit_hop_cycles, r.optimised.flit_hop_cycles);
+  std::printf(
+      "objective %s: estimated longest core time %.6g cycles per timestep on %u cores (fit: %.6g cycles on %u "
+      "cores)\n",
+      r.objective.c_str(), r.longest_cycles, r.cores_used, r.fit_longest_cycles, r.fit_cores_used);
+  if (r.objective == "balance")
+    std::printf("balance: cap %.6g cycles after %u partitions tried\n", r.balance.cap_cycles, r.balance.probes);
 }
 
 void write_usage(JsonWriter& j, const CoreUsage& u) {
@@ -127,6 +133,13 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
   write_traffic(j, "mesh_order", r.mesh_order);
   write_traffic(j, "optimised", r.optimised);
   j.end_object();
+  // The estimated work per timestep (model/core_work.h) that the objective weighs, for fit and the chosen one.
+  j.begin_object("objective").value("mode", r.objective);
+  j.value("estimate", "firing rates of the traffic estimate (rate_timesteps after D, random input)");
+  j.value("fit_cores_used", r.fit_cores_used).value("fit_longest_core_cycles", r.fit_longest_cycles);
+  j.value("cores_used", r.cores_used).value("longest_core_cycles", r.longest_cycles);
+  if (r.objective == "balance") j.value("cap_cycles", r.balance.cap_cycles).value("partitions_tried", r.balance.probes);
+  j.end_object();
   j.begin_array("projections");
   for (size_t k = 0; k < net.projections.size(); ++k) {
     const auto& pr = net.projections[k];
@@ -142,6 +155,14 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
     j.array("cores", pops[p].cores);
     j.value("band_channels", prog.tile_channels[p]);  // 0: contiguous C-order ranges
     write_usage(j, pops[p].use);
+    // Estimated cycles per timestep of the cores holding it, under fit and under the chosen objective.
+    for (const auto& [key, pw] : {std::pair<const char*, const PopulationWork&>{"work_fit", r.fit_population_work[p]},
+                                  std::pair<const char*, const PopulationWork&>{"work", r.population_work[p]}})
+      j.begin_object(key)
+          .value("cores", pw.cores)
+          .value("max_core_cycles", pw.max_core_cycles)
+          .value("mean_core_cycles", pw.mean_core_cycles)
+          .end_object();
     j.end_object();
   }
   j.end_array();
@@ -160,6 +181,11 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
           .end_object();
     j.end_array();
     write_usage(j, core_usage(core));
+    const CoreWork& w = r.core_work[k];
+    j.begin_object("work").value("messages_in", w.messages_in).value("synops", w.synops);
+    j.value("messages_out", w.messages_out).value("sweep_cycles", w.sweep_cycles);
+    j.value("dendrite_cycles", w.dendrite_cycles).value("output_cycles", w.output_cycles).value("cycles", w.cycles());
+    j.end_object();
     j.end_object();
   }
   j.end_array();

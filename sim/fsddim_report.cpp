@@ -179,7 +179,12 @@ void write_fsddim_section(JsonWriter& j, const RunConfig& cfg, const Network& ne
   write_quality(j, r);
   j.begin_object("placement").value("mode", r.compile.placement);
   j.value("mesh_order_flit_hops_per_timestep", r.compile.mesh_order.flit_hops);
-  j.value("placed_flit_hops_per_timestep", r.compile.optimised.flit_hops).end_object();
+  j.value("placed_flit_hops_per_timestep", r.compile.optimised.flit_hops);
+  // The mapping objective and the estimated longest core time per timestep it weighs (model/core_work.h).
+  j.value("objective", r.compile.objective).value("cores_used", r.compile.cores_used);
+  j.value("estimated_longest_core_cycles", r.compile.longest_cycles);
+  j.value("fit_cores_used", r.compile.fit_cores_used);
+  j.value("fit_estimated_longest_core_cycles", r.compile.fit_longest_cycles).end_object();
   // Energy per image: the run's energy over its images (sequential: the sum of each image's own interval,
   // the same thing). Pipelined images share their timesteps, so each gets an equal share of the run's
   // static and dynamic energy (its own dynamic part is not attributed).

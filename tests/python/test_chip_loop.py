@@ -211,3 +211,27 @@ def test_pipeline_key_names_what_is_wrong(binary, tiny_run, tmp_path):
     over = subprocess.run([binary, "run", cfg, "--check", "--set", f"fsddim.pipeline={kmax + 1}"],
                           capture_output=True, text=True)
     assert over.returncode != 0 and f"the largest value that fits is {kmax}" in over.stderr
+def test_default_job_balanced_mapping_keeps_the_images_and_shortens_the_longest_core(binary, tmp_path):
+    # The default job (configs/fsddim_fmnist.yaml: chip.mapping.objective balance) for one image and one DDIM
+    # step, and the same with the fit objective: the same images, both bit-identical to the reference sampler;
+    # the balanced mapping uses more of the 512 cores, its estimated longest core is shorter and so is the image.
+    reports = {}
+    for objective in ("balance", "fit"):
+        out = tmp_path / objective
+        res = subprocess.run([binary, "run", os.path.join(ROOT, "configs", "fsddim_fmnist.yaml"),
+                              "--set", "fsddim.images=1", "--set", "fsddim.steps=1",
+                              "--set", "fsddim.trajectory=false",
+                              "--set", f"chip.mapping.objective={objective}", "--out", str(out)],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert "images identical to the reference sampler's" in res.stdout
+        reports[objective] = json.loads((out / "report.json").read_text())["fsddim"]
+        assert reports[objective]["reference_match"]
+    assert (tmp_path / "balance" / "samples.h5").read_bytes() == (tmp_path / "fit" / "samples.h5").read_bytes()
+    bal, fit = reports["balance"]["placement"], reports["fit"]["placement"]
+    assert bal["objective"] == "balance" and fit["objective"] == "fit"
+    assert fit["cores_used"] == fit["fit_cores_used"] == 405
+    assert bal["fit_cores_used"] == 405 and 405 < bal["cores_used"] <= 512
+    assert bal["fit_estimated_longest_core_cycles"] == fit["estimated_longest_core_cycles"]
+    assert bal["estimated_longest_core_cycles"] < 0.2 * fit["estimated_longest_core_cycles"]
+    assert reports["balance"]["per_image_mean"]["latency_s"] < 0.8 * reports["fit"]["per_image_mean"]["latency_s"]

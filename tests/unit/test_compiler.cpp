@@ -137,6 +137,35 @@ TEST(Compiler, PartitionsNeverExceedALimitAndEverySpikeHasARouteAfterPlacement) 
   EXPECT_GE(compiled, 20u) << "most profiles should fit";
 }
 
+// The balance objective caps each core's estimated work, never a limit: its partitions stay within every
+// capacity, route every synapse, fit the mesh, and their longest estimated core is no longer than fit's.
+TEST(Compiler, BalancedPartitionsNeverExceedALimitAndNeverWorkLongerThanFit) {
+  uint32_t compiled = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    RandomNetworkParams rp;
+    rp.seed = seed;
+    const Network net = make_random_network(rp);
+    for (const bool shared : {false, true}) {
+      ChipParams p = small_core_chip(shared, 400, 4096);
+      p.mapping.objective = "balance";
+      const std::string what = "seed " + std::to_string(seed) + (shared ? " shared" : " expanded");
+      CompiledNetwork c;
+      try {
+        c = compile_network(net, p);
+      } catch (const MappingError& e) {
+        EXPECT_NE(e.resource, "cores") << what << ": " << e.what();
+        continue;
+      }
+      ++compiled;
+      check_program(net, p, c.program, what);
+      EXPECT_LE(c.program.cores_used, p.mesh.cores()) << what;
+      EXPECT_LE(c.report.longest_cycles, c.report.fit_longest_cycles * (1 + 1e-12)) << what;
+      EXPECT_GE(c.report.cores_used, c.report.fit_cores_used) << what;
+    }
+  }
+  EXPECT_GE(compiled, 4u) << "most profiles should fit";
+}
+
 TEST(Compiler, IsDeterministic) {
   RandomNetworkParams rp;
   rp.seed = 3;
