@@ -2,6 +2,7 @@
 #include "h5io.h"
 
 #include <hdf5.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -81,7 +82,8 @@ H5File H5File::create(const std::string& path) {
   return H5File(id, path);
 }
 
-H5File::H5File(H5File&& o) noexcept : id_(o.id_), path_(std::move(o.path_)), heaps_checked_(o.heaps_checked_) {
+H5File::H5File(H5File&& o) noexcept
+    : id_(o.id_), path_(std::move(o.path_)), heaps_checked_(o.heaps_checked_), heaps_(std::move(o.heaps_)) {
   o.id_ = -1;
 }
 H5File& H5File::operator=(H5File&& o) noexcept {
@@ -90,6 +92,7 @@ H5File& H5File::operator=(H5File&& o) noexcept {
     id_ = o.id_;
     path_ = std::move(o.path_);
     heaps_checked_ = o.heaps_checked_;
+    heaps_ = std::move(o.heaps_);
     o.id_ = -1;
   }
   return *this;
@@ -170,6 +173,106 @@ uint64_t checked_count(const H5File& f, const std::string& ds, const Shape& s) {
 // zlib's maximum compression factor), so a chunked dataset stores at least 1/1032 of its declared bytes.
 constexpr uint64_t kMaxCompressionRatio = 1032;
 
+// The most chunk positions a dataset may have: each is looked up in the chunk index before the read. Our writers
+// chunk at about 2^20 elements and h5py at 8 KiB or more, so 2^16 chunks is 512 MiB of data at the least.
+constexpr uint64_t kMaxChunks = uint64_t{1} << 16;
+
+// How many bytes a deflated chunk inflates to, counting at most `limit` + 1 (the output is discarded).
+uint64_t inflated_bytes(const std::vector<unsigned char>& in, uint64_t limit, bool& ok) {
+  z_stream z{};
+  ok = inflateInit(&z) == Z_OK;
+  if (!ok) return 0;
+  std::vector<unsigned char> out(1 << 16);
+  z.next_in = const_cast<unsigned char*>(in.data());
+  z.avail_in = static_cast<uInt>(in.size());
+  uint64_t total = 0;
+  int rc = Z_OK;
+  while (rc == Z_OK && total <= limit) {
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    rc = inflate(&z, Z_NO_FLUSH);
+    total += out.size() - z.avail_out;
+    if (rc == Z_BUF_ERROR || (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0)) break;
+  }
+  ok = rc == Z_STREAM_END || total > limit;  // more than a chunk is an answer too
+  inflateEnd(&z);
+  return total;
+}
+
+// libhdf5 1.10.8 sizes a chunk's buffer by what the reverse filter pipeline returns and then copies a whole
+// chunk out of it, unchecked: a chunk stored short (its filters skipped, or deflated to less than a chunk)
+// is read past its buffer's end. So every stored chunk must come out of the pipeline exactly one chunk long:
+// stored unfiltered, exactly the chunk's bytes; deflated (after an optional shuffle, which keeps the size), it
+// inflates to exactly them (inflated here, output discarded). Other filters are refused.
+void check_chunks(const H5File& f, hid_t file, hid_t d, const std::string& ds, const Shape& dims, uint64_t type_bytes) {
+  Handle dcpl(H5Dget_create_plist(d), H5Pclose);
+  const int nfilters = H5Pget_nfilters(dcpl);
+  if (nfilters < 0) f.fail(ds, "cannot read the filter pipeline (corrupt file?)");
+  bool deflate = false;
+  for (int i = 0; i < nfilters; ++i) {
+    unsigned flags = 0, cd[8];
+    size_t ncd = 8;
+    const H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &ncd, cd, 0, nullptr, nullptr);
+    if (id == H5Z_FILTER_DEFLATE && !deflate) {
+      deflate = true;
+    } else if (!(id == H5Z_FILTER_SHUFFLE && i == 0 && nfilters == 2)) {
+      f.fail(ds, "filter " + std::to_string(id) + " at position " + std::to_string(i) +
+                     " of the pipeline: only deflate (gzip), optionally after shuffle, is read");
+    }
+  }
+  std::vector<hsize_t> chunk(dims.size());
+  if (H5Pget_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()) != static_cast<int>(chunk.size()))
+    f.fail(ds, "chunk shape does not match the dataset's rank (corrupt file?)");
+  uint64_t chunk_bytes = type_bytes, positions = 1;
+  for (size_t k = 0; k < dims.size(); ++k) {
+    if (chunk[k] == 0) f.fail(ds, "chunk dimension " + std::to_string(k) + " is 0 (corrupt file?)");
+    const uint64_t along = dims[k] / chunk[k] + (dims[k] % chunk[k] != 0);
+    if (__builtin_mul_overflow(chunk_bytes, chunk[k], &chunk_bytes) || chunk_bytes > UINT32_MAX)
+      f.fail(ds, "chunk of more than 4 GiB (the format's limit): corrupt file");
+    if (__builtin_mul_overflow(positions, along, &positions) || positions > kMaxChunks)
+      f.fail(ds, "more than " + std::to_string(kMaxChunks) + " chunks of shape " +
+                     shape_str(Shape(chunk.begin(), chunk.end())) + ": refusing to index them");
+  }
+  hsize_t file_bytes = 0;
+  H5Fget_filesize(file, &file_bytes);
+  std::vector<hsize_t> at(dims.size(), 0);
+  std::vector<unsigned char> raw;
+  for (uint64_t n = 0; n < positions; ++n) {
+    unsigned mask = 0;
+    haddr_t addr = HADDR_UNDEF;
+    hsize_t size = 0;
+    const auto where = [&] { return "chunk at " + shape_str(Shape(at.begin(), at.end())); };
+    if (H5Dget_chunk_info_by_coord(d, at.data(), &mask, &addr, &size) < 0)
+      f.fail(ds, where() + ": cannot read the chunk index (corrupt file?)");
+    if (addr != HADDR_UNDEF) {
+      if (size > file_bytes) f.fail(ds, where() + ": stores more bytes than the file holds: corrupt file");
+      const bool filtered = nfilters > 0 && mask == 0;
+      if (nfilters > 0 && mask != 0 && (mask & ((1u << nfilters) - 1)) != (1u << nfilters) - 1)
+        f.fail(ds, where() + ": some of its filters skipped (filter mask " + std::to_string(mask) + "): not read");
+      uint64_t out = size;
+      if (filtered) {
+        raw.assign(size, 0);
+        uint32_t applied = 0;
+        if (size == 0 || H5Dread_chunk(d, H5P_DEFAULT, at.data(), &applied, raw.data()) < 0)
+          f.fail(ds, where() + ": cannot read the stored chunk (corrupt file?)");
+        bool ok = false;
+        out = inflated_bytes(raw, chunk_bytes, ok);
+        if (!ok) f.fail(ds, where() + ": not a valid deflate stream: corrupt file");
+      }
+      if (out != chunk_bytes)
+        f.fail(ds, where() +
+                       (filtered ? (out > chunk_bytes ? ": inflates to more than " : ": inflates to ") : ": stores ") +
+                       std::to_string(out > chunk_bytes && filtered ? chunk_bytes : out) + " bytes, not the " +
+                       std::to_string(chunk_bytes) + " of a whole chunk: corrupt file");
+    }
+    for (size_t k = dims.size(); k-- > 0;) {  // next chunk position, last axis fastest
+      at[k] += chunk[k];
+      if (at[k] < dims[k]) break;
+      at[k] = 0;
+    }
+  }
+}
+
 // Bounds a dataset's declared size by what the file actually stores for it before anything is allocated:
 // contiguous and compact data must be stored whole; chunked data must be stored at least to the best
 // compression ratio. A never-written dataset with a huge declared shape (read back as fill values) and a
@@ -194,6 +297,7 @@ void check_storage(const H5File& f, hid_t file, hid_t d, const std::string& ds, 
                    " bytes) but the file stores only " + std::to_string(stored) + " bytes for it" +
                    (layout == H5D_CHUNKED ? " (at most 1032:1 compression)" : "") +
                    ": never written, truncated or corrupt");
+  if (layout == H5D_CHUNKED) check_chunks(f, file, d, ds, dataset_shape(d), type_bytes);
 }
 
 H5T_class_t type_class(hid_t d) {
@@ -280,14 +384,16 @@ namespace {
 constexpr char kHeapMagic[] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
 constexpr uint64_t kHeapHeaderBytes = 16, kHeapObjectHeaderBytes = 16, kHeapMinBytes = 4096;
 
-uint64_t le64(const unsigned char* p) {
+uint64_t le(const unsigned char* p, size_t bytes) {
   uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  for (size_t i = bytes; i-- > 0;) v = (v << 8) | p[i];
   return v;
 }
+uint64_t le64(const unsigned char* p) { return le(p, 8); }
 
-// Why the collection starting at `at` is malformed, or "" when its objects tile it exactly.
-std::string heap_problem(std::ifstream& in, uint64_t at, uint64_t file_bytes) {
+// Why the collection starting at `at` is malformed, or "" when its objects tile it exactly; `objects` gets
+// each object's index and size (free space excluded).
+std::string heap_problem(std::ifstream& in, uint64_t at, uint64_t file_bytes, std::map<uint32_t, uint64_t>& objects) {
   unsigned char head[kHeapHeaderBytes];
   in.clear();
   in.seekg(static_cast<std::streamoff>(at));
@@ -298,7 +404,6 @@ std::string heap_problem(std::ifstream& in, uint64_t at, uint64_t file_bytes) {
   std::vector<unsigned char> c(size);
   in.seekg(static_cast<std::streamoff>(at));
   if (!in.read(reinterpret_cast<char*>(c.data()), static_cast<std::streamsize>(size))) return "unreadable collection";
-  std::vector<bool> seen(65536, false);
   uint64_t p = kHeapHeaderBytes;
   while (size - p >= kHeapObjectHeaderBytes) {
     const unsigned idx = c[p] | (c[p + 1] << 8);
@@ -308,14 +413,67 @@ std::string heap_problem(std::ifstream& in, uint64_t at, uint64_t file_bytes) {
         return "free space of " + std::to_string(obj) + " bytes where " + std::to_string(size - p) + " remain";
       return "";
     }
-    if (seen[idx]) return "object index " + std::to_string(idx) + " appears twice";
-    seen[idx] = true;
+    if (objects.count(idx)) return "object index " + std::to_string(idx) + " appears twice";
     const uint64_t room = size - p - kHeapObjectHeaderBytes;
     if (obj > room)
       return "object " + std::to_string(idx) + " of " + std::to_string(obj) + " bytes overruns the collection";
+    objects[idx] = obj;
     p += kHeapObjectHeaderBytes + std::min(room, (obj + 7) / 8 * 8);
   }
   return p == size || size - p < kHeapObjectHeaderBytes ? "" : "objects do not tile the collection";
+}
+
+// Every offset at which `pattern` occurs in the file, read in 1 MiB blocks.
+std::vector<uint64_t> find_in_file(std::ifstream& in, const std::string& pattern) {
+  constexpr size_t kBlock = size_t{1} << 20;
+  const size_t overlap = pattern.size() - 1;
+  std::vector<char> buf(kBlock + overlap);
+  std::vector<uint64_t> hits;
+  uint64_t base = 0;  // file offset of buf[0]
+  size_t have = 0;
+  in.clear();
+  in.seekg(0);
+  for (;;) {
+    in.read(buf.data() + have, static_cast<std::streamsize>(kBlock));
+    const size_t got = static_cast<size_t>(in.gcount());
+    have += got;
+    for (size_t i = 0; i + pattern.size() <= have; ++i)
+      if (buf[i] == pattern[0] && std::memcmp(buf.data() + i, pattern.data(), pattern.size()) == 0)
+        hits.push_back(base + i);
+    if (got < kBlock) break;
+    const size_t keep = std::min(have, overlap);
+    std::memmove(buf.data(), buf.data() + have - keep, keep);
+    base += have - keep;
+    have = keep;
+  }
+  in.clear();
+  return hits;
+}
+
+// `n` bytes at file offset `at`, or an empty vector when they run past the end.
+std::vector<unsigned char> bytes_at(std::ifstream& in, uint64_t at, size_t n) {
+  std::vector<unsigned char> b(n);
+  in.clear();
+  in.seekg(static_cast<std::streamoff>(at));
+  if (!in.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(n))) b.clear();
+  in.clear();
+  return b;
+}
+
+// The file's address width and base address (addresses in the file are relative to the base, which is
+// where the superblock lies: after a user block, if any).
+struct AddressFormat {
+  size_t sizeof_addr = 8;
+  uint64_t base = 0;
+};
+AddressFormat address_format(const H5File& f, hid_t file) {
+  Handle fcpl(H5Fget_create_plist(file), H5Pclose);
+  size_t sizeof_addr = 0, sizeof_size = 0;
+  hsize_t userblock = 0;
+  if (fcpl < 0 || H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) < 0 || H5Pget_userblock(fcpl, &userblock) < 0 ||
+      sizeof_addr < 2 || sizeof_addr > 8)
+    f.fail("/", "cannot read the superblock's address size (corrupt file?)");
+  return {sizeof_addr, userblock};
 }
 
 std::string read_string_object(hid_t obj, hid_t type, bool is_attr) {
@@ -351,30 +509,92 @@ void H5File::check_global_heaps() const {
   if (H5Fget_filesize(id_, &file_bytes) < 0) fail("/", "cannot determine the file size");
   std::ifstream in(path_, std::ios::binary);
   if (!in) fail("/", "cannot reopen the file to check its global heap");
-  constexpr size_t kBlock = size_t{1} << 20, kOverlap = sizeof kHeapMagic - 1;
-  std::vector<char> buf(kBlock + kOverlap);
-  std::vector<uint64_t> hits;
-  uint64_t base = 0;  // file offset of buf[0]
-  size_t have = 0;
-  for (;;) {
-    in.read(buf.data() + have, static_cast<std::streamsize>(kBlock));
-    const size_t got = static_cast<size_t>(in.gcount());
-    have += got;
-    for (size_t i = 0; i + sizeof kHeapMagic <= have; ++i)
-      if (std::memcmp(buf.data() + i, kHeapMagic, sizeof kHeapMagic) == 0) hits.push_back(base + i);
-    if (got < kBlock) break;
-    const size_t keep = std::min(have, kOverlap);
-    std::memmove(buf.data(), buf.data() + have - keep, keep);
-    base += have - keep;
-    have = keep;
-  }
-  for (uint64_t at : hits) {
-    const std::string why = heap_problem(in, at, file_bytes);
+  for (uint64_t at : find_in_file(in, std::string(kHeapMagic, sizeof kHeapMagic))) {
+    std::map<uint32_t, uint64_t> objects;
+    const std::string why = heap_problem(in, at, file_bytes, objects);
     if (!why.empty())
       fail("/", "corrupt global heap (where variable-length strings are stored) at byte " + std::to_string(at) + ": " +
                     why + "; refusing to read strings from this file");
+    heaps_[at] = std::move(objects);
   }
   heaps_checked_ = true;
+}
+
+// A variable-length string is stored as a reference: a 4-byte length, the collection's address
+// (sizeof_addr bytes, relative to the base address) and a 4-byte object index (docs/sources.md#hdf5-format).
+// libhdf5 1.10.8 indexes the collection's object table with it unchecked and copies the object's size into a
+// buffer of the stated length, so the reference must name an object of exactly that length in a collection
+// that check_global_heaps validated. A null reference (address 0) reads as an empty string without the heap.
+void H5File::check_vlen_reference(const std::string& obj, uint64_t at) const {
+  check_global_heaps();
+  const AddressFormat af = address_format(*this, id_);
+  std::ifstream in(path_, std::ios::binary);
+  const auto ref = bytes_at(in, at, 4 + af.sizeof_addr + 4);
+  if (ref.empty()) fail(obj, "variable-length string reference at byte " + std::to_string(at) + " runs past the end");
+  const uint64_t length = le(ref.data(), 4), addr = le(ref.data() + 4, af.sizeof_addr);
+  const uint64_t idx = le(ref.data() + 4 + af.sizeof_addr, 4);
+  if (addr == 0) return;
+  const auto bad = [&](const std::string& why) {
+    fail(obj, "variable-length string (reference at byte " + std::to_string(at) + ": length " + std::to_string(length) +
+                  ", global heap at address " + std::to_string(addr) + ", object " + std::to_string(idx) + ") " + why +
+                  ": corrupt file; refusing to read it");
+  };
+  const auto heap = addr > UINT64_MAX - af.base ? heaps_.end() : heaps_.find(af.base + addr);
+  if (heap == heaps_.end()) bad("points where no global heap collection is");
+  const auto o = heap->second.find(static_cast<uint32_t>(idx));
+  if (idx == 0 || idx > UINT16_MAX || o == heap->second.end()) bad("names an object that collection does not hold");
+  if (o->second != length) bad("states a length other than the object's " + std::to_string(o->second) + " bytes");
+}
+
+// A contiguous dataset's reference is at its storage address; other layouts are refused (scalar string
+// datasets, the only ones read, are contiguous in every file our writers and h5py make).
+void H5File::check_vlen_dataset(const std::string& ds, int64_t d) const {
+  Handle dcpl(H5Dget_create_plist(d), H5Pclose);
+  if (dcpl < 0 || H5Pget_layout(dcpl) != H5D_CONTIGUOUS)
+    fail(ds,
+         "variable-length string not in contiguous storage: its heap reference cannot be checked, refusing to "
+         "read it");
+  const haddr_t addr = H5Dget_offset(d);
+  if (addr == HADDR_UNDEF) fail(ds, "variable-length string never written (no storage): corrupt file");
+  const uint64_t base = address_format(*this, id_).base;
+  if (addr > UINT64_MAX - base) fail(ds, "storage address beyond any file: corrupt file");
+  check_vlen_reference(ds, base + addr);
+}
+
+// An attribute's data lies in its attribute message (docs/sources.md#hdf5-format), inside an object header
+// or a dense-storage heap, which libhdf5 gives no address for. Every attribute message in the file with this
+// name and a variable-length string type (its name found as bytes, with a version 1, 2 or 3 message header
+// before it) has its reference checked; finding none is an error too. A message of that name elsewhere in
+// the file with a corrupt reference refuses the file: erring on the side of refusing.
+void H5File::check_vlen_attribute(const std::string& obj, const std::string& name) const {
+  if (name.empty()) fail(obj, "an attribute with an empty name (corrupt file?)");
+  hsize_t file_bytes = 0;
+  if (H5Fget_filesize(id_, &file_bytes) < 0) fail("/", "cannot determine the file size");
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) fail(obj, "cannot reopen the file to check the attribute '" + name + "'");
+  const std::string what = obj + " attribute '" + name + "'";
+  const uint64_t name_bytes = name.size() + 1;  // with its terminating NUL
+  const auto pad8 = [](uint64_t n) { return (n + 7) / 8 * 8; };
+  size_t checked = 0;
+  for (uint64_t q : find_in_file(in, std::string(name.c_str(), name_bytes))) {
+    for (int version = 1; version <= 3; ++version) {
+      const uint64_t header = version == 3 ? 9 : 8;
+      if (q < header) continue;
+      const auto h = bytes_at(in, q - header, header);
+      if (h.empty() || h[0] != version || (version == 1 && h[1] != 0) || le(h.data() + 2, 2) != name_bytes) continue;
+      const uint64_t dt_bytes = le(h.data() + 4, 2), ds_bytes = le(h.data() + 6, 2);
+      const uint64_t dt_at = q + (version == 1 ? pad8(name_bytes) : name_bytes);
+      const uint64_t data_at = dt_at + (version == 1 ? pad8(dt_bytes) + pad8(ds_bytes) : dt_bytes + ds_bytes);
+      const auto dt = bytes_at(in, dt_at, 2);
+      // Datatype message: class 9 (variable-length) in the low nibble, then type 1 (string).
+      if (dt_bytes < 8 || dt.empty() || (dt[0] & 0x0f) != 9 || (dt[1] & 0x0f) != 1 || data_at >= file_bytes) continue;
+      check_vlen_reference(what, data_at);
+      ++checked;
+    }
+  }
+  if (checked == 0)
+    fail(obj, "attribute '" + name +
+                  "': cannot find its variable-length string reference in the file to check it: refusing to read it");
 }
 
 // A variable-length string lives in the global heap (checked once per file); a fixed-length one is stored
@@ -395,6 +615,7 @@ std::string H5File::read_string(const std::string& ds) const {
   Shape s = dataset_shape(d);
   if (checked_count(*this, ds, s) != 1) fail(ds, "expected a single string, found shape " + shape_str(s));
   check_string_storage(ds, t);
+  if (H5Tis_variable_str(t) > 0) check_vlen_dataset(ds, d);
   return read_string_object(d, t, false);
 }
 
@@ -441,6 +662,7 @@ std::string H5File::read_attr_string(const std::string& obj, const std::string& 
   Handle space(H5Aget_space(a), H5Sclose);
   if (H5Sget_simple_extent_npoints(space) != 1) fail(obj, "attribute '" + name + "': expected a single string");
   check_string_storage(obj + " attribute '" + name + "'", t);
+  if (H5Tis_variable_str(t) > 0) check_vlen_attribute(obj, name);
   return read_string_object(a, t, true);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,9 +60,16 @@ class H5File {
   // Validates every global heap collection in the file once, before the first variable-length string read.
   void check_global_heaps() const;
   void check_string_storage(const std::string& obj, int64_t type) const;
+  // A variable-length string's stored reference (length, collection address, object index) must name an
+  // object of exactly that length in a validated collection: libhdf5 follows it unchecked.
+  void check_vlen_reference(const std::string& obj, uint64_t at) const;
+  void check_vlen_attribute(const std::string& obj, const std::string& name) const;
+  void check_vlen_dataset(const std::string& ds, int64_t dataset) const;
   int64_t id_ = -1;
   std::string path_;
   mutable bool heaps_checked_ = false;
+  // Every validated global heap collection: file offset -> object index -> object size in bytes.
+  mutable std::map<uint64_t, std::map<uint32_t, uint64_t>> heaps_;
 };
 
 }  // namespace spikemesh

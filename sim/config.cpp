@@ -327,41 +327,58 @@ constexpr int kMaxConfigDepth = 32;
 
 // Refuses what yaml-cpp accepts but a config cannot mean: a key given twice (yaml-cpp silently keeps the
 // first), a key that is not a plain name (`? [a, b]: 1`, which would fail later as a bad conversion naming
-// no file), and nesting deeper than any config key.
-void check_tree(const YAML::Node& n, const std::string& path, const std::string& prefix, int depth) {
-  const auto line = [&](const YAML::Node& x) { return path + ":" + std::to_string(x.Mark().line + 1); };
-  if ((n.IsMap() || n.IsSequence()) && depth >= kMaxConfigDepth)
-    throw Error(line(n) + ": " + (prefix.empty() ? std::string("top level") : prefix.substr(0, prefix.size() - 1)) +
-                ": nested deeper than " + std::to_string(kMaxConfigDepth) +
-                " levels (config keys nest at most 3 levels, e.g. chip.core.compartments)");
-  if (n.IsSequence())
-    for (const auto& item : n) check_tree(item, path, prefix, depth + 1);
-  if (!n.IsMap()) return;
-  std::map<std::string, int> seen;  // key -> line of its first occurrence
-  for (const auto& kv : n) {
-    if (!kv.first.IsScalar())
-      throw Error(line(kv.first) + ": " +
-                  (prefix.empty() ? std::string("top level") : prefix.substr(0, prefix.size() - 1)) +
-                  ": a key must be a plain name, got " +
-                  (kv.first.IsMap()        ? "a mapping"
-                   : kv.first.IsSequence() ? "a list"
-                                           : "nothing") +
-                  " (a complex '?' key)");
-    const std::string k = kv.first.Scalar();
-    const auto [it, fresh] = seen.emplace(k, kv.first.Mark().line + 1);
-    if (!fresh)
-      throw Error(line(kv.first) + ": duplicate key '" + prefix + k + "' (first at line " + std::to_string(it->second) +
-                  "): YAML keeps only one of them; remove the other");
-    check_tree(kv.second, path, prefix + k + ".", depth + 1);
+// no file), and nesting deeper than any config key. An alias (`*a`) shares its anchor's node, so a node is
+// walked once however often it is aliased: ten levels of ten aliases each (a "billion laughs" file of a few
+// hundred bytes) would otherwise be walked 10^10 times; `seen` holds the mappings and lists walked so far,
+// by the position they start at and then by identity.
+class TreeCheck {
+ public:
+  explicit TreeCheck(const std::string& path) : path_(path) {}
+  void check(const YAML::Node& n, const std::string& prefix, int depth) {
+    if (!n.IsMap() && !n.IsSequence()) return;
+    auto& same_place = seen_[n.Mark().pos];
+    for (const auto& m : same_place)
+      if (m.is(n)) return;
+    same_place.push_back(n);
+    if (depth >= kMaxConfigDepth)
+      throw Error(line(n) + ": " + where(prefix) + ": nested deeper than " + std::to_string(kMaxConfigDepth) +
+                  " levels (config keys nest at most 3 levels, e.g. chip.core.compartments)");
+    if (n.IsSequence()) {
+      for (const auto& item : n) check(item, prefix, depth + 1);
+      return;
+    }
+    std::map<std::string, int> keys;  // key -> line of its first occurrence
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar())
+        throw Error(line(kv.first) + ": " + where(prefix) + ": a key must be a plain name, got " +
+                    (kv.first.IsMap()        ? "a mapping"
+                     : kv.first.IsSequence() ? "a list"
+                                             : "nothing") +
+                    " (a complex '?' key)");
+      const std::string k = kv.first.Scalar();
+      const auto [it, fresh] = keys.emplace(k, kv.first.Mark().line + 1);
+      if (!fresh)
+        throw Error(line(kv.first) + ": duplicate key '" + prefix + k + "' (first at line " +
+                    std::to_string(it->second) + "): YAML keeps only one of them; remove the other");
+      check(kv.second, prefix + k + ".", depth + 1);
+    }
   }
-}
+
+ private:
+  std::string line(const YAML::Node& x) const { return path_ + ":" + std::to_string(x.Mark().line + 1); }
+  static std::string where(const std::string& prefix) {
+    return prefix.empty() ? std::string("top level") : prefix.substr(0, prefix.size() - 1);
+  }
+  const std::string& path_;
+  std::map<int, std::vector<YAML::Node>> seen_;
+};
 
 YAML::Node load_yaml(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw Error(path + ": cannot open the config file (no such file)");
   try {
     YAML::Node root = YAML::LoadFile(path);
-    check_tree(root, path, "", 0);
+    TreeCheck(path).check(root, "", 0);
     return root;
   } catch (const YAML::DeepRecursion& e) {
     throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": nested deeper than the YAML parser allows (" +

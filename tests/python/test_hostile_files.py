@@ -3,7 +3,9 @@ with no crash, hang or silent acceptance. The fuzzer-found files are in tests/da
 there); the rest are made here with h5py, each small."""
 import glob
 import os
+import struct
 import subprocess
+import zlib
 
 import h5py
 import numpy as np
@@ -22,12 +24,19 @@ def reference(binary, net, tmp_path, *extra):
 
 
 # What each file gets: the seven shared findings corrupt the global heap; crash-67b55f8e, found by this
-# repository's own campaign (tests/fuzz/), has a /projections group that libhdf5 cannot read.
-EXPECTED = {"crash-67b55f8e": "/projections: cannot read the group (corrupt file?)"}
+# repository's own campaign (tests/fuzz/), has a /projections group that libhdf5 cannot read; crash-0c9c8b8d's
+# 'producer' attribute names object 131072 of a valid global heap collection that holds objects 1 to 4;
+# crash-35600981's deflated chunk of /projections/4/post is marked as stored unfiltered, 178 of its 492 bytes
+# (libhdf5 copied the whole chunk out of the short buffer).
+EXPECTED = {"crash-67b55f8e": "/projections: cannot read the group (corrupt file?)",
+            "crash-0c9c8b8d": "/ attribute 'producer': variable-length string (reference at byte 1016: length 31, "
+                              "global heap at address 2048, object 131072) names an object that collection does not "
+                              "hold: corrupt file",
+            "crash-35600981": "/projections/4/post: chunk at (0,): stores 178 bytes, not the 492 of a whole chunk"}
 
 
 def test_fuzz_corpus_is_present():
-    assert len(FUZZ) == 8
+    assert len(FUZZ) == 10
 
 
 @pytest.mark.parametrize("path", FUZZ, ids=os.path.basename)
@@ -145,3 +154,71 @@ def test_check_refuses_a_vcd_above_its_cap(binary, example, tmp_path):
     cfg, r = _trace_check(binary, example, tmp_path, "  max_vcd_bytes: 1000\n", "--check")
     assert r.returncode == 1, r.stdout
     assert f"{cfg}: trace: the VCD could reach" in r.stderr and "above the cap trace.max_vcd_bytes = 1000" in r.stderr
+
+
+# The example's root attribute 'format' = "spikemesh-network" (17 bytes) is stored as a reference to object 1
+# of the global heap collection at byte 2048: a 4-byte length, an 8-byte address and a 4-byte index.
+FORMAT_REF = struct.pack("<IQI", 17, 2048, 1)
+
+
+@pytest.mark.parametrize("ref, why", [
+    (struct.pack("<IQI", 17, 2048, 4000), "object 4000) names an object that collection does not hold"),
+    (struct.pack("<IQI", 4096, 2048, 1), "states a length other than the object's 17 bytes"),
+    (struct.pack("<IQI", 17, 1024, 1), "global heap at address 1024, object 1) points where no global heap"),
+], ids=["index-not-held", "length-not-the-object's", "no-collection-there"])
+def test_string_reference_outside_a_valid_heap_is_refused(binary, example, tmp_path, ref, why):
+    """libhdf5 follows a variable-length string's reference unchecked (an index past the collection's object
+    table read out of bounds and crashed); each part of the reference is checked against the validated heap."""
+    data = example.read_bytes()
+    assert data.count(FORMAT_REF) == 1
+    example.write_bytes(data.replace(FORMAT_REF, ref))
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert f"{example}: / attribute 'format': variable-length string (reference at byte" in out
+    assert why in out and "corrupt file; refusing to read it" in out
+
+
+def test_string_dataset_reference_outside_a_valid_heap_is_refused(binary, example, tmp_path):
+    """A string dataset's reference lies at its contiguous storage address; an index the collection does not
+    hold is refused before libhdf5 follows it."""
+    with h5py.File(example, "r") as f:
+        at = f["/populations/0/name"].id.get_offset()
+    data = bytearray(example.read_bytes())
+    length, addr, idx = struct.unpack_from("<IQI", data, at)
+    assert (length, addr) == (5, 2048)  # "input", in the collection at byte 2048
+    struct.pack_into("<I", data, at + 12, 4000)
+    example.write_bytes(bytes(data))
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert (f"{example}: /populations/0/name: variable-length string (reference at byte {at}: length 5, global heap "
+            "at address 2048, object 4000) names an object that collection does not hold") in out
+
+
+def _rewrite_chunk(path, ds, raw, filter_mask):
+    """Replaces the first chunk of `ds` by `raw` bytes, stored with the given filter mask (bit i: filter i skipped)."""
+    with h5py.File(path, "r+") as f:
+        f[ds].id.write_direct_chunk((0,) * f[ds].ndim, raw, filter_mask)
+
+
+@pytest.mark.parametrize("raw, mask, why", [
+    (b"\0" * 100, 1, "stores 100 bytes, not the 492 of a whole chunk"),
+    (zlib.compress(b"\0" * 200), 0, "inflates to 200 bytes, not the 492 of a whole chunk"),
+    (zlib.compress(b"\0" * 600), 0, "inflates to more than 492 bytes, not the 492 of a whole chunk"),
+    (b"not deflate at all", 0, "not a valid deflate stream"),
+], ids=["unfiltered-short", "inflates-short", "inflates-long", "not-deflate"])
+def test_chunk_not_exactly_one_chunk_long_is_refused(binary, example, tmp_path, raw, mask, why):
+    """libhdf5 copies a whole chunk out of whatever its filters returned: a short one was read past its end."""
+    ds = "/projections/4/post"  # 123 int32 in one deflated chunk: 492 bytes
+    with h5py.File(example, "r") as f:
+        assert f[ds].chunks == (123,) and f[ds].dtype == np.int32 and f[ds].compression == "gzip"
+    _rewrite_chunk(example, ds, raw, mask)
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert f"{example}: {ds}: chunk at (0,): {why}" in out
+
+
+def test_chunk_filters_other_than_deflate_and_shuffle_are_refused(binary, example, tmp_path):
+    replace(example, "/projections/4/post", data=np.arange(123, dtype="i4"), chunks=(123,), fletcher32=True)
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert "/projections/4/post: filter 3 at position 0 of the pipeline: only deflate (gzip), optionally after shuffle" in out

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -97,6 +98,25 @@ TEST(RunConfig, DeepNestingIsAClearErrorAtEitherLimit) {
   EXPECT_EQ(error_of("network: n.h5\nx: " + std::string(100000, '[') + std::string(100000, ']') + "\n"),
             "FILE:2: nested deeper than the YAML parser allows (500 levels; config keys nest at most 3 levels, e.g. "
             "chip.core.compartments)");
+}
+
+TEST(RunConfig, ABillionLaughsOfAliasesIsCheckedOnceNotExpanded) {
+  // 20 levels of 10 aliases each: 10^20 paths through a 2 KB file. Each node is checked once, so the unknown key
+  // is reported at once, where walking every path never returned.
+  std::string yaml = "network: n.h5\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 20; ++i) {
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) yaml += (k ? ", *a" : "*a") + std::to_string(i - 1);
+    yaml += "]\n";
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_of(yaml).substr(0, 27), "FILE:2: unknown key 'a0' (k");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+  // An aliased mapping is still checked: its duplicate key is found (once) however it is reached.
+  EXPECT_EQ(error_of("network: n.h5\nx: &m {b: 1, b: 2}\ny: [*m, *m]\n"),
+            "FILE:2: duplicate key 'x.b' (first at line 2): YAML keeps only one of them; remove the other");
+  // An anchor that contains its own alias is a cycle, walked once.
+  EXPECT_EQ(error_of("network: n.h5\nx: &c [*c]\n").substr(0, 26), "FILE:2: unknown key 'x' (k");
 }
 
 TEST(RunConfig, AWatchdogNotAboveTheLongestSingleLatencyIsAnError) {
