@@ -38,6 +38,7 @@ struct CoreParams {
   uint32_t synapse_words = 16384;    // 64-bit words: 128 KB
   bool graded_spikes = false;        // Loihi 2: integer payloads on spikes
   bool shared_conv_kernels = false;  // Loihi 2 / population axons: one kernel per core
+  bool shared_output_axons = false;  // channels of one pixel share their output axons (atom per compartment)
   uint32_t input_fifo_depth = 16;    // spike messages waiting for the dendrite unit
   // ---- timing, cycles ----
   uint32_t update_active_cycles = 17;    // Davies 2018 Table 2: 8.4 ns per active neuron update
@@ -59,6 +60,10 @@ struct CoreParams {
     v.field("graded_spikes", graded_spikes, "spikes carry integer payloads (Loihi 2); off: binary spikes only");
     v.field("shared_conv_kernels", shared_conv_kernels,
             "conv projections keep one kernel per core, addressed by axon and atom");
+    v.field("shared_output_axons", shared_output_axons,
+            "compartments whose destinations differ only in the atom (the channels of one pixel, sending only "
+            "to population axons) share one range of output axons, each compartment's map entry holding its "
+            "atom (nengo-loihi counts a population axon once, not per compartment); needs shared_conv_kernels");
     v.field("input_fifo_depth", input_fifo_depth, 1, 1u << 20,
             "spike messages the core's input FIFO holds (assumed = link buffer, SANA-FE 16)");
     v.field("update_active_cycles", update_active_cycles, 1, 1u << 20,

@@ -63,7 +63,8 @@ std::vector<PopulationUsage> population_usage(const Network& net, const ChipProg
       PopulationUsage& pu = pops[s.population];
       if (pu.cores.empty() || pu.cores.back() != c) pu.cores.push_back(c);
       pu.use.compartments += s.count;
-      pu.use.output_axons += core.out_begin[s.base + s.count] - core.out_begin[s.base];
+      pu.use.output_axons +=
+          core.out_begin[s.base + s.count] - core.out_begin[s.base] - core.shared_outputs(s.base, s.base + s.count);
     }
     // Discrete axons: every block of a list targets one projection, hence one population.
     for (const auto& ax : core.input_axons) {

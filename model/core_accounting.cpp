@@ -28,8 +28,9 @@ CoreAccounting::CoreAccounting(const MappingIndex& index, const ChipParams& chip
   }
 }
 
-void CoreAccounting::begin(const std::vector<uint32_t>& out_estimate) {
+void CoreAccounting::begin(const std::vector<uint32_t>& out_estimate, const std::vector<uint32_t>* out_messages) {
   out_estimate_ = &out_estimate;
+  out_messages_ = out_messages ? out_messages : &out_estimate;
   axon_stamp_.assign(index_.neurons(), 0);
   ++serial_;
   use_ = CoreTally{};
@@ -72,7 +73,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
   use_.output_axons += (*out_estimate_)[global];
   if (work_) {
     use_.synops += work_->synops_in[global];
-    use_.messages_out += work_->rate[global] * (*out_estimate_)[global];
+    use_.messages_out += work_->rate[global] * (*out_messages_)[global];
   }
   for (uint32_t j : index_.incoming[P]) {
     const ProjectionView& v = index_.views[j];

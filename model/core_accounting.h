@@ -31,8 +31,9 @@ class CoreAccounting {
   CoreAccounting(const MappingIndex& index, const ChipParams& chip);
 
   // A new partition: the first core is open and empty; neuron g (global) is charged out_estimate[g]
-  // output axons (the vector must outlive the partition).
-  void begin(const std::vector<uint32_t>& out_estimate);
+  // output axons, and with work rates out_messages[g] messages per spike (nullptr: out_estimate[g]); the
+  // vectors must outlive the partition.
+  void begin(const std::vector<uint32_t>& out_estimate, const std::vector<uint32_t>* out_messages = nullptr);
   // The core being filled is closed: an empty one opens.
   void next_core();
   // The balance objective: every neuron added is charged its expected work (`work`, which must outlive the
@@ -70,6 +71,7 @@ class CoreAccounting {
   const ChipParams& chip_;
   std::vector<ProjectionFill> fill_;
   const std::vector<uint32_t>* out_estimate_ = nullptr;
+  const std::vector<uint32_t>* out_messages_ = nullptr;
   const WorkRates* work_ = nullptr;
   double max_core_cycles_ = 0.0;
   std::vector<uint32_t> axon_stamp_;  // per global neuron: the serial of the core holding its axon

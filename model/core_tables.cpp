@@ -221,14 +221,33 @@ void compile_conv(const MappingIndex& index, CoreProgram& core, uint32_t c, Rout
   }
 }
 
-}  // namespace
-
-uint64_t RoutingCount::core_outputs(const MappingIndex& index, const Partition& part, uint32_t c) const {
-  uint64_t n = 0;
-  for (const CoreSegment& s : part.cores[c].segments)
-    for (uint64_t i = s.first; i < s.first + s.count; ++i) n += out_need[index.offset[s.population] + i];
-  return n;
+// Per core, the output axons its compartments use and each neuron's charge: the first neuron of a sharing key
+// on the core (in segment order) holds the range and is charged all of it (out_need; the key's neurons have
+// equal lists), the others nothing. A partition that splits a key's neurons differently charges the new
+// holders in the next round (charges only grow), so the sum charged to a core bounds what it uses.
+void count_shared_outputs(const MappingIndex& index, const Partition& part, RoutingCount& count) {
+  count.out_charge = count.out_need;
+  count.per_core.assign(part.cores.size(), 0);
+  std::vector<uint8_t> held(index.output_class.empty() ? 0 : index.neurons(), 0);  // per key, on core c
+  for (uint32_t c = 0; c < part.cores.size(); ++c) {
+    const auto& segs = part.cores[c].segments;
+    for (const CoreSegment& s : segs)
+      for (uint64_t i = s.first; i < s.first + s.count; ++i) {
+        const uint64_t g = index.offset[s.population] + i;
+        if (index.shares_output(s.population)) {
+          uint8_t& h = held[index.output_share_key(s.population, i)];
+          if (h) count.out_charge[g] = 0;
+          h = 1;
+        }
+        count.per_core[c] += count.out_charge[g];
+      }
+    for (const CoreSegment& s : segs)
+      if (index.shares_output(s.population))
+        for (uint64_t i = s.first; i < s.first + s.count; ++i) held[index.output_share_key(s.population, i)] = 0;
+  }
 }
+
+}  // namespace
 
 RoutingCount count_routing_entries(const MappingIndex& index, const Partition& part, const ChipParams& chip) {
   const Network& net = index.net;
@@ -290,15 +309,16 @@ RoutingCount count_routing_entries(const MappingIndex& index, const Partition& p
     }
     if (formats.size() > kMaxSynapseFormats) fail_formats(net, segs, c);
   }
+  count_shared_outputs(index, part, count);
   for (uint32_t c = 0; c < part.cores.size() && count.over_core < 0; ++c)
-    if (count.core_outputs(index, part, c) > chip.core.output_axons) count.over_core = c;
+    if (count.core_outputs(c) > chip.core.output_axons) count.over_core = c;
   return count;
 }
 
 void fail_output_axons(const MappingIndex& index, const Partition& part, const RoutingCount& count, uint32_t c,
                        const ChipParams& chip) {
   const auto& segments = part.cores[c].segments;
-  const uint64_t need = count.core_outputs(index, part, c);
+  const uint64_t need = count.core_outputs(c);
   fail_mapping("core " + std::to_string(c) + " (" + populations_on(index.net, segments) +
                    "): resource output axons: needs " + std::to_string(need) + " output axons, a core has " +
                    std::to_string(chip.core.output_axons) + " (" + core_key("output_axons") + ")",
@@ -333,13 +353,21 @@ ChipProgram compile_tables(const MappingIndex& index, const Partition& part, con
     for (const auto& d : dests) sorted[fill[d.first]++] = d;
     dests.swap(sorted);
   }
-  // Output axons: per compartment, in compartment order, its destinations in the order compiled.
+  // Output axons: per compartment, in compartment order, its destinations in the order compiled. With
+  // sharing, the first compartment of a sharing key on the core holds the range; the others point into it.
+  std::vector<uint8_t> held(index.output_class.empty() ? 0 : index.neurons(), 0);  // per key, on core c
   for (uint32_t c = 0; c < part.cores.size(); ++c) {
     CoreProgram& core = chip.cores[c];
     core.out_begin.assign(1, 0);
+    if (!held.empty()) core.out_shared.assign(core.compartments, 0);
     for (const CoreSegment& s : core.segments)
       for (uint64_t i = s.first; i < s.first + s.count; ++i) {
         const uint64_t g = index.offset[s.population] + i;
+        if (index.shares_output(s.population)) {
+          uint8_t& h = held[index.output_share_key(s.population, i)];
+          core.out_shared[core.out_begin.size() - 1] = h;
+          h = 1;
+        }
         for (uint64_t k = dbegin[g]; k < dbegin[g + 1]; ++k) {
           Destination d = dests[k].second;
           locate(d, geo);
@@ -347,6 +375,9 @@ ChipProgram compile_tables(const MappingIndex& index, const Partition& part, con
         }
         core.out_begin.push_back(static_cast<uint32_t>(core.out.size()));
       }
+    for (const CoreSegment& s : core.segments)
+      if (index.shares_output(s.population))
+        for (uint64_t i = s.first; i < s.first + s.count; ++i) held[index.output_share_key(s.population, i)] = 0;
   }
   return chip;
 }

@@ -16,11 +16,16 @@ namespace spikemesh {
 // The routing entries the tables of a partition give each neuron: discrete axons, one per core holding a
 // target of the neuron; population axons, one per (core, kernel) whose band the neuron's pixel reaches,
 // where its channel has a kernel row.
+// With chip.core.shared_output_axons, the neurons of one sharing key on a core (MappingIndex::
+// output_share_key) hold one range of output axons between them: the core counts it once, and each of them
+// is charged its share (rounded up) for the next partition round.
 struct RoutingCount {
-  std::vector<uint32_t> out_need;  // per global neuron
-  int64_t over_core = -1;          // the first core over chip.core.output_axons (-1: none)
-  // The routing entries of core c's compartments.
-  uint64_t core_outputs(const MappingIndex& index, const Partition& part, uint32_t c) const;
+  std::vector<uint32_t> out_need;    // per global neuron: its destinations (the messages a spike sends)
+  std::vector<uint32_t> out_charge;  // per global neuron: the output axons charged to it
+  std::vector<uint64_t> per_core;    // per core: output axons used
+  int64_t over_core = -1;            // the first core over chip.core.output_axons (-1: none)
+  // The output axons of core c's compartments.
+  uint64_t core_outputs(uint32_t c) const { return per_core[c]; }
 };
 
 // Counts the routing entries of `part`. Raises the synapse-format failure the tables would, for the first

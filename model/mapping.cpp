@@ -28,9 +28,10 @@ Partition partition_rounds(const MappingIndex& index, const ChipParams& chip, co
   Partitioner partitioner(index, chip);
   partitioner.set_work_cap(work, max_core_cycles);
   const MeshGeometry geo = MeshGeometry::from(chip.mesh);
-  std::vector<uint32_t> out_estimate(index.neurons(), 0);  // per global neuron: routing entries charged
+  std::vector<uint32_t> out_estimate(index.neurons(), 0);  // per global neuron: output axons charged
+  std::vector<uint32_t> out_messages(index.neurons(), 0);  // per global neuron: destinations (work estimate)
   for (uint32_t round = 0;; ++round) {
-    Partition part = partitioner.run(out_estimate);
+    Partition part = partitioner.run(out_estimate, &out_messages);
     if (work && part.cores.size() > geo.cores()) check_core_count(part, index.net, geo);
     const RoutingCount count = count_routing_entries(index, part, chip);
     if (count.over_core < 0) {
@@ -38,11 +39,13 @@ Partition partition_rounds(const MappingIndex& index, const ChipParams& chip, co
       return part;
     }
     bool grew = false;
-    for (uint64_t g = 0; g < count.out_need.size(); ++g)
-      if (count.out_need[g] > out_estimate[g]) {
-        out_estimate[g] = count.out_need[g];
+    for (uint64_t g = 0; g < count.out_need.size(); ++g) {
+      out_messages[g] = std::max(out_messages[g], count.out_need[g]);
+      if (count.out_charge[g] > out_estimate[g]) {
+        out_estimate[g] = count.out_charge[g];
         grew = true;
       }
+    }
     if (!grew || round == 32) fail_output_axons(index, part, count, static_cast<uint32_t>(count.over_core), chip);
   }
 }

@@ -82,8 +82,19 @@ struct CoreProgram {
   std::vector<InputAxonEntry> input_axons;
   std::vector<ConvKernelEntry> kernels;
   std::vector<uint32_t> out_begin;  // per compartment + 1: CSR into `out`
-  std::vector<Destination> out;     // output axon table
-  uint64_t output_axons() const { return out.size(); }
+  std::vector<Destination> out;     // per compartment, the messages a spike sends (atom included)
+  // chip.core.shared_output_axons: per compartment, 1 when its destinations are another compartment's but
+  // for the atom, so its range of the output-axon memory is that one's (empty: nothing shared).
+  std::vector<uint8_t> out_shared;
+  // Output axons used: the entries of every range held once.
+  uint64_t output_axons() const { return out.size() - shared_outputs(0, compartments); }
+  // Of compartments [first, last): the entries that lie in a range another compartment holds.
+  uint64_t shared_outputs(uint32_t first, uint32_t last) const {
+    uint64_t n = 0;
+    for (uint32_t k = first; k < last && k < out_shared.size(); ++k)
+      if (out_shared[k]) n += out_begin[k + 1] - out_begin[k];
+    return n;
+  }
 };
 
 struct ChipProgram {

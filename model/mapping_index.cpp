@@ -113,6 +113,36 @@ MappingIndex::MappingIndex(const Network& net_, const ChipParams& chip) : net(ne
         break;
     }
   }
+  if (chip.core.shared_output_axons) classify_output_sharing(chip);
+}
+
+// A population shares output axons when every projection out of it is a shared-kernel conv: a spike then
+// goes only to population axons (one per source pixel and kernel), so the channels of one pixel reach the
+// same (core, axon) list, except that a grouped conv reaches only the kernels of the channel's group. The
+// class of a channel is its tuple of groups over the outgoing projections, numbered in order of first use.
+void MappingIndex::classify_output_sharing(const ChipParams& chip) {
+  if (!chip.core.shared_conv_kernels)
+    throw Error(core_key("shared_output_axons") + ": needs " + core_key("shared_conv_kernels") +
+                " (output axons are shared only by compartments sending to population axons)");
+  std::vector<std::vector<uint32_t>> outgoing(net.populations.size());
+  for (uint32_t j = 0; j < net.projections.size(); ++j) outgoing[net.projections[j].source].push_back(j);
+  output_class.assign(net.populations.size(), {});
+  for (uint32_t P = 0; P < net.populations.size(); ++P) {
+    bool all_conv = !outgoing[P].empty();
+    for (uint32_t j : outgoing[P]) all_conv = all_conv && views[j].kind == ProjKind::SharedConv;
+    if (!all_conv) continue;
+    const uint32_t C = net.populations[P].shape[0];
+    std::vector<std::vector<uint32_t>> tuples;
+    auto& cls = output_class[P];
+    cls.resize(C);
+    for (uint32_t ci = 0; ci < C; ++ci) {
+      std::vector<uint32_t> t;
+      for (uint32_t j : outgoing[P]) t.push_back(views[j].ch.group_of_input(ci));
+      const auto it = std::find(tuples.begin(), tuples.end(), t);
+      cls[ci] = static_cast<uint32_t>(it - tuples.begin());
+      if (it == tuples.end()) tuples.push_back(std::move(t));
+    }
+  }
 }
 
 uint32_t MappingIndex::population_of(uint64_t global) const {

@@ -45,10 +45,24 @@ struct MappingIndex {
   std::vector<uint64_t> offset;                 // per population + 1: global index of its neuron 0
   std::vector<std::vector<uint32_t>> incoming;  // per population: the projections that target it
   std::vector<ProjectionView> views;            // per projection
+  // chip.core.shared_output_axons: per population, per channel, its output-sharing class (channels of one
+  // pixel with the same class have the same destinations but for the atom); empty: the population's
+  // compartments share nothing (sharing off, or a projection out of it that is not a shared-kernel conv).
+  std::vector<std::vector<uint32_t>> output_class;
 
   uint64_t neurons() const { return offset.back(); }
+  bool shares_output(uint32_t P) const { return !output_class.empty() && !output_class[P].empty(); }
   uint32_t population_of(uint64_t global) const;
   uint64_t pixels_of(uint32_t population) const;  // H * W of a (C, H, W) population
+  // Neuron i of population P shares its output axons with the other neurons of P with the same key on its
+  // core (a global index: P's offset + class * pixels + pixel); only for populations with output_class.
+  uint64_t output_share_key(uint32_t P, uint64_t i) const {
+    const uint64_t pixels = pixels_of(P);
+    return offset[P] + output_class[P][i / pixels] * pixels + i % pixels;
+  }
+
+ private:
+  void classify_output_sharing(const ChipParams& chip);
 };
 
 // The config key of a per-core capacity, for error messages: "chip.core.<field>".

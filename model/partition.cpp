@@ -92,9 +92,9 @@ void Partitioner::add_unit(uint32_t P, const uint64_t* ids, size_t n) {
   for (size_t k = 0; k < n; ++k) record(P, ids[k]);
 }
 
-Partition Partitioner::run(const std::vector<uint32_t>& out_estimate) {
+Partition Partitioner::run(const std::vector<uint32_t>& out_estimate, const std::vector<uint32_t>* out_messages) {
   const Network& net = index_.net;
-  accounting_.begin(out_estimate);
+  accounting_.begin(out_estimate, out_messages);
   part_ = Partition{};
   open_core_ = 0;
   part_.cores.emplace_back();

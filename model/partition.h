@@ -37,9 +37,10 @@ struct Partition {
 class Partitioner {
  public:
   Partitioner(const MappingIndex& index, const ChipParams& chip);
-  // One greedy fill with neuron g charged out_estimate[g] routing entries. The accounting's stamps live on
-  // across calls, so a partitioner serves every round of one mapping.
-  Partition run(const std::vector<uint32_t>& out_estimate);
+  // One greedy fill with neuron g charged out_estimate[g] output axons and (the balance objective's work)
+  // out_messages[g] messages per spike (nullptr: out_estimate). The accounting's stamps live on across
+  // calls, so a partitioner serves every round of one mapping.
+  Partition run(const std::vector<uint32_t>& out_estimate, const std::vector<uint32_t>* out_messages = nullptr);
   // The balance objective's cap on each core's estimated cycles per timestep (CoreAccounting::set_work_cap);
   // nullptr: none (the fit objective).
   void set_work_cap(const WorkRates* work, double max_core_cycles) { accounting_.set_work_cap(work, max_core_cycles); }

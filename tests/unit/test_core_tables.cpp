@@ -56,7 +56,7 @@ TEST(CoreTables, RoutingCountEqualsTheCompiledOutputAxons) {
   const ChipProgram m = compile_tables(index, part, MeshGeometry::from(chip.mesh));
   for (uint32_t c = 0; c < m.cores_used; ++c) {
     const CoreProgram& core = m.cores[c];
-    EXPECT_EQ(count.core_outputs(index, part, c), core.output_axons());
+    EXPECT_EQ(count.core_outputs(c), core.output_axons());
     for (const CoreSegment& s : core.segments)
       for (uint32_t k = 0; k < s.count; ++k)
         EXPECT_EQ(count.out_need[index.offset[s.population] + s.first + k],
@@ -66,4 +66,35 @@ TEST(CoreTables, RoutingCountEqualsTheCompiledOutputAxons) {
   EXPECT_EQ(count.over_core, -1);
   chip.core.output_axons = 7;  // core 0 needs 8
   EXPECT_EQ(count_routing_entries(index, part, chip).over_core, 0);
+}
+
+TEST(CoreTables, SharedOutputAxonsCountEqualsTheCompiledOnesAndChargesTheHolder) {
+  // img (1 x 6 x 4) -conv-> A (3 x 6 x 4) -conv-> B (2 x 6 x 4), 24 compartments per core: A's 3 channels
+  // of a pixel share one range of output axons on their core; the first (channel 0) is charged it.
+  Network net;
+  net.populations = {pop("img", {1, 6, 4}, NeuronKind::Input), pop("A", {3, 6, 4}), pop("B", {2, 6, 4})};
+  net.projections = {conv3x3(0, 1, 1, 3), conv3x3(1, 2, 3, 2)};
+  ChipParams chip = row_chip(24, 8);
+  chip.core.shared_conv_kernels = chip.core.shared_output_axons = true;
+  const MappingIndex index(net, chip);
+  const Partition part = Partitioner(index, chip).run(std::vector<uint32_t>(index.neurons(), 0));
+  const RoutingCount count = count_routing_entries(index, part, chip);
+  const ChipProgram m = compile_tables(index, part, MeshGeometry::from(chip.mesh));
+  uint64_t a_charged = 0, a_need = 0;
+  for (uint32_t c = 0; c < m.cores_used; ++c) {
+    EXPECT_EQ(count.core_outputs(c), m.cores[c].output_axons()) << "core " << c;
+    for (const CoreSegment& s : m.cores[c].segments)
+      for (uint32_t k = 0; k < s.count; ++k) {
+        const uint64_t g = index.offset[s.population] + s.first + k;
+        if (s.population == 1) {
+          a_charged += count.out_charge[g];
+          a_need += count.out_need[g];
+          const bool holder = s.first + k < 24;  // channel 0
+          EXPECT_EQ(count.out_charge[g], holder ? count.out_need[g] : 0u) << "A neuron " << s.first + k;
+        }
+      }
+  }
+  EXPECT_EQ(a_need, 3 * a_charged);
+  EXPECT_EQ(index.output_class[1], (std::vector<uint32_t>{0, 0, 0}));
+  EXPECT_TRUE(index.output_class[2].empty());  // B sends nothing
 }

@@ -6,6 +6,7 @@
 
 #include "../line_network.h"
 #include "../synapse_pairs.h"
+#include "compiler.h"
 #include "error.h"
 #include "mapping.h"
 #include "mapping_networks.h"
@@ -101,6 +102,88 @@ TEST(Mapping, AConvSourceNeuronReachesExactlyTheCoresWhoseBandsItsReceptiveRowsO
   ASSERT_EQ(a1.out_begin[c + 1] - a1.out_begin[c], 1u);
   EXPECT_EQ(a1.out[a1.out_begin[c]].atom, 2u);
   EXPECT_EQ(a1.output_axons(), 4u * 8 * (2 + 1 + 2));
+}
+
+// chip.core.shared_output_axons: the 4 channels of one pixel of A send to the same population axons (their
+// pixel's, on the same cores) with their channel as the atom, so they hold one range of output axons.
+TEST(Mapping, SharedOutputAxonsHoldOneRangePerPixelForAllItsChannels) {
+  ChipParams p = row_chip(96, 12);
+  p.core.shared_conv_kernels = true;
+  const ChipProgram plain = map_network(band_network(), p);
+  p.core.shared_output_axons = true;
+  const ChipProgram m = map_network(band_network(), p);
+  ASSERT_EQ(m.cores_used, 9u);
+  for (uint32_t c = 0; c < m.cores_used; ++c) {  // the same messages, atoms included
+    EXPECT_EQ(m.cores[c].out, plain.cores[c].out) << "core " << c;
+    EXPECT_EQ(m.cores[c].out_begin, plain.cores[c].out_begin) << "core " << c;
+  }
+  const CoreProgram& a1 = m.cores[2];  // A rows [3, 6): 8 columns x (2 + 1 + 2) cores of B, once
+  EXPECT_EQ(plain.cores[2].output_axons(), 4u * 8 * (2 + 1 + 2));
+  EXPECT_EQ(a1.output_axons(), 8u * (2 + 1 + 2));
+  EXPECT_EQ(a1.shared_outputs(0, 24), 0u);                     // channel 0 holds the ranges
+  EXPECT_EQ(a1.shared_outputs(24, 96), 3u * 8 * (2 + 1 + 2));  // channels 1..3 point into them
+  // img (1 channel) shares with nobody; B has no projection out: nothing to share.
+  EXPECT_EQ(m.cores[0].output_axons(), plain.cores[0].output_axons());
+  const std::vector<PopulationUsage> use = population_usage(band_network(), m);
+  // A's rows reach 1, 1, 2, 2, 1, 2, 2, 1, 2, 2, 1, 1 of B's bands (rows 0 and 11 at the edges, 1, 4, 7 and 10
+  // in a band's middle): 18 per column, once for all 4 channels.
+  EXPECT_EQ(use[1].use.output_axons, 18u * 8);
+}
+
+// A grouped conv out of A (2 groups of 2 channels): a pixel's channels of one group share a range, the two
+// groups do not (their kernels differ on the cores holding other groups' output channels).
+TEST(Mapping, SharedOutputAxonsAreSharedWithinAConvGroupOnly) {
+  Network net = band_network();
+  net.projections[1].conv.groups = 2;
+  net.projections[1].weights.assign(4 * 2 * 9, 4);
+  ChipParams p = row_chip(96, 12);
+  p.core.shared_conv_kernels = p.core.shared_output_axons = true;
+  const ChipProgram m = map_network(net, p);
+  EXPECT_EQ(m.cores[2].output_axons(), 2u * 8 * (2 + 1 + 2));
+}
+
+// A population with any projection out of it that is not a shared-kernel conv (here one-to-one into C)
+// keeps a range per compartment: its discrete destinations differ for every compartment.
+TEST(Mapping, SharedOutputAxonsNeedEveryProjectionOutToBeASharedConv) {
+  Network net = band_network();
+  net.populations.push_back(pop("C", {4, 12, 8}));
+  Projection o;
+  o.name = "one";
+  o.source = 1;
+  o.target = 3;
+  o.encoding = Encoding::OneToOne;
+  o.weights = {3};
+  net.projections.push_back(o);
+  ChipParams p = row_chip(96, 16);
+  p.core.shared_conv_kernels = true;
+  const ChipProgram plain = map_network(net, p);
+  p.core.shared_output_axons = true;
+  const ChipProgram m = map_network(net, p);
+  for (uint32_t c = 0; c < m.cores_used; ++c) EXPECT_EQ(m.cores[c].output_axons(), plain.cores[c].output_axons());
+  EXPECT_EQ(m.cores[2].out_shared, std::vector<uint8_t>(96, 0));
+}
+
+TEST(Mapping, SharedOutputAxonsWithoutSharedKernelsIsAnErrorNamingBothKeys) {
+  ChipParams p = row_chip(96, 12);
+  p.core.shared_output_axons = true;
+  EXPECT_EQ(map_error(band_network(), p),
+            "chip.core.shared_output_axons: needs chip.core.shared_conv_kernels (output axons are shared only by "
+            "compartments sending to population axons)");
+}
+
+// Output axons that bind: 150 per core. Without sharing, A's 3-row bands need 160 and the partition rounds
+// thin them (more cores); with sharing a band needs 40 (img, one channel, 144) and the unlimited partition
+// stands.
+TEST(Mapping, SharedOutputAxonsKeepBandsThatPerCompartmentAxonsWouldThin) {
+  ChipParams p = row_chip(96, 32);
+  p.core.shared_conv_kernels = true;
+  p.core.output_axons = 150;
+  const ChipProgram plain = map_network(band_network(), p);
+  p.core.shared_output_axons = true;
+  const ChipProgram m = map_network(band_network(), p);
+  EXPECT_EQ(m.cores_used, 9u);
+  EXPECT_GT(plain.cores_used, 9u);
+  for (uint32_t c = 0; c < plain.cores_used; ++c) EXPECT_LE(plain.cores[c].output_axons(), 150u);
 }
 
 TEST(Mapping, ABandedPopulationThatDoesNotFitNamesTheNeuronResourceNeedAndCapacity) {
