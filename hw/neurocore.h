@@ -157,6 +157,8 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
     std::vector<KernelRow> rows;     // per input channel
   };
   void decode();
+  // The sweep over one sdnn segment from `cycle`; returns the cycle it ends.
+  uint64_t sweep_sdnn(const CoreSegment& seg, const Population& pop, uint64_t slot, uint64_t row, uint64_t cycle);
   void queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
   void hand_next_message(uint64_t earliest);   // the next queued message into the router's local port
   void hand_next_response(uint64_t earliest);  // the same for read responses (after this step's spikes)
