@@ -375,7 +375,7 @@ Network import_netx(const std::string& path) {
     const uint64_t plane = pop.shape.size() == 3 ? uint64_t{pop.shape[1]} * pop.shape[2] : 1;
     const bool sdnn = l.text("neuron/type") == "SDNN";
     if (i > 0 && !net.populations.empty() && sdnn != (net.populations.back().kind == NeuronKind::Sdnn))
-      l.fail("neuron/type", std::string("a ") + (sdnn ? "SDNN" : "LIF") + " layer after a " + (sdnn ? "LIF" : "SDNN") +
+      l.fail("neuron/type", std::string(sdnn ? "an SDNN layer after a LIF" : "a LIF layer after an SDNN") +
                                 " layer: mixed networks are not supported (supported: all SDNN or all LOIHI/CUBA)");
     CompartmentParams base;
     if (sdnn) {
