@@ -1,6 +1,7 @@
 """lava-dl netx import (`spikemesh netx`): the imported registers, lava-dl's own tiny.net ground truth on the
 reference simulator and on the chip, and the errors for what the importer does not support (docs/netx.md)."""
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -8,6 +9,7 @@ import subprocess
 import h5py
 import numpy as np
 import pytest
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "tests", "data", "lava-dl")
@@ -657,3 +659,26 @@ def test_sdnn_needs_graded_spikes_on_the_chip(binary, pilotnet_sdnn, tmp_path):
     assert r.returncode != 0
     assert ("population 'layer0': resource graded spikes: needs 24-bit spike payloads, a core sends binary spikes "
             "only (chip.core.graded_spikes = false)") in r.stderr, r.stderr
+
+
+def test_pilotnet_sdnn_chip_cost_every_sdnn_update_is_active_and_a_graded_spike_is_one_flit(binary, pilotnet_sdnn,
+                                                                                           tmp_path):
+    """The neurocore's sdnn cost rule (hw/neurocore.cpp sweep_sdnn): every sigma-delta update takes
+    update_active_cycles (it always computes), a non-zero result is one spike whose messages are one flit each."""
+    rasters = run_pilotnet_sdnn(binary, pilotnet_sdnn, tmp_path, True)
+    with open(tmp_path / "run" / "report.json") as f:
+        rep = json.load(f)
+    with open(tmp_path / "run" / "config.yaml") as f:
+        core = yaml.safe_load(f)["chip"]["core"]
+    counters = rep["counters"]
+    cores = [v for k, v in counters.items() if k.startswith("chip.core_")]
+    neurons = sum(s.shape[1] for s, _ in rasters.values())
+    assert neurons == 43117
+    assert sum(c["updates_active"] for c in cores) == 9 * neurons
+    assert sum(c["updates_inactive"] for c in cores) == 0
+    sent = sum(int(np.count_nonzero(p)) for _, p in rasters.values())
+    assert sent == 56182 and counters["chip"]["spikes"] == sent
+    for c in cores:
+        assert c["sweep_cycles"] == c["updates_active"] * core["update_active_cycles"] + \
+            c["spikes"] * core["spike_out_cycles"]
+    assert counters["chip"]["flits_injected"] == counters["chip"]["messages_sent"] == 90237
