@@ -177,13 +177,16 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
     bias_t = bt.t;
   }
   const bool reset_due = periodic_reset_due(t_, pop.reset_interval, pop.reset_offset);
+  const auto bias_of = [&](uint64_t i, const CompartmentParams& q_params) -> int64_t {
+    return !bias_on      ? 0
+           : static_bias ? bias_value(q_params.bias_mant, q_params.bias_exp)
+                         : pop.bias_at(context, bias_t, i);
+  };
   if (pop.kind == NeuronKind::Sdnn) {
     const bool delta = pop.takes_stimulus();
     for (uint64_t i = 0; i < n; ++i) {
       const CompartmentParams& q_params = pop.param(i);
-      const int64_t bias = !bias_on      ? 0
-                           : static_bias ? bias_value(q_params.bias_mant, q_params.bias_exp)
-                                         : pop.bias_at(context, bias_t, i);
+      const int64_t bias = bias_of(i, q_params);
       if (reset_due) reset_compartment(state_[o + i]);
       // A delta encoder's a_in is the host's value for this step; the others' the synaptic sum (mod 2^32).
       const int64_t a_in = delta ? payload_[o + i] : static_cast<int32_t>(acc[i]);
@@ -196,9 +199,7 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
   }
   for (uint64_t i = 0; i < n; ++i) {
     const CompartmentParams& q_params = pop.param(i);
-    const int64_t bias = !bias_on      ? 0
-                         : static_bias ? bias_value(q_params.bias_mant, q_params.bias_exp)
-                                       : pop.bias_at(context, bias_t, i);
+    const int64_t bias = bias_of(i, q_params);
     if (reset_due) reset_compartment(state_[o + i]);
     // The accumulator holds the synaptic sum modulo 2^32; nengo-loihi's arithmetic wraps it to 22 bits.
     const int64_t q = static_cast<int32_t>(acc[i]);

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -245,22 +246,29 @@ def test_oxford_imports_a_spike_input_and_two_dense_layers(oxford):
             assert np.array_equal(pr["weights"][()], src[f"layer/{j}/weight"][()].astype(int))
 
 
-def run_dense_ground_truth(binary, net, tmp_path, on_chip):
-    stim = str(tmp_path / "stim.h5")
-    with h5py.File(stim, "w") as f:
-        f["inputs/input"] = dense_gt("in").astype(np.int32)
+def run_with_stimulus(binary, net, stim, timesteps, tmp_path, on_chip):
+    """Runs `net` with the stimulus file for `timesteps` steps on the chip (Loihi 2-like profile, `spikemesh
+    run`, its outputs in tmp_path/run) or the reference simulator; returns the raster file's path."""
     if on_chip:
         cfg = tmp_path / "run.yaml"
         cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
-                       f"timesteps: 2000\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+                       f"timesteps: {timesteps}\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
         out = str(tmp_path / "run")
         r = subprocess.run([binary, "run", str(cfg), "--out", out], capture_output=True, text=True, env=ENV)
         out = os.path.join(out, "spikes.h5")
     else:
         out = str(tmp_path / "ref.h5")
-        r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "2000", "--out", out],
-                           capture_output=True, text=True, env=ENV)
+        r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", str(timesteps), "--out",
+                            out], capture_output=True, text=True, env=ENV)
     assert r.returncode == 0, r.stderr
+    return out
+
+
+def run_dense_ground_truth(binary, net, tmp_path, on_chip):
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/input"] = dense_gt("in").astype(np.int32)
+    out = run_with_stimulus(binary, net, stim, 2000, tmp_path, on_chip)
     with h5py.File(out) as f:
         layer0 = f["populations/layer0"]
         return layer0["spikes"][()] if "spikes" in layer0 else None, \
@@ -569,18 +577,7 @@ def pilotnet_sdnn_stimulus(path, timesteps):
 def run_pilotnet_sdnn(binary, net, tmp_path, on_chip, timesteps=9):
     stim = str(tmp_path / "stim.h5")
     pilotnet_sdnn_stimulus(stim, timesteps)
-    if on_chip:
-        cfg = tmp_path / "run.yaml"
-        cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
-                       f"timesteps: {timesteps}\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
-        out = str(tmp_path / "run")
-        r = subprocess.run([binary, "run", str(cfg), "--out", out], capture_output=True, text=True, env=ENV)
-        out = os.path.join(out, "spikes.h5")
-    else:
-        out = str(tmp_path / "ref.h5")
-        r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", str(timesteps), "--out", out],
-                           capture_output=True, text=True, env=ENV)
-    assert r.returncode == 0, r.stderr
+    out = run_with_stimulus(binary, net, stim, timesteps, tmp_path, on_chip)
     with h5py.File(out) as f:
         return {name: (g["spikes"][()], g["payloads"][()]) for name, g in f["populations"].items()}
 
@@ -682,3 +679,18 @@ def test_pilotnet_sdnn_chip_cost_every_sdnn_update_is_active_and_a_graded_spike_
         assert c["sweep_cycles"] == c["updates_active"] * core["update_active_cycles"] + \
             c["spikes"] * core["spike_out_cycles"]
     assert counters["chip"]["flits_injected"] == counters["chip"]["messages_sent"] == 90237
+
+
+def test_netfile_py_round_trips_sdnn_populations(binary, pilotnet_sdnn, tmp_path):
+    """model/fsddim/netfile.py keeps an sdnn population's role, activation, exponents and payload format, and the
+    file it writes still runs to lava-dl's output."""
+    sys.path.insert(0, os.path.join(ROOT, "model"))
+    from fsddim import netfile
+    net = netfile.read(pilotnet_sdnn)
+    assert [p.sdnn["role"] for p in net.populations] == ["delta"] + ["sigma_delta"] * 7 + ["sigma"]
+    assert all(p.sdnn["state_exp"] == 6 and p.sdnn["spike_exp"] == 6 and p.payload_frac_bits == 6
+               for p in net.populations)
+    copy = str(tmp_path / "copy.h5")
+    netfile.write(net, copy)
+    _, out = run_pilotnet_sdnn(binary, copy, tmp_path, False)["layer9"]
+    assert out[:, 0].tolist() == np.load(os.path.join(PILOTNET_SDNN, "output.npy"))[0].astype(int).tolist()
