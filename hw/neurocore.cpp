@@ -215,7 +215,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       continue;
     }
     if (pop.kind == NeuronKind::Sdnn) {
-      cycle = sweep_sdnn(seg, pop, slot, row, cycle);
+      cycle = sweep_sdnn(sk, slot, row, t0, cycle);
       continue;
     }
     const bool can_spike = pop.kind == NeuronKind::Cuba;
@@ -236,18 +236,10 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       const int64_t bias = bias_reg ? bias_value(bias_reg[pop.bias_column(i) - bias_lo], pop.param(i).bias_exp)
                                     : pop.bias_at(run_.context, t, i);
       const bool inactive = is_inactive_update(state_[c], q, bias, params_.core.updated_by_potential);
-      if (probing && probe_of_[c] != kNoProbe) {  // the state the update starts from, at t0
-        tracer_->set(probe_sig_u_[probe_of_[c]], t0, state_[c].u);
-        tracer_->set(probe_sig_v_[probe_of_[c]], t0, state_[c].v);
-      }
+      if (probing) probe_state(c, t0, false);
       const CompartmentOutput out = update_compartment(pop.arithmetic, state_[c], pop.param(i), q, bias, can_spike);
       cycle += update_cycles(params_.core, inactive);
-      if (probing && probe_of_[c] != kNoProbe) {  // the updated state, when its update finishes
-        const uint32_t k = probe_of_[c];
-        tracer_->set(probe_sig_u_[k], cycle, state_[c].u);
-        tracer_->set(probe_sig_v_[k], cycle, state_[c].v);
-        if (tracer_->in_window()) tracer_->record_probe(probe_index_[k], state_[c].u, state_[c].v);
-      }
+      if (probing) probe_state(c, cycle, true);
       ++(inactive ? counters_.updates_inactive : counters_.updates_active);
       spikes[i] = out.spike;
       if (currents) currents[i] = out.current;
@@ -277,8 +269,25 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
 // in the sweep, then axon_out_cycles per message): a graded spike is one flit carrying its 32-bit payload,
 // as every message is (hw/flit.h), so it costs what a binary spike costs on the mesh and at the receiving
 // dendrite, where each synapse adds w_eff * payload / 2^spike_exp (graded_contribution) in one synop.
-uint64_t Neurocore::sweep_sdnn(const CoreSegment& seg, const Population& pop, uint64_t slot, uint64_t row,
-                               uint64_t cycle) {
+void Neurocore::probe_state(uint32_t c, uint64_t cycle, bool updated) {
+  const uint32_t k = probe_of_[c];
+  if (k == kNoProbe) return;
+  tracer_->set(probe_sig_u_[k], cycle, state_[c].u);
+  tracer_->set(probe_sig_v_[k], cycle, state_[c].v);
+  if (updated && tracer_->in_window()) tracer_->record_probe(probe_index_[k], state_[c].u, state_[c].v);
+}
+
+int64_t Neurocore::bias_of(size_t sk, uint64_t i) const {
+  const Population& pop = net_.populations[program_.segments[sk].population];
+  if (run_.bias_registers && pop.has_bias_table())
+    return bias_value(bias_reg_[sk][pop.bias_column(i) - bias_column_lo_[sk]], pop.param(i).bias_exp);
+  return pop.bias_at(run_.context, t_, i);
+}
+
+uint64_t Neurocore::sweep_sdnn(size_t sk, uint64_t slot, uint64_t row, uint64_t t0, uint64_t cycle) {
+  const CoreSegment& seg = program_.segments[sk];
+  const Population& pop = net_.populations[seg.population];
+  const bool probing = tracer_ && !probe_of_.empty();
   const uint64_t n = pop.size();
   uint8_t* spikes = run_.result->spikes[seg.population].data() + row * n;
   int32_t* sent = run_.result->payloads[seg.population].data() + row * n;
@@ -292,8 +301,10 @@ uint64_t Neurocore::sweep_sdnn(const CoreSegment& seg, const Population& pop, ui
     // A delta encoder's a_in is the host's write for this step (the register an input's payload uses).
     const int64_t a_in = delta ? (host.empty() ? 0 : host[i]) : static_cast<int32_t>(acc_[slot + c]);
     acc_[slot + c] = 0;
-    const int32_t out = update_sdnn(state_[c], pop.sdnn, pop.param(i).vth_mant, a_in, pop.bias_at(run_.context, t_, i));
+    if (probing) probe_state(c, t0, false);
+    const int32_t out = update_sdnn(state_[c], pop.sdnn, pop.param(i).vth_mant, a_in, bias_of(sk, i));
     cycle += params_.core.update_active_cycles;
+    if (probing) probe_state(c, cycle, true);
     ++counters_.updates_active;
     spikes[i] = out != 0;
     sent[i] = out;

@@ -694,3 +694,30 @@ def test_netfile_py_round_trips_sdnn_populations(binary, pilotnet_sdnn, tmp_path
     netfile.write(net, copy)
     _, out = run_pilotnet_sdnn(binary, copy, tmp_path, False)["layer9"]
     assert out[:, 0].tolist() == np.load(os.path.join(PILOTNET_SDNN, "output.npy"))[0].astype(int).tolist()
+
+
+def test_chip_probes_trace_an_sdnn_compartments_sigma_and_act(binary, pilotnet_sdnn, tmp_path):
+    """The neurocore's probes record a sigma-delta compartment's state like a CUBA one's: u = sigma (the Sigma
+    decoder's u is its output), v = act (docs/netx.md)."""
+    stim = str(tmp_path / "stim.h5")
+    pilotnet_sdnn_stimulus(stim, 9)
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {pilotnet_sdnn}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                   f"timesteps: 9\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n"
+                   f"trace:\n  hdf5: true\n  probes: \"layer9:0;layer8:0\"\n")
+    out = tmp_path / "run"
+    r = subprocess.run([binary, "run", str(cfg), "--out", str(out)], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out / "trace.h5") as f:
+        u, v = f["probes/u"][()], f["probes/v"][()]
+    gt = np.load(os.path.join(PILOTNET_SDNN, "output.npy"))[0].astype(np.int64)
+    assert u.shape == (9, 2)
+    assert np.array_equal(u[:, 0], gt)  # the Sigma decoder's sigma is what it sends
+    assert not v[:, 0].any()            # a Sigma decoder keeps no activation
+    ref = run_pilotnet_sdnn(binary, pilotnet_sdnn, tmp_path, False)
+    _, sent8 = ref["layer8"]
+    # layer8's act is what it has sent so far, 2^6 x the payloads, plus the residue it holds back (below its
+    # threshold 6 << 12) and the low 6 bits each send dropped.
+    sends = np.cumsum(sent8[:, 0] != 0)
+    assert np.all(np.abs(v[:, 1] - 64 * np.cumsum(sent8[:, 0])) < (6 << 12) + 64 * sends)
+    assert v[0, 1] == 64 * sent8[0, 0] > 0  # bias only at step 0: relu(bias << 12) sent whole (vth below it)
