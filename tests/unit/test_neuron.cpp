@@ -334,7 +334,7 @@ TEST(Compartment, PeriodicResetIsDueAtItsOffsetThenEveryInterval) {
   EXPECT_EQ(s.refract, 0);
 }
 
-// ---- Sigma-delta (Lava's fixed-point SigmaDelta, Delta and Sigma; docs/netx.md) ---------------------------------------
+// ---- Sigma-delta (Lava's fixed-point SigmaDelta, Delta and Sigma; docs/netx.md) -----------------------------------
 
 namespace {
 
