@@ -71,6 +71,7 @@ void Chip::build(uint32_t context) {
     result_.names.push_back(p.name);
     result_.spikes.emplace_back(uint64_t{timesteps_} * p.size(), 0);
     result_.currents.emplace_back(p.kind == NeuronKind::Readout ? uint64_t{timesteps_} * p.size() : 0, 0);
+    result_.payloads.emplace_back(p.kind == NeuronKind::Sdnn ? uint64_t{timesteps_} * p.size() : 0, 0);
   }
   for (uint32_t c = 0; c < program_.geometry.cores(); ++c) {
     const std::string n = "core_" + std::to_string(c);

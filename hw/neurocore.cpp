@@ -42,7 +42,7 @@ void Neurocore::decode() {
   for (const InputAxonEntry& e : program_.input_axons) {
     Axon a{};
     const Population& src = net_.populations[e.source_population];
-    a.graded = src.kind == NeuronKind::Input;
+    a.graded = src.sends_graded();
     a.frac_bits = src.payload_frac_bits;
     if (e.kind == AxonKind::Discrete) {
       a.begin = static_cast<uint32_t>(synapses_.size());
@@ -214,6 +214,10 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       }
       continue;
     }
+    if (pop.kind == NeuronKind::Sdnn) {
+      cycle = sweep_sdnn(sk, slot, row, t0, cycle);
+      continue;
+    }
     const bool can_spike = pop.kind == NeuronKind::Cuba;
     int32_t* currents =
         pop.kind == NeuronKind::Readout ? run_.result->currents[seg.population].data() + row * n : nullptr;
@@ -232,18 +236,10 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       const int64_t bias = bias_reg ? bias_value(bias_reg[pop.bias_column(i) - bias_lo], pop.param(i).bias_exp)
                                     : pop.bias_at(run_.context, t, i);
       const bool inactive = is_inactive_update(state_[c], q, bias, params_.core.updated_by_potential);
-      if (probing && probe_of_[c] != kNoProbe) {  // the state the update starts from, at t0
-        tracer_->set(probe_sig_u_[probe_of_[c]], t0, state_[c].u);
-        tracer_->set(probe_sig_v_[probe_of_[c]], t0, state_[c].v);
-      }
+      if (probing) probe_state(c, t0, false);
       const CompartmentOutput out = update_compartment(pop.arithmetic, state_[c], pop.param(i), q, bias, can_spike);
       cycle += update_cycles(params_.core, inactive);
-      if (probing && probe_of_[c] != kNoProbe) {  // the updated state, when its update finishes
-        const uint32_t k = probe_of_[c];
-        tracer_->set(probe_sig_u_[k], cycle, state_[c].u);
-        tracer_->set(probe_sig_v_[k], cycle, state_[c].v);
-        if (tracer_->in_window()) tracer_->record_probe(probe_index_[k], state_[c].u, state_[c].v);
-      }
+      if (probing) probe_state(c, cycle, true);
       ++(inactive ? counters_.updates_inactive : counters_.updates_active);
       spikes[i] = out.spike;
       if (currents) currents[i] = out.current;
@@ -264,6 +260,63 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
   if (tracer_) tracer_->interval(sig_sweep_, t0, cycle);
   hand_next_message(0);
   counters_.busy_cycles = counters_.sweep_cycles + counters_.dendrite_cycles + counters_.output_cycles;
+}
+
+// A sigma-delta compartment (model/neuron.h update_sdnn) takes update_active_cycles: like a CUBA update it
+// reads its accumulator slot and its state registers (sigma, act, residue in place of u, v) and writes
+// them back, and it always computes (the activation and the delta are evaluated every step, there is no
+// idle state to skip). A non-zero result leaves as one graded spike, queued like a CUBA spike (spike_out_cycles
+// in the sweep, then axon_out_cycles per message): a graded spike is one flit carrying its 32-bit payload,
+// as every message is (hw/flit.h), so it costs what a binary spike costs on the mesh and at the receiving
+// dendrite, where each synapse adds w_eff * payload / 2^spike_exp (graded_contribution) in one synop.
+void Neurocore::probe_state(uint32_t c, uint64_t cycle, bool updated) {
+  const uint32_t k = probe_of_[c];
+  if (k == kNoProbe) return;
+  tracer_->set(probe_sig_u_[k], cycle, state_[c].u);
+  tracer_->set(probe_sig_v_[k], cycle, state_[c].v);
+  if (updated && tracer_->in_window()) tracer_->record_probe(probe_index_[k], state_[c].u, state_[c].v);
+}
+
+int64_t Neurocore::bias_of(size_t sk, uint64_t i) const {
+  const Population& pop = net_.populations[program_.segments[sk].population];
+  if (run_.bias_registers && pop.has_bias_table())
+    return bias_value(bias_reg_[sk][pop.bias_column(i) - bias_column_lo_[sk]], pop.param(i).bias_exp);
+  return pop.bias_at(run_.context, t_, i);
+}
+
+uint64_t Neurocore::sweep_sdnn(size_t sk, uint64_t slot, uint64_t row, uint64_t t0, uint64_t cycle) {
+  const CoreSegment& seg = program_.segments[sk];
+  const Population& pop = net_.populations[seg.population];
+  const bool probing = tracer_ && !probe_of_.empty();
+  const uint64_t n = pop.size();
+  uint8_t* spikes = run_.result->spikes[seg.population].data() + row * n;
+  int32_t* sent = run_.result->payloads[seg.population].data() + row * n;
+  const bool delta = pop.takes_stimulus();
+  const auto& host = run_.payloads[seg.population];
+  const bool reset_due = periodic_reset_due(t_, pop.reset_interval, pop.reset_offset);
+  for (uint32_t k = 0; k < seg.count; ++k) {
+    const uint32_t c = seg.base + k;
+    const uint64_t i = seg.first + k;
+    if (reset_due) reset_compartment(state_[c]);
+    // A delta encoder's a_in is the host's write for this step (the register an input's payload uses).
+    const int64_t a_in = delta ? (host.empty() ? 0 : host[i]) : static_cast<int32_t>(acc_[slot + c]);
+    acc_[slot + c] = 0;
+    if (probing) probe_state(c, t0, false);
+    const int32_t out = update_sdnn(state_[c], pop.sdnn, pop.param(i).vth_mant, a_in, bias_of(sk, i));
+    cycle += params_.core.update_active_cycles;
+    if (probing) probe_state(c, cycle, true);
+    ++counters_.updates_active;
+    spikes[i] = out != 0;
+    sent[i] = out;
+    if (out == 0) continue;
+    cycle += params_.core.spike_out_cycles;
+    ++counters_.spikes;
+    if (tracer_) tracer_->pulse(sig_spike_, cycle);
+    queue_spike(c, out, cycle);
+    if (params_.core.sweep_waits_for_output)
+      cycle += uint64_t{program_.out_begin[c + 1] - program_.out_begin[c]} * params_.core.axon_out_cycles;
+  }
+  return cycle;
 }
 
 void Neurocore::reset_state() {

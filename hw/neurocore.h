@@ -157,6 +157,14 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
     std::vector<KernelRow> rows;     // per input channel
   };
   void decode();
+  // The sweep over sdnn segment `sk` (step t started at t0) from `cycle`; returns the cycle it ends.
+  uint64_t sweep_sdnn(size_t sk, uint64_t slot, uint64_t row, uint64_t t0, uint64_t cycle);
+  // A probed compartment's u and v into the trace at `cycle`: the state an update starts from, or (updated)
+  // the state it wrote, also recorded as a probe sample in the trace window. No-op for unprobed ones.
+  void probe_state(uint32_t c, uint64_t cycle, bool updated);
+  // The effective bias of neuron i of segment sk at this step: a hosted run's bias register, else the table
+  // of the run's context or the static bias.
+  int64_t bias_of(size_t sk, uint64_t i) const;
   void queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
   void hand_next_message(uint64_t earliest);   // the next queued message into the router's local port
   void hand_next_response(uint64_t earliest);  // the same for read responses (after this step's spikes)

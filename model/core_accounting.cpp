@@ -195,7 +195,7 @@ void CoreAccounting::fail_single(uint32_t P, uint64_t i) const {
 void check_graded_spikes(const Network& net, const ChipParams& chip) {
   if (chip.core.graded_spikes) return;
   for (const auto& p : net.populations)
-    if (p.kind == NeuronKind::Input && p.payload_bits > 1)
+    if ((p.kind == NeuronKind::Input && p.payload_bits > 1) || p.kind == NeuronKind::Sdnn)
       fail_mapping("population '" + p.name + "': resource graded spikes: needs " + std::to_string(p.payload_bits) +
                        "-bit spike payloads, a core sends binary spikes only (" + core_key("graded_spikes") +
                        " = false)",

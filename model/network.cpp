@@ -17,8 +17,32 @@ const char* to_string(NeuronKind k) {
       return "input";
     case NeuronKind::Readout:
       return "readout";
+    case NeuronKind::Sdnn:
+      return "sdnn";
   }
   return "?";
+}
+const char* to_string(SdnnRole r) {
+  switch (r) {
+    case SdnnRole::SigmaDelta:
+      return "sigma_delta";
+    case SdnnRole::Delta:
+      return "delta";
+    case SdnnRole::Sigma:
+      return "sigma";
+  }
+  return "?";
+}
+const char* to_string(SdnnActivation a) { return a == SdnnActivation::Relu ? "relu" : "unit"; }
+bool parse(const std::string& s, SdnnRole& out) {
+  for (auto r : {SdnnRole::SigmaDelta, SdnnRole::Delta, SdnnRole::Sigma})
+    if (s == to_string(r)) return out = r, true;
+  return false;
+}
+bool parse(const std::string& s, SdnnActivation& out) {
+  for (auto a : {SdnnActivation::Relu, SdnnActivation::Unit})
+    if (s == to_string(a)) return out = a, true;
+  return false;
 }
 const char* to_string(Encoding e) {
   switch (e) {
@@ -51,7 +75,7 @@ bool parse(const std::string& s, Arithmetic& out) {
   return false;
 }
 bool parse(const std::string& s, NeuronKind& out) {
-  for (auto k : {NeuronKind::Cuba, NeuronKind::Input, NeuronKind::Readout})
+  for (auto k : {NeuronKind::Cuba, NeuronKind::Input, NeuronKind::Readout, NeuronKind::Sdnn})
     if (s == to_string(k)) return out = k, true;
   return false;
 }
@@ -204,9 +228,17 @@ void validate_population(const Checker& c, const Population& p, size_t i, std::s
   else if (p.reset_offset != 0)
     c.fail(at + "/reset_offset",
            "expected 0 without a periodic reset (reset_interval 0), got " + std::to_string(p.reset_offset));
-  if (p.kind == NeuronKind::Input) {
+  if (p.sends_graded()) {
     c.range(at + "/payload_bits", p.payload_bits, 1, kMaxPayloadBits, "payload_bits");
     c.range(at + "/payload_frac_bits", p.payload_frac_bits, 0, p.payload_bits, "payload_frac_bits");
+  }
+  if (p.kind == NeuronKind::Sdnn) {
+    c.range(at + "/sdnn/state_exp", p.sdnn.state_exp, 0, kSdnnExpMax, "state_exp (3-bit)");
+    c.range(at + "/sdnn/spike_exp", p.sdnn.spike_exp, 0, kSdnnExpMax, "spike_exp (3-bit)");
+    if (p.payload_frac_bits != p.sdnn.spike_exp)
+      c.fail(at + "/payload_frac_bits", "an sdnn population's payload carries spike_exp (" +
+                                            std::to_string(p.sdnn.spike_exp) + ") fractional bits, got " +
+                                            std::to_string(p.payload_frac_bits));
   }
 }
 
@@ -221,6 +253,8 @@ void validate_projection(const Checker& c, const Network& net, const Projection&
     c.fail(at + "/source", "population '" + src.name + "' is a readout: readouts do not spike and cannot be a source");
   if (dst.kind == NeuronKind::Input)
     c.fail(at + "/target", "population '" + dst.name + "' is a graded input: inputs take no synapses");
+  if (dst.takes_stimulus())
+    c.fail(at + "/target", "population '" + dst.name + "' is a delta encoder: its a_in comes from the stimulus");
   const auto& f = pr.format;
   c.range(at + "/weight_exp", f.weight_exp, kWeightExpMin, kWeightExpMax, "weight_exp");
   c.range(at + "/num_weight_bits", f.num_weight_bits, 1, 8, "num_weight_bits");

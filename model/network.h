@@ -15,6 +15,7 @@ enum class NeuronKind : uint8_t {
   Cuba,     // spiking CUBA compartment
   Input,    // graded input: emits the payload it is given each timestep (0 = no spike)
   Readout,  // non-spiking CUBA compartment; its current u2 is read out every timestep
+  Sdnn,     // sigma-delta compartment (neuron.h update_sdnn): sends graded spikes
 };
 enum class Encoding : uint8_t { Dense, Sparse, Conv, OneToOne };
 
@@ -22,10 +23,14 @@ const char* to_string(NeuronKind k);
 const char* to_string(Encoding e);
 const char* to_string(SignMode m);
 const char* to_string(Arithmetic a);
+const char* to_string(SdnnRole r);
+const char* to_string(SdnnActivation a);
 bool parse(const std::string& s, NeuronKind& out);
 bool parse(const std::string& s, Encoding& out);
 bool parse(const std::string& s, SignMode& out);
 bool parse(const std::string& s, Arithmetic& out);
+bool parse(const std::string& s, SdnnRole& out);
+bool parse(const std::string& s, SdnnActivation& out);
 
 struct Population {
   std::string name;
@@ -50,11 +55,22 @@ struct Population {
   // T-timestep window of a layer starts from a fresh state. 0: never.
   uint32_t reset_interval = 0;
   uint32_t reset_offset = 0;
-  // Graded input only: payload width (sign included) and its fractional bits.
+  // Graded input and sdnn: payload width (sign included) and its fractional bits (what a synapse divides
+  // w_eff * payload by: an sdnn population's spike_exp).
   uint8_t payload_bits = 1;
   uint8_t payload_frac_bits = 0;
+  // Sdnn only: role, activation and Lava's exponents (neuron.h SdnnParams). A Delta takes its a_in from the
+  // stimulus, as an input population takes its payloads.
+  SdnnParams sdnn;
 
   uint64_t size() const;
+  // Whether its spikes carry payloads (graded input, sdnn) rather than a plain 1.
+  bool sends_graded() const { return kind == NeuronKind::Input || kind == NeuronKind::Sdnn; }
+  // Whether the host writes its input each step (stimulus rows, set_input): a graded input's payloads or a
+  // Delta encoder's a_in.
+  bool takes_stimulus() const {
+    return kind == NeuronKind::Input || (kind == NeuronKind::Sdnn && sdnn.role == SdnnRole::Delta);
+  }
   const CompartmentParams& param(uint64_t i) const { return params.size() == 1 ? params[0] : params[i]; }
   bool has_bias_table() const { return bias_contexts > 0; }
   // Effective bias (mantissa << bias_exp) of neuron i at timestep t of context k.

@@ -130,7 +130,7 @@ Population read_population(const H5File& f, size_t i) {
   const std::string at = pop_path(i);
   Population p;
   p.name = f.read_string(at + "/name");
-  p.kind = read_enum<NeuronKind>(f, at + "/kind", "cuba, input, readout");
+  p.kind = read_enum<NeuronKind>(f, at + "/kind", "cuba, input, readout, sdnn");
   Shape s;
   auto shape = f.read_ints(at + "/shape", &s);
   if (s.size() != 1 || (shape.size() != 1 && shape.size() != 3))
@@ -206,7 +206,18 @@ Population read_population(const H5File& f, size_t i) {
     p.reset_interval = timesteps("reset_interval");
     p.reset_offset = timesteps("reset_offset");
   }
-  if (p.kind == NeuronKind::Input) {
+  if (p.kind == NeuronKind::Sdnn) {
+    p.sdnn.role = read_enum<SdnnRole>(f, at + "/sdnn/role", "sigma_delta, delta, sigma");
+    p.sdnn.activation = read_enum<SdnnActivation>(f, at + "/sdnn/activation", "relu, unit");
+    auto exponent = [&](const std::string& key) {
+      const int64_t v = read_scalar_or(f, at + "/sdnn/" + key, 0);
+      if (v < 0 || v > kSdnnExpMax) f.fail(at + "/sdnn/" + key, "value " + std::to_string(v) + " out of range [0, 7]");
+      return static_cast<uint8_t>(v);
+    };
+    p.sdnn.state_exp = exponent("state_exp");
+    p.sdnn.spike_exp = exponent("spike_exp");
+  }
+  if (p.sends_graded()) {
     const int64_t pb = read_scalar_or(f, at + "/payload_bits", 1), pf = read_scalar_or(f, at + "/payload_frac_bits", 0);
     if (pb < 1 || pb > kMaxPayloadBits) f.fail(at + "/payload_bits", "expected 1..24, got " + std::to_string(pb));
     if (pf < 0 || pf > pb) f.fail(at + "/payload_frac_bits", "expected 0..payload_bits, got " + std::to_string(pf));
@@ -391,9 +402,15 @@ void write_network(const Network& net, const std::string& path) {
       f.write_ints(at + "/reset_offset", {p.reset_offset}, {}, 4);
     }
     if (p.arithmetic != Arithmetic::NengoLoihi) f.write_string(at + "/arithmetic", to_string(p.arithmetic));
-    if (p.kind == NeuronKind::Input) {
+    if (p.sends_graded()) {
       f.write_ints(at + "/payload_bits", {p.payload_bits}, {}, 1);
       f.write_ints(at + "/payload_frac_bits", {p.payload_frac_bits}, {}, 1);
+    }
+    if (p.kind == NeuronKind::Sdnn) {
+      f.write_string(at + "/sdnn/role", to_string(p.sdnn.role));
+      f.write_string(at + "/sdnn/activation", to_string(p.sdnn.activation));
+      f.write_ints(at + "/sdnn/state_exp", {p.sdnn.state_exp}, {}, 1);
+      f.write_ints(at + "/sdnn/spike_exp", {p.sdnn.spike_exp}, {}, 1);
     }
   }
   for (size_t i = 0; i < net.projections.size(); ++i) {

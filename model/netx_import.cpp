@@ -75,7 +75,7 @@ int64_t checked(const LayerReader& l, const std::string& field, int64_t v, int64
 CompartmentParams neuron_params(const LayerReader& l) {
   const std::string type = l.text("neuron/type");
   if (type != "LOIHI" && type != "CUBA")
-    l.fail("neuron/type", "unsupported neuron type '" + type + "' (supported: LOIHI, CUBA)");
+    l.fail("neuron/type", "unsupported neuron type '" + type + "' (supported: LOIHI, CUBA, SDNN)");
   for (const std::string& k : l.f.children(l.path("neuron")))
     if (!kNeuronKeys.count(k) && !kTrainingOnlyNeuronKeys.count(k))
       l.fail("neuron/" + k,
@@ -93,6 +93,44 @@ CompartmentParams neuron_params(const LayerReader& l) {
   if (l.has("neuron/gradedSpike") && l.f.read_bool(l.path("neuron/gradedSpike")))
     l.fail("neuron/gradedSpike", "graded spikes not supported (supported: 0, binary spikes)");
   return p;
+}
+
+// An SDNN layer as lava-dl's netx builds it (docs/netx.md): the input layer a Delta encoder, a layer whose
+// neuron group has `sigma_output` a Sigma decoder, any other a SigmaDelta with ReLU; state_exp 6 and
+// spike_exp 6 (netx passes the latter as 'wgt_exp'), so the graded payload carries 6 fractional bits,
+// which undo the synapse's << 6: a_in = sum of w * payload, as Lava's Dense and Conv compute it.
+struct SdnnLayer {
+  SdnnParams sdnn;
+  CompartmentParams params;  // vth_mant; bias_mant from the layer's bias (bias_exp 0: Lava scales it)
+};
+SdnnLayer sdnn_neuron(const LayerReader& l, bool input_layer) {
+  const std::set<std::string> keys = {"type", "activation", "vThMant", "sigma_output"};
+  for (const std::string& k : l.f.children(l.path("neuron")))
+    if (!keys.count(k))
+      l.fail("neuron/" + k,
+             "unsupported field of an SDNN neuron (supported: type, activation relu, vThMant, "
+             "sigma_output)");
+  const std::string act = l.text("neuron/activation");
+  if (act != "relu") l.fail("neuron/activation", "unsupported activation '" + act + "' (supported: relu)");
+  SdnnLayer out;
+  out.sdnn.state_exp = 6;
+  out.sdnn.spike_exp = 6;
+  const bool sigma = l.has("neuron/sigma_output") && l.f.read_bool(l.path("neuron/sigma_output"));
+  out.sdnn.role = input_layer ? SdnnRole::Delta : sigma ? SdnnRole::Sigma : SdnnRole::SigmaDelta;
+  if (sigma && input_layer) l.fail("neuron/sigma_output", "an input layer cannot be a sigma decoder");
+  if (out.sdnn.role != SdnnRole::Sigma)  // Lava's Sigma has no threshold (netx does not pass vThMant to it)
+    out.params.vth_mant =
+        static_cast<uint32_t>(checked(l, "neuron/vThMant", l.scalar("neuron/vThMant"), 0, kVthMantMax, "vThMant"));
+  if (input_layer)
+    for (const char* k : {"weight", "bias"})
+      if (l.has(k))
+        l.fail(k,
+               "an SDNN input layer's input transform (2 weight x - weight + bias) is not supported: the "
+               "stimulus is its a_in (supported: no weight, no bias)");
+  if (sigma && l.has("bias")) l.fail("bias", "a sigma_output layer takes no bias (Lava's Sigma has none)");
+  out.params.bias_exp = 0;
+  out.params.refract_delay = 0;
+  return out;
 }
 
 // Per-neuron bias mantissas from a per-channel (or single) netx bias over a (C, H, W) population.
@@ -335,7 +373,23 @@ Network import_netx(const std::string& path) {
       pop.shape = {static_cast<uint32_t>(
           checked(l, "shape", static_cast<int64_t>(product(pop.shape)), 1, 1 << 24, "neurons of a dense layer"))};
     const uint64_t plane = pop.shape.size() == 3 ? uint64_t{pop.shape[1]} * pop.shape[2] : 1;
-    const CompartmentParams base = neuron_params(l);
+    const bool sdnn = l.text("neuron/type") == "SDNN";
+    if (i > 0 && !net.populations.empty() && sdnn != (net.populations.back().kind == NeuronKind::Sdnn))
+      l.fail("neuron/type", std::string(sdnn ? "an SDNN layer after a LIF" : "a LIF layer after an SDNN") +
+                                " layer: mixed networks are not supported (supported: all SDNN or all LOIHI/CUBA)");
+    CompartmentParams base;
+    if (sdnn) {
+      if (type != "input" && net.populations.empty())
+        l.fail("type", "an SDNN network must start with an input layer (its delta encoder takes the frame)");
+      const SdnnLayer sl = sdnn_neuron(l, type == "input");
+      pop.kind = NeuronKind::Sdnn;
+      pop.sdnn = sl.sdnn;
+      pop.payload_bits = kMaxPayloadBits;
+      pop.payload_frac_bits = sl.sdnn.spike_exp;
+      base = sl.params;
+    } else {
+      base = neuron_params(l);
+    }
     if (type == "input") {
       if (i != 0) l.fail("type", "an input layer must be layer 0");
       pop.params = biased(l, base, pop.shape[0], plane);

@@ -1,5 +1,5 @@
 // Import of lava-dl netx HDF5 networks (`.net`) into the spikemesh network (docs/netx.md).
-// Supported: `input`, `conv`, `dense` and `flatten` layers of LOIHI / CUBA neurons in a chain; anything else
+// Supported: `input`, `conv`, `dense` and `flatten` layers of LOIHI / CUBA or SDNN neurons in a chain; anything else
 // is an Error naming the file, the layer index, the field and what is supported.
 #pragma once
 

@@ -72,9 +72,12 @@ constexpr int64_t vmax_value(int vmax_exp) { return (int64_t{1} << (9 + 2 * vmax
 constexpr int64_t threshold_value(uint32_t vth_mant) { return int64_t{vth_mant} << kVthShift; }
 
 // Per-compartment state; widths as on the chip.
+// A sigma-delta compartment (kind sdnn, update_sdnn below) keeps its three registers in the same places:
+// u = sigma, v = act, residue = the delta encoder's residue.
 struct CompartmentState {
-  int32_t u = 0;        // synaptic current, 24-bit two's complement (bias excluded)
-  int32_t v = 0;        // membrane voltage, clamped to [vmin, vmax]
+  int32_t u = 0;        // synaptic current, 24-bit two's complement (bias excluded); sdnn: sigma
+  int32_t v = 0;        // membrane voltage, clamped to [vmin, vmax]; sdnn: act, the last activation
+  int32_t residue = 0;  // sdnn only: the delta encoder's residue (CUBA compartments leave it 0)
   uint8_t refract = 0;  // refractory counter, 6 bit
 };
 
@@ -110,6 +113,66 @@ inline CompartmentOutput update_compartment(Arithmetic a, CompartmentState& s, c
                                             int64_t bias, bool can_spike) {
   return a == Arithmetic::Lava ? update_compartment_lava(s, p, q, bias, can_spike)
                                : update_compartment(s, p, q, bias, can_spike);
+}
+
+// ---- Sigma-delta (SDNN) compartment ---------------------------------------------------------------------
+
+// Lava's fixed-point sigma-delta processes (lava.proc.sdn, docs/sources.md#netx-ground-truth), as lava-dl's
+// netx builds them for a layer of `neuron/type` SDNN (docs/netx.md): the input layer is a Delta encoder, the
+// last layer a Sigma decoder when the file marks it `sigma_output`, every other layer a SigmaDelta.
+enum class SdnnRole : uint8_t {
+  SigmaDelta,  // sigma += a_in; act = f(sigma + bias); delta-encode act
+  Delta,       // delta-encode act = a_in (an input layer: a_in is the host's frame, not a synaptic sum)
+  Sigma,       // sigma += a_in; send sigma every step (a network's graded output)
+};
+enum class SdnnActivation : uint8_t { Relu, Unit };  // Lava's ActivationMode RELU (netx's 'relu') and UNIT
+
+// Population-wide sigma-delta configuration (Lava's Var names). Lava keeps the state in fixed point
+// scaled by 2^(spike_exp + state_exp): a_in of a Delta, the bias and the threshold are shifted up by it,
+// and the sent spike is s >> state_exp, so its payload carries spike_exp fractional bits.
+struct SdnnParams {
+  SdnnRole role = SdnnRole::SigmaDelta;
+  SdnnActivation activation = SdnnActivation::Relu;
+  uint8_t state_exp = 0;  // 3 bit (Lava precision 3); netx: 6
+  uint8_t spike_exp = 0;  // 3 bit (Lava precision 3); netx: 6 (its neuron parameter 'wgt_exp')
+};
+inline constexpr int kSdnnExpMax = 7;
+
+// One timestep of a sigma-delta compartment; returns the graded spike it sends (0: none). `a_in` is the
+// synaptic sum of this step (Lava's Dense/Conv output, sum of w * payload: no << 6, the payload's
+// spike_exp fractional bits undo the synapse's alignment) or, for a Delta, the host's input value. `bias`
+// is bias_mant << bias_exp, before Lava's scaling. Lava's fixed-point SigmaDelta (the residue form, its
+// PySigmaDeltaModelFixed; docs/netx.md compares it with the 'Corrected' model, which it is not):
+//   sigma = sigma + a_in                                   (Sigma and SigmaDelta)
+//   act'  = relu(sigma + bias << e)  or  a_in << e (Delta), e = spike_exp + state_exp
+//   delta = act' - act + residue
+//   s     = delta if |delta| >= vth_mant << e else 0       (>=: equality sends)
+//   residue = delta - s;  act = act'
+//   sent  = floor(s / 2^state_exp)                         (numpy right_shift: toward -infinity)
+// A Sigma sends sigma itself. The registers are Lava's int32 arrays (Lava declares precision 24 but does
+// not enforce it): values wrap modulo 2^32, as numpy's int32 arithmetic does. No cumulative-error mode
+// (Lava's cum_error, off in netx).
+inline int32_t update_sdnn(CompartmentState& s, const SdnnParams& sp, uint32_t vth_mant, int64_t a_in, int64_t bias) {
+  const auto i32 = [](int64_t x) { return static_cast<int32_t>(wrap_signed(x, 32)); };
+  if (sp.role == SdnnRole::Sigma) {
+    s.u = i32(int64_t{s.u} + a_in);
+    return s.u;
+  }
+  const int64_t scale = int64_t{1} << (sp.spike_exp + sp.state_exp);
+  int64_t act;
+  if (sp.role == SdnnRole::Delta) {
+    act = i32(a_in * scale);
+  } else {
+    s.u = i32(int64_t{s.u} + a_in);
+    act = i32(int64_t{s.u} + i32(bias * scale));
+    if (sp.activation == SdnnActivation::Relu) act = std::max<int64_t>(act, 0);
+  }
+  const int64_t delta = i32(act - s.v + s.residue);
+  const int64_t vth = int64_t{vth_mant} * scale;
+  const int64_t sent = (delta < 0 ? -delta : delta) >= vth ? delta : 0;
+  s.residue = i32(delta - sent);
+  s.v = static_cast<int32_t>(act);
+  return static_cast<int32_t>(floor_shift(sent, sp.state_exp));
 }
 
 // ---- Periodic state reset ---------------------------------------------------------------------------

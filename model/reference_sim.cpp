@@ -24,9 +24,9 @@ void validate_stimulus(const Network& net, const Stimulus& s, const std::string&
     if (rows.population >= net.populations.size()) throw Error(where + ": stimulus names an unknown population");
     const Population& p = net.populations[rows.population];
     const std::string at = where + ": /inputs/" + p.name;
-    if (p.kind != NeuronKind::Input)
+    if (!p.takes_stimulus())
       throw Error(at + ": population '" + p.name + "' is " + to_string(p.kind) +
-                  ", only input populations take payloads");
+                  ", only input populations and sdnn delta encoders take payloads");
     if (rows.payloads.size() != uint64_t{rows.timesteps} * p.size())
       throw Error(at + ": expected shape (timesteps, " + std::to_string(p.size()) + ")");
     for (size_t k = 0; k < rows.payloads.size(); ++k) {
@@ -119,6 +119,7 @@ ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
   spikes_.resize(total_);
   current_.resize(total_);
   payload_.resize(total_);
+  sent_.resize(total_);
   reset();
 }
 
@@ -128,6 +129,7 @@ void ReferenceSimulator::reset() {
   std::fill(spikes_.begin(), spikes_.end(), 0);
   std::fill(current_.begin(), current_.end(), 0);
   std::fill(payload_.begin(), payload_.end(), 0);
+  std::fill(sent_.begin(), sent_.end(), 0);
   t_ = 0;
   context_start_ = 0;
 }
@@ -155,7 +157,10 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
   const uint64_t n = pop.size(), o = offset_[p];
   uint32_t* acc = acc_.data() + slot * total_ + o;
   if (pop.kind == NeuronKind::Input) {
-    for (uint64_t i = 0; i < n; ++i) spikes_[o + i] = payload_[o + i] != 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      sent_[o + i] = payload_[o + i];
+      spikes_[o + i] = payload_[o + i] != 0;
+    }
     return;
   }
   const bool can_spike = pop.kind == NeuronKind::Cuba;
@@ -172,11 +177,29 @@ void ReferenceSimulator::update_population(uint32_t p, uint64_t slot) {
     bias_t = bt.t;
   }
   const bool reset_due = periodic_reset_due(t_, pop.reset_interval, pop.reset_offset);
+  const auto bias_of = [&](uint64_t i, const CompartmentParams& q_params) -> int64_t {
+    return !bias_on      ? 0
+           : static_bias ? bias_value(q_params.bias_mant, q_params.bias_exp)
+                         : pop.bias_at(context, bias_t, i);
+  };
+  if (pop.kind == NeuronKind::Sdnn) {
+    const bool delta = pop.takes_stimulus();
+    for (uint64_t i = 0; i < n; ++i) {
+      const CompartmentParams& q_params = pop.param(i);
+      const int64_t bias = bias_of(i, q_params);
+      if (reset_due) reset_compartment(state_[o + i]);
+      // A delta encoder's a_in is the host's value for this step; the others' the synaptic sum (mod 2^32).
+      const int64_t a_in = delta ? payload_[o + i] : static_cast<int32_t>(acc[i]);
+      acc[i] = 0;
+      const int32_t sent = update_sdnn(state_[o + i], pop.sdnn, q_params.vth_mant, a_in, bias);
+      sent_[o + i] = sent;
+      spikes_[o + i] = sent != 0;
+    }
+    return;
+  }
   for (uint64_t i = 0; i < n; ++i) {
     const CompartmentParams& q_params = pop.param(i);
-    const int64_t bias = !bias_on      ? 0
-                         : static_bias ? bias_value(q_params.bias_mant, q_params.bias_exp)
-                                       : pop.bias_at(context, bias_t, i);
+    const int64_t bias = bias_of(i, q_params);
     if (reset_due) reset_compartment(state_[o + i]);
     // The accumulator holds the synaptic sum modulo 2^32; nengo-loihi's arithmetic wraps it to 22 bits.
     const int64_t q = static_cast<int32_t>(acc[i]);
@@ -198,7 +221,7 @@ void ReferenceSimulator::scatter_conv(const ConvTaps& c, uint64_t src_index, int
   const uint64_t base = offset_[pr.target] + uint64_t{group} * ch.cout_per_group * ch.out_pixels;
   // Transposed kernel: the cout_per_group weights of one (input channel, tap) are contiguous.
   const uint64_t row0 = uint64_t{ci} * ch.taps;
-  const bool graded = net_.populations[pr.source].kind == NeuronKind::Input;
+  const bool graded = net_.populations[pr.source].sends_graded();
   const int frac = net_.populations[pr.source].payload_frac_bits;
   const uint32_t n = ch.cout_per_group;
   const uint64_t stride = ch.out_pixels;
@@ -228,7 +251,7 @@ void ReferenceSimulator::deliver(uint32_t p) {
   const Population& pop = net_.populations[p];
   const uint64_t n = pop.size(), o = offset_[p];
   const FanOut& fo = fanout_[p];
-  const bool graded = pop.kind == NeuronKind::Input;
+  const bool graded = pop.sends_graded();
   const int frac = pop.payload_frac_bits;
   uint32_t* next = slot_for_delay(0);
   uint32_t* slot[kMaxDelay + 1];
@@ -248,7 +271,7 @@ void ReferenceSimulator::deliver(uint32_t p) {
     const Synapse* e = fo.syn.data() + fo.begin[i + 1];
     synaptic_events_ += static_cast<uint64_t>(e - s);
     if (graded) {
-      const int32_t pay = payload_[o + i];
+      const int32_t pay = sent_[o + i];
       for (; s != e; ++s) {
         uint32_t* dst = fo.any_delay ? slot[s->target_delay >> kTargetBits] : next;
         dst[s->target_delay & kTargetMask] += static_cast<uint32_t>(graded_contribution(s->weight, pay, frac));
@@ -259,7 +282,7 @@ void ReferenceSimulator::deliver(uint32_t p) {
       for (; s != e; ++s)
         slot[s->target_delay >> kTargetBits][s->target_delay & kTargetMask] += static_cast<uint32_t>(s->weight);
     }
-    for (const auto& c : conv_[p]) scatter_conv(c, i, graded ? payload_[o + i] : 1);
+    for (const auto& c : conv_[p]) scatter_conv(c, i, graded ? sent_[o + i] : 1);
   }
 }
 
@@ -281,11 +304,14 @@ SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t times
   const size_t np = net.populations.size();
   r.spikes.resize(np);
   r.currents.resize(np);
+  r.payloads.resize(np);
   for (size_t p = 0; p < np; ++p) {
     r.names.push_back(net.populations[p].name);
     r.spikes[p].reserve(uint64_t{timesteps} * net.populations[p].size());
     if (net.populations[p].kind == NeuronKind::Readout)
       r.currents[p].reserve(uint64_t{timesteps} * net.populations[p].size());
+    if (net.populations[p].kind == NeuronKind::Sdnn)
+      r.payloads[p].reserve(uint64_t{timesteps} * net.populations[p].size());
   }
   for (uint32_t t = 0; t < timesteps; ++t) {
     for (const auto& rows : stim.inputs)
@@ -297,6 +323,8 @@ SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t times
       r.spikes[p].insert(r.spikes[p].end(), sim.spikes(p), sim.spikes(p) + n);
       if (net.populations[p].kind == NeuronKind::Readout)
         r.currents[p].insert(r.currents[p].end(), sim.currents(p), sim.currents(p) + n);
+      if (net.populations[p].kind == NeuronKind::Sdnn)
+        r.payloads[p].insert(r.payloads[p].end(), sim.sent(p), sim.sent(p) + n);
     }
     if (after_step) after_step(sim);
   }
@@ -318,6 +346,8 @@ void write_result(const SimResult& r, const std::string& path) {
     const uint64_t n = r.timesteps ? r.spikes[p].size() / r.timesteps : 0;
     f.write_uint8(at + "/spikes", r.spikes[p].data(), {r.timesteps, n}, true);
     if (!r.currents[p].empty()) f.write_int32(at + "/currents", r.currents[p].data(), {r.timesteps, n}, true);
+    if (p < r.payloads.size() && !r.payloads[p].empty())
+      f.write_int32(at + "/payloads", r.payloads[p].data(), {r.timesteps, n}, true);
     f.write_attr_int(at, "index", static_cast<int64_t>(p));  // network order; HDF5 lists groups by name
   }
 }
@@ -345,6 +375,12 @@ SimResult read_result(const std::string& path) {
       c.assign(v.begin(), v.end());
     }
     r.currents.push_back(std::move(c));
+    std::vector<int32_t> pay;
+    if (f.exists(at + "/payloads")) {
+      auto v = f.read_ints(at + "/payloads");
+      pay.assign(v.begin(), v.end());
+    }
+    r.payloads.push_back(std::move(pay));
   }
   return r;
 }

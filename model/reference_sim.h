@@ -14,7 +14,8 @@
 
 namespace spikemesh {
 
-// Payloads for the graded input populations: [timestep][neuron] per input population. Timesteps past the
+// Payloads for the graded input populations and sdnn delta encoders (their a_in): [timestep][neuron] per
+// population. Timesteps past the
 // end of a population's rows get payload 0 (no spike).
 struct Stimulus {
   struct Rows {
@@ -38,6 +39,7 @@ struct SimResult {
   std::vector<std::string> names;              // per population
   std::vector<std::vector<uint8_t>> spikes;    // per population: timesteps x size, 0/1
   std::vector<std::vector<int32_t>> currents;  // per population: timesteps x size (readouts only)
+  std::vector<std::vector<int32_t>> payloads;  // per population: timesteps x size graded spikes (sdnn only)
   uint64_t synaptic_events = 0;                // synapses traversed by spikes
   uint64_t spike_count = 0;
 };
@@ -62,6 +64,8 @@ class ReferenceSimulator {
   // Results of the last step.
   const uint8_t* spikes(uint32_t population) const { return spikes_.data() + offset_[population]; }
   const int32_t* currents(uint32_t population) const { return current_.data() + offset_[population]; }
+  // The payload each neuron sent (0: none): a graded input's, an sdnn compartment's graded spike.
+  const int32_t* sent(uint32_t population) const { return sent_.data() + offset_[population]; }
   CompartmentState state(uint32_t population, uint64_t i) const;
   uint64_t synaptic_events() const { return synaptic_events_; }
   uint64_t spike_count() const { return spike_count_; }
@@ -97,7 +101,8 @@ class ReferenceSimulator {
   std::vector<CompartmentState> state_;
   std::vector<uint8_t> spikes_;
   std::vector<int32_t> current_;
-  std::vector<int32_t> payload_;   // input payloads for the next step
+  std::vector<int32_t> payload_;   // input payloads (a delta encoder's a_in) for the next step
+  std::vector<int32_t> sent_;      // the payloads sent at the last step
   std::vector<uint64_t> spiking_;  // scratch: indices of the spiking neurons of a population
   uint64_t t_ = 0;
   uint32_t context_ = 0;

@@ -33,7 +33,8 @@ RunMemoryEstimate estimate_run_memory(const RunConfig& cfg, const Network& net) 
   e.mesh_bytes = add(mul(cores, RunMemoryEstimate::kBytesPerCore), mul(routers, RunMemoryEstimate::kBytesPerRouter));
   uint64_t per_timestep = 0;
   for (const Population& p : net.populations) {
-    const uint64_t bytes_per_neuron = 1 + (p.kind == NeuronKind::Readout || p.kind == NeuronKind::Input ? 4 : 0);
+    const uint64_t bytes_per_neuron =
+        1 + (p.kind == NeuronKind::Readout || p.kind == NeuronKind::Input || p.kind == NeuronKind::Sdnn ? 4 : 0);
     per_timestep = add(per_timestep, mul(p.size(), bytes_per_neuron));
     e.network_bytes = add(e.network_bytes, mul(p.params.size(), sizeof(CompartmentParams)));
     e.network_bytes = add(e.network_bytes, mul(p.bias_table.size(), sizeof(int16_t)));

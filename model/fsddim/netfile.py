@@ -24,13 +24,14 @@ NEURON_DEFAULTS = {"du": 0, "dv": 0, "vth_mant": 0, "bias_mant": 0, "bias_exp": 
 @dataclass
 class Population:
     name: str
-    kind: str                                   # cuba | input | readout
+    kind: str                                   # cuba | input | readout | sdnn
     shape: tuple                                # (N,) or (C, H, W)
     neuron: dict = field(default_factory=dict)  # field -> int scalar or int array (N,)
     bias_table: np.ndarray = None               # (K, P, M) int
     bias_start: int = 0
     payload_bits: int = 1
     payload_frac_bits: int = 0
+    sdnn: dict = None                           # sdnn only: role, activation (str), state_exp, spike_exp (int)
 
     @property
     def size(self):
@@ -117,9 +118,15 @@ def write(net: Network, path):
                     _ds(g, "bias_table", p.bias_table)
                 if p.bias_start:
                     _ds(g, "bias_start", np.int64(p.bias_start), compress=False)
-                if p.kind == "input":
+                if p.kind in ("input", "sdnn"):
                     _ds(g, "payload_bits", np.int64(p.payload_bits), compress=False)
                     _ds(g, "payload_frac_bits", np.int64(p.payload_frac_bits), compress=False)
+                if p.kind == "sdnn":
+                    sg = g.create_group("sdnn")
+                    for k in ("role", "activation"):
+                        sg.create_dataset(k, data=p.sdnn[k], track_times=False)
+                    for k in ("state_exp", "spike_exp"):
+                        _ds(sg, k, np.int64(p.sdnn[k]), compress=False)
             gj = f.create_group("projections")
             for i, pr in enumerate(net.projections):
                 g = gj.create_group(str(i))
@@ -187,9 +194,12 @@ def read(path):
             if at + "/bias_table" in f:
                 p.bias_table = _int(f, at + "/bias_table")
             p.bias_start = int(_int(f, at + "/bias_start", np.int64(0)))
-            if p.kind == "input":
+            if p.kind in ("input", "sdnn"):
                 p.payload_bits = int(_int(f, at + "/payload_bits", np.int64(1)))
                 p.payload_frac_bits = int(_int(f, at + "/payload_frac_bits", np.int64(0)))
+            if p.kind == "sdnn":
+                p.sdnn = {k: _str(f, f"{at}/sdnn/{k}") for k in ("role", "activation")}
+                p.sdnn.update({k: int(_int(f, f"{at}/sdnn/{k}", np.int64(0))) for k in ("state_exp", "spike_exp")})
             pops.append(p)
         n = len(f["projections"]) if "projections" in f else 0
         for i in range(n):

@@ -1,13 +1,16 @@
 """lava-dl netx import (`spikemesh netx`): the imported registers, lava-dl's own tiny.net ground truth on the
 reference simulator and on the chip, and the errors for what the importer does not support (docs/netx.md)."""
 import gzip
+import json
 import os
 import shutil
 import subprocess
+import sys
 
 import h5py
 import numpy as np
 import pytest
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "tests", "data", "lava-dl")
@@ -131,8 +134,11 @@ def replace(f, path, value):
      "layer 2 (/layer/2/delay): axonal delays not supported (supported: none)"),
     (lambda f: f.create_dataset("layer/1/neuron/gradedSpike", data=True),
      "layer 1 (/layer/1/neuron/gradedSpike): graded spikes not supported (supported: 0, binary spikes)"),
+    (lambda f: replace(f, "layer/1/neuron/type", "ALIF"),
+     "layer 1 (/layer/1/neuron/type): unsupported neuron type 'ALIF' (supported: LOIHI, CUBA, SDNN)"),
     (lambda f: replace(f, "layer/1/neuron/type", "SDNN"),
-     "layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)"),
+     "layer 1 (/layer/1/neuron/type): an SDNN layer after a LIF layer: mixed networks are not supported "
+     "(supported: all SDNN or all LOIHI/CUBA)"),
     (lambda f: replace(f, "layer/1/dilation", np.array([2, 2])),
      "layer 1 (/layer/1/dilation): dilation (2, 2) not supported (supported: 1)"),
     (lambda f: replace(f, "layer/2/neuron/wgtExp", 3),
@@ -240,22 +246,29 @@ def test_oxford_imports_a_spike_input_and_two_dense_layers(oxford):
             assert np.array_equal(pr["weights"][()], src[f"layer/{j}/weight"][()].astype(int))
 
 
-def run_dense_ground_truth(binary, net, tmp_path, on_chip):
-    stim = str(tmp_path / "stim.h5")
-    with h5py.File(stim, "w") as f:
-        f["inputs/input"] = dense_gt("in").astype(np.int32)
+def run_with_stimulus(binary, net, stim, timesteps, tmp_path, on_chip):
+    """Runs `net` with the stimulus file for `timesteps` steps on the chip (Loihi 2-like profile, `spikemesh
+    run`, its outputs in tmp_path/run) or the reference simulator; returns the raster file's path."""
     if on_chip:
         cfg = tmp_path / "run.yaml"
         cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
-                       f"timesteps: 2000\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+                       f"timesteps: {timesteps}\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
         out = str(tmp_path / "run")
         r = subprocess.run([binary, "run", str(cfg), "--out", out], capture_output=True, text=True, env=ENV)
         out = os.path.join(out, "spikes.h5")
     else:
         out = str(tmp_path / "ref.h5")
-        r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "2000", "--out", out],
-                           capture_output=True, text=True, env=ENV)
+        r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", str(timesteps), "--out",
+                            out], capture_output=True, text=True, env=ENV)
     assert r.returncode == 0, r.stderr
+    return out
+
+
+def run_dense_ground_truth(binary, net, tmp_path, on_chip):
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/input"] = dense_gt("in").astype(np.int32)
+    out = run_with_stimulus(binary, net, stim, 2000, tmp_path, on_chip)
     with h5py.File(out) as f:
         layer0 = f["populations/layer0"]
         return layer0["spikes"][()] if "spikes" in layer0 else None, \
@@ -349,7 +362,7 @@ def test_a_malformed_net_in_a_config_is_an_error_naming_file_and_layer(binary, t
     for cmd in (["run", str(cfg), "--out", str(tmp_path / "run")], ["map", str(cfg), "--out", str(tmp_path / "map")]):
         r = subprocess.run([binary] + cmd, capture_output=True, text=True, env=ENV)
         assert r.returncode != 0
-        assert bad + ": layer 1 (/layer/1/neuron/type): unsupported neuron type 'SDNN' (supported: LOIHI, CUBA)" in \
+        assert bad + ": layer 1 (/layer/1/neuron/type): an SDNN layer after a LIF layer" in \
             r.stderr, r.stderr
 
 
@@ -504,3 +517,207 @@ def test_tinynet_conv_layer_spikes_and_currents(binary, tiny, tmp_path, on_chip)
     with h5py.File(out) as f, h5py.File(state) as g:
         assert np.array_equal(f["populations/layer1/spikes"][()], spikes_gt)
         assert np.array_equal(g["populations/layer1/u"][()], u_gt)
+
+
+# ---- pilotnet_sdnn: sigma-delta neurons and graded spikes (lava-dl's test_pilotnet_sdnn) -------------------------------
+
+PILOTNET_SDNN = os.path.join(DATA, "pilotnet_sdnn")
+
+
+@pytest.fixture(scope="module")
+def pilotnet_sdnn_net(tmp_path_factory):
+    """lava-dl's gts/pilotnet_sdnn/network.net (stored gzip-compressed here)."""
+    dst = str(tmp_path_factory.mktemp("pilotnet_sdnn") / "network.net")
+    with gzip.open(os.path.join(PILOTNET_SDNN, "network.net.gz")) as src, open(dst, "wb") as out:
+        shutil.copyfileobj(src, out)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def pilotnet_sdnn(binary, pilotnet_sdnn_net, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("pilotnet_sdnn_h5") / "pilotnet_sdnn.h5")
+    r = netx(binary, pilotnet_sdnn_net, out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_pilotnet_sdnn_imports_delta_sigma_delta_and_sigma(pilotnet_sdnn, pilotnet_sdnn_net):
+    with h5py.File(pilotnet_sdnn) as f, h5py.File(pilotnet_sdnn_net) as src:
+        pops = [f[f"populations/{i}"] for i in range(9)]
+        # netx's flatten (layer 5) becomes no population: layer 6 reads layer 4 flattened.
+        assert [p["name"][()].decode() for p in pops] == [f"layer{i}" for i in (0, 1, 2, 3, 4, 6, 7, 8, 9)]
+        assert all(p["kind"][()].decode() == "sdnn" for p in pops)
+        assert [p["sdnn/role"][()].decode() for p in pops] == ["delta"] + ["sigma_delta"] * 7 + ["sigma"]
+        for p in pops:
+            assert p["sdnn/activation"][()].decode() == "relu"
+            assert int(p["sdnn/state_exp"][()]) == 6 and int(p["sdnn/spike_exp"][()]) == 6
+            # The payload's 6 fractional bits (spike_exp) undo the synapse's << 6: a_in = sum of w * payload.
+            assert int(p["payload_bits"][()]) == 24 and int(p["payload_frac_bits"][()]) == 6
+            assert int(p["neuron/bias_exp"][()]) == 0
+        # vThMant of each layer (the Sigma decoder has none): 0, 13, 0, 0, 0, 23, 1, 6.
+        assert [int(p["neuron/vth_mant"][()]) for p in pops[:8]] == [0, 13, 0, 0, 0, 23, 1, 6]
+        assert int(pops[8]["neuron/vth_mant"][()]) == 0
+        b1 = pops[1]["neuron/bias_mant"][()].reshape(24, 16 * 49)
+        assert np.array_equal(b1[:, 0], src["layer/1/bias"][()].astype(int)) and np.all(b1 == b1[:, :1])
+        assert np.array_equal(pops[5]["neuron/bias_mant"][()], src["layer/6/bias"][()].astype(int))
+        pr = f["projections/2"]  # layer2 -> layer3: stride (2, 1), padding (1, 0)
+        assert pr["encoding"][()].decode() == "conv"
+        assert list(pr["stride"][()]) == [2, 1] and list(pr["padding"][()]) == [1, 0]
+        assert np.array_equal(pr["weights"][()], src["layer/3/weight"][()].astype(int))  # even: stored as they are
+
+
+def pilotnet_sdnn_stimulus(path, timesteps):
+    """lava-dl's test feeds input.npy (x, y, channel, 1) to the input layer's a_in at every step (a one-frame
+    RingBuffer repeats): the same (channel, y, x) frame, once per timestep."""
+    frame = np.load(os.path.join(PILOTNET_SDNN, "input.npy"))[..., 0].transpose(2, 1, 0).reshape(-1)
+    with h5py.File(path, "w") as f:
+        f["inputs/layer0"] = np.tile(frame, (timesteps, 1)).astype(np.int32)
+
+
+def run_pilotnet_sdnn(binary, net, tmp_path, on_chip, timesteps=9):
+    stim = str(tmp_path / "stim.h5")
+    pilotnet_sdnn_stimulus(stim, timesteps)
+    out = run_with_stimulus(binary, net, stim, timesteps, tmp_path, on_chip)
+    with h5py.File(out) as f:
+        return {name: (g["spikes"][()], g["payloads"][()]) for name, g in f["populations"].items()}
+
+
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_pilotnet_sdnn_output_matches_lava_ground_truth(binary, pilotnet_sdnn, tmp_path, on_chip):
+    """lava-dl's test_pilotnet_sdnn: len(net.layers) = 9 steps, the Sigma decoder's output at each step must
+    equal output.npy exactly. Lava's source reaches the input layer's a_in in the same step and each Conv
+    and Dense adds one step (its a_buf), as our projections do, so there is no time offset."""
+    gt = np.load(os.path.join(PILOTNET_SDNN, "output.npy"))
+    assert gt.shape == (1, 9)
+    rasters = run_pilotnet_sdnn(binary, pilotnet_sdnn, tmp_path, on_chip)
+    spikes, out = rasters["layer9"]
+    assert out.shape == (9, 1)
+    assert np.array_equal(out[:, 0], gt[0].astype(np.int64))
+    assert out[:, 0].tolist() == [0, -3840, 4880, 361928, 461416, 342568, -315628, -315628, -31026]
+    assert np.array_equal(spikes[:, 0], out[:, 0] != 0)
+    # The input layer's delta encoder (vThMant 0) sends the frame << 6 once, then nothing: the frame repeats.
+    frame = np.load(os.path.join(PILOTNET_SDNN, "input.npy"))[..., 0].transpose(2, 1, 0).reshape(-1)
+    _, sent0 = rasters["layer0"]
+    assert np.array_equal(sent0[0], frame * 64) and not sent0[1:].any()
+    if on_chip:  # every graded spike of every layer as the reference simulator sends it
+        (tmp_path / "ref").mkdir()
+        ref = run_pilotnet_sdnn(binary, pilotnet_sdnn, tmp_path / "ref", False)
+        for name, (s, p) in ref.items():
+            assert np.array_equal(rasters[name][0], s) and np.array_equal(rasters[name][1], p), name
+
+
+def sdnn_edited(pilotnet_sdnn_net, tmp_path, edit):
+    dst = str(tmp_path / "edited.net")
+    shutil.copy(pilotnet_sdnn_net, dst)
+    with h5py.File(dst, "a") as f:
+        edit(f)
+    return dst
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda f: replace(f, "layer/2/neuron/activation", "sigmoid"),
+     "layer 2 (/layer/2/neuron/activation): unsupported activation 'sigmoid' (supported: relu)"),
+    (lambda f: f.create_dataset("layer/3/neuron/cum_error", data=True),
+     "layer 3 (/layer/3/neuron/cum_error): unsupported field of an SDNN neuron (supported: type, activation relu, "
+     "vThMant, sigma_output)"),
+    (lambda f: f.create_dataset("layer/0/bias", data=np.float32(4)),
+     "layer 0 (/layer/0/bias): an SDNN input layer's input transform (2 weight x - weight + bias) is not supported"),
+    (lambda f: f.create_dataset("layer/9/bias", data=np.ones(1, dtype=np.float32)),
+     "layer 9 (/layer/9/bias): a sigma_output layer takes no bias (Lava's Sigma has none)"),
+    (lambda f: replace(f, "layer/2/neuron/type", "LOIHI"),
+     "layer 2 (/layer/2/neuron/type): a LIF layer after an SDNN layer: mixed networks are not supported"),
+    (lambda f: replace(f, "layer/7/neuron/vThMant", 1 << 17),
+     "layer 7 (/layer/7/neuron/vThMant): value 131072 out of range 0..131071 (vThMant)"),
+])
+def test_unsupported_sdnn_layer_is_an_error(binary, pilotnet_sdnn_net, tmp_path, edit, expected):
+    r = netx(binary, sdnn_edited(pilotnet_sdnn_net, tmp_path, edit), str(tmp_path / "out.h5"))
+    assert r.returncode != 0
+    assert "edited.net: " + expected in r.stderr, r.stderr
+    assert not os.path.exists(tmp_path / "out.h5")
+
+
+def test_sdnn_stimulus_for_a_sigma_delta_layer_is_an_error(binary, pilotnet_sdnn, tmp_path):
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/layer7"] = np.ones((2, 50), dtype=np.int32)
+    r = subprocess.run([binary, "reference", pilotnet_sdnn, "--stimulus", stim, "--timesteps", "2", "--out",
+                        str(tmp_path / "o.h5")], capture_output=True, text=True, env=ENV)
+    assert r.returncode != 0
+    assert (stim + ": /inputs/layer7: population 'layer7' is sdnn, only input populations and sdnn delta encoders "
+            "take payloads") in r.stderr, r.stderr
+
+
+def test_sdnn_needs_graded_spikes_on_the_chip(binary, pilotnet_sdnn, tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {pilotnet_sdnn}\nstimulus: none\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                   f"timesteps: 1\nchip:\n  base: {ROOT}/configs/chip_loihi1.yaml\n")
+    r = subprocess.run([binary, "map", str(cfg), "--out", str(tmp_path / "map")], capture_output=True, text=True,
+                       env=ENV)
+    assert r.returncode != 0
+    assert ("population 'layer0': resource graded spikes: needs 24-bit spike payloads, a core sends binary spikes "
+            "only (chip.core.graded_spikes = false)") in r.stderr, r.stderr
+
+
+def test_pilotnet_sdnn_chip_cost_every_sdnn_update_is_active_and_a_graded_spike_is_one_flit(binary, pilotnet_sdnn,
+                                                                                           tmp_path):
+    """The neurocore's sdnn cost rule (hw/neurocore.cpp sweep_sdnn): every sigma-delta update takes
+    update_active_cycles (it always computes), a non-zero result is one spike whose messages are one flit each."""
+    rasters = run_pilotnet_sdnn(binary, pilotnet_sdnn, tmp_path, True)
+    with open(tmp_path / "run" / "report.json") as f:
+        rep = json.load(f)
+    with open(tmp_path / "run" / "config.yaml") as f:
+        core = yaml.safe_load(f)["chip"]["core"]
+    counters = rep["counters"]
+    cores = [v for k, v in counters.items() if k.startswith("chip.core_")]
+    neurons = sum(s.shape[1] for s, _ in rasters.values())
+    assert neurons == 43117
+    assert sum(c["updates_active"] for c in cores) == 9 * neurons
+    assert sum(c["updates_inactive"] for c in cores) == 0
+    sent = sum(int(np.count_nonzero(p)) for _, p in rasters.values())
+    assert sent == 56182 and counters["chip"]["spikes"] == sent
+    for c in cores:
+        assert c["sweep_cycles"] == c["updates_active"] * core["update_active_cycles"] + \
+            c["spikes"] * core["spike_out_cycles"]
+    assert counters["chip"]["flits_injected"] == counters["chip"]["messages_sent"] == 90237
+
+
+def test_netfile_py_round_trips_sdnn_populations(binary, pilotnet_sdnn, tmp_path):
+    """model/fsddim/netfile.py keeps an sdnn population's role, activation, exponents and payload format, and the
+    file it writes still runs to lava-dl's output."""
+    sys.path.insert(0, os.path.join(ROOT, "model"))
+    from fsddim import netfile
+    net = netfile.read(pilotnet_sdnn)
+    assert [p.sdnn["role"] for p in net.populations] == ["delta"] + ["sigma_delta"] * 7 + ["sigma"]
+    assert all(p.sdnn["state_exp"] == 6 and p.sdnn["spike_exp"] == 6 and p.payload_frac_bits == 6
+               for p in net.populations)
+    copy = str(tmp_path / "copy.h5")
+    netfile.write(net, copy)
+    _, out = run_pilotnet_sdnn(binary, copy, tmp_path, False)["layer9"]
+    assert out[:, 0].tolist() == np.load(os.path.join(PILOTNET_SDNN, "output.npy"))[0].astype(int).tolist()
+
+
+def test_chip_probes_trace_an_sdnn_compartments_sigma_and_act(binary, pilotnet_sdnn, tmp_path):
+    """The neurocore's probes record a sigma-delta compartment's state like a CUBA one's: u = sigma (the Sigma
+    decoder's u is its output), v = act (docs/netx.md)."""
+    stim = str(tmp_path / "stim.h5")
+    pilotnet_sdnn_stimulus(stim, 9)
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {pilotnet_sdnn}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                   f"timesteps: 9\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n"
+                   f"trace:\n  hdf5: true\n  probes: \"layer9:0;layer8:0\"\n")
+    out = tmp_path / "run"
+    r = subprocess.run([binary, "run", str(cfg), "--out", str(out)], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out / "trace.h5") as f:
+        u, v = f["probes/u"][()], f["probes/v"][()]
+    gt = np.load(os.path.join(PILOTNET_SDNN, "output.npy"))[0].astype(np.int64)
+    assert u.shape == (9, 2)
+    assert np.array_equal(u[:, 0], gt)  # the Sigma decoder's sigma is what it sends
+    assert not v[:, 0].any()            # a Sigma decoder keeps no activation
+    ref = run_pilotnet_sdnn(binary, pilotnet_sdnn, tmp_path, False)
+    _, sent8 = ref["layer8"]
+    # layer8's act is what it has sent so far, 2^6 x the payloads, plus the residue it holds back (below its
+    # threshold 6 << 12) and the low 6 bits each send dropped.
+    sends = np.cumsum(sent8[:, 0] != 0)
+    assert np.all(np.abs(v[:, 1] - 64 * np.cumsum(sent8[:, 0])) < (6 << 12) + 64 * sends)
+    assert v[0, 1] == 64 * sent8[0, 0] > 0  # bias only at step 0: relu(bias << 12) sent whole (vth below it)

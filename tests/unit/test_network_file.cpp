@@ -167,6 +167,95 @@ TEST(NetworkFile, RoundTripKeepsEveryField) {
   }
 }
 
+TEST(NetworkFile, SdnnPopulationRoundTrips) {
+  Network net;
+  Population in;
+  in.name = "frame";
+  in.shape = {4};
+  in.kind = NeuronKind::Sdnn;
+  in.sdnn.role = SdnnRole::Delta;
+  in.sdnn.state_exp = 6;
+  in.sdnn.spike_exp = 6;
+  in.payload_bits = 24;
+  in.payload_frac_bits = 6;
+  Population out = in;
+  out.name = "out";
+  out.sdnn.role = SdnnRole::Sigma;
+  out.sdnn.activation = SdnnActivation::Unit;
+  out.sdnn.state_exp = 3;
+  net.populations = {in, out};
+  Projection pr;
+  pr.name = "frame_to_out";
+  pr.source = 0;
+  pr.target = 1;
+  pr.weights.assign(16, 1);
+  net.projections = {pr};
+  const std::string path = temp_path("sdnn");
+  write_network(net, path);
+  const Network back = read_network(path);
+  std::remove(path.c_str());
+  ASSERT_EQ(back.populations.size(), 2u);
+  EXPECT_EQ(back.populations[0].kind, NeuronKind::Sdnn);
+  EXPECT_EQ(back.populations[0].sdnn.role, SdnnRole::Delta);
+  EXPECT_EQ(back.populations[1].sdnn.role, SdnnRole::Sigma);
+  EXPECT_EQ(back.populations[1].sdnn.activation, SdnnActivation::Unit);
+  EXPECT_EQ(back.populations[1].sdnn.state_exp, 3);
+  EXPECT_EQ(back.populations[1].sdnn.spike_exp, 6);
+  EXPECT_EQ(back.populations[1].payload_bits, 24);
+  EXPECT_EQ(back.populations[1].payload_frac_bits, 6);
+}
+
+namespace {
+
+// The message validate() throws for `net` ("" if none).
+std::string validation_error(const Network& net) {
+  try {
+    validate(net, "net.h5");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(NetworkFile, SdnnPayloadFractionMustBeItsSpikeExp) {
+  Network net;
+  Population p;
+  p.name = "s";
+  p.shape = {2};
+  p.kind = NeuronKind::Sdnn;
+  p.sdnn.spike_exp = 6;
+  p.payload_bits = 24;
+  p.payload_frac_bits = 0;
+  net.populations = {p};
+  const std::string e = validation_error(net);
+  EXPECT_NE(e.find("/populations/0/payload_frac_bits"), std::string::npos) << e;
+  EXPECT_NE(e.find("spike_exp (6) fractional bits, got 0"), std::string::npos) << e;
+}
+
+TEST(NetworkFile, DeltaEncoderTakesNoSynapses) {
+  Network net;
+  Population a;
+  a.name = "a";
+  a.shape = {2};
+  Population d = a;
+  d.name = "d";
+  d.kind = NeuronKind::Sdnn;
+  d.sdnn.role = SdnnRole::Delta;
+  d.payload_bits = 24;
+  net.populations = {a, d};
+  Projection pr;
+  pr.name = "a_to_d";
+  pr.source = 0;
+  pr.target = 1;
+  pr.weights.assign(4, 1);
+  net.projections = {pr};
+  const std::string e = validation_error(net);
+  EXPECT_NE(e.find("/projections/0/target"), std::string::npos) << e;
+  EXPECT_NE(e.find("delta encoder: its a_in comes from the stimulus"), std::string::npos) << e;
+}
+
 TEST(NetworkFile, MinimalHandWrittenFileLoads) {
   EXPECT_EQ(load_error([](Datasets&) {}), "");
   const std::string path = temp_path("minimal");

@@ -333,3 +333,102 @@ TEST(Compartment, PeriodicResetIsDueAtItsOffsetThenEveryInterval) {
   EXPECT_EQ(s.v, 0);
   EXPECT_EQ(s.refract, 0);
 }
+
+// ---- Sigma-delta (Lava's fixed-point SigmaDelta, Delta and Sigma; docs/netx.md) -----------------------------------
+
+namespace {
+
+SdnnParams sdnn(SdnnRole role, int state_exp, int spike_exp, SdnnActivation act = SdnnActivation::Relu) {
+  SdnnParams p;
+  p.role = role;
+  p.state_exp = static_cast<uint8_t>(state_exp);
+  p.spike_exp = static_cast<uint8_t>(spike_exp);
+  p.activation = act;
+  return p;
+}
+
+}  // namespace
+
+// netx's exponents (6, 6): threshold vth_mant << 12 = 4096; the sent spike is delta >> 6.
+TEST(Sdnn, SigmaDeltaSendsTheDeltaAboveThresholdShiftedByStateExp) {
+  const SdnnParams p = sdnn(SdnnRole::SigmaDelta, 6, 6);
+  CompartmentState s;
+  EXPECT_EQ(update_sdnn(s, p, 1, 100, 0), 0);  // sigma 100, act 100, delta 100 < 4096: residue 100
+  EXPECT_EQ(s.u, 100);
+  EXPECT_EQ(s.v, 100);
+  EXPECT_EQ(s.residue, 100);
+  // sigma 5100, act 5100, delta 5100 - 100 + 100 = 5100 >= 4096: sent floor(5100 / 64) = 79.
+  EXPECT_EQ(update_sdnn(s, p, 1, 5000, 0), 79);
+  EXPECT_EQ(s.residue, 0);                   // the 44 that the shift dropped is not kept (Lava's residue form)
+  EXPECT_EQ(update_sdnn(s, p, 1, 0, 0), 0);  // sigma holds: delta 0
+  // sigma -900, ReLU: act 0, delta -5100: sent floor(-5100 / 64) = -80 (toward -infinity, numpy's >>).
+  EXPECT_EQ(update_sdnn(s, p, 1, -6000, 0), -80);
+  EXPECT_EQ(s.u, -900);
+  EXPECT_EQ(s.v, 0);
+}
+
+TEST(Sdnn, ResidueAccumulatesUntilTheDeltaCrossesTheThreshold) {
+  const SdnnParams p = sdnn(SdnnRole::SigmaDelta, 6, 6);
+  CompartmentState s;
+  EXPECT_EQ(update_sdnn(s, p, 1, 3000, 0), 0);  // delta 3000: residue 3000
+  EXPECT_EQ(update_sdnn(s, p, 1, 0, 0), 0);     // delta 0 + 3000 = 3000: still below 4096
+  EXPECT_EQ(s.residue, 3000);
+  EXPECT_EQ(update_sdnn(s, p, 1, 1200, 0), 65);  // act 4200, delta 4200 - 3000 + 3000 = 4200: 4200 >> 6 = 65
+  EXPECT_EQ(s.residue, 0);
+}
+
+TEST(Sdnn, ThresholdEqualitySends) {
+  const SdnnParams p = sdnn(SdnnRole::SigmaDelta, 6, 0);  // scale 64
+  CompartmentState at, below;
+  // bias 2 << 6 = 128 = vth 2 << 6: |delta| >= vth sends 128 >> 6 = 2; one less does not.
+  EXPECT_EQ(update_sdnn(at, p, 2, 0, 2), 2);
+  EXPECT_EQ(update_sdnn(below, p, 2, 127, 0), 0);
+}
+
+TEST(Sdnn, BiasIsScaledAndReluClipsANegativeActivation) {
+  const SdnnParams p = sdnn(SdnnRole::SigmaDelta, 6, 6);
+  CompartmentState s;
+  EXPECT_EQ(update_sdnn(s, p, 0, 0, -1), 0);  // act = relu(-4096) = 0: nothing to send
+  EXPECT_EQ(s.v, 0);
+  CompartmentState b;
+  EXPECT_EQ(update_sdnn(b, p, 0, 0, 3), 3 * 64);  // act 3 << 12, vth 0: sent (3 << 12) >> 6
+  const SdnnParams unit = sdnn(SdnnRole::SigmaDelta, 6, 6, SdnnActivation::Unit);
+  CompartmentState u;
+  EXPECT_EQ(update_sdnn(u, unit, 0, 0, -1), -64);  // no ReLU: act -4096 is sent as -64
+}
+
+TEST(Sdnn, DeltaEncoderTakesItsInputAsTheActivation) {
+  const SdnnParams p = sdnn(SdnnRole::Delta, 6, 6);
+  CompartmentState s;
+  EXPECT_EQ(update_sdnn(s, p, 0, 3, 0), 3 * 64);  // act 3 << 12, delta 12288: sent 12288 >> 6
+  EXPECT_EQ(s.u, 0);                              // no sigma: the same input again is no change
+  EXPECT_EQ(update_sdnn(s, p, 0, 3, 0), 0);
+  EXPECT_EQ(update_sdnn(s, p, 0, 2, 0), -64);  // delta -4096
+  EXPECT_EQ(update_sdnn(s, p, 0, -1, 0), -192);
+}
+
+TEST(Sdnn, SigmaDecoderSendsItsRunningSumEveryStep) {
+  const SdnnParams p = sdnn(SdnnRole::Sigma, 6, 6);
+  CompartmentState s;
+  EXPECT_EQ(update_sdnn(s, p, 0, 5, 0), 5);
+  EXPECT_EQ(update_sdnn(s, p, 0, -7, 0), -2);
+  EXPECT_EQ(update_sdnn(s, p, 0, 0, 0), -2);  // no input: the sum is sent again
+}
+
+TEST(Sdnn, RegistersWrapAt32BitsAsLavasInt32Arrays) {
+  const SdnnParams p = sdnn(SdnnRole::Sigma, 0, 0);
+  CompartmentState s;
+  s.u = INT32_MAX;
+  EXPECT_EQ(update_sdnn(s, p, 0, 1, 0), INT32_MIN);
+}
+
+TEST(Sdnn, GradedSpikeWithSpikeExpFractionalBitsGivesWeightTimesPayload) {
+  // The synapse's effective weight is w << 6; 6 fractional payload bits make a_in = w * payload exactly.
+  WeightFormat f;
+  for (int w : {-30, -1, 7, 36})
+    for (int32_t pay : {-8174, -1, 1, 4410}) {
+      const int mant = (w % 2 != 0) ? 2 * w : w;  // odd mixed weights are stored doubled with weight_exp -1
+      f.weight_exp = (w % 2 != 0) ? -1 : 0;
+      EXPECT_EQ(graded_contribution(effective_weight(mant, f), pay, 6), int64_t{w} * pay) << w << " " << pay;
+    }
+}
