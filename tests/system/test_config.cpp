@@ -58,7 +58,8 @@ TEST(RunConfig, PrecedenceIsDefaultsThenBaseFileThenConfigThenSet) {
 TEST(RunConfig, UnknownKeysNameTheFileLineAndKeyPath) {
   EXPECT_EQ(error_of("network: n.h5\nchip:\n  core:\n    compartmentz: 5\n"),
             "FILE:4: unknown key 'chip.core.compartmentz' (known here: compartments, input_axons, output_axons, "
-            "synapse_words, graded_spikes, shared_conv_kernels, input_fifo_depth, update_active_cycles, "
+            "synapse_words, graded_spikes, shared_conv_kernels, shared_output_axons, input_fifo_depth, "
+            "update_active_cycles, "
             "update_inactive_cycles, synop_cycles, axon_in_cycles, axon_out_cycles, spike_out_cycles, "
             "sweep_waits_for_output, updated_by_potential)");
   EXPECT_EQ(error_of("network: n.h5\ntimestep: 5\n").substr(0, 37), "FILE:2: unknown key 'timestep' (known");
