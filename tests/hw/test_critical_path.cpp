@@ -181,15 +181,11 @@ struct HeadOfLineCase {
   }
 };
 
-}  // namespace
-
-// A 1-entry FIFO on core 1: message 0 arrives at 14 (output 10, inject 2, eject 2) and is served 14..53; message 1
-// is granted at 22 and waits in the FIFO; message 2 finds no slot until message 1's service starts (53, credit
-// at 54), so it holds the local port from 32 to 54, and the message to core 2 behind it, ready at 42
-// (output stage 30..40, inject 2), is granted only at 55: 13 cycles of output queue. It reaches router (1, 0)
-// at 55 + 8 (east-west hop), core 2 at 63 + 2 (eject) = 65, and is served 65..153: core 2 ends the step.
-TEST(CriticalPath, AFullInputFifoHoldsTheMessageToAnIdleCoreInTheOutputQueue) {
-  const HeadOfLineCase c(1);
+// Runs the case's one timestep and checks its chain: bounding core 2's dendrite (88 cycles), fed by core 0's
+// message to it (output stage 40 cycles, mesh 2 + 8 + 2, no stall), after `output_queue` cycles in core 0's
+// output queue; the compute ends at `compute_end`. Core 1's three services end at 131 either way.
+void expect_head_of_line_step(uint32_t input_fifo_depth, uint64_t output_queue, uint64_t compute_end) {
+  const HeadOfLineCase c(input_fifo_depth);
   Chip chip("chip", c.net, c.program, c.chip, c.stimulus, 1);
   sc_core::sc_start();
   ASSERT_EQ(chip.step_attribution().size(), 1u);
@@ -199,31 +195,25 @@ TEST(CriticalPath, AFullInputFifoHoldsTheMessageToAnIdleCoreInTheOutputQueue) {
   EXPECT_EQ(s.source_core, 0u);
   EXPECT_EQ(s.sweep, 0u);
   EXPECT_EQ(s.output, 40u);
-  EXPECT_EQ(s.output_queue, 13u);
+  EXPECT_EQ(s.output_queue, output_queue);
   EXPECT_EQ(s.mesh, 2u + 8 + 2);
   EXPECT_EQ(s.router_stall, 0u);
   EXPECT_EQ(s.dendrite, 88u);
   EXPECT_EQ(s.total(), chip.step_cycles()[0]);
-  EXPECT_EQ(chip.step_cycles()[0], 153u + chip.barrier_cycles());
+  EXPECT_EQ(chip.step_cycles()[0], compute_end + chip.barrier_cycles());
+  EXPECT_EQ(chip.core(1).dendrite_free(), 131u);
 }
+
+}  // namespace
+
+// A 1-entry FIFO on core 1: message 0 arrives at 14 (output 10, inject 2, eject 2) and is served 14..53; message 1
+// is granted at 22 and waits in the FIFO; message 2 finds no slot until message 1's service starts (53, credit
+// at 54), so it holds the local port from 32 to 54, and the message to core 2 behind it, ready at 42
+// (output stage 30..40, inject 2), is granted only at 55: 13 cycles of output queue. It reaches router (1, 0)
+// at 55 + 8 (east-west hop), core 2 at 63 + 2 (eject) = 65, and is served 65..153: core 2 ends the step.
+TEST(CriticalPath, AFullInputFifoHoldsTheMessageToAnIdleCoreInTheOutputQueue) { expect_head_of_line_step(1, 13, 153); }
 
 // The same with 2 entries: message 2 is granted at 32 (message 0 left the FIFO at 15), so the message to core 2
 // enters the router when it is ready, 42, arrives at 52 and is served 52..140: the 13 cycles are gone, and the
-// step is 13 cycles shorter. Core 1's three services still end at 131, and no spike changes.
-TEST(CriticalPath, ATwoEntryInputFifoLetsTheMessageToTheIdleCoreLeaveWhenReady) {
-  const HeadOfLineCase c(2);
-  Chip chip("chip", c.net, c.program, c.chip, c.stimulus, 1);
-  sc_core::sc_start();
-  ASSERT_EQ(chip.step_attribution().size(), 1u);
-  const StepAttribution& s = chip.step_attribution()[0];
-  EXPECT_EQ(s.bounding_core, 2u);
-  EXPECT_EQ(s.unit, BoundingUnit::Dendrite);
-  EXPECT_EQ(s.source_core, 0u);
-  EXPECT_EQ(s.output, 40u);
-  EXPECT_EQ(s.output_queue, 0u);
-  EXPECT_EQ(s.mesh, 2u + 8 + 2);
-  EXPECT_EQ(s.router_stall, 0u);
-  EXPECT_EQ(s.dendrite, 88u);
-  EXPECT_EQ(chip.step_cycles()[0], 140u + chip.barrier_cycles());
-  EXPECT_EQ(chip.core(1).dendrite_free(), 131u);
-}
+// step is 13 cycles shorter.
+TEST(CriticalPath, ATwoEntryInputFifoLetsTheMessageToTheIdleCoreLeaveWhenReady) { expect_head_of_line_step(2, 0, 140); }
