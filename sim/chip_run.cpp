@@ -24,6 +24,7 @@ ChipCounters collect_counters(const Chip& chip, const ChipParams& params) {
   c.step_attribution = chip.step_attribution();
   c.cycles = chip.end_cycle();
   c.clock_mhz = params.clock_mhz;
+  c.input_fifo_depth = params.core.input_fifo_depth;
   if (params.power_gating)
     for (uint32_t k = 0; k < chip.core_count(); ++k) c.core_gated.push_back(!core_in_use(chip.program(), k));
   return c;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -632,6 +633,13 @@ ChipCounters load_report_counters(const std::string& path, std::string* note) {
   if (counters["chip.management"]) {
     c.hosted = true;
     read(c.management, counters["chip.management"], "counters.chip.management");
+  }
+  // A report written before chip.input_fifo_depth was saved was priced with no input-FIFO SRAM: 0 keeps it so.
+  if (chip["input_fifo_depth"]) {
+    const uint64_t depth = number(chip, "input_fifo_depth", "chip.");
+    if (depth > std::numeric_limits<uint32_t>::max())
+      throw Error(path + ": 'chip.input_fifo_depth' is " + std::to_string(depth) + ", more than 2^32 - 1");
+    c.input_fifo_depth = static_cast<uint32_t>(depth);
   }
   if (!chip["power_gating"]) {
     if (note) *note = path + " has no chip.power_gating (written before it was saved): every core is priced as powered";

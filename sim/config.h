@@ -97,6 +97,10 @@ struct EnergyTable {
   std::optional<double> hop_ew_pj, hop_ns_pj, chip_link_pj, tile_pj;
   std::optional<double> management_cycle_pj;
   double core_static_mw = 0.0, router_static_mw = 0.0;
+  // A core's input FIFO deeper than the one its static figure covers holds more SRAM: each entry beyond
+  // input_fifo_depth_in_core_static draws input_fifo_entry_static_mw more (docs/sources.md#input-fifo).
+  std::optional<double> input_fifo_entry_static_mw;
+  uint32_t input_fifo_depth_in_core_static = 16;
 
   template <class V>
   void describe(V& v) {
@@ -123,7 +127,12 @@ struct EnergyTable {
     v.group("static_mw", [&](V& s) {
       s.field("core", core_static_mw, 0.0, 1e6, "static power per core slot");
       s.field("router", router_static_mw, 0.0, 1e6, "static power per router");
+      s.field("input_fifo_entry", input_fifo_entry_static_mw, 0.0, 1e6,
+              "static power per input-FIFO entry of a core beyond input_fifo_depth_in_core_static (the SRAM of one "
+              "32-bit message; absent: reported as unpriced when a core has such entries)");
     });
+    v.field("input_fifo_depth_in_core_static", input_fifo_depth_in_core_static, 0u, 1u << 20,
+            "input-FIFO entries per core that static_mw.core already covers (the profiles' assumed 16)");
   }
 };
 

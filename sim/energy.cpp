@@ -67,7 +67,17 @@ EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
   const auto management_events = events_of<ManagementCounters>(management_prices);
   EnergyReport r;
   const double seconds = c.seconds();
-  const double core_static = t.core_static_mw * 1e-3 * seconds, router_static = t.router_static_mw * 1e-3 * seconds;
+  // Input-FIFO entries beyond those the table's per-core figure covers are more SRAM per core, priced per entry.
+  const uint32_t extra_fifo_entries = c.input_fifo_depth > t.input_fifo_depth_in_core_static
+                                          ? c.input_fifo_depth - t.input_fifo_depth_in_core_static
+                                          : 0;
+  double fifo_static_mw = 0.0;
+  if (extra_fifo_entries && t.input_fifo_entry_static_mw)
+    fifo_static_mw = double(extra_fifo_entries) * *t.input_fifo_entry_static_mw;
+  else if (extra_fifo_entries)
+    r.unpriced.push_back("core.input_fifo_entry");
+  const double core_static = (t.core_static_mw + fifo_static_mw) * 1e-3 * seconds;
+  const double router_static = t.router_static_mw * 1e-3 * seconds;
   // Chip-wide: event totals times prices.
   auto totals = [&](const auto& events, const auto& comps, const char* kind, auto& out) {
     for (const auto& e : events) {
@@ -88,6 +98,7 @@ EnergyReport price_energy(const ChipCounters& c, const EnergyTable& t) {
   size_t powered = 0;
   for (size_t k = 0; k < c.cores.size(); ++k) powered += !gated(k);
   r.core_static_j = core_static * double(powered);
+  r.core_input_fifo_static_j = fifo_static_mw * 1e-3 * seconds * double(powered);
   r.router_static_j = router_static * double(c.routers.size());
   // The management core: its busy cycles (compute and message handling); its messages' hops are the
   // routers' events above.

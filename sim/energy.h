@@ -21,7 +21,8 @@ struct ChipCounters : ChipSnapshot {
   std::vector<std::string> core_names;
   std::vector<std::string> router_names;
   std::vector<uint64_t> step_cycles;
-  std::vector<bool> core_gated;  // per core: power-gated, no static power (ChipParams::power_gating); empty: none
+  std::vector<bool> core_gated;   // per core: power-gated, no static power (ChipParams::power_gating); empty: none
+  uint32_t input_fifo_depth = 0;  // entries of each core's input FIFO (core.input_fifo_depth); 0: not known
   std::vector<StepAttribution> step_attribution;  // per timestep, as step_cycles (model/critical_path.h)
   std::vector<std::string> core_populations;      // per core: its populations ('+'-joined)
   uint64_t cycles = 0;
@@ -34,6 +35,8 @@ struct EnergyReport {
   // Dynamic energy per event, e.g. {"core.synop_sparse", 1.2e-6}, in a fixed order; then the static parts.
   std::vector<std::pair<std::string, double>> core_events, router_events;
   double core_dynamic_j = 0, core_static_j = 0, router_dynamic_j = 0, router_static_j = 0;
+  double core_input_fifo_static_j = 0;           // the part of core_static_j drawn by input-FIFO entries beyond
+                                                 // the table's input_fifo_depth_in_core_static
   double management_j = 0;                       // the management core's busy cycles (0 when unpriced)
   std::vector<double> per_core_j, per_router_j;  // dynamic + static of each component
   std::vector<std::string> unpriced;             // events that happened but have no price in the table

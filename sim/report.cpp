@@ -19,6 +19,7 @@ void write_energy(JsonWriter& j, const ChipCounters& c, const EnergyTable& table
   j.begin_object("core")
       .value("dynamic", e.core_dynamic_j)
       .value("static", e.core_static_j)
+      .value("static_input_fifo", e.core_input_fifo_static_j)
       .value("total", e.core_dynamic_j + e.core_static_j);
   j.begin_object("events");
   for (const auto& ev : e.core_events) j.value(ev.first.substr(5), ev.second);
@@ -102,7 +103,7 @@ void write_report(std::ostream& os, const RunConfig& cfg, const Network& net, co
   j.value("cores_per_router", g.cores_per_router).value("mesh_width", g.width()).value("mesh_height", g.height());
   j.value("routers", g.routers()).value("cores", g.cores()).value("barrier_cycles", run.barrier_cycles);
   j.value("compartments_per_core", p.core.compartments).value("graded_spikes", p.core.graded_spikes);
-  j.value("shared_conv_kernels", p.core.shared_conv_kernels);
+  j.value("shared_conv_kernels", p.core.shared_conv_kernels).value("input_fifo_depth", p.core.input_fifo_depth);
   // What re-pricing needs of the static power (`spikemesh price`): whether unused cores were power-gated and
   // how many cores drew static power (with gating: those with compartments mapped, mapping.per_core).
   uint64_t powered = 0;

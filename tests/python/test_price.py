@@ -61,6 +61,23 @@ def test_same_table_reproduces_the_runs_energy(binary, runs):
         assert out["energy_j"] == report["energy_j"]
 
 
+def test_a_deeper_input_fifo_is_saved_priced_per_entry_and_repriced(binary, runs, tmp_path):
+    """A 1024-entry input FIFO: 1008 entries beyond the table's 16 on each of the 16 powered cores, at
+    1.24e-5 mW each (docs/sources.md#input-fifo); `spikemesh price` reads the depth back."""
+    run(binary, "run", runs / "run.yaml", "--set", "chip.core.input_fifo_depth=1024", "--out", tmp_path / "deep")
+    report = json.loads((tmp_path / "deep" / "report.json").read_text())
+    assert report["chip"]["input_fifo_depth"] == 1024
+    fifo = 16 * 1008 * 1.24e-5 * 1e-3 * report["latency_s"]
+    assert report["energy_j"]["breakdown"]["core"]["static_input_fifo"] == pytest.approx(fifo, rel=1e-12)
+    assert report["energy_j"]["breakdown"]["core"]["static"] == pytest.approx(16 * 0.8125e-3 * report["latency_s"] + fifo,
+                                                                              rel=1e-12)
+    out = price(binary, tmp_path / "deep" / "report.json", DAVIES, tmp_path / "same.json")
+    assert out["energy_j"] == report["energy_j"]
+    shallow = json.loads((runs / "powered" / "report.json").read_text())
+    assert shallow["chip"]["input_fifo_depth"] == 16
+    assert shallow["energy_j"]["breakdown"]["core"]["static_input_fifo"] == 0.0
+
+
 def test_new_table_prices_static_power_of_the_powered_cores_only(binary, runs):
     report = json.loads((runs / "gated" / "report.json").read_text())
     out = price(binary, runs / "gated" / "report.json", runs / "table.yaml", runs / "gated_new.json")

@@ -100,3 +100,37 @@ TEST(ChipEnergy, AOneMessageRunPricedByHandWithDavies2018) {
   // The target core's own energy: 1 synop, 2 active, 1 inactive update, plus its static share.
   EXPECT_NEAR(e.per_core_j[10], (23.6 + 2 * 81 + 52) * 1e-12 + 0.8125e-3 * 1887 / 2e9, 1e-21);
 }
+
+TEST(ChipEnergy, InputFifoEntriesBeyondTheTablesSixteenDrawStaticPowerEach) {
+  // The run above with 1024-entry input FIFOs: one message never fills a FIFO, so the cycles are the same;
+  // each of the 12 cores draws 1008 x 1.24e-5 mW more (docs/sources.md#input-fifo).
+  const Network net = line_network(10);
+  ChipParams p = line_chip();
+  p.mapping.placement = "mesh_order";
+  p.core.input_fifo_depth = 1024;
+  const ChipRunOutput run = run_chip(net, p, one_input_spike(), 3, 0);
+  ASSERT_TRUE(run.completed);
+  EXPECT_EQ(run.counters.cycles, 681u + 603 + 603);
+  EXPECT_EQ(run.counters.input_fifo_depth, 1024u);
+  EnergyTable table = load_energy_table(source_path("configs/energy/davies2018.yaml"));
+  const EnergyReport e = price_energy(run.counters, table);
+  const double seconds = 1887 / 2e9;
+  EXPECT_NEAR(e.core_input_fifo_static_j, 12 * 1008 * 1.24e-5 * 1e-3 * seconds, 1e-24);
+  EXPECT_NEAR(e.static_j, 12 * (0.8125 + 1008 * 1.24e-5) * 1e-3 * seconds, 1e-21);
+  EXPECT_NEAR(e.dynamic_j, 1657.3e-12, 1e-21);
+  EXPECT_NEAR(e.per_core_j[10], (23.6 + 2 * 81 + 52) * 1e-12 + (0.8125 + 1008 * 1.24e-5) * 1e-3 * seconds, 1e-21);
+  expect_sum_of_parts(e);
+  // A table with no price for the entries lists them as unpriced and charges the core figure alone.
+  table.input_fifo_entry_static_mw.reset();
+  const EnergyReport u = price_energy(run.counters, table);
+  EXPECT_NEAR(u.static_j, 12 * 0.8125e-3 * seconds, 1e-21);
+  EXPECT_EQ(u.core_input_fifo_static_j, 0.0);
+  EXPECT_EQ(u.unpriced.front(), "core.input_fifo_entry");
+  // A FIFO no deeper than the table's 16 costs nothing more: the default profiles price exactly as before.
+  ChipCounters shallow = run.counters;
+  shallow.input_fifo_depth = 16;
+  table = load_energy_table(source_path("configs/energy/davies2018.yaml"));
+  const EnergyReport s = price_energy(shallow, table);
+  EXPECT_EQ(s.static_j, 0.8125 * 1e-3 * seconds * 12);  // bit for bit the formula without FIFO entries
+  EXPECT_EQ(s.core_input_fifo_static_j, 0.0);
+}
