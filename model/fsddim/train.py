@@ -19,7 +19,7 @@ import time
 import torch
 import torch.nn as nn
 
-from . import data, diffusion
+from . import data, diffusion, synops
 from .config import dump, from_dict, load_config
 from .errors import FsddimError, tool_main
 from .files import atomic_output
@@ -150,6 +150,8 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
 
     torch.manual_seed(tc["seed"])
     model = FSDDIMNet(cfg["model"]).to(dev)
+    if tc["channels_last"]:
+        model.memory_format = torch.channels_last
     scales = None
     start = 0
     if os.path.exists(ckpt_path):
@@ -193,6 +195,11 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
     else:
         model.train()
 
+    lam = 0.0 if qat else tc["synops_lambda"]
+    if lam:
+        fanout = synops.fanout_maps(model)
+        synops_scale = synops.max_synops_per_call(model, fanout)
+
     iters = pc["iterations"]
     n_params = count_parameters(model)
     if start == 0:
@@ -228,8 +235,13 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
         t = torch.randint(0, sched.timesteps, (x0.shape[0],), generator=g).to(dev)
         noise = torch.randn(x0.shape, generator=g).to(dev)
         x_t = tables[0][t].view(-1, 1, 1, 1) * x0 + tables[1][t].view(-1, 1, 1, 1) * noise
-        out = forward_chip(model, scales, x_t, t) if qat else model(x_t, t)
+        counts = {} if lam else None
+        out = forward_chip(model, scales, x_t, t) if qat else model(x_t, t, spike_counts=counts)
         loss, l_img, l_rec = diffusion.losses(out, x0, noise, t, tables, cfg["diffusion"]["recons_loss"])
+        if lam:
+            # the fraction of the synaptic operations a call could cost that it does cost, mean over the batch
+            l_syn = synops.synops_per_call(counts, fanout).mean() / synops_scale
+            loss = loss + lam * l_syn
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -244,7 +256,8 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
             last_t, last_it = now, it
             eta = (iters - it) / max(rate, 1e-9)
             log({"event": "progress", "phase": phase, "iteration": it, "loss": lv, "loss_smooth": run_loss,
-                 "l_img": float(l_img), "l_recons": float(l_rec), "it_per_s": rate, "elapsed_s": now - t0},
+                 "l_img": float(l_img), "l_recons": float(l_rec), "it_per_s": rate, "elapsed_s": now - t0,
+                 **({"synops_fraction": float(l_syn)} if lam else {})},
                 f"[{phase}] it {it}/{iters} loss {lv:.4f} (smoothed {run_loss:.4f}, img {float(l_img):.4f}, "
                 f"recons {float(l_rec):.4f}) {rate:.2f} it/s, eta {eta / 60:.1f} min")
         if it % tc["checkpoint_every"] == 0 and it < iters:
