@@ -122,3 +122,24 @@ def test_regulariser_lowers_the_synaptic_operations(tmp_path):
         progress = [r for r in log if r["event"] == "progress"]
         assert ("synops_fraction" in progress[-1]) == (lam > 0)
     assert ops[2.0] < 0.85 * ops[0.0], ops          # measured: 0.74
+
+
+def test_export_records_the_expected_synops_per_image(tiny_run):
+    """The exported file's /metadata fsddim_expected_synops_json: per S, the synaptic operations per image of
+    a float run of the exported weights from the config's eval seed; reproducible from the checkpoint."""
+    import os
+    from fsddim import netfile
+    from fsddim.export import SYNOPS_IMAGES
+    from fsddim.train import load_checkpoint
+    run, cfg, net_path = tiny_run
+    est = json.loads(netfile.read(net_path).attributes["fsddim_expected_synops_json"])
+    assert est["images"] == SYNOPS_IMAGES and est["seed"] == cfg["eval"]["seed"] and est["snn_timesteps"] == 2
+    assert sorted(est["per_image"], key=int) == [str(s) for s in cfg["eval"]["steps"]] == ["5", "10"]
+    model = load_checkpoint(os.path.join(run, "qat.pt"))["model"]
+    again = synops.expected_synops(model, cfg, [5], SYNOPS_IMAGES, cfg["eval"]["seed"])
+    assert again["per_image"]["5"] == est["per_image"]["5"]
+    for S in (5, 10):
+        e = est["per_image"][str(S)]
+        assert 0 < e["min"] <= e["mean"] <= e["max"] < S * est["max_per_call"]
+    # twice the network calls: about twice the operations per image
+    assert 1.5 < est["per_image"]["10"]["mean"] / est["per_image"]["5"]["mean"] < 2.5
