@@ -9,8 +9,8 @@ The counts follow the chip graph (quant.lower: real-valued paths folded into the
 map F_p(y, x), the synaptic operations per spike at (y, x), does not depend on the weights. One network call
 of image n costs
     synops(n) = sum_p sum_{t, c, y, x} s_p[t, n, c, y, x] F_p(y, x).
-Not counted: the graded input x (payloads, not spikes: the same for every model of a given size) and the
-time embedding (bias tables on the chip).
+Not counted there: the graded input x (payloads, not spikes: the same for every model of a given size;
+`input_synops_per_call` gives it) and the time embedding (bias tables on the chip).
 """
 from __future__ import annotations
 
@@ -40,18 +40,20 @@ def projection_fanout(src_res, dst_res, c_out, kernel, stride, pad, upsample):
     return c_out * np.outer(r, r)
 
 
-def fanout_maps(model):
-    """{population name: F_p (res, res) float64 tensor} for every population whose spikes reach a projection."""
+def fanout_maps(model, with_input=False):
+    """{population name: F_p (res, res) float64 tensor} for every population whose spikes reach a projection;
+    with_input: also the graded input's ("x", per input channel)."""
     from .quant import lower
     if not model.spiking:
         raise FsddimError("synaptic operations: model.neuron = relu (the ANN twin) has no spikes")
     with torch.no_grad():
         pops = lower(model)
     res = {lp.name: lp.res for lp in pops}
+    res["x"] = model.mcfg["image_size"]
     maps = {}
     for lp in pops:
         for pr in lp.projs:
-            if pr.src not in res:          # the graded input x
+            if pr.src == "x" and not with_input:
                 continue
             if pr.encoding == "one_to_one":
                 f = np.ones((res[pr.src], res[pr.src]), dtype=np.int64)
@@ -75,6 +77,12 @@ def synops_per_call(spike_counts, maps):
     return total
 
 
+def input_synops_per_call(model):
+    """Synaptic operations of the graded input x in one call if every input pixel sends a payload at every
+    SNN timestep (not counted by the estimate above: the same for every model of a given size)."""
+    return float(model.T * model.mcfg["in_channels"] * fanout_maps(model, with_input=True)["x"].sum())
+
+
 def max_synops_per_call(model, maps):
     """Synaptic operations of one call if every neuron spiked at every SNN timestep (the regulariser's scale)."""
     chans = {name: node.c for name, node in model.nodes.items() if model.kinds[name] == "pop"}
@@ -91,7 +99,8 @@ def expected_synops(model, cfg, steps, n, seed):
     out = {"method": "float forward, eval mode; spikes x chip fan-out per population (fsddim/synops.py); the graded "
                      "input and the time embedding are not counted",
            "images": int(n), "seed": int(seed), "snn_timesteps": int(model.T),
-           "max_per_call": max_synops_per_call(model, maps), "per_image": {}}
+           "max_per_call": max_synops_per_call(model, maps), "graded_input_per_call": input_synops_per_call(model),
+           "per_image": {}}
     for S in steps:
         calls = []
         sample_model(model, cfg, S, n, seed, batch=n, on_call=lambda c: calls.append(synops_per_call(c, maps).double()))

@@ -143,3 +143,29 @@ def test_export_records_the_expected_synops_per_image(tiny_run):
         assert 0 < e["min"] <= e["mean"] <= e["max"] < S * est["max_per_call"]
     # twice the network calls: about twice the operations per image
     assert 1.5 < est["per_image"]["10"]["mean"] / est["per_image"]["5"]["mean"] < 2.5
+
+
+def test_expected_synops_agree_with_the_chip_count(tiny_run, binary, tmp_path):
+    """The float estimate plus the graded input (every pixel at every timestep) against the synaptic
+    operations the chip counts running the exported file (2 images, S = 10; other noise, fixed point):
+    within 10 % (measured: 3 %)."""
+    import os
+    import subprocess
+    from conftest import ROOT
+    from fsddim.train import load_checkpoint
+    run, cfg, net_path = tiny_run
+    out = tmp_path / "chip"
+    res = subprocess.run([binary, "run", os.path.join(ROOT, "configs", "fsddim_fmnist.yaml"), "--set", f"network={net_path}",
+                          "--set", "fsddim.images=2", "--set", "fsddim.steps=10", "--set", "fsddim.check_reference=false",
+                          "--set", "fsddim.float_checkpoint=''", "--out", str(out)], capture_output=True, text=True,
+                         timeout=600, env=dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    report = json.load(open(out / "report.json"))
+    chip = sum(v for c in report["counters"].values() if isinstance(c, dict)
+               for k, v in c.items() if k.startswith("synops_") and isinstance(v, (int, float)))
+    chip_per_image = chip / report["fsddim"]["images"]
+    model = load_checkpoint(os.path.join(run, "qat.pt"))["model"]
+    est = synops.expected_synops(model, cfg, [10], 2, 0)
+    expect = est["per_image"]["10"]["mean"] + 10 * est["graded_input_per_call"]
+    assert est["graded_input_per_call"] == synops.input_synops_per_call(model) > 0
+    assert abs(chip_per_image - expect) < 0.1 * chip_per_image, (chip_per_image, expect)
