@@ -51,6 +51,11 @@ SCHEMA = {
         "checkpoint_every": ("int", 500, "iterations between checkpoints (and EMA snapshots when requested)"),
         "subset": ("int", 0, "use only the first N training images (0: all 60000)"),
         "device": ("str", "auto", "auto (cuda if available), cpu or cuda"),
+        "channels_last": ("bool", True, "activations in channels-last layout during training (the CPU's oneDNN "
+                          "convolutions then run without reordering; changes results by float rounding only)"),
+        "synops_lambda": ("float", 0.0, "energy-aware training: loss += lambda * the expected chip synaptic operations "
+                          "of the call / those if every neuron spiked every timestep (synops.py; float phase only; "
+                          "0: unregularised)"),
     },
     "qat": {
         "iterations": ("int", 1000, "quantization-aware fine-tuning iterations"),

@@ -157,10 +157,12 @@ def noise_for(n, shape, seed):
 
 
 @torch.no_grad()
-def sample_model(model, cfg, steps, n, seed, device="cpu", batch=500, chip_scales=None, T=None, on_batch=None):
+def sample_model(model, cfg, steps, n, seed, device="cpu", batch=500, chip_scales=None, T=None, on_batch=None,
+                 on_call=None):
     """Images in [0, 1] from a float model (SNN or ANN), or its QAT chip-domain forward if chip_scales.
     T overrides the SNN timesteps per network call (the model was trained at cfg's T); on_batch(images done)
-    is called after each batch."""
+    is called after each batch; on_call(spike counts) after each float network call (FSDDIMNet.forward's
+    spike_counts)."""
     from .quant import forward_chip
     model = model.to(device).eval()
     trained_T = model.T
@@ -176,7 +178,14 @@ def sample_model(model, cfg, steps, n, seed, device="cpu", batch=500, chip_scale
 
         def fn(x, t, m=m):
             tv = torch.full((m,), t, dtype=torch.long, device=device)
-            return forward_chip(model, chip_scales, x, tv) if chip_scales is not None else model(x, tv)
+            if chip_scales is not None:
+                return forward_chip(model, chip_scales, x, tv)
+            if on_call is None:
+                return model(x, tv)
+            counts = {}
+            out = model(x, tv, spike_counts=counts)
+            on_call(counts)
+            return out
         outs.append(diffusion.sample(fn, sched, nz.shape, model.T, steps, device=device, noise=nz).cpu())
         if on_batch:
             on_batch(k + m)

@@ -7,7 +7,10 @@ Populations: `x` (graded input, payload_bits / payload_frac_bits), one CUBA popu
 readout `out` (du = 4095; its current u2 is the v-prediction in Q.readout_frac_bits). Blocks' first
 convolutions carry the time embedding as bias tables (contexts = the 1000 diffusion steps, phases = the
 SNN timesteps, one column per channel). /metadata holds the preset, the training config, metrics, the
-integer DDIM tables and what the fixed-point sampler needs. `spikemesh balance` then adds the delays.
+integer DDIM tables and what the fixed-point sampler needs, and `fsddim_expected_synops_json`: the expected
+synaptic operations per generated image at each DDIM step count S (fsddim/synops.py: a float run of the
+checkpoint's weights from a fixed seed, eval.seed; --synops-images, --synops-steps).
+`spikemesh balance` then adds the delays.
 """
 from __future__ import annotations
 
@@ -110,7 +113,13 @@ def build_network(model, scales, cfg, extra_attrs=None, steps=None):
     return Network(pops, projs, attrs, arrays, producer="fsddim.export")
 
 
-def export_checkpoint(ckpt_path, out_path, metrics_path=None, steps=None):
+SYNOPS_IMAGES = 16    # images of the float run behind fsddim_expected_synops_json (seconds for `small` per S)
+
+
+def export_checkpoint(ckpt_path, out_path, metrics_path=None, steps=None, synops_images=SYNOPS_IMAGES, synops_steps=None):
+    """synops_steps: the S values of the expected-synops estimate (default: steps, else the config's eval.steps);
+    synops_images = 0 leaves it out."""
+    from .synops import expected_synops
     from .train import load_checkpoint
     ck = load_checkpoint(ckpt_path)
     if ck.get("scales") is None:
@@ -123,6 +132,10 @@ def export_checkpoint(ckpt_path, out_path, metrics_path=None, steps=None):
                 extra["fsddim_metrics_json"] = json.dumps(json.load(f), sort_keys=True)
         except (OSError, json.JSONDecodeError) as e:
             raise FsddimError(f"{metrics_path}: cannot read metrics JSON: {e}") from None
+    if synops_images:
+        est = expected_synops(model, ck["config"], synops_steps or steps or ck["config"]["eval"]["steps"], synops_images,
+                              ck["config"]["eval"]["seed"])
+        extra["fsddim_expected_synops_json"] = json.dumps(est, sort_keys=True)
     net = build_network(model, ck["scales"], ck["config"], extra, steps)
     write(net, out_path)
     return net
@@ -136,8 +149,14 @@ def main(argv=None):
     ap.add_argument("--metrics", help="metrics JSON to store in /metadata")
     ap.add_argument("--steps", type=int, nargs="+", metavar="S",
                     help="keep only the time embeddings these DDIM step counts need (smaller file; S fixed to these)")
+    ap.add_argument("--synops-images", type=int, default=SYNOPS_IMAGES, metavar="N",
+                    help="images of the float run that estimates the synaptic operations per image (0: no estimate)")
+    ap.add_argument("--synops-steps", type=int, nargs="+", metavar="S",
+                    help="DDIM step counts of that estimate (default: --steps, else the config's eval.steps)")
     a = ap.parse_args(argv)
-    net = export_checkpoint(a.checkpoint, a.out, a.metrics, a.steps)
+    if a.synops_images < 0:
+        raise FsddimError(f"--synops-images {a.synops_images}: expected 0 or more")
+    net = export_checkpoint(a.checkpoint, a.out, a.metrics, a.steps, a.synops_images, a.synops_steps)
     n_syn = sum(int(np.prod(p.weights.shape)) for p in net.projections)
     print(f"wrote {a.out}: {len(net.populations)} populations, {len(net.projections)} projections, {n_syn} weight entries")
     return 0

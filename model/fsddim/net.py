@@ -126,6 +126,9 @@ class FSDDIMNet(nn.Module):
         self.nodes = nn.ModuleDict()   # name -> RealNode or Pop (names with '.' replaced)
         self.order = []                # node names in topological order
         self.kinds = {}                # name -> "real" | "pop"
+        # Activation layout of the forward (not a model parameter, not saved): torch.channels_last makes the
+        # CPU's oneDNN convolutions run without reordering (train.channels_last); the weights stay as they are.
+        self.memory_format = torch.contiguous_format
         td = m["time_embed_dim"]
         self.temb1 = nn.Linear(m["sinusoidal_dim"], td)
         self.temb2 = nn.Linear(td, td)
@@ -244,17 +247,21 @@ class FSDDIMNet(nn.Module):
         return s.reshape(T * n, *cur.shape[1:])
 
     def _expand(self, val, n):
-        """(N, ...) static or (T*N, ...) -> (T*N, ...)."""
+        """(N, ...) static or (T*N, ...) -> (T*N, ...), in the forward's memory format."""
         if val.shape[0] == n and self.T > 1:
-            return val.unsqueeze(0).expand(self.T, *val.shape).reshape(self.T * n, *val.shape[1:])
+            out = torch.empty((self.T * n, *val.shape[1:]), dtype=val.dtype, device=val.device,
+                              memory_format=self.memory_format)
+            out.view(self.T, *val.shape).copy_(val.unsqueeze(0))
+            return out
         return val
 
-    def forward(self, x, t, probe=None):
+    def forward(self, x, t, probe=None, spike_counts=None):
         """x: (N, C, H, W) constant over the SNN timesteps, or (T, N, C, H, W); t: (N,) diffusion steps.
         Returns the output currents (T, N, C, H, W) (T = 1 for the ANN). `probe`, a dict, receives each
-        population's input current (T*N, C, H, W) (after tdBN, before the neuron)."""
+        population's input current (T*N, C, H, W) (after tdBN, before the neuron); `spike_counts`, a dict,
+        each spiking population's spikes summed over T and channels, (N, H, W), differentiable (synops.py)."""
         n = x.shape[-4]
-        vals = {"x": x if x.dim() == 4 else x.reshape(-1, *x.shape[2:])}
+        vals = {"x": (x if x.dim() == 4 else x.reshape(-1, *x.shape[2:])).contiguous(memory_format=self.memory_format)}
         ts = self.time_spikes(t)  # (T, N, D)
         for name in self.order:
             node = self.nodes[name]
@@ -283,6 +290,9 @@ class FSDDIMNet(nn.Module):
                 out = total
             else:
                 vals[name] = self._neuron(total, n)
+                if spike_counts is not None and self.spiking:
+                    s = vals[name]
+                    spike_counts[name] = s.view(self.T, n, *s.shape[1:]).sum((0, 2))
         return out.view(self.T, n, *out.shape[1:])
 
     def populations(self):

@@ -6,6 +6,11 @@ Checkpoints (RUN/float.pt, RUN/qat.pt) are written atomically every train.checkp
 and at the end; running the same command again resumes from them (batches and noise are a function of
 the seed and the iteration, so a resumed run computes what an uninterrupted one would). Progress goes to
 stdout and RUN/train_log.jsonl. --deadline-s stops cleanly (with a checkpoint) after that many seconds.
+
+Lineage: every checkpoint carries, and RUN/metrics.json's "lineage" records per phase, the iterations, the
+training images seen, the CPU time (user + system of the training process, all its threads) and wall time
+summed over every session that trained it, the device, and the starting point (random initialisation with
+the seed, or the checkpoint a QAT phase started from, with that checkpoint's lineage).
 """
 from __future__ import annotations
 
@@ -13,13 +18,14 @@ import argparse
 import copy
 import json
 import os
+import resource
 import sys
 import time
 
 import torch
 import torch.nn as nn
 
-from . import data, diffusion
+from . import data, diffusion, synops
 from .config import dump, from_dict, load_config
 from .errors import FsddimError, tool_main
 from .files import atomic_output
@@ -87,6 +93,47 @@ def load_checkpoint(path, use_ema=True):
             "raw": ck}
 
 
+def _cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _phase_lineage(previous, start_point):
+    """The lineage a phase resumes from (a checkpoint's), or a new one."""
+    if previous is not None:
+        return copy.deepcopy(previous)
+    return {"iterations": 0, "images_seen": 0, "cpu_hours": 0.0, "wall_hours": 0.0, "sessions": 0,
+            "devices": [], "started_from": start_point}
+
+
+def lineage_totals(lineage):
+    """Images seen and CPU-hours of a phase including every phase it started from."""
+    images, cpu = lineage["images_seen"], lineage["cpu_hours"]
+    parent = lineage["started_from"].get("lineage")
+    if parent:
+        p = lineage_totals(parent)
+        images, cpu = images + p["images_seen"], cpu + p["cpu_hours"]
+    return {"images_seen": images, "cpu_hours": cpu}
+
+
+def write_lineage(run_dir, phase, lineage):
+    """RUN/metrics.json: its "lineage" entry for this phase (other keys of an existing file are kept)."""
+    path = os.path.join(run_dir, "metrics.json")
+    metrics = {}
+    if os.path.exists(path):
+        try:
+            with open(path, "r", encoding="utf-8") as f:
+                metrics = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise FsddimError(f"{path}: cannot read metrics JSON to add the lineage: {e}") from None
+        if not isinstance(metrics, dict):
+            raise FsddimError(f"{path}: expected a JSON object, to add the lineage")
+    metrics.setdefault("lineage", {})[phase] = dict(lineage, totals=lineage_totals(lineage))
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        json.dump(metrics, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 class Logger:
     def __init__(self, path, quiet=False):
         self.path, self.quiet = path, quiet
@@ -134,6 +181,7 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
     """Runs (or resumes) the float or QAT phase in run_dir. Returns the final checkpoint path.
     bn_batches > 0: no training; a new float run's initial weights with batch-norm statistics from that many
     batches (calibrate_batch_norm) are saved as iteration 0."""
+    cpu0, wall0 = _cpu_seconds(), time.time()
     os.makedirs(run_dir, exist_ok=True)
     phase = "qat" if qat else "float"
     tc = cfg["train"]
@@ -150,8 +198,11 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
 
     torch.manual_seed(tc["seed"])
     model = FSDDIMNet(cfg["model"]).to(dev)
+    if tc["channels_last"]:
+        model.memory_format = torch.channels_last
     scales = None
     start = 0
+    start_point = {"kind": "random initialisation", "seed": tc["seed"]}
     if os.path.exists(ckpt_path):
         ck = read_checkpoint_raw(ckpt_path)
         if ck["config"]["model"] != cfg["model"]:
@@ -168,6 +219,8 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
             if base["config"]["model"] != cfg["model"]:
                 raise FsddimError(f"{src}: its model config differs from this config's")
             model.load_state_dict(base["model"].state_dict())
+            start_point = {"kind": "checkpoint", "path": os.path.abspath(src), "phase": base["phase"],
+                           "iteration": base["iteration"], "lineage": base["raw"].get("lineage")}
     ema = copy.deepcopy(model) if pc["ema_decay"] > 0 else None
     if resume_ck is not None and ema is not None and resume_ck.get("ema") is not None:
         ema.load_state_dict(resume_ck["ema"])
@@ -193,6 +246,11 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
     else:
         model.train()
 
+    lam = 0.0 if qat else tc["synops_lambda"]
+    if lam:
+        fanout = synops.fanout_maps(model)
+        synops_scale = synops.max_synops_per_call(model, fanout)
+
     iters = pc["iterations"]
     n_params = count_parameters(model)
     if start == 0:
@@ -201,10 +259,29 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
     else:
         log({"event": "resume", "phase": phase, "iteration": start}, f"[{phase}] resuming at iteration {start}")
 
+    if resume_ck is not None and resume_ck.get("lineage") is None:
+        # a checkpoint from before lineage was recorded: count from here, and say so
+        start_point = {"kind": "checkpoint without lineage (earlier iterations not counted)", "path": os.path.abspath(ckpt_path),
+                       "iteration": start}
+    lineage0 = _phase_lineage(resume_ck.get("lineage") if resume_ck is not None else None, start_point)
+
+    def lineage_at(it):
+        lineage = copy.deepcopy(lineage0)
+        lineage["images_seen"] += (it - start) * batches.batch_size
+        lineage["iterations"] = it
+        lineage["cpu_hours"] += (_cpu_seconds() - cpu0) / 3600.0
+        lineage["wall_hours"] += (time.time() - wall0) / 3600.0
+        lineage["sessions"] = lineage0["sessions"] + 1
+        if str(dev) not in lineage["devices"]:
+            lineage["devices"].append(str(dev))
+        return lineage
+
     def save(it):
+        lineage = lineage_at(it)
         atomic_save({"format": CKPT_FORMAT, "version": CKPT_VERSION, "config": cfg, "phase": phase, "iteration": it,
                      "model": _cpu_state(model), "ema": _cpu_state(ema) if ema is not None else None,
-                     "optimizer": opt.state_dict(), "scales": scales}, ckpt_path)
+                     "optimizer": opt.state_dict(), "scales": scales, "lineage": lineage}, ckpt_path)
+        write_lineage(run_dir, phase, lineage)
 
     if bn_batches:
         if qat or start:
@@ -228,13 +305,18 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
         t = torch.randint(0, sched.timesteps, (x0.shape[0],), generator=g).to(dev)
         noise = torch.randn(x0.shape, generator=g).to(dev)
         x_t = tables[0][t].view(-1, 1, 1, 1) * x0 + tables[1][t].view(-1, 1, 1, 1) * noise
-        out = forward_chip(model, scales, x_t, t) if qat else model(x_t, t)
+        counts = {} if lam else None
+        out = forward_chip(model, scales, x_t, t) if qat else model(x_t, t, spike_counts=counts)
         loss, l_img, l_rec = diffusion.losses(out, x0, noise, t, tables, cfg["diffusion"]["recons_loss"])
+        if lam:
+            # the fraction of the synaptic operations a call could cost that it does cost, mean over the batch
+            l_syn = synops.synops_per_call(counts, fanout).mean() / synops_scale
+            loss = loss + lam * l_syn
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if ema is not None:
-            _ema_update(ema, model, pc["ema_decay"], it - start if qat else it)
+            _ema_update(ema, model, pc["ema_decay"], it)   # it counts this phase's iterations (QAT from 0)
         it += 1
         lv = float(loss.detach())
         run_loss = lv if run_loss is None else 0.98 * run_loss + 0.02 * lv
@@ -244,7 +326,8 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
             last_t, last_it = now, it
             eta = (iters - it) / max(rate, 1e-9)
             log({"event": "progress", "phase": phase, "iteration": it, "loss": lv, "loss_smooth": run_loss,
-                 "l_img": float(l_img), "l_recons": float(l_rec), "it_per_s": rate, "elapsed_s": now - t0},
+                 "l_img": float(l_img), "l_recons": float(l_rec), "it_per_s": rate, "elapsed_s": now - t0,
+                 **({"synops_fraction": float(l_syn)} if lam else {})},
                 f"[{phase}] it {it}/{iters} loss {lv:.4f} (smoothed {run_loss:.4f}, img {float(l_img):.4f}, "
                 f"recons {float(l_rec):.4f}) {rate:.2f} it/s, eta {eta / 60:.1f} min")
         if it % tc["checkpoint_every"] == 0 and it < iters:
@@ -252,7 +335,7 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
         if snapshot_every and it % snapshot_every == 0:
             snap = ema if ema is not None else model
             atomic_save({"format": CKPT_FORMAT, "version": CKPT_VERSION, "config": cfg, "phase": phase, "iteration": it,
-                         "model": _cpu_state(snap), "ema": None, "scales": scales},
+                         "model": _cpu_state(snap), "ema": None, "scales": scales, "lineage": lineage_at(it)},
                         os.path.join(run_dir, "snapshots", f"{phase}_{it:07d}.pt"))
         if deadline_s and time.time() - t0 > deadline_s:
             stopped = "deadline"

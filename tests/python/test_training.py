@@ -86,6 +86,8 @@ def test_bn_calibration_gives_each_batch_norm_the_statistics_of_its_inputs(tmp_p
     sched = diffusion.Schedule(cfg["diffusion"]["timesteps"], cfg["diffusion"]["cosine_s"])
     replay = FSDDIMNet(cfg["model"])
     replay.load_state_dict(init)
+    if cfg["train"]["channels_last"]:
+        replay.memory_format = torch.channels_last  # the layout training used: the same float sums, the same spikes
     seen = {}
     for name, m in replay.named_modules():
         if isinstance(m, nn.BatchNorm2d):
