@@ -455,6 +455,33 @@ def report_progress(out: Path, seen: int, n_done: int, total: int) -> tuple[int,
     return seen + end, n_done
 
 
+def cancel_submitted_jobs(snakemake_log: Path, start: int, profile: Path) -> None:
+    """After Ctrl-C on a cluster: cancel, with the profile's cluster-cancel, every job this run submitted.
+
+    Snakemake 7 cancels only the jobs in its list of active ones, and its status thread takes that list out
+    while it asks the scheduler about each job (seconds on a busy controller): a Ctrl-C in that moment
+    leaves every queued point running to the end. The job ids are in Snakemake's log ("Submitted job N with
+    external jobid 'ID'"); cancelling a job that already ended does nothing (the scheduler says so and the
+    message is dropped).
+    """
+    try:
+        with snakemake_log.open("rb") as f:
+            f.seek(start)
+            text = f.read().decode(errors="replace")
+        profile_config = yaml.safe_load((profile / "config.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return
+    cancel = profile_config.get("cluster-cancel")
+    ids = re.findall(r"with external jobid '([^']+)'", text)
+    if not cancel or not ids:
+        return
+    try:
+        subprocess.run([*str(cancel).split(), *ids], capture_output=True, timeout=60, start_new_session=True,
+                       cwd=profile)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="spikemesh sweep", description=__doc__.split("\n\n")[0],
                                  epilog="The sweep file format: docs/sweeps.md.")
@@ -529,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
         # by the profile's cluster-cancel, and Snakemake must get exactly one SIGINT, ours: a second one, or
         # one that kills the status command it is running, stops it before it cancels the jobs. So there it
         # runs in a session of its own, out of the terminal's reach.
+        snakemake_log_start = (out / "snakemake.log").stat().st_size if (out / "snakemake.log").is_file() else 0
         with (out / "snakemake.log").open("a") as snakelog:
             proc = subprocess.Popen(cmd, stdout=snakelog, stderr=subprocess.STDOUT,
                                     start_new_session=args.profile is not None)
@@ -553,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
             for s, h in old.items():
                 signal.signal(s, h)
         if interrupted:
+            if args.profile is not None:
+                cancel_submitted_jobs(out / "snakemake.log", snakemake_log_start, args.profile)
             rows, _ = collect(out, sweep, points)
             done = sum(r["status"] == "ok" for r in rows)
             print(f"spikemesh sweep: interrupted; {done} of {len(points)} points finished and kept "
