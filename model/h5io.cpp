@@ -662,7 +662,17 @@ std::string H5File::read_attr_string(const std::string& obj, const std::string& 
   Handle space(H5Aget_space(a), H5Sclose);
   if (H5Sget_simple_extent_npoints(space) != 1) fail(obj, "attribute '" + name + "': expected a single string");
   check_string_storage(obj + " attribute '" + name + "'", t);
-  if (H5Tis_variable_str(t) > 0) check_vlen_attribute(obj, name);
+  // The attribute message must store exactly one element of its type: a variable-length string's reference
+  // (4-byte length, collection address, 4-byte index) or the fixed length. libhdf5 copies a whole element
+  // out of whatever the message held (a 5-byte 'producer' was read as 16: heap-buffer-overflow in H5A__read).
+  const bool vlen = H5Tis_variable_str(t) > 0;
+  const hsize_t stored = H5Aget_storage_size(a);
+  const hsize_t element = vlen ? 4 + address_format(*this, id_).sizeof_addr + 4 : H5Tget_size(t);
+  if (stored != element)
+    fail(obj, "attribute '" + name + "': stores " + std::to_string(stored) + " bytes, one " +
+                  (vlen ? "variable-length string reference" : "string of this type") + " is " +
+                  std::to_string(element) + ": corrupt file");
+  if (vlen) check_vlen_attribute(obj, name);
   return read_string_object(a, t, true);
 }
 
