@@ -243,16 +243,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       ++(inactive ? counters_.updates_inactive : counters_.updates_active);
       spikes[i] = out.spike;
       if (currents) currents[i] = out.current;
-      if (out.spike) {
-        cycle += params_.core.spike_out_cycles;  // the soma's spike-out step, before the output stage sees it
-        ++counters_.spikes;
-        if (tracer_) tracer_->pulse(sig_spike_, cycle);
-        queue_spike(c, 1, cycle);
-        // SANA-FE's serial chain: the next update waits until this spike's messages are generated (the output
-        // stage is idle at `cycle`: the sweep waited for every earlier message).
-        if (params_.core.sweep_waits_for_output)
-          cycle += uint64_t{program_.out_begin[c + 1] - program_.out_begin[c]} * params_.core.axon_out_cycles;
-      }
+      if (out.spike) cycle = fire(c, 1, cycle);
     }
   }
   counters_.sweep_cycles += cycle - t0;
@@ -308,14 +299,22 @@ uint64_t Neurocore::sweep_sdnn(size_t sk, uint64_t slot, uint64_t row, uint64_t 
     ++counters_.updates_active;
     spikes[i] = out != 0;
     sent[i] = out;
-    if (out == 0) continue;
-    cycle += params_.core.spike_out_cycles;
-    ++counters_.spikes;
-    if (tracer_) tracer_->pulse(sig_spike_, cycle);
-    queue_spike(c, out, cycle);
-    if (params_.core.sweep_waits_for_output)
-      cycle += uint64_t{program_.out_begin[c + 1] - program_.out_begin[c]} * params_.core.axon_out_cycles;
+    if (out != 0) cycle = fire(c, out, cycle);
   }
+  return cycle;
+}
+
+// Compartment c fired (payload 1 for a binary spike) at `cycle` of the sweep: the soma's spike-out step, then
+// the spike joins the output queue. Returns the cycle the sweep goes on at.
+uint64_t Neurocore::fire(uint32_t c, int32_t payload, uint64_t cycle) {
+  cycle += params_.core.spike_out_cycles;  // the soma's spike-out step, before the output stage sees it
+  ++counters_.spikes;
+  if (tracer_) tracer_->pulse(sig_spike_, cycle);
+  queue_spike(c, payload, cycle);
+  // SANA-FE's serial chain: the next update waits until this spike's messages are generated (the output stage
+  // is idle at `cycle`: the sweep waited for every earlier message).
+  if (params_.core.sweep_waits_for_output)
+    cycle += uint64_t{program_.out_begin[c + 1] - program_.out_begin[c]} * params_.core.axon_out_cycles;
   return cycle;
 }
 

@@ -165,6 +165,9 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // The effective bias of neuron i of segment sk at this step: a hosted run's bias register, else the table
   // of the run's context or the static bias.
   int64_t bias_of(size_t sk, uint64_t i) const;
+  // Compartment c fired at `cycle` (CUBA: payload 1; sdnn: its graded value): spike-out step, counters,
+  // output queue; returns the cycle the sweep goes on at.
+  uint64_t fire(uint32_t c, int32_t payload, uint64_t cycle);
   void queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
   void hand_next_message(uint64_t earliest);   // the next queued message into the router's local port
   void hand_next_response(uint64_t earliest);  // the same for read responses (after this step's spikes)
