@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "error.h"
@@ -463,7 +464,7 @@ std::vector<unsigned char> bytes_at(std::ifstream& in, uint64_t at, size_t n) {
 // The file's address width and base address (addresses in the file are relative to the base, which is
 // where the superblock lies: after a user block, if any).
 struct AddressFormat {
-  size_t sizeof_addr = 8;
+  size_t sizeof_addr = 8, sizeof_size = 8;  // bytes of an address, and of a length
   uint64_t base = 0;
 };
 AddressFormat address_format(const H5File& f, hid_t file) {
@@ -471,9 +472,198 @@ AddressFormat address_format(const H5File& f, hid_t file) {
   size_t sizeof_addr = 0, sizeof_size = 0;
   hsize_t userblock = 0;
   if (fcpl < 0 || H5Pget_sizes(fcpl, &sizeof_addr, &sizeof_size) < 0 || H5Pget_userblock(fcpl, &userblock) < 0 ||
-      sizeof_addr < 2 || sizeof_addr > 8)
-    f.fail("/", "cannot read the superblock's address size (corrupt file?)");
-  return {sizeof_addr, userblock};
+      sizeof_addr < 2 || sizeof_addr > 8 || sizeof_size < 2 || sizeof_size > 8)
+    f.fail("/", "cannot read the superblock's address and length sizes (corrupt file?)");
+  return {sizeof_addr, sizeof_size, userblock};
+}
+
+// ---- Object headers and their attribute messages (docs/sources.md#hdf5-object-header) ----
+// libhdf5 1.10.8 decodes an attribute message trusting the sizes inside it: it copies the data as the
+// datatype's element size times the dataspace's element count from wherever the message ends, and decodes the
+// name, datatype and dataspace without bounds. So before the first attribute call on an object, its header is
+// walked here (every chunk, following continuation messages) and every attribute message must parse within
+// its own bytes; otherwise the file is refused.
+
+struct HeaderMessage {
+  unsigned type = 0, flags = 0;
+  uint64_t at = 0;  // file offset of the message's data
+  std::vector<unsigned char> data;
+};
+constexpr unsigned kMsgContinuation = 0x10, kMsgAttribute = 0x0c, kMsgAttributeInfo = 0x15;
+constexpr unsigned kMsgFlagShared = 0x02;
+constexpr size_t kMaxHeaderChunks = 4096;
+
+// Why the object header at file offset `at` cannot be walked, or ""; `out` gets every message of every chunk.
+std::string header_messages(std::ifstream& in, uint64_t at, uint64_t file_bytes, const AddressFormat& af,
+                            std::vector<HeaderMessage>& out) {
+  const auto prefix = bytes_at(in, at, 16);
+  if (prefix.empty()) return "object header at byte " + std::to_string(at) + " runs past the end of the file";
+  struct Chunk {
+    uint64_t at, bytes;  // the message region: file offset and length
+  };
+  std::vector<Chunk> todo;
+  bool v2 = false;
+  size_t msg_header = 8;  // version 1: type (2), size (2), flags (1), reserved (3)
+  if (std::memcmp(prefix.data(), "OHDR", 4) == 0) {
+    if (prefix[4] != 2) return "object header version " + std::to_string(prefix[4]) + " (expected 2 after 'OHDR')";
+    v2 = true;
+    const unsigned flags = prefix[5];
+    const uint64_t size_at = 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);  // after times, phase change
+    const size_t size_bytes = size_t{1} << (flags & 3);
+    const auto size = bytes_at(in, at + size_at, size_bytes);
+    if (size.empty()) return "object header prefix runs past the end of the file";
+    todo.push_back({at + size_at + size_bytes, le(size.data(), size_bytes)});
+    msg_header = (flags & 0x04) ? 6 : 4;  // type (1), size (2), flags (1), creation order (2) when tracked
+  } else if (prefix[0] == 1) {
+    todo.push_back({at + 16, le(prefix.data() + 8, 4)});  // a 16-byte prefix, then the first chunk
+  } else {
+    return "object header at byte " + std::to_string(at) + " has unknown version " + std::to_string(prefix[0]);
+  }
+  std::set<uint64_t> seen;
+  while (!todo.empty()) {
+    const Chunk c = todo.back();
+    todo.pop_back();
+    if (!seen.insert(c.at).second) return "its continuation messages form a loop";
+    if (seen.size() > kMaxHeaderChunks) return "more than " + std::to_string(kMaxHeaderChunks) + " header chunks";
+    if (c.at > file_bytes || c.bytes > file_bytes - c.at)
+      return "a header chunk of " + std::to_string(c.bytes) + " bytes at byte " + std::to_string(c.at) +
+             " runs past the end of the file";
+    const auto b = bytes_at(in, c.at, c.bytes);
+    uint64_t p = 0;
+    while (c.bytes - p >= msg_header) {
+      HeaderMessage m;
+      m.type = v2 ? b[p] : static_cast<unsigned>(le(&b[p], 2));
+      const uint64_t size = le(&b[p + (v2 ? 1 : 2)], 2);
+      m.flags = b[p + (v2 ? 3 : 4)];
+      p += msg_header;
+      if (size > c.bytes - p)
+        return "a message of type " + std::to_string(m.type) + " and " + std::to_string(size) +
+               " bytes overruns its header chunk";
+      m.at = c.at + p;
+      m.data.assign(b.begin() + static_cast<std::ptrdiff_t>(p), b.begin() + static_cast<std::ptrdiff_t>(p + size));
+      p += size;
+      if (m.type == kMsgContinuation) {  // the next chunk: its address and length
+        if (size < af.sizeof_addr + af.sizeof_size) return "a continuation message too short for its fields";
+        const uint64_t addr = le(m.data.data(), af.sizeof_addr);
+        const uint64_t len = le(m.data.data() + af.sizeof_addr, af.sizeof_size);
+        if (addr > file_bytes || af.base > file_bytes - addr) return "a continuation beyond the end of the file";
+        if (!v2) {
+          todo.push_back({af.base + addr, len});
+        } else {  // "OCHK", the messages, a 4-byte checksum
+          const auto sig = bytes_at(in, af.base + addr, 4);
+          if (len < 8 || sig.empty() || std::memcmp(sig.data(), "OCHK", 4) != 0)
+            return "a continuation chunk without its 'OCHK' signature";
+          todo.push_back({af.base + addr + 4, len - 8});
+        }
+      }
+      out.push_back(std::move(m));
+    }
+  }
+  return "";
+}
+
+uint64_t pad8(uint64_t n) { return (n + 7) / 8 * 8; }
+
+// The bytes one element of the encoded datatype `t` (its message, `len` bytes) takes in an attribute's data,
+// or 0 with `why` set. Classes whose properties are checked: integer, float, string, bitfield, reference, and
+// variable-length over one of those (stored as a 4-byte length, a global heap address, a 4-byte index).
+uint64_t datatype_element(const unsigned char* t, uint64_t len, const AddressFormat& af, int depth, std::string& why) {
+  static const char* const kClass[] = {"integer",  "float",     "time", "string",          "bitfield", "opaque",
+                                       "compound", "reference", "enum", "variable-length", "array"};
+  if (len < 8) return why = "a datatype shorter than its 8-byte header", 0;
+  const unsigned cls = t[0] & 0x0f, version = t[0] >> 4;
+  if (version < 1 || version > 3) return why = "datatype version " + std::to_string(version), 0;
+  const uint64_t size = le(t + 4, 4);
+  const std::string name = cls < 11 ? kClass[cls] : "unknown class " + std::to_string(cls);
+  uint64_t need = 0;  // header and properties
+  switch (cls) {
+    case 0:
+    case 4:
+      need = 12;
+      break;  // bit offset, precision
+    case 1:
+      need = 20;
+      break;  // bit offset, precision, exponent and mantissa fields, exponent bias
+    case 3:
+    case 7:
+      need = 8;
+      break;
+    case 9: {
+      if (depth > 0) return why = "a variable-length datatype nested in another", 0;
+      if (datatype_element(t + 8, len - 8, af, depth + 1, why) == 0) return 0;
+      // libhdf5 sizes the data by this field but reads a whole reference out of each element.
+      if (size != 4 + af.sizeof_addr + 4)
+        return why = "a variable-length datatype of size " + std::to_string(size) + " (a reference takes " +
+                     std::to_string(4 + af.sizeof_addr + 4) + " bytes)",
+               0;
+      return size;
+    }
+    default:
+      return why = "a datatype of class " + name + ", which spikemesh does not read in attributes", 0;
+  }
+  if (len < need)
+    return why = "a " + name + " datatype of " + std::to_string(len) + " bytes (needs " + std::to_string(need) + ")", 0;
+  if (size == 0) return why = "a " + name + " datatype of size 0", 0;
+  return size;
+}
+
+// The number of elements of the encoded dataspace `s` (`len` bytes), or -1 with `why` set.
+int64_t dataspace_count(const unsigned char* s, uint64_t len, const AddressFormat& af, std::string& why) {
+  if (len < 4) return why = "a dataspace shorter than its header", -1;
+  const unsigned version = s[0], rank = s[1], flags = s[2];
+  if (version != 1 && version != 2) return why = "dataspace version " + std::to_string(version), -1;
+  if (rank > 32) return why = "a dataspace of rank " + std::to_string(rank) + " (at most 32)", -1;
+  const uint64_t dims_at = version == 1 ? 8 : 4;
+  const uint64_t arrays = 1 + (flags & 1) + (version == 1 && (flags & 2) ? 1 : 0);  // sizes, max sizes, permutation
+  if (len < dims_at || (len - dims_at) / af.sizeof_size < rank * arrays)
+    return why = "a rank-" + std::to_string(rank) + " dataspace of " + std::to_string(len) + " bytes", -1;
+  if (version == 2 && s[3] > 2) return why = "dataspace type " + std::to_string(s[3]), -1;
+  if (version == 2 && s[3] == 2) return 0;  // null
+  uint64_t n = 1;
+  for (unsigned i = 0; i < rank; ++i) {
+    const uint64_t d = le(s + dims_at + i * af.sizeof_size, af.sizeof_size);
+    if (d != 0 && n > UINT64_MAX / d) return why = "a dataspace whose element count overflows 64 bits", -1;
+    n *= d;
+  }
+  if (n > uint64_t{INT64_MAX}) return why = "a dataspace whose element count overflows 64 bits", -1;
+  return static_cast<int64_t>(n);
+}
+
+// Why the attribute message `m` would not decode within its own bytes, or ""; `a` gets its name, and where its
+// data lies and how long it is.
+std::string attribute_problem(const HeaderMessage& m, const AddressFormat& af, H5AttributeLayout& a) {
+  const auto& d = m.data;
+  if (m.flags & kMsgFlagShared) return "a shared attribute message, which spikemesh does not read";
+  if (d.size() < 8) return "an attribute message of " + std::to_string(d.size()) + " bytes";
+  const unsigned version = d[0];
+  if (version < 1 || version > 3) return "attribute message version " + std::to_string(version);
+  if (version > 1 && (d[1] & 0x03))
+    return "an attribute with a shared datatype or dataspace, which spikemesh does not read";
+  const uint64_t name_len = le(&d[2], 2), dt_len = le(&d[4], 2), ds_len = le(&d[6], 2);
+  const uint64_t header = version == 3 ? 9 : 8;
+  const auto part = [&](uint64_t n) { return version == 1 ? pad8(n) : n; };  // version 1 pads each part to 8
+  const uint64_t dt_at = header + part(name_len), ds_at = dt_at + part(dt_len), data_at = ds_at + part(ds_len);
+  if (name_len == 0 || data_at > d.size())
+    return "an attribute message whose name, datatype and dataspace (" + std::to_string(name_len) + ", " +
+           std::to_string(dt_len) + ", " + std::to_string(ds_len) + " bytes) overrun its " + std::to_string(d.size()) +
+           " bytes";
+  const auto* name = reinterpret_cast<const char*>(&d[header]);
+  if (d[header + name_len - 1] != 0 || std::char_traits<char>::length(name) != name_len - 1)
+    return "an attribute name that is not one NUL-terminated string of its stated length";
+  a.name.assign(name, name_len - 1);
+  std::string why;
+  const uint64_t element = datatype_element(&d[dt_at], dt_len, af, 0, why);
+  if (element == 0) return "attribute '" + a.name + "': " + why;
+  const int64_t count = dataspace_count(&d[ds_at], ds_len, af, why);
+  if (count < 0) return "attribute '" + a.name + "': " + why;
+  const uint64_t room = d.size() - data_at;
+  if (static_cast<uint64_t>(count) > room / element)
+    return "attribute '" + a.name + "': " + std::to_string(count) + " elements of " + std::to_string(element) +
+           " bytes in " + std::to_string(room) + " bytes of data";
+  a.data_at = m.at + data_at;
+  a.elements = static_cast<uint64_t>(count);
+  a.element_bytes = element;
+  return "";
 }
 
 std::string read_string_object(hid_t obj, hid_t type, bool is_attr) {
@@ -561,40 +751,47 @@ void H5File::check_vlen_dataset(const std::string& ds, int64_t d) const {
   check_vlen_reference(ds, base + addr);
 }
 
-// An attribute's data lies in its attribute message (docs/sources.md#hdf5-format), inside an object header
-// or a dense-storage heap, which libhdf5 gives no address for. Every attribute message in the file with this
-// name and a variable-length string type (its name found as bytes, with a version 1, 2 or 3 message header
-// before it) has its reference checked; finding none is an error too. A message of that name elsewhere in
-// the file with a corrupt reference refuses the file: erring on the side of refusing.
-void H5File::check_vlen_attribute(const std::string& obj, const std::string& name) const {
-  if (name.empty()) fail(obj, "an attribute with an empty name (corrupt file?)");
+// The object header's address comes from libhdf5 (loading a header does not decode its attribute messages);
+// the header is then walked from the file's bytes. Attributes in dense storage (a fractal heap, used by
+// headers of version 2 for more than 8 attributes) cannot be checked this way and are refused.
+const std::map<std::string, H5AttributeLayout>& H5File::checked_attributes(const std::string& obj) const {
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(id_, obj.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+    fail(obj, "cannot read the object header (corrupt file?)");
+  const auto done = attributes_.find(info.addr);
+  if (done != attributes_.end()) return done->second;
+  const AddressFormat af = address_format(*this, id_);
   hsize_t file_bytes = 0;
   if (H5Fget_filesize(id_, &file_bytes) < 0) fail("/", "cannot determine the file size");
+  if (info.addr == HADDR_UNDEF || info.addr > file_bytes || af.base > file_bytes - info.addr)
+    fail(obj, "object header beyond the end of the file: corrupt file");
   std::ifstream in(path_, std::ios::binary);
-  if (!in) fail(obj, "cannot reopen the file to check the attribute '" + name + "'");
-  const std::string what = obj + " attribute '" + name + "'";
-  const uint64_t name_bytes = name.size() + 1;  // with its terminating NUL
-  const auto pad8 = [](uint64_t n) { return (n + 7) / 8 * 8; };
-  size_t checked = 0;
-  for (uint64_t q : find_in_file(in, std::string(name.c_str(), name_bytes))) {
-    for (int version = 1; version <= 3; ++version) {
-      const uint64_t header = version == 3 ? 9 : 8;
-      if (q < header) continue;
-      const auto h = bytes_at(in, q - header, header);
-      if (h.empty() || h[0] != version || (version == 1 && h[1] != 0) || le(h.data() + 2, 2) != name_bytes) continue;
-      const uint64_t dt_bytes = le(h.data() + 4, 2), ds_bytes = le(h.data() + 6, 2);
-      const uint64_t dt_at = q + (version == 1 ? pad8(name_bytes) : name_bytes);
-      const uint64_t data_at = dt_at + (version == 1 ? pad8(dt_bytes) + pad8(ds_bytes) : dt_bytes + ds_bytes);
-      const auto dt = bytes_at(in, dt_at, 2);
-      // Datatype message: class 9 (variable-length) in the low nibble, then type 1 (string).
-      if (dt_bytes < 8 || dt.empty() || (dt[0] & 0x0f) != 9 || (dt[1] & 0x0f) != 1 || data_at >= file_bytes) continue;
-      check_vlen_reference(what, data_at);
-      ++checked;
+  if (!in) fail(obj, "cannot reopen the file to check its attributes");
+  std::vector<HeaderMessage> messages;
+  const auto refuse = [&](const std::string& why) {
+    fail(obj, "object header at byte " + std::to_string(af.base + info.addr) + ": " + why +
+                  ": corrupt or unsupported file; refusing to read its attributes");
+  };
+  std::string why = header_messages(in, af.base + info.addr, file_bytes, af, messages);
+  if (!why.empty()) refuse(why);
+  std::map<std::string, H5AttributeLayout> attrs;
+  for (const auto& m : messages) {
+    if (m.type == kMsgAttributeInfo) {  // version, flags, [max creation index], fractal heap address, ...
+      const size_t heap_at = m.data.size() >= 2 && (m.data[1] & 1) ? 4 : 2;
+      if (m.data.size() < heap_at + af.sizeof_addr) refuse("an attribute info message too short for its fields");
+      if (le(m.data.data() + heap_at, af.sizeof_addr) !=
+          (af.sizeof_addr == 8 ? UINT64_MAX : (uint64_t{1} << (8 * af.sizeof_addr)) - 1))
+        refuse(
+            "attributes in dense storage (a fractal heap), which spikemesh cannot check; rewrite the file with "
+            "h5py's default format (libver 'earliest') or with at most 8 attributes per object");
     }
+    if (m.type != kMsgAttribute) continue;
+    H5AttributeLayout a;
+    why = attribute_problem(m, af, a);
+    if (!why.empty()) refuse(why);
+    if (!attrs.emplace(a.name, a).second) refuse("two attributes named '" + a.name + "'");
   }
-  if (checked == 0)
-    fail(obj, "attribute '" + name +
-                  "': cannot find its variable-length string reference in the file to check it: refusing to read it");
+  return attributes_[info.addr] = std::move(attrs);
 }
 
 // A variable-length string lives in the global heap (checked once per file); a fixed-length one is stored
@@ -620,65 +817,57 @@ std::string H5File::read_string(const std::string& ds) const {
 }
 
 std::vector<std::string> H5File::attribute_names(const std::string& obj) const {
-  Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose);
-  if (o < 0) fail(obj, "missing object");
-  H5O_info_t info;
-  if (H5Oget_info2(o, &info, H5O_INFO_NUM_ATTRS) < 0) fail(obj, "cannot read the object header (corrupt file?)");
+  if (!exists(obj)) fail(obj, "missing object");
   std::vector<std::string> names;
-  for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    ssize_t n = H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    if (n < 0) fail(obj, "cannot read the name of attribute " + std::to_string(i) + " (corrupt file?)");
-    std::string s(static_cast<size_t>(n), '\0');
-    H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), s.size() + 1, H5P_DEFAULT);
-    names.push_back(s);
-  }
+  for (const auto& kv : checked_attributes(obj)) names.push_back(kv.first);  // by name, as H5_INDEX_NAME orders
   return names;
 }
 
 bool H5File::has_attribute(const std::string& obj, const std::string& name) const {
-  return exists(obj) && H5Aexists_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+  return exists(obj) && checked_attributes(obj).count(name) > 0;
+}
+
+// Opens an attribute whose message checked_attributes validated, or fails naming it; `layout` gets where it lies.
+hid_t H5File::open_attribute(const std::string& obj, const std::string& name, H5AttributeLayout* layout) const {
+  if (!exists(obj)) fail(obj, "missing object");
+  const auto& attrs = checked_attributes(obj);
+  const auto it = attrs.find(name);
+  if (it == attrs.end()) fail(obj, "missing attribute '" + name + "'");
+  if (layout) *layout = it->second;
+  const hid_t a = H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) fail(obj, "cannot open attribute '" + name + "' (corrupt file?)");
+  return a;
 }
 
 bool H5File::attr_is_string(const std::string& obj, const std::string& name) const {
-  Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (a < 0) fail(obj, "missing attribute '" + name + "'");
+  Handle a(open_attribute(obj, name), H5Aclose);
   Handle t(H5Aget_type(a), H5Tclose);
   return H5Tget_class(t) == H5T_STRING;
 }
 
 bool H5File::attr_is_integer(const std::string& obj, const std::string& name) const {
-  Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (a < 0) fail(obj, "missing attribute '" + name + "'");
+  Handle a(open_attribute(obj, name), H5Aclose);
   Handle t(H5Aget_type(a), H5Tclose);
   Handle space(H5Aget_space(a), H5Sclose);
   return H5Tget_class(t) == H5T_INTEGER && H5Sget_simple_extent_npoints(space) == 1;
 }
 
 std::string H5File::read_attr_string(const std::string& obj, const std::string& name) const {
-  if (!has_attribute(obj, name)) fail(obj, "missing attribute '" + name + "'");
-  Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5AttributeLayout layout;
+  Handle a(open_attribute(obj, name, &layout), H5Aclose);
   Handle t(H5Aget_type(a), H5Tclose);
   if (H5Tget_class(t) != H5T_STRING) fail(obj, "attribute '" + name + "': expected a string");
   Handle space(H5Aget_space(a), H5Sclose);
-  if (H5Sget_simple_extent_npoints(space) != 1) fail(obj, "attribute '" + name + "': expected a single string");
+  if (H5Sget_simple_extent_npoints(space) != 1 || layout.elements != 1)
+    fail(obj, "attribute '" + name + "': expected a single string");
   check_string_storage(obj + " attribute '" + name + "'", t);
-  // The attribute message must store exactly one element of its type: a variable-length string's reference
-  // (4-byte length, collection address, 4-byte index) or the fixed length. libhdf5 copies a whole element
-  // out of whatever the message held (a 5-byte 'producer' was read as 16: heap-buffer-overflow in H5A__read).
-  const bool vlen = H5Tis_variable_str(t) > 0;
-  const hsize_t stored = H5Aget_storage_size(a);
-  const hsize_t element = vlen ? 4 + address_format(*this, id_).sizeof_addr + 4 : H5Tget_size(t);
-  if (stored != element)
-    fail(obj, "attribute '" + name + "': stores " + std::to_string(stored) + " bytes, one " +
-                  (vlen ? "variable-length string reference" : "string of this type") + " is " +
-                  std::to_string(element) + ": corrupt file");
-  if (vlen) check_vlen_attribute(obj, name);
+  // A variable-length string's data is its heap reference (4-byte length, collection address, 4-byte index).
+  if (H5Tis_variable_str(t) > 0) check_vlen_reference(obj + " attribute '" + name + "'", layout.data_at);
   return read_string_object(a, t, true);
 }
 
 int64_t H5File::read_attr_int(const std::string& obj, const std::string& name) const {
-  if (!has_attribute(obj, name)) fail(obj, "missing attribute '" + name + "'");
-  Handle a(H5Aopen_by_name(id_, obj.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  Handle a(open_attribute(obj, name), H5Aclose);
   Handle t(H5Aget_type(a), H5Tclose);
   if (H5Tget_class(t) != H5T_INTEGER) fail(obj, "attribute '" + name + "': expected an integer");
   Handle space(H5Aget_space(a), H5Sclose);

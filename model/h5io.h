@@ -13,6 +13,12 @@ namespace spikemesh {
 using Shape = std::vector<uint64_t>;
 std::string shape_str(const Shape& s);  // "(3, 28, 28)"; "()" for a scalar
 
+// An attribute as its validated attribute message stores it: where its data lies in the file and how long it is.
+struct H5AttributeLayout {
+  std::string name;
+  uint64_t data_at = 0, elements = 0, element_bytes = 0;
+};
+
 class H5File {
  public:
   static H5File open_read(const std::string& path);
@@ -63,13 +69,19 @@ class H5File {
   // A variable-length string's stored reference (length, collection address, object index) must name an
   // object of exactly that length in a validated collection: libhdf5 follows it unchecked.
   void check_vlen_reference(const std::string& obj, uint64_t at) const;
-  void check_vlen_attribute(const std::string& obj, const std::string& name) const;
+  // Walks the object header of `obj` (every chunk) once and validates every attribute message in it before
+  // libhdf5 decodes any: its parts within its bytes, a datatype and dataspace of known layout, the data as long
+  // as they declare. Fails naming the object otherwise; returns the attributes by name.
+  const std::map<std::string, H5AttributeLayout>& checked_attributes(const std::string& obj) const;
+  int64_t open_attribute(const std::string& obj, const std::string& name, H5AttributeLayout* layout = nullptr) const;
   void check_vlen_dataset(const std::string& ds, int64_t dataset) const;
   int64_t id_ = -1;
   std::string path_;
   mutable bool heaps_checked_ = false;
   // Every validated global heap collection: file offset -> object index -> object size in bytes.
   mutable std::map<uint64_t, std::map<uint32_t, uint64_t>> heaps_;
+  // Every object whose attribute messages were validated: object header address -> attributes by name.
+  mutable std::map<uint64_t, std::map<std::string, H5AttributeLayout>> attributes_;
 };
 
 }  // namespace spikemesh

@@ -29,10 +29,13 @@ def reference(binary, net, tmp_path, *extra):
 # crash-35600981's deflated chunk of /projections/4/post is marked as stored unfiltered, 178 of its 492 bytes
 # (libhdf5 copied the whole chunk out of the short buffer); oom-a0c9d472's root-group object header declares a
 # size that made libhdf5 ask for 12 GiB inside H5Fopen, which then fails: the file does not open; crash-823e90ab's
-# 'producer' stores 5 bytes where a variable-length string reference takes 16 (libhdf5 copied 16).
+# and crash-a2bb1e2d's 'producer' declare a variable-length type of 5 and 32 bytes where a reference takes 16
+# (libhdf5 copied the declared size out of the message's 16 bytes).
+ATTR = "/: object header at byte 96: attribute 'producer': a variable-length datatype of size {} (a reference takes 16 bytes)"
 EXPECTED = {"oom-a0c9d472f2": "cannot open as HDF5",
-            "crash-823e90ab": "/: attribute 'producer': stores 5 bytes, one variable-length string reference is 16: "
-                              "corrupt file","crash-67b55f8e": "/projections: cannot read the group (corrupt file?)",
+            "crash-823e90ab": ATTR.format(5),
+            "crash-a2bb1e2d": ATTR.format(32),
+            "crash-67b55f8e": "/projections: cannot read the group (corrupt file?)",
             "crash-0c9c8b8d": "/ attribute 'producer': variable-length string (reference at byte 1016: length 31, "
                               "global heap at address 2048, object 131072) names an object that collection does not "
                               "hold: corrupt file",
@@ -40,7 +43,7 @@ EXPECTED = {"oom-a0c9d472f2": "cannot open as HDF5",
 
 
 def test_fuzz_corpus_is_present():
-    assert len(FUZZ) == 12
+    assert len(FUZZ) == 13
 
 
 @pytest.mark.parametrize("path", FUZZ, ids=os.path.basename)
@@ -226,3 +229,67 @@ def test_chunk_filters_other_than_deflate_and_shuffle_are_refused(binary, exampl
     rc, out = reference(binary, example, tmp_path)
     assert rc == 1, out
     assert "/projections/4/post: filter 3 at position 0 of the pipeline: only deflate (gzip), optionally after shuffle" in out
+
+
+def rewrite_with_libver_latest(src, dst, extra_root_attrs=0, track_order=False):
+    """Copies a network file into one with version-2 object headers (h5py's libver='latest'), the root's
+    attributes (plus `extra_root_attrs` integers) included."""
+    with h5py.File(src, "r") as s, h5py.File(dst, "w", libver="latest", track_order=track_order) as d:
+        for k in s:
+            s.copy(s[k], d, name=k)
+        for k, v in s.attrs.items():
+            d.attrs[k] = v
+        for i in range(extra_root_attrs):
+            d.attrs[f"extra_{i}"] = i
+
+
+@pytest.mark.parametrize("track_order", [False, True], ids=["plain", "creation-order-tracked"])
+def test_version_2_object_headers_are_read(binary, example, tmp_path, track_order):
+    """The attribute check walks version-2 headers ('OHDR', optional creation-order field per message) as well
+    as version 1: the same network written with libver='latest' runs, with the same spikes."""
+    v2 = tmp_path / "v2.h5"
+    rewrite_with_libver_latest(example, v2, extra_root_attrs=3, track_order=track_order)
+    with h5py.File(v2, "r") as f:
+        root = h5py.h5o.get_info(f["/"].id).addr
+    assert v2.read_bytes()[root:root + 4] == b"OHDR"
+    rc, out = reference(binary, v2, tmp_path)
+    assert rc == 0, out
+    assert "timesteps 2, spikes 251, synaptic events 3315" in out
+
+
+def test_attributes_in_dense_storage_are_refused_with_the_way_out(binary, example, tmp_path):
+    """More than 8 attributes on one object in a version-2 file go to a fractal heap, which the check cannot
+    walk: refused, saying how to write the file instead."""
+    dense = tmp_path / "dense.h5"
+    rewrite_with_libver_latest(example, dense, extra_root_attrs=9)
+    rc, out = reference(binary, dense, tmp_path)
+    assert rc == 1, out
+    assert f"{dense}: /: object header at byte" in out
+    assert "attributes in dense storage (a fractal heap), which spikemesh cannot check" in out
+
+
+# The example's root attribute 'format' is a version-1 attribute message: a version byte 1, a reserved 0, the
+# name's length 7 ("format" and its NUL), the datatype's and the dataspace's lengths, then "format\0" padded to 8.
+def format_message(data):
+    at = data.index(b"format\0") - 8
+    assert data[at] == 1 and struct.unpack_from("<H", data, at + 2)[0] == 7
+    return at
+
+
+@pytest.mark.parametrize("patch, why", [
+    (lambda d, at: struct.pack_into("<H", d, at + 2, 5), "an attribute name that is not one NUL-terminated string"),
+    (lambda d, at: struct.pack_into("<H", d, at + 4, 60000), "overrun its"),
+    (lambda d, at: d.__setitem__(at + 16, (d[at + 16] & 0xf0) | 6), "a datatype of class compound, which spikemesh "
+                                                                     "does not read in attributes"),
+    (lambda d, at: d.__setitem__(at + 0, 7), "attribute message version 7"),
+], ids=["name-not-its-length", "datatype-overruns-message", "compound-type", "unknown-version"])
+def test_malformed_attribute_message_is_refused_before_libhdf5_decodes_it(binary, example, tmp_path, patch, why):
+    """libhdf5 decodes an attribute message trusting the sizes in it (a fuzzer-found overflow, crash-a2bb1e2d);
+    each part must decode within the message's bytes first."""
+    data = bytearray(example.read_bytes())
+    patch(data, format_message(data))
+    example.write_bytes(bytes(data))
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert f"{example}: /: object header at byte 96: " in out
+    assert why in out and "refusing to read its attributes" in out
