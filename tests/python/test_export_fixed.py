@@ -66,20 +66,27 @@ def test_fixed_point_forward_equals_cpp_reference_bit_exactly(tiny_run, binary):
 
 
 def test_qat_forward_tracks_the_fixed_point_forward(tiny_run):
+    """The QAT forward omits the per-synapse floor of graded inputs and runs in float32, so a few spikes flip,
+    and in a U-Net a flip spreads to the outputs it feeds: at one context a model trained on one CPU may
+    differ in 40 % of its outputs and another not at all. So the forward is compared over six contexts:
+    most outputs equal the exact ones to within 1e-3, and the error over all of them stays small."""
     run, cfg, net_path = tiny_run
     ck = load_checkpoint(os.path.join(run, "qat.pt"), use_ema=True)
     net = netfile.read(net_path)
     meta = sampler_meta(net)
-    pay = make_payloads(meta, 4, 300, 5)                      # (T, 4, N)
-    x = (pay.double() / (1 << meta["payload_frac"])).float().view(meta["T"], 4, *meta["shape"])
-    with torch.no_grad():
-        qat = forward_chip(ck["model"], ck["scales"], x, torch.full((4,), 300)).view(meta["T"], 4, -1)
-    fx = FixedNet(net).run({"x": pay}, torch.full((4,), 300), meta["T"])["currents"]["out"].double() / (1 << meta["readout_frac"])
-    # the QAT forward omits the per-synapse floor of graded inputs and runs in float32, so a few spikes
-    # flip; its outputs must still track the exact ones closely
-    err = (qat.double() - fx).abs().mean().item()
-    assert err < 0.15 * fx.abs().mean().item()
-    corr = torch.corrcoef(torch.stack([qat.double().flatten(), fx.flatten()]))[0, 1].item()
+    qats, fxs = [], []
+    for context in (0, 100, 300, 500, 700, 999):
+        pay = make_payloads(meta, 4, context, 5)                      # (T, 4, N)
+        x = (pay.double() / (1 << meta["payload_frac"])).float().view(meta["T"], 4, *meta["shape"])
+        with torch.no_grad():
+            qats.append(forward_chip(ck["model"], ck["scales"], x, torch.full((4,), context)).double().flatten())
+        fx = FixedNet(net).run({"x": pay}, torch.full((4,), context), meta["T"])["currents"]["out"].double()
+        fxs.append((fx / (1 << meta["readout_frac"])).flatten())
+    qat, fx = torch.cat(qats), torch.cat(fxs)
+    diff = (qat - fx).abs()
+    assert (diff < 1e-3).double().mean().item() > 0.75      # equal but for flipped spikes' reach
+    assert diff.mean().item() < 0.15 * fx.abs().mean().item()
+    corr = torch.corrcoef(torch.stack([qat, fx]))[0, 1].item()
     assert corr > 0.95, corr
 
 
