@@ -37,6 +37,17 @@ void validate_stimulus(const Network& net, const Stimulus& s, const std::string&
                     ", " + std::to_string(payload_max(p)) + "] for payload_bits = " + std::to_string(p.payload_bits));
     }
   }
+  for (const auto& b : s.biases) {
+    if (b.population >= net.populations.size()) throw Error(where + ": stimulus names an unknown population");
+    const Population& p = net.populations[b.population];
+    const std::string at = where + ": /biases/" + p.name;
+    if (p.kind != NeuronKind::Cuba && p.kind != NeuronKind::Readout)
+      throw Error(at + ": population '" + p.name + "' is " + to_string(p.kind) +
+                  ", only cuba and readout populations take a bias");
+    if (p.has_bias_table())
+      throw Error(at + ": population '" + p.name + "' has a bias table, which a stimulus bias cannot replace");
+    if (b.mant.size() != p.size()) throw Error(at + ": expected shape (" + std::to_string(p.size()) + ",)");
+  }
 }
 
 ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
@@ -388,8 +399,10 @@ SimResult read_result(const std::string& path) {
 Stimulus read_stimulus(const Network& net, const std::string& path) {
   H5File f = H5File::open_read(path);
   Stimulus s;
-  if (!f.is_group("/inputs")) f.fail("/inputs", "missing group: a stimulus file holds /inputs/<population> datasets");
-  for (const auto& name : f.children("/inputs")) {
+  const bool inputs = f.is_group("/inputs");
+  if (!inputs && !f.is_group("/biases"))
+    f.fail("/inputs", "missing group: a stimulus file holds /inputs/<population> or /biases/<population> datasets");
+  for (const auto& name : inputs ? f.children("/inputs") : std::vector<std::string>{}) {
     const std::string ds = "/inputs/" + name;
     const int p = net.find(name);
     if (p < 0) f.fail(ds, "no population named '" + name + "' in the network");
@@ -407,8 +420,36 @@ Stimulus read_stimulus(const Network& net, const std::string& path) {
     }
     s.inputs.push_back(std::move(rows));
   }
+  if (f.is_group("/biases")) {
+    for (const auto& name : f.children("/biases")) {
+      const std::string ds = "/biases/" + name;
+      const int p = net.find(name);
+      if (p < 0) f.fail(ds, "no population named '" + name + "' in the network");
+      const Shape sh = f.shape(ds);
+      if (sh.size() != 1 || sh[0] != net.populations[p].size())
+        f.fail(ds, "expected shape (" + std::to_string(net.populations[p].size()) + ",), got " + shape_str(sh));
+      Stimulus::Biases b{static_cast<uint32_t>(p), {}};
+      for (auto x : f.read_ints(ds)) {
+        if (x < kBiasMantMin || x > kBiasMantMax)
+          f.fail(ds, "bias mantissa " + std::to_string(x) + " outside [" + std::to_string(kBiasMantMin) + ", " +
+                         std::to_string(kBiasMantMax) + "] (13-bit signed)");
+        b.mant.push_back(static_cast<int16_t>(x));
+      }
+      s.biases.push_back(std::move(b));
+    }
+  }
   validate_stimulus(net, s, path);
   return s;
+}
+
+Network apply_stimulus_biases(Network net, const Stimulus& s) {
+  validate_stimulus(net, s, "stimulus");
+  for (const auto& b : s.biases) {
+    Population& p = net.populations[b.population];
+    if (p.params.size() == 1) p.params.assign(p.size(), p.params[0]);
+    for (size_t i = 0; i < b.mant.size(); ++i) p.params[i].bias_mant = b.mant[i];
+  }
+  return net;
 }
 
 void write_stimulus(const Network& net, const Stimulus& s, const std::string& path) {
@@ -418,6 +459,11 @@ void write_stimulus(const Network& net, const Stimulus& s, const std::string& pa
   for (const auto& rows : s.inputs) {
     const auto& p = net.populations[rows.population];
     f.write_int32("/inputs/" + p.name, rows.payloads.data(), {rows.timesteps, p.size()}, true);
+  }
+  if (!s.biases.empty()) f.create_group("/biases");
+  for (const auto& b : s.biases) {
+    const auto& p = net.populations[b.population];
+    f.write_ints("/biases/" + p.name, std::vector<int64_t>(b.mant.begin(), b.mant.end()), {p.size()}, 2);
   }
 }
 

@@ -24,6 +24,13 @@ struct Stimulus {
     std::vector<int32_t> payloads;  // timesteps x size
   };
   std::vector<Rows> inputs;
+  // Bias input: one bias mantissa per neuron of a CUBA or readout population, replacing the network's for the
+  // run (lava-dl netx feeds an input layer's frame this way: "the input must be handled through neuron's bias").
+  struct Biases {
+    uint32_t population = 0;
+    std::vector<int16_t> mant;  // size of the population
+  };
+  std::vector<Biases> biases;
 };
 
 // Payload range of an input population: b-bit two's complement, except b = 1, a plain spike {0, 1}.
@@ -120,8 +127,12 @@ SimResult run_reference(const Network& net, const Stimulus& stim, uint32_t times
 // same layout.
 void write_result(const SimResult& r, const std::string& path);
 SimResult read_result(const std::string& path);
-// Stimulus file: /inputs/<population name> with shape (timesteps, size).
+// Stimulus file: /inputs/<population name> with shape (timesteps, size), and /biases/<population name> with
+// shape (size,).
 Stimulus read_stimulus(const Network& net, const std::string& path);
+// The network with the stimulus's biases in place (each such population gets one parameter set per neuron).
+// Every command that reads a stimulus applies it before simulating, so the reference and the chip run the same.
+Network apply_stimulus_biases(Network net, const Stimulus& s);
 void write_stimulus(const Network& net, const Stimulus& s, const std::string& path);
 
 }  // namespace spikemesh

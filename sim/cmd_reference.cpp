@@ -175,8 +175,9 @@ int cmd_reference(const Args& args) {
   po::positional_options_description pos;
   pos.add("network", 1);
   if (!parse_command_line(args, opts, pos)) return 0;
-  const Network net = load_network(net_path);
-  const Stimulus stim = stim_path.empty() ? Stimulus{} : read_stimulus(net, stim_path);
+  Network loaded = load_network(net_path);
+  const Stimulus stim = stim_path.empty() ? Stimulus{} : read_stimulus(loaded, stim_path);
+  const Network net = apply_stimulus_biases(std::move(loaded), stim);  // a bias input is part of the network
   if (state_path.empty() && (!state_pops.empty() || !state_steps.empty()))
     throw Error("--state-populations and --state-timesteps need --state-out FILE.h5");
   std::optional<StateProbe> probe;

@@ -56,7 +56,7 @@ int cmd_run(const Args& args) {
 
   // Everything that can fail on bad input fails here, before simulation.
   const RunConfig cfg = load_run_config(config_path, sets);
-  const Network net = load_network(cfg.network_path());
+  Network net = load_network(cfg.network_path());
   // Before the stimulus is made and the network compiled: 2^30 random timesteps or a huge mesh would
   // allocate (and take) far too much first.
   check_run_memory(cfg, net, physical_memory_bytes());
@@ -65,6 +65,7 @@ int cmd_run(const Args& args) {
     stim = make_random_stimulus(net, cfg.run.timesteps, cfg.run.seed, cfg.run.activity);
   else if (cfg.run.stimulus != "none")
     stim = read_stimulus(net, cfg.stimulus_path());
+  net = apply_stimulus_biases(std::move(net), stim);  // a bias input (netx input layers) is part of the network
   const EnergyTable table = load_energy_table(cfg.energy_path());
   // Trace settings are checked here too (the FSDDIM loop checks its own window against its schedule).
   const std::unique_ptr<Tracer> tracer =

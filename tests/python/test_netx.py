@@ -721,3 +721,92 @@ def test_chip_probes_trace_an_sdnn_compartments_sigma_and_act(binary, pilotnet_s
     sends = np.cumsum(sent8[:, 0] != 0)
     assert np.all(np.abs(v[:, 1] - 64 * np.cumsum(sent8[:, 0])) < (6 << 12) + 64 * sends)
     assert v[0, 1] == 64 * sent8[0, 0] > 0  # bias only at step 0: relu(bias << 12) sent whole (vth below it)
+
+
+PILOTNET_SNN = os.path.join(DATA, "tutorials", "pilotnet_snn")
+
+
+def netx_frame(net, frame, out):
+    return subprocess.run([os.path.join(ROOT, "scripts", "netx_frame"), net, frame, str(out)], capture_output=True,
+                          text=True, env=ENV)
+
+
+@pytest.fixture(scope="module")
+def pilotnet_frame(tmp_path_factory):
+    """The PilotNet LIF frame as the input layer's bias (scripts/netx_frame), as lava-dl's PilotNet LIF benchmark
+    feeds it (`net.in_layer.neuron.bias = image`)."""
+    out = tmp_path_factory.mktemp("pilotnet") / "stimulus.h5"
+    r = netx_frame(os.path.join(PILOTNET_SNN, "network.net"), os.path.join(PILOTNET_SNN, "frame.npy"), out)
+    assert r.returncode == 0, r.stderr
+    return str(out)
+
+
+def test_netx_frame_applies_the_input_transform_of_the_file(pilotnet_frame):
+    """PilotNet LIF's input layer has weight 40 and bias 36: b = int(2 * 40 * p / 255 - 40 + 36), stored in
+    (channel, y, x) order from the (x, y, channel) frame."""
+    frame = np.load(os.path.join(PILOTNET_SNN, "frame.npy"))
+    with h5py.File(pilotnet_frame) as f:
+        b = f["biases/layer0"][()].reshape(3, 66, 200)
+    assert b[2, 10, 7] == int(80 * frame[7, 10, 2] / 255 - 4)
+    assert np.array_equal(b, (80 * frame.astype(np.float64) / 255 - 4).astype(np.int32).transpose(2, 1, 0))
+    assert b.min() == 3 and b.max() == 76
+
+
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_pilotnet_snn_runs_one_frame_from_its_input_bias(binary, pilotnet_frame, tmp_path, on_chip):
+    """The .net loads and runs for the 16 timesteps lava-dl gives a frame. At step 0 the input layer's v is its
+    bias alone (b << 6, Lava's bias_exp 6) and fires where that exceeds vth << 6 = 1600: exactly the neurons
+    with b > 25. The chip's raster equals the reference simulator's."""
+    out = run_with_stimulus(binary, os.path.join(PILOTNET_SNN, "network.net"), pilotnet_frame, 16, tmp_path, on_chip)
+    with h5py.File(pilotnet_frame) as f:
+        b = f["biases/layer0"][()]
+    with h5py.File(out) as f:
+        s0 = f["populations/layer0/spikes"][0]
+        assert np.array_equal(s0, (b > 25).astype(np.uint8))
+        assert int(s0.sum()) == int((b > 25).sum()) > 30000
+        assert int(f.attrs["spike_count"]) == 749909 and int(f.attrs["synaptic_events"]) == 48305768
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda f: f.create_dataset("biases/layer0", data=np.zeros(5, dtype=np.int16)),
+     "/biases/layer0: expected shape (39600,), got (5,)"),
+    (lambda f: f.create_dataset("biases/layer0", data=np.full(39600, 5000, dtype=np.int16)),
+     "/biases/layer0: bias mantissa 5000 outside [-4096, 4095] (13-bit signed)"),
+    (lambda f: f.create_dataset("biases/nope", data=np.zeros(3, dtype=np.int16)),
+     "/biases/nope: no population named 'nope' in the network"),
+], ids=["wrong-shape", "beyond-13-bits", "unknown-population"])
+def test_bad_bias_stimulus_is_an_error_naming_the_dataset(binary, tmp_path, edit, expected):
+    stim = tmp_path / "bad.h5"
+    with h5py.File(stim, "w") as f:
+        edit(f)
+    r = subprocess.run([binary, "reference", os.path.join(PILOTNET_SNN, "network.net"), "--stimulus", str(stim),
+                        "--timesteps", "1", "--out", str(tmp_path / "r.h5")], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 1, r.stderr
+    assert f"{stim}: {expected}" in r.stderr
+
+
+def test_bias_stimulus_on_an_input_population_is_an_error(binary, oxford, tmp_path):
+    """Oxford's importer-made `input` population emits payloads; it has no bias to set."""
+    stim = tmp_path / "bad.h5"
+    with h5py.File(stim, "w") as f:
+        f["biases/input"] = np.zeros(200, dtype=np.int16)
+    r = subprocess.run([binary, "reference", oxford, "--stimulus", str(stim), "--timesteps", "1", "--out",
+                        str(tmp_path / "r.h5")], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 1, r.stderr
+    assert f"{stim}: /biases/input: population 'input' is input, only cuba and readout populations take a bias" \
+        in r.stderr
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["frame.npy"], None),
+    (["bad-shape"], "expected shape (200, 66, 3) (x, y, channel of the input layer (3, 66, 200)), got (66, 200, 3)"),
+], ids=["usage", "frame-shape"])
+def test_netx_frame_errors(tmp_path, args, expected):
+    if expected is None:
+        r = subprocess.run([os.path.join(ROOT, "scripts", "netx_frame")], capture_output=True, text=True)
+        assert r.returncode != 0 and "scripts/netx_frame NET.net FRAME.npy OUT.h5" in r.stderr
+        return
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros((66, 200, 3), dtype=np.uint8))
+    r = netx_frame(os.path.join(PILOTNET_SNN, "network.net"), str(bad), tmp_path / "o.h5")
+    assert r.returncode != 0 and f"netx_frame: error: {bad}: {expected}" in r.stderr
