@@ -136,15 +136,17 @@ std::vector<std::string> H5File::children(const std::string& group) const {
   return names;
 }
 
-namespace {
-// Opens a dataset or fails naming it.
-hid_t open_dataset(const H5File& f, hid_t file, const std::string& ds) {
-  if (!f.exists(ds)) f.fail(ds, "missing dataset");
-  if (f.is_group(ds)) f.fail(ds, "expected a dataset, found a group");
-  hid_t id = H5Dopen2(file, ds.c_str(), H5P_DEFAULT);
-  if (id < 0) f.fail(ds, "cannot open dataset");
+// Opens a dataset whose object header checked_header validated, or fails naming it.
+int64_t H5File::open_dataset(const std::string& ds) const {
+  if (!exists(ds)) fail(ds, "missing dataset");
+  if (is_group(ds)) fail(ds, "expected a dataset, found a group");
+  checked_header(ds);
+  hid_t id = H5Dopen2(id_, ds.c_str(), H5P_DEFAULT);
+  if (id < 0) fail(ds, "cannot open dataset");
   return id;
 }
+
+namespace {
 
 Shape dataset_shape(hid_t d) {
   Handle space(H5Dget_space(d), H5Sclose);
@@ -308,22 +310,22 @@ H5T_class_t type_class(hid_t d) {
 }  // namespace
 
 Shape H5File::shape(const std::string& ds) const {
-  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  Handle d(open_dataset(ds), H5Dclose);
   return dataset_shape(d);
 }
 
 bool H5File::is_integer(const std::string& ds) const {
-  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  Handle d(open_dataset(ds), H5Dclose);
   return type_class(d) == H5T_INTEGER;
 }
 
 bool H5File::is_string(const std::string& ds) const {
-  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  Handle d(open_dataset(ds), H5Dclose);
   return type_class(d) == H5T_STRING;
 }
 
 bool H5File::read_bool(const std::string& ds) const {
-  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  Handle d(open_dataset(ds), H5Dclose);
   const H5T_class_t cls = type_class(d);
   if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
     const auto v = read_reals(ds);
@@ -346,7 +348,7 @@ bool H5File::read_bool(const std::string& ds) const {
 }
 
 std::vector<int64_t> H5File::read_ints(const std::string& ds, Shape* shape) const {
-  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  Handle d(open_dataset(ds), H5Dclose);
   const H5T_class_t cls = type_class(d);
   if (cls != H5T_INTEGER)
     fail(ds, std::string("expected an integer dataset, found ") + (cls == H5T_FLOAT    ? "floating point"
@@ -363,7 +365,7 @@ std::vector<int64_t> H5File::read_ints(const std::string& ds, Shape* shape) cons
 }
 
 std::vector<double> H5File::read_reals(const std::string& ds, Shape* shape) const {
-  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  Handle d(open_dataset(ds), H5Dclose);
   const H5T_class_t cls = type_class(d);
   if (cls != H5T_INTEGER && cls != H5T_FLOAT) fail(ds, "expected a numeric dataset");
   Shape s = dataset_shape(d);
@@ -489,7 +491,8 @@ struct HeaderMessage {
   uint64_t at = 0;  // file offset of the message's data
   std::vector<unsigned char> data;
 };
-constexpr unsigned kMsgContinuation = 0x10, kMsgAttribute = 0x0c, kMsgAttributeInfo = 0x15;
+constexpr unsigned kMsgDataspace = 0x01, kMsgLayout = 0x08, kMsgContinuation = 0x10, kMsgAttribute = 0x0c,
+                   kMsgAttributeInfo = 0x15;
 constexpr unsigned kMsgFlagShared = 0x02;
 constexpr size_t kMaxHeaderChunks = 4096;
 
@@ -666,6 +669,46 @@ std::string attribute_problem(const HeaderMessage& m, const AddressFormat& af, H
   return "";
 }
 
+// Why the data layout message `m` would make libhdf5 fault, or "": a chunked layout's sizes (one per dimension
+// and the element size; versions 1 to 3 in 4 bytes each, version 4 in the width it states) must all be
+// nonzero: libhdf5 divides the dataset's extent by them when it opens the dataset (a zero raised SIGFPE in
+// H5D__chunk_set_info: crash-9cb7f16c).
+std::string layout_problem(const HeaderMessage& m, const AddressFormat& af) {
+  const auto& d = m.data;
+  const auto sized = [&](uint64_t need) { return d.size() >= need; };
+  if (!sized(2)) return "a data layout message of " + std::to_string(d.size()) + " bytes";
+  const unsigned version = d[0];
+  uint64_t ndims = 0, dims_at = 0, dim_bytes = 4;
+  if (version == 1 || version == 2) {  // version, dimensionality, class, 5 reserved, [address], sizes
+    if (!sized(8) || d[2] > 2)
+      return "a version-" + std::to_string(version) + " data layout message of an unknown class";
+    if (d[2] != 2) return "";
+    ndims = d[1];
+    dims_at = 8 + af.sizeof_addr;
+  } else if (version == 3 || version == 4) {  // version, class, then per class
+    if (d[1] > (version == 3 ? 2u : 3u)) return "data layout class " + std::to_string(d[1]);
+    if (d[1] != 2) return "";
+    if (version == 3) {  // dimensionality, address, sizes
+      if (!sized(3)) return "a chunked data layout message too short for its fields";
+      ndims = d[2];
+      dims_at = 3 + af.sizeof_addr;
+    } else {  // flags, dimensionality, bytes per size, sizes
+      if (!sized(5)) return "a chunked data layout message too short for its fields";
+      ndims = d[3];
+      dim_bytes = d[4];
+      dims_at = 5;
+      if (dim_bytes < 1 || dim_bytes > 8) return "chunk sizes encoded in " + std::to_string(dim_bytes) + " bytes";
+    }
+  } else {
+    return "data layout message version " + std::to_string(version);
+  }
+  if (ndims < 2 || ndims > 33) return "a chunked layout of " + std::to_string(ndims) + " sizes (2 to 33)";
+  if (!sized(dims_at + ndims * dim_bytes)) return "a chunked data layout message too short for its chunk sizes";
+  for (uint64_t i = 0; i < ndims; ++i)
+    if (le(&d[dims_at + i * dim_bytes], dim_bytes) == 0) return "a chunk size of 0 in dimension " + std::to_string(i);
+  return "";
+}
+
 std::string read_string_object(hid_t obj, hid_t type, bool is_attr) {
   Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_cset(mem, H5Tget_cset(type));  // UTF-8 files (h5py's default) need a UTF-8 memory type
@@ -751,10 +794,10 @@ void H5File::check_vlen_dataset(const std::string& ds, int64_t d) const {
   check_vlen_reference(ds, base + addr);
 }
 
-// The object header's address comes from libhdf5 (loading a header does not decode its attribute messages);
+// The object header's address comes from libhdf5 (loading a header decodes none of the messages checked here);
 // the header is then walked from the file's bytes. Attributes in dense storage (a fractal heap, used by
 // headers of version 2 for more than 8 attributes) cannot be checked this way and are refused.
-const std::map<std::string, H5AttributeLayout>& H5File::checked_attributes(const std::string& obj) const {
+const std::map<std::string, H5AttributeLayout>& H5File::checked_header(const std::string& obj) const {
   H5O_info_t info;
   if (H5Oget_info_by_name2(id_, obj.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
     fail(obj, "cannot read the object header (corrupt file?)");
@@ -766,11 +809,11 @@ const std::map<std::string, H5AttributeLayout>& H5File::checked_attributes(const
   if (info.addr == HADDR_UNDEF || info.addr > file_bytes || af.base > file_bytes - info.addr)
     fail(obj, "object header beyond the end of the file: corrupt file");
   std::ifstream in(path_, std::ios::binary);
-  if (!in) fail(obj, "cannot reopen the file to check its attributes");
+  if (!in) fail(obj, "cannot reopen the file to check its object header");
   std::vector<HeaderMessage> messages;
   const auto refuse = [&](const std::string& why) {
     fail(obj, "object header at byte " + std::to_string(af.base + info.addr) + ": " + why +
-                  ": corrupt or unsupported file; refusing to read its attributes");
+                  ": corrupt or unsupported file; refusing to read it");
   };
   std::string why = header_messages(in, af.base + info.addr, file_bytes, af, messages);
   if (!why.empty()) refuse(why);
@@ -784,6 +827,11 @@ const std::map<std::string, H5AttributeLayout>& H5File::checked_attributes(const
         refuse(
             "attributes in dense storage (a fractal heap), which spikemesh cannot check; rewrite the file with "
             "h5py's default format (libver 'earliest') or with at most 8 attributes per object");
+    }
+    if (m.type == kMsgLayout && !(why = layout_problem(m, af)).empty()) refuse(why);
+    if (m.type == kMsgDataspace) {  // a dataset's extent: what its readers size their buffers by
+      if (m.flags & kMsgFlagShared) refuse("a shared dataspace message, which spikemesh does not read");
+      if (dataspace_count(m.data.data(), m.data.size(), af, why) < 0) refuse(why);
     }
     if (m.type != kMsgAttribute) continue;
     H5AttributeLayout a;
@@ -806,7 +854,7 @@ void H5File::check_string_storage(const std::string& obj, int64_t type) const {
 }
 
 std::string H5File::read_string(const std::string& ds) const {
-  Handle d(open_dataset(*this, id_, ds), H5Dclose);
+  Handle d(open_dataset(ds), H5Dclose);
   Handle t(H5Dget_type(d), H5Tclose);
   if (H5Tget_class(t) != H5T_STRING) fail(ds, "expected a string dataset");
   Shape s = dataset_shape(d);
@@ -819,18 +867,18 @@ std::string H5File::read_string(const std::string& ds) const {
 std::vector<std::string> H5File::attribute_names(const std::string& obj) const {
   if (!exists(obj)) fail(obj, "missing object");
   std::vector<std::string> names;
-  for (const auto& kv : checked_attributes(obj)) names.push_back(kv.first);  // by name, as H5_INDEX_NAME orders
+  for (const auto& kv : checked_header(obj)) names.push_back(kv.first);  // by name, as H5_INDEX_NAME orders
   return names;
 }
 
 bool H5File::has_attribute(const std::string& obj, const std::string& name) const {
-  return exists(obj) && checked_attributes(obj).count(name) > 0;
+  return exists(obj) && checked_header(obj).count(name) > 0;
 }
 
-// Opens an attribute whose message checked_attributes validated, or fails naming it; `layout` gets where it lies.
+// Opens an attribute whose message checked_header validated, or fails naming it; `layout` gets where it lies.
 hid_t H5File::open_attribute(const std::string& obj, const std::string& name, H5AttributeLayout* layout) const {
   if (!exists(obj)) fail(obj, "missing object");
-  const auto& attrs = checked_attributes(obj);
+  const auto& attrs = checked_header(obj);
   const auto it = attrs.find(name);
   if (it == attrs.end()) fail(obj, "missing attribute '" + name + "'");
   if (layout) *layout = it->second;

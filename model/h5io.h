@@ -69,10 +69,12 @@ class H5File {
   // A variable-length string's stored reference (length, collection address, object index) must name an
   // object of exactly that length in a validated collection: libhdf5 follows it unchecked.
   void check_vlen_reference(const std::string& obj, uint64_t at) const;
-  // Walks the object header of `obj` (every chunk) once and validates every attribute message in it before
-  // libhdf5 decodes any: its parts within its bytes, a datatype and dataspace of known layout, the data as long
-  // as they declare. Fails naming the object otherwise; returns the attributes by name.
-  const std::map<std::string, H5AttributeLayout>& checked_attributes(const std::string& obj) const;
+  // Walks the object header of `obj` (every chunk) once and validates, before libhdf5 decodes any, every
+  // attribute message (its parts within its bytes, a datatype and dataspace of known layout, the data as long
+  // as they declare) and data layout message (nonzero chunk sizes). Fails naming the object otherwise;
+  // returns the attributes by name.
+  const std::map<std::string, H5AttributeLayout>& checked_header(const std::string& obj) const;
+  int64_t open_dataset(const std::string& ds) const;
   int64_t open_attribute(const std::string& obj, const std::string& name, H5AttributeLayout* layout = nullptr) const;
   void check_vlen_dataset(const std::string& ds, int64_t dataset) const;
   int64_t id_ = -1;

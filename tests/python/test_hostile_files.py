@@ -30,11 +30,14 @@ def reference(binary, net, tmp_path, *extra):
 # (libhdf5 copied the whole chunk out of the short buffer); oom-a0c9d472's root-group object header declares a
 # size that made libhdf5 ask for 12 GiB inside H5Fopen, which then fails: the file does not open; crash-823e90ab's
 # and crash-a2bb1e2d's 'producer' declare a variable-length type of 5 and 32 bytes where a reference takes 16
-# (libhdf5 copied the declared size out of the message's 16 bytes).
+# (libhdf5 copied the declared size out of the message's 16 bytes); crash-9cb7f16c's /projections/4/pre is
+# chunked with a chunk size of 0 (libhdf5 divided by it opening the dataset: SIGFPE).
 ATTR = "/: object header at byte 96: attribute 'producer': a variable-length datatype of size {} (a reference takes 16 bytes)"
 EXPECTED = {"oom-a0c9d472f2": "cannot open as HDF5",
             "crash-823e90ab": ATTR.format(5),
             "crash-a2bb1e2d": ATTR.format(32),
+            "crash-9cb7f16c": "/projections/4/pre: object header at byte 170024: a chunk size of 0 in dimension 0: "
+                              "corrupt or unsupported file; refusing to read it",
             "crash-67b55f8e": "/projections: cannot read the group (corrupt file?)",
             "crash-0c9c8b8d": "/ attribute 'producer': variable-length string (reference at byte 1016: length 31, "
                               "global heap at address 2048, object 131072) names an object that collection does not "
@@ -43,7 +46,7 @@ EXPECTED = {"oom-a0c9d472f2": "cannot open as HDF5",
 
 
 def test_fuzz_corpus_is_present():
-    assert len(FUZZ) == 13
+    assert len(FUZZ) == 14
 
 
 @pytest.mark.parametrize("path", FUZZ, ids=os.path.basename)
@@ -100,7 +103,7 @@ def test_bias_table_overflowing_shape_is_an_error_not_dropped(binary, example, t
         f.create_dataset("/populations/4/bias_table", shape=(2**32, 2**32, 19), dtype="i2", chunks=(1, 1, 19))
     rc, out = reference(binary, example, tmp_path)
     assert rc == 1, out
-    assert "/populations/4/bias_table" in out and "overflows a 64-bit element count" in out
+    assert "/populations/4/bias_table" in out and "a dataspace whose element count overflows 64 bits" in out
 
 
 def test_huge_metadata_array_in_a_small_file_refused(binary, example, tmp_path):
@@ -292,4 +295,23 @@ def test_malformed_attribute_message_is_refused_before_libhdf5_decodes_it(binary
     rc, out = reference(binary, example, tmp_path)
     assert rc == 1, out
     assert f"{example}: /: object header at byte 96: " in out
-    assert why in out and "refusing to read its attributes" in out
+    assert why in out and "refusing to read it" in out
+
+
+def test_chunk_size_of_zero_is_refused_before_libhdf5_opens_the_dataset(binary, example, tmp_path):
+    """libhdf5 divides a chunked dataset's extent by its chunk sizes when it opens it (a zero one raised
+    SIGFPE: crash-9cb7f16c); the data layout message is checked from the file's bytes first."""
+    ds = "/projections/4/weights"
+    with h5py.File(example, "r") as f:
+        w = f[ds][()]
+    replace(example, ds, data=w, chunks=(61,))
+    data = bytearray(example.read_bytes())
+    sizes = struct.pack("<II", 61, w.dtype.itemsize)  # version-3 chunked layout: ..., address, sizes
+    at = data.index(sizes)
+    assert data[at - 11:at - 8] == bytes([3, 2, 2])  # version 3, class chunked, 2 sizes
+    data[at:at + 4] = struct.pack("<I", 0)
+    example.write_bytes(bytes(data))
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert f"{example}: {ds}: object header at byte" in out
+    assert "a chunk size of 0 in dimension 0: corrupt or unsupported file; refusing to read it" in out
