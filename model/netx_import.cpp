@@ -336,7 +336,7 @@ LavaDenseWeights lava_dense_weights(std::vector<int64_t> w) {
   return out;
 }
 
-Network import_netx(const std::string& path) {
+Network import_netx(const std::string& path, const NetxOptions& options) {
   const H5File f = H5File::open_read(path);
   if (!f.is_group("/layer")) f.fail("/layer", "missing group: not a netx network (expected /layer/0, /layer/1, ...)");
   const size_t n_layers = f.children("/layer").size();
@@ -424,6 +424,21 @@ Network import_netx(const std::string& path) {
   }
   if (flatten_pending) f.fail("/layer", "the last layer is a flatten layer: nothing reads it");
   if (net.populations.empty()) f.fail("/layer", "no layers");
+  if (options.reset_interval > 0) {
+    // lava-dl gives neuron layer k a LIFReset with reset_offset O + 1 + k, which zeroes u and v before its update
+    // at Lava time step ts (counted from 1) with ts % R == (O + 1 + k) % R (docs/sources.md#netx-ground-truth):
+    // before our timestep t = ts - 1 with t % R == (O + k) % R, the population's periodic reset with that offset.
+    const uint32_t r = options.reset_interval;
+    uint64_t k = 0;
+    for (auto& p : net.populations) {
+      if (p.kind == NeuronKind::Input) continue;  // the stimulus's population before a first dense layer: no state
+      if (p.kind == NeuronKind::Sdnn)
+        throw Error(path + ": reset interval " + std::to_string(r) +
+                    ": Lava does not reset sigma-delta neurons (lava-dl ignores the reset with a warning)");
+      p.reset_interval = r;
+      p.reset_offset = static_cast<uint32_t>((options.reset_offset + k++) % r);
+    }
+  }
   if (!warnings.empty()) {
     std::string all;
     for (const auto& w : warnings) all += (all.empty() ? "" : "\n") + w;

@@ -32,6 +32,13 @@ LavaDenseWeights lava_dense_weights(std::vector<int64_t> w);
 // input population `input`). Throws Error on anything the importer does not support or cannot represent
 // exactly. What lava-dl changes with a warning (clipped weights) is listed, one line each, in the
 // network's metadata attribute `netx_warnings`.
-Network import_netx(const std::string& path);
+// lava-dl's netx.hdf5.Network(reset_interval=R, reset_offset=O): each neuron layer k (0, 1, ... in order, the
+// input layer first when it has neurons) zeroes its u and v every R timesteps, one step after the layer before
+// it. Not stored in the .net; an import option. R = 0: no reset.
+struct NetxOptions {
+  uint32_t reset_interval = 0;
+  uint32_t reset_offset = 0;
+};
+Network import_netx(const std::string& path, const NetxOptions& options = {});
 
 }  // namespace spikemesh

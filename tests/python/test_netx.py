@@ -112,6 +112,51 @@ def test_tiny_net_chip_matches_lava_ground_truth(binary, tiny, tmp_path):
     assert np.array_equal(input_spikes[0:15], input_ground_truth()[1:16])
 
 
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_tiny_net_periodic_reset_repeats_the_ground_truth_every_period(binary, tmp_path, on_chip):
+    """lava-dl's test_tinynet resets layer i after timestep t with t % 17 == (i - 1) % 17; `spikemesh netx
+    --reset-interval 17` gives layer k the reset of lava-dl's Network(reset_interval=17, reset_offset=0), before
+    the update of t with t % 17 == k: the same resets. Over 34 steps (no bias_start) the output equals output.npy
+    in both periods, at steps 2..16 and again at 19..33, and the input layer repeats input.npy."""
+    net = str(tmp_path / "tiny_reset.h5")
+    r = subprocess.run([binary, "netx", TINY, net, "--reset-interval", "17"], capture_output=True, text=True,
+                       env=ENV)
+    assert r.returncode == 0, r.stderr
+    assert "layer2       cuba   36x1x1                   36  every 17 from t = 2" in r.stdout
+    bias = np.load(os.path.join(DATA, "tinynet", "input_bias.npy")).transpose(2, 1, 0).reshape(-1)
+    stim = str(tmp_path / "bias.h5")
+    with h5py.File(stim, "w") as f:
+        f["biases/layer0"] = bias.astype(np.int16)   # the input bias as a stimulus this time
+    out = run_with_stimulus(binary, net, stim, 34, tmp_path, on_chip)
+    with h5py.File(out) as f:
+        spikes = f["populations/layer2/spikes"][()]
+        input_spikes = f["populations/layer0/spikes"][()]
+    gt = ground_truth()
+    assert np.array_equal(spikes[2:17], gt[1:]) and np.array_equal(spikes[19:34], gt[1:])
+    assert np.array_equal(input_spikes[0:15], input_ground_truth()[1:16])
+    assert np.array_equal(input_spikes[17:32], input_ground_truth()[1:16])
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--reset-interval", "70000"], "--reset-interval 70000: expected 0 to 65535 timesteps"),
+    (["--reset-offset", "3"], "--reset-offset needs --reset-interval"),
+], ids=["interval-too-long", "offset-alone"])
+def test_netx_reset_option_errors(binary, tmp_path, args, expected):
+    r = subprocess.run([binary, "netx", TINY, str(tmp_path / "o.h5"), *args], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 1 and expected in r.stderr, r.stderr
+
+
+def test_netx_reset_of_a_sigma_delta_network_is_an_error(binary, tmp_path):
+    src = tmp_path / "sdnn.net"
+    with gzip.open(os.path.join(DATA, "pilotnet_sdnn", "network.net.gz")) as g:
+        src.write_bytes(g.read())
+    r = subprocess.run([binary, "netx", str(src), str(tmp_path / "o.h5"), "--reset-interval", "9"],
+                       capture_output=True, text=True, env=ENV)
+    assert r.returncode == 1
+    assert "reset interval 9: Lava does not reset sigma-delta neurons (lava-dl ignores the reset with a warning)" \
+        in r.stderr
+
+
 def edited(tmp_path, edit):
     dst = str(tmp_path / "edited.net")
     shutil.copy(TINY, dst)
