@@ -104,6 +104,8 @@ class Chip : public sc_core::sc_module {
   // Called at the start of every timestep (and once more at the end, with t = timesteps): progress
   // reports and benchmarks that time a window of steps.
   void on_step(std::function<void(uint32_t t, uint64_t cycle)> fn) { on_step_ = std::move(fn); }
+  // --state-out: the cores copy u and v of the record's populations into it after its timesteps' updates.
+  void record_state(StateRecord& record) { run_.state = &record; }
 
  private:
   enum class Phase { Start, Drain, Barrier, Reads, Pause, Writes };

@@ -227,6 +227,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
     // A periodic reset (model/neuron.h periodic_reset_due) costs no cycle: the sweep reads each compartment's
     // u, v and refractory count for its update anyway, and a reset feeds zeros in their place.
     const bool reset_due = periodic_reset_due(t, pop.reset_interval, pop.reset_offset);
+    const StateRow rec = state_row(sk);
     for (uint32_t k = 0; k < seg.count; ++k) {
       const uint32_t c = seg.base + k;
       const uint64_t i = seg.first + k;
@@ -243,6 +244,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       ++(inactive ? counters_.updates_inactive : counters_.updates_active);
       spikes[i] = out.spike;
       if (currents) currents[i] = out.current;
+      if (rec.u) rec.u[i] = state_[c].u, rec.v[i] = state_[c].v;
       if (out.spike) cycle = fire(c, 1, cycle);
     }
   }
@@ -285,6 +287,7 @@ uint64_t Neurocore::sweep_sdnn(size_t sk, uint64_t slot, uint64_t row, uint64_t 
   const bool delta = pop.takes_stimulus();
   const auto& host = run_.payloads[seg.population];
   const bool reset_due = periodic_reset_due(t_, pop.reset_interval, pop.reset_offset);
+  const StateRow rec = state_row(sk);
   for (uint32_t k = 0; k < seg.count; ++k) {
     const uint32_t c = seg.base + k;
     const uint64_t i = seg.first + k;
@@ -299,9 +302,19 @@ uint64_t Neurocore::sweep_sdnn(size_t sk, uint64_t slot, uint64_t row, uint64_t 
     ++counters_.updates_active;
     spikes[i] = out != 0;
     sent[i] = out;
+    if (rec.u) rec.u[i] = state_[c].u, rec.v[i] = state_[c].v;
     if (out != 0) cycle = fire(c, out, cycle);
   }
   return cycle;
+}
+
+Neurocore::StateRow Neurocore::state_row(size_t sk) const {
+  if (!run_.state) return {};
+  const uint32_t p = program_.segments[sk].population;
+  const int64_t row = run_.state->row(t_), slot = run_.state->slot(p);
+  if (row < 0 || slot < 0) return {};
+  const uint64_t at = static_cast<uint64_t>(row) * net_.populations[p].size();
+  return {run_.state->u[slot].data() + at, run_.state->v[slot].data() + at};
 }
 
 // Compartment c fired (payload 1 for a binary spike) at `cycle` of the sweep: the soma's spike-out step, then

@@ -63,6 +63,7 @@ struct RunState {
   uint32_t context = 0;                         // bias-table context
   std::vector<std::vector<int32_t>> payloads;   // per population: input payloads of this step
   SimResult* result = nullptr;                  // raster being recorded
+  StateRecord* state = nullptr;                 // --state-out: u and v after chosen timesteps (or none)
   bool single_row = false;                      // hosted loop: every step writes row 0 (the last step)
   bool bias_registers = false;                  // hosted loop: biases come from the cores' bias registers
   MeshGeometry::CorePlace management{0, 0, 0};  // hosted loop: where read responses go
@@ -168,6 +169,13 @@ class Neurocore : public sc_core::sc_module, public FlitReceiver {
   // Compartment c fired at `cycle` (CUBA: payload 1; sdnn: its graded value): spike-out step, counters,
   // output queue; returns the cycle the sweep goes on at.
   uint64_t fire(uint32_t c, int32_t payload, uint64_t cycle);
+  // --state-out: where neuron 0 of segment sk's population keeps its u and v for this timestep (null: not
+  // recorded); each compartment's state is copied there after its update.
+  struct StateRow {
+    int32_t* u = nullptr;
+    int32_t* v = nullptr;
+  };
+  StateRow state_row(size_t sk) const;
   void queue_spike(uint32_t compartment, int32_t payload, uint64_t spike_cycle);
   void hand_next_message(uint64_t earliest);   // the next queued message into the router's local port
   void hand_next_response(uint64_t earliest);  // the same for read responses (after this step's spikes)

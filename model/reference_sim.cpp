@@ -50,6 +50,16 @@ void validate_stimulus(const Network& net, const Stimulus& s, const std::string&
   }
 }
 
+int64_t StateRecord::row(uint64_t t) const {
+  const auto it = std::lower_bound(timesteps.begin(), timesteps.end(), t);
+  return it != timesteps.end() && *it == t ? it - timesteps.begin() : -1;
+}
+
+int64_t StateRecord::slot(uint32_t p) const {
+  const auto it = std::find(populations.begin(), populations.end(), p);
+  return it != populations.end() ? it - populations.begin() : -1;
+}
+
 ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
   const size_t np = net.populations.size();
   offset_.resize(np + 1, 0);

@@ -40,6 +40,17 @@ int64_t payload_max(const Population& p);
 // stimulus names a population that is not an input.
 void validate_stimulus(const Network& net, const Stimulus& s, const std::string& where);
 
+// u and v of chosen populations after chosen timesteps (`--state-out`, sim/state_out.h): the reference
+// simulator's caller or the chip's cores fill it as the run goes.
+struct StateRecord {
+  std::vector<uint32_t> populations;       // network order
+  std::vector<uint32_t> timesteps;         // sorted, unique
+  std::vector<std::vector<int32_t>> u, v;  // per chosen population: timesteps x size (allocated by the maker)
+  // Position of timestep t in `timesteps`, or -1; of population p in `populations`, or -1.
+  int64_t row(uint64_t t) const;
+  int64_t slot(uint32_t p) const;
+};
+
 // What a run produced: a spike raster per population and, for readouts, the current u2 per step.
 struct SimResult {
   uint32_t timesteps = 0;

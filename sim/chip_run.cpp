@@ -31,7 +31,8 @@ ChipCounters collect_counters(const Chip& chip, const ChipParams& params) {
 }
 
 ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimulus& stim, uint32_t timesteps,
-                       uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress, Tracer* tracer) {
+                       uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress, Tracer* tracer,
+                       StateRecord* state) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   // sc_stop() after a deadlock reports "Simulation stopped by user" as an info message: not news here.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
@@ -40,6 +41,7 @@ ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimu
   auto chip = std::make_unique<Chip>("chip", net, out.program, params, stim, timesteps, context);
   if (progress) chip->on_step(progress);
   if (tracer) chip->attach_tracer(*tracer);
+  if (state) chip->record_state(*state);
   sc_core::sc_start();
   out.completed = chip->completed();
   out.deadlock = chip->deadlock_report();

@@ -26,10 +26,11 @@ struct ChipRunOutput {
 
 // `progress` (optional) is called at the start of every timestep. `tracer` (optional, hw/tracer.h) records
 // waveforms and per-timestep counters; attaching it may refuse the run (VCD size cap) before it starts.
+// `state` (optional, --state-out) gets u and v of its populations after its timesteps, from the cores.
 class Tracer;
 ChipRunOutput run_chip(const Network& net, const ChipParams& params, const Stimulus& stim, uint32_t timesteps,
                        uint32_t context, const std::function<void(uint32_t, uint64_t)>& progress = {},
-                       Tracer* tracer = nullptr);
+                       Tracer* tracer = nullptr, StateRecord* state = nullptr);
 
 // What --check does with a trace: elaborates the chip for `program` and attaches `tracer`, which refuses a
 // selection matching no signal or a VCD above its cap, without simulating. Counts as this process's one

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "atomic_file.h"
@@ -23,6 +24,7 @@
 #include "reference_sim.h"
 #include "report.h"
 #include "run_memory.h"
+#include "state_out.h"
 #include "trace_output.h"
 
 namespace po = boost::program_options;
@@ -40,7 +42,7 @@ void write_text(const fs::path& p, const std::string& text) {
 int cmd_run(const Args& args) {
   po::options_description opts("run options (CONFIG.yaml keys, with --set key=value overriding any of them:\n" +
                                run_config_help() + ")");
-  std::string config_path, out_dir;
+  std::string config_path, out_dir, state_path, state_pops, state_steps;
   std::vector<std::string> sets;
   bool check = false;
   opts.add_options()("help,h", "show this help and the config keys")(
@@ -49,7 +51,10 @@ int cmd_run(const Args& args) {
       "network, print \"config OK\"; no simulation, nothing written")("config", po::value(&config_path)->required(),
                                                                       "run config (YAML)")(
       "set", po::value(&sets)->composing(), "override a config key: --set chip.core.compartments=2048 (repeatable)")(
-      "out", po::value(&out_dir)->default_value("out/run"), "output folder");
+      "out", po::value(&out_dir)->default_value("out/run"), "output folder")("state-out", po::value(&state_path),
+                                                                             kStateOutHelp)(
+      "state-populations", po::value(&state_pops), kStatePopulationsHelp)("state-timesteps", po::value(&state_steps),
+                                                                          kStateTimestepsHelp);
   po::positional_options_description pos;
   pos.add("config", 1);
   if (!parse_command_line(args, opts, pos)) return 0;
@@ -67,6 +72,11 @@ int cmd_run(const Args& args) {
     stim = read_stimulus(net, cfg.stimulus_path());
   net = apply_stimulus_biases(std::move(net), stim);  // a bias input (netx input layers) is part of the network
   const EnergyTable table = load_energy_table(cfg.energy_path());
+  // --state-out: u and v from the cores (a plain run; the FSDDIM loop's steps are not the run's timesteps).
+  if (!state_path.empty() && cfg.run.fsddim.images > 0)
+    throw Error("--state-out: records a plain run's timesteps, not the FSDDIM loop's (" + config_path +
+                " has an fsddim section)");
+  std::optional<StateRecord> state = make_state_record(net, state_path, state_pops, state_steps, cfg.run.timesteps);
   // Trace settings are checked here too (the FSDDIM loop checks its own window against its schedule).
   const std::unique_ptr<Tracer> tracer =
       cfg.run.fsddim.images > 0 ? nullptr : make_tracer(cfg, net, 1, cfg.run.timesteps);
@@ -95,7 +105,8 @@ int cmd_run(const Args& args) {
 
   ChipRunOutput run;
   try {
-    run = run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get());
+    run =
+        run_chip(net, cfg.chip, stim, cfg.run.timesteps, cfg.run.context, {}, tracer.get(), state ? &*state : nullptr);
   } catch (const Error& e) {  // the tracer's refusals name trace.* keys: add the file they are in
     if (std::string(e.what()).rfind("trace", 0) == 0) throw Error(config_path + ": " + e.what());
     throw;
@@ -110,6 +121,7 @@ int cmd_run(const Args& args) {
     return 3;
   }
   write_result(run.result, (dir / "spikes.h5").string());
+  if (state) write_state(*state, net, cfg.run.timesteps, state_path);
 
   const auto& c = run.counters;
   const uint64_t messages = c.core_total().messages_out, hops = c.router_total().hops();

@@ -414,18 +414,27 @@ def test_a_malformed_net_in_a_config_is_an_error_naming_file_and_layer(binary, t
 # ---- spikemesh reference --state-out: u and v of chosen populations at chosen timesteps -----------------------------
 
 
-def reference_state(binary, tmp_path, *options):
+def reference_state(binary, tmp_path, *options, on_chip=False):
+    """The dense/ ground truth's 2000 steps with --state-out, on the reference simulator or (`spikemesh run`,
+    Loihi 2-like profile) the chip, whose cores copy u and v after each chosen timestep's update."""
     stim = str(tmp_path / "stim.h5")
     with h5py.File(stim, "w") as f:
         f["inputs/input"] = dense_gt("in").astype(np.int32)
     state = str(tmp_path / "state.h5")
-    r = subprocess.run([binary, "reference", OXFORD, "--stimulus", stim, "--timesteps", "2000", "--state-out", state,
-                        *options], capture_output=True, text=True, env=ENV)
+    if on_chip:
+        cfg = tmp_path / "run.yaml"
+        cfg.write_text(f"network: {OXFORD}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                       f"timesteps: 2000\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+        cmd = [binary, "run", str(cfg), "--out", str(tmp_path / "run")]
+    else:
+        cmd = [binary, "reference", OXFORD, "--stimulus", stim, "--timesteps", "2000"]
+    r = subprocess.run(cmd + ["--state-out", state, *options], capture_output=True, text=True, env=ENV)
     return r, state
 
 
-def test_state_out_u_is_lavas_current_and_v_follows_lavas_voltage(binary, tmp_path):
-    r, state = reference_state(binary, tmp_path, "--state-populations", "layer0")
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_state_out_u_is_lavas_current_and_v_follows_lavas_voltage(binary, tmp_path, on_chip):
+    r, state = reference_state(binary, tmp_path, "--state-populations", "layer0", on_chip=on_chip)
     assert r.returncode == 0, r.stderr
     with h5py.File(state) as f:
         assert f.attrs["format"] == "spikemesh-state" and int(f.attrs["timesteps"]) == 2000
@@ -447,11 +456,13 @@ def test_state_out_u_is_lavas_current_and_v_follows_lavas_voltage(binary, tmp_pa
     assert int(np.count_nonzero(v)) > 100000  # the voltages are not trivially zero
 
 
-def test_state_out_chosen_timesteps_and_default_populations(binary, tmp_path):
+@pytest.mark.parametrize("on_chip", [False, True], ids=["reference", "chip"])
+def test_state_out_chosen_timesteps_and_default_populations(binary, tmp_path, on_chip):
+    """The chosen timesteps' rows equal the full record's; the chip's full record equals the reference's."""
     r, full = reference_state(binary, tmp_path)
     assert r.returncode == 0, r.stderr
     shutil.copy(full, str(tmp_path / "full.h5"))
-    r, state = reference_state(binary, tmp_path, "--state-timesteps", "1999,0,5-7,6")
+    r, state = reference_state(binary, tmp_path, "--state-timesteps", "1999,0,5-7,6", on_chip=on_chip)
     assert r.returncode == 0, r.stderr
     with h5py.File(str(tmp_path / "full.h5")) as f, h5py.File(state) as g:
         assert list(f["populations"]) == ["layer0", "layer1"]  # every population but the input
@@ -471,10 +482,18 @@ def test_state_out_chosen_timesteps_and_default_populations(binary, tmp_path):
     (["--state-timesteps", "5,x"], "--state-timesteps: 'x' is not a timestep or a range A-B"),
 ])
 def test_state_out_bad_choice_is_an_error(binary, tmp_path, options, expected):
-    r, state = reference_state(binary, tmp_path, *options)
-    assert r.returncode != 0
-    assert expected in r.stderr
-    assert not os.path.exists(state)
+    for on_chip in (False, True):
+        r, state = reference_state(binary, tmp_path, *options, on_chip=on_chip)
+        assert r.returncode != 0
+        assert expected in r.stderr
+        assert not os.path.exists(state)
+
+
+def test_state_out_is_refused_for_the_fsddim_loop(binary, tmp_path):
+    r = subprocess.run([binary, "run", os.path.join(ROOT, "configs", "fsddim_fmnist.yaml"), "--check", "--state-out",
+                        str(tmp_path / "s.h5")], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 1
+    assert "--state-out: records a plain run's timesteps, not the FSDDIM loop's" in r.stderr
 
 
 # ---- flatten: a dense layer reads the (C, H, W) map before it in C, H, W order -----------------------------------
