@@ -491,8 +491,8 @@ struct HeaderMessage {
   uint64_t at = 0;  // file offset of the message's data
   std::vector<unsigned char> data;
 };
-constexpr unsigned kMsgDataspace = 0x01, kMsgLayout = 0x08, kMsgContinuation = 0x10, kMsgAttribute = 0x0c,
-                   kMsgAttributeInfo = 0x15;
+constexpr unsigned kMsgDataspace = 0x01, kMsgDatatype = 0x03, kMsgLayout = 0x08, kMsgContinuation = 0x10,
+                   kMsgAttribute = 0x0c, kMsgAttributeInfo = 0x15;
 constexpr unsigned kMsgFlagShared = 0x02;
 constexpr size_t kMaxHeaderChunks = 4096;
 
@@ -593,7 +593,14 @@ uint64_t datatype_element(const unsigned char* t, uint64_t len, const AddressFor
       break;
     case 9: {
       if (depth > 0) return why = "a variable-length datatype nested in another", 0;
-      if (datatype_element(t + 8, len - 8, af, depth + 1, why) == 0) return 0;
+      const uint64_t base = datatype_element(t + 8, len - 8, af, depth + 1, why);
+      if (base == 0) return 0;
+      // libhdf5 sizes its conversion buffer as length x base size (a 2 GB base element made it allocate 1.9 GB
+      // for one string: oom-ed1c7845); strings are sequences of bytes.
+      if (base != 1)
+        return why = "a variable-length type over " + std::to_string(base) +
+                     "-byte elements (spikemesh reads variable-length strings of bytes only)",
+               0;
       // libhdf5 sizes the data by this field but reads a whole reference out of each element.
       if (size != 4 + af.sizeof_addr + 4)
         return why = "a variable-length datatype of size " + std::to_string(size) + " (a reference takes " +
@@ -829,6 +836,9 @@ const std::map<std::string, H5AttributeLayout>& H5File::checked_header(const std
             "h5py's default format (libver 'earliest') or with at most 8 attributes per object");
     }
     if (m.type == kMsgLayout && !(why = layout_problem(m, af)).empty()) refuse(why);
+    if (m.type == kMsgDatatype && !(m.flags & kMsgFlagShared) && !m.data.empty() && (m.data[0] & 0x0f) == 9 &&
+        datatype_element(m.data.data(), m.data.size(), af, 0, why) == 0)  // a dataset's variable-length type
+      refuse(why);
     if (m.type == kMsgDataspace) {  // a dataset's extent: what its readers size their buffers by
       if (m.flags & kMsgFlagShared) refuse("a shared dataspace message, which spikemesh does not read");
       if (dataspace_count(m.data.data(), m.data.size(), af, why) < 0) refuse(why);

@@ -31,11 +31,14 @@ def reference(binary, net, tmp_path, *extra):
 # size that made libhdf5 ask for 12 GiB inside H5Fopen, which then fails: the file does not open; crash-823e90ab's
 # and crash-a2bb1e2d's 'producer' declare a variable-length type of 5 and 32 bytes where a reference takes 16
 # (libhdf5 copied the declared size out of the message's 16 bytes); crash-9cb7f16c's /projections/4/pre is
-# chunked with a chunk size of 0 (libhdf5 divided by it opening the dataset: SIGFPE).
+# chunked with a chunk size of 0 (libhdf5 divided by it opening the dataset: SIGFPE); oom-ed1c7845's 'format'
+# is a variable-length string over 117440513-byte characters (libhdf5 allocated 1.9 GB to convert it).
 ATTR = "/: object header at byte 96: attribute 'producer': a variable-length datatype of size {} (a reference takes 16 bytes)"
 EXPECTED = {"oom-a0c9d472f2": "cannot open as HDF5",
             "crash-823e90ab": ATTR.format(5),
             "crash-a2bb1e2d": ATTR.format(32),
+            "oom-ed1c78454d": "/: object header at byte 96: attribute 'format': a variable-length type over "
+                              "117440513-byte elements (spikemesh reads variable-length strings of bytes only)",
             "crash-9cb7f16c": "/projections/4/pre: object header at byte 170024: a chunk size of 0 in dimension 0: "
                               "corrupt or unsupported file; refusing to read it",
             "crash-67b55f8e": "/projections: cannot read the group (corrupt file?)",
@@ -46,7 +49,7 @@ EXPECTED = {"oom-a0c9d472f2": "cannot open as HDF5",
 
 
 def test_fuzz_corpus_is_present():
-    assert len(FUZZ) == 14
+    assert len(FUZZ) == 15
 
 
 @pytest.mark.parametrize("path", FUZZ, ids=os.path.basename)
