@@ -491,7 +491,8 @@ struct HeaderMessage {
   uint64_t at = 0;  // file offset of the message's data
   std::vector<unsigned char> data;
 };
-constexpr unsigned kMsgDataspace = 0x01, kMsgDatatype = 0x03, kMsgLayout = 0x08, kMsgContinuation = 0x10,
+constexpr unsigned kMsgDataspace = 0x01, kMsgDatatype = 0x03, kMsgFillOld = 0x04, kMsgFill = 0x05,
+                   kMsgExternalFiles = 0x07, kMsgLayout = 0x08, kMsgPipeline = 0x0b, kMsgContinuation = 0x10,
                    kMsgAttribute = 0x0c, kMsgAttributeInfo = 0x15;
 constexpr unsigned kMsgFlagShared = 0x02;
 constexpr size_t kMaxHeaderChunks = 4096;
@@ -608,8 +609,27 @@ uint64_t datatype_element(const unsigned char* t, uint64_t len, const AddressFor
                0;
       return size;
     }
+    case 8: {  // enum (h5py's bool): member count in the class bits, an integer base type, names, values
+      if (depth > 0) return why = "an enum datatype nested in another", 0;
+      if (len < 20 || (t[8] & 0x0f) != 0) return why = "an enum datatype whose base is not an integer", 0;
+      const uint64_t base = datatype_element(t + 8, 12, af, depth + 1, why);
+      if (base == 0) return 0;
+      if (base != size)
+        return why = "an enum datatype of size " + std::to_string(size) + " over a " + std::to_string(base) +
+                     "-byte integer",
+               0;
+      uint64_t at = 20;
+      for (uint64_t k = le(t + 1, 2); k-- > 0;) {  // names: NUL-terminated, padded to 8 before version 3
+        const void* nul = at < len ? std::memchr(t + at, 0, len - at) : nullptr;
+        if (!nul) return why = "an enum member name running past its datatype", 0;
+        const uint64_t n = static_cast<uint64_t>(static_cast<const unsigned char*>(nul) - (t + at)) + 1;
+        at += version < 3 ? pad8(n) : n;
+      }
+      if (at > len || (len - at) / base < le(t + 1, 2)) return why = "enum values running past their datatype", 0;
+      return size;
+    }
     default:
-      return why = "a datatype of class " + name + ", which spikemesh does not read in attributes", 0;
+      return why = "a datatype of class " + name + ", which spikemesh does not read", 0;
   }
   if (len < need)
     return why = "a " + name + " datatype of " + std::to_string(len) + " bytes (needs " + std::to_string(need) + ")", 0;
@@ -713,6 +733,67 @@ std::string layout_problem(const HeaderMessage& m, const AddressFormat& af) {
   if (!sized(dims_at + ndims * dim_bytes)) return "a chunked data layout message too short for its chunk sizes";
   for (uint64_t i = 0; i < ndims; ++i)
     if (le(&d[dims_at + i * dim_bytes], dim_bytes) == 0) return "a chunk size of 0 in dimension " + std::to_string(i);
+  return "";
+}
+
+// Why the filter pipeline message `m` would be read past its bytes, or "": libhdf5 copies each filter's name
+// with strdup (a name without its NUL inside the message overflowed: crash-37681eff) and its client data by
+// the count stated. Version 1: version, count, 6 reserved bytes; per filter its id, name length (a multiple
+// of 8), flags, value count, name, values of 4 bytes, 4 bytes of padding after an odd count. Version 2: version,
+// count; per filter its id, a name length and name only for ids from 256, flags, value count, values.
+std::string pipeline_problem(const HeaderMessage& m) {
+  const auto& d = m.data;
+  if (d.size() < 2 || (d[0] != 1 && d[0] != 2)) return "a filter pipeline message of an unknown version";
+  const bool v1 = d[0] == 1;
+  const unsigned n = d[1];
+  if (n > 32) return "a filter pipeline of " + std::to_string(n) + " filters (at most 32)";
+  uint64_t p = v1 ? 8 : 2;
+  const auto take = [&](uint64_t bytes) {  // advance over `bytes` if the message holds them
+    if (bytes > d.size() || p > d.size() - bytes) return false;
+    p += bytes;
+    return true;
+  };
+  for (unsigned f = 0; f < n; ++f) {
+    const std::string which = "filter " + std::to_string(f) + " of the pipeline";
+    if (p + 2 > d.size()) return which + " runs past its message";
+    const uint64_t id = le(&d[p], 2);
+    const bool named = v1 || id >= 256;
+    if (!take(2) || (named && !take(2)) || !take(4)) return which + " runs past its message";
+    const uint64_t name_len = named ? le(&d[p - 6], 2) : 0, values = le(&d[p - 2], 2);
+    const uint64_t name_at = p;
+    if (!take(name_len)) return which + " has a name running past its message";
+    if (name_len > 0 && std::memchr(&d[name_at], 0, name_len) == nullptr)
+      return which + " has a name without its terminating NUL";
+    if (!take(values * 4 + (v1 && values % 2 ? 4 : 0))) return which + " has client data running past its message";
+  }
+  return "";
+}
+
+// Why a fill value message would be copied past its bytes, or "": libhdf5 copies the size it states.
+// Old (0x04): a 4-byte size, the value. New (0x05): versions 1 and 2: allocation time, write time, defined
+// flag, then (version 1, or when defined) size and value; version 3: a flags byte, then size and value when
+// bit 5 is set.
+std::string fill_problem(const HeaderMessage& m) {
+  const auto& d = m.data;
+  uint64_t size_at = 0;
+  if (m.type == kMsgFillOld) {
+    size_at = 0;
+  } else {
+    if (d.empty() || d[0] < 1 || d[0] > 3) return "a fill value message of an unknown version";
+    if (d[0] == 3) {
+      if (d.size() < 2) return "a fill value message too short for its flags";
+      if (!(d[1] & 0x20)) return "";
+      size_at = 2;
+    } else {
+      if (d.size() < 4) return "a fill value message too short for its fields";
+      if (d[0] == 2 && d[3] == 0) return "";
+      size_at = 4;
+    }
+  }
+  if (d.size() < size_at + 4) return "a fill value message too short for its size field";
+  const uint64_t size = le(&d[size_at], 4);
+  if (size > d.size() - size_at - 4)
+    return "a fill value of " + std::to_string(size) + " bytes in a message of " + std::to_string(d.size());
   return "";
 }
 
@@ -836,9 +917,14 @@ const std::map<std::string, H5AttributeLayout>& H5File::checked_header(const std
             "h5py's default format (libver 'earliest') or with at most 8 attributes per object");
     }
     if (m.type == kMsgLayout && !(why = layout_problem(m, af)).empty()) refuse(why);
-    if (m.type == kMsgDatatype && !(m.flags & kMsgFlagShared) && !m.data.empty() && (m.data[0] & 0x0f) == 9 &&
-        datatype_element(m.data.data(), m.data.size(), af, 0, why) == 0)  // a dataset's variable-length type
-      refuse(why);
+    if (m.type == kMsgPipeline && !(why = pipeline_problem(m)).empty()) refuse(why);
+    if ((m.type == kMsgFillOld || m.type == kMsgFill) && !(why = fill_problem(m)).empty()) refuse(why);
+    if (m.type == kMsgExternalFiles)
+      refuse("a dataset stored in external files (an external file list), which spikemesh does not read");
+    if (m.type == kMsgDatatype) {  // a dataset's type: libhdf5 decodes member names and tags unchecked
+      if (m.flags & kMsgFlagShared) refuse("a shared (committed) datatype, which spikemesh does not read");
+      if (datatype_element(m.data.data(), m.data.size(), af, 0, why) == 0) refuse(why);
+    }
     if (m.type == kMsgDataspace) {  // a dataset's extent: what its readers size their buffers by
       if (m.flags & kMsgFlagShared) refuse("a shared dataspace message, which spikemesh does not read");
       if (dataspace_count(m.data.data(), m.data.size(), af, why) < 0) refuse(why);

@@ -32,13 +32,17 @@ def reference(binary, net, tmp_path, *extra):
 # and crash-a2bb1e2d's 'producer' declare a variable-length type of 5 and 32 bytes where a reference takes 16
 # (libhdf5 copied the declared size out of the message's 16 bytes); crash-9cb7f16c's /projections/4/pre is
 # chunked with a chunk size of 0 (libhdf5 divided by it opening the dataset: SIGFPE); oom-ed1c7845's 'format'
-# is a variable-length string over 117440513-byte characters (libhdf5 allocated 1.9 GB to convert it).
+# is a variable-length string over 117440513-byte characters (libhdf5 allocated 1.9 GB to convert it);
+# crash-37681eff's /populations/1/name has an enum type whose member names run past the message (libhdf5's
+# strdup read past its buffer opening the dataset).
 ATTR = "/: object header at byte 96: attribute 'producer': a variable-length datatype of size {} (a reference takes 16 bytes)"
 EXPECTED = {"oom-a0c9d472f2": "cannot open as HDF5",
             "crash-823e90ab": ATTR.format(5),
             "crash-a2bb1e2d": ATTR.format(32),
             "oom-ed1c78454d": "/: object header at byte 96: attribute 'format': a variable-length type over "
                               "117440513-byte elements (spikemesh reads variable-length strings of bytes only)",
+            "crash-37681eff": "/populations/1/name: object header at byte 32696: an enum datatype of size 16 over a "
+                              "1-byte integer: corrupt or unsupported file; refusing to read it",
             "crash-9cb7f16c": "/projections/4/pre: object header at byte 170024: a chunk size of 0 in dimension 0: "
                               "corrupt or unsupported file; refusing to read it",
             "crash-67b55f8e": "/projections: cannot read the group (corrupt file?)",
@@ -49,7 +53,7 @@ EXPECTED = {"oom-a0c9d472f2": "cannot open as HDF5",
 
 
 def test_fuzz_corpus_is_present():
-    assert len(FUZZ) == 15
+    assert len(FUZZ) == 16
 
 
 @pytest.mark.parametrize("path", FUZZ, ids=os.path.basename)
@@ -286,7 +290,7 @@ def format_message(data):
     (lambda d, at: struct.pack_into("<H", d, at + 2, 5), "an attribute name that is not one NUL-terminated string"),
     (lambda d, at: struct.pack_into("<H", d, at + 4, 60000), "overrun its"),
     (lambda d, at: d.__setitem__(at + 16, (d[at + 16] & 0xf0) | 6), "a datatype of class compound, which spikemesh "
-                                                                     "does not read in attributes"),
+                                                                     "does not read"),
     (lambda d, at: d.__setitem__(at + 0, 7), "attribute message version 7"),
 ], ids=["name-not-its-length", "datatype-overruns-message", "compound-type", "unknown-version"])
 def test_malformed_attribute_message_is_refused_before_libhdf5_decodes_it(binary, example, tmp_path, patch, why):
@@ -318,3 +322,15 @@ def test_chunk_size_of_zero_is_refused_before_libhdf5_opens_the_dataset(binary, 
     assert rc == 1, out
     assert f"{example}: {ds}: object header at byte" in out
     assert "a chunk size of 0 in dimension 0: corrupt or unsupported file; refusing to read it" in out
+
+
+def test_filter_name_without_its_nul_is_refused_before_libhdf5_copies_it(binary, example, tmp_path):
+    """libhdf5 copies each filter's name in a dataset's pipeline message with strdup; the example's deflated
+    datasets name their filter "deflate\\0" (padded to 8): without the NUL it would read on past the message."""
+    data = example.read_bytes()
+    assert data.count(b"deflate\0") > 10
+    example.write_bytes(data.replace(b"deflate\0", b"deflateX"))
+    rc, out = reference(binary, example, tmp_path)
+    assert rc == 1, out
+    assert "filter 0 of the pipeline has a name without its terminating NUL: corrupt or unsupported file; " \
+           "refusing to read it" in out
