@@ -38,6 +38,15 @@ LavaDenseWeights lava_dense_weights(std::vector<int64_t> w);
 struct NetxOptions {
   uint32_t reset_interval = 0;
   uint32_t reset_offset = 0;
+
+  template <class V>
+  void describe(V& v) {  // a run config's `netx:` section (sim/config.h)
+    v.field("reset_interval", reset_interval, 0, 65535,
+            "a .net network only: zero every neuron layer's u and v every this many timesteps, each layer one "
+            "step after the one before (lava-dl's netx reset_interval; 0: never)");
+    v.field("reset_offset", reset_offset, 0, 1u << 30,
+            "a .net network only: the first layer's reset phase (lava-dl's reset_offset)");
+  }
 };
 Network import_netx(const std::string& path, const NetxOptions& options = {});
 

@@ -210,7 +210,7 @@ int cmd_map(const Args& args) {
   if (!parse_command_line(args, opts, pos)) return 0;
 
   const RunConfig cfg = load_run_config(config_path, sets);
-  const Network net = load_network(cfg.network_path());
+  const Network net = load_network(cfg.network_path(), cfg.run.netx);
   CompiledNetwork compiled;
   try {
     compiled = compile_network(net, cfg.chip);

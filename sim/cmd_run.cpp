@@ -61,7 +61,7 @@ int cmd_run(const Args& args) {
 
   // Everything that can fail on bad input fails here, before simulation.
   const RunConfig cfg = load_run_config(config_path, sets);
-  Network net = load_network(cfg.network_path());
+  Network net = load_network(cfg.network_path(), cfg.run.netx);
   // Before the stimulus is made and the network compiled: 2^30 random timesteps or a huge mesh would
   // allocate (and take) far too much first.
   check_run_memory(cfg, net, physical_memory_bytes());

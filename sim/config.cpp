@@ -469,11 +469,11 @@ void check_watchdog(const std::string& path, const ChipParams& chip) {
 
 }  // namespace
 
-Network load_network(const std::string& path) {
+Network load_network(const std::string& path, const NetxOptions& netx) {
   const std::string ext = ".net";
   if (path.size() < ext.size() || path.compare(path.size() - ext.size(), ext.size(), ext) != 0)
-    return read_network(path);
-  Network net = import_netx(path);
+    return read_network(path);  // load_run_config refuses netx options for it
+  Network net = import_netx(path, netx);
   if (const auto w = net.metadata.attributes.find("netx_warnings"); w != net.metadata.attributes.end())
     std::fprintf(stderr, "warning: %s\n", w->second.c_str());
   return net;
@@ -526,6 +526,15 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
     throw Error(path + ": " + e.what());
   }
   check_watchdog(path, c.chip);
+  const std::string& n = c.run.network;
+  const bool dot_net = n.size() >= 4 && n.compare(n.size() - 4, 4, ".net") == 0;
+  if (c.run.netx.reset_offset != 0 && c.run.netx.reset_interval == 0)
+    throw Error(path + ": netx.reset_offset = " + std::to_string(c.run.netx.reset_offset) +
+                " needs netx.reset_interval (0: no reset)");
+  if (c.run.netx.reset_interval != 0 && !dot_net)
+    throw Error(path + ": netx.reset_interval applies to a lava-dl .net network; '" + n +
+                "' is a spikemesh network file, which holds its resets itself (reset_interval per population, "
+                "docs/network-format.md)");
   return c;
 }
 

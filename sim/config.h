@@ -12,6 +12,7 @@
 
 #include "chip_params.h"
 #include "network.h"
+#include "netx_import.h"
 #include "tracer.h"
 
 namespace spikemesh {
@@ -70,13 +71,15 @@ struct RunParams {
   double activity = 0.5;  // share of input neurons that fire per step in a random stimulus
   FsddimParams fsddim;
   TraceParams trace;  // the `trace:` section (hw/tracer.h)
+  NetxOptions netx;   // the `netx:` section: import options of a .net network (model/netx_import.h)
 
   template <class V>
   void describe(V& v) {
     v.field("network", network,
             "network file (HDF5, docs/network-format.md) or lava-dl netx network (.net, imported on load, "
             "docs/netx.md), relative to this config");
-    v.field("stimulus", stimulus, "stimulus file (HDF5 /inputs/<population>), 'none', or 'random'");
+    v.field("stimulus", stimulus,
+            "stimulus file (HDF5 /inputs/<population>, /biases/<population>), 'none', or 'random'");
     v.field("energy", energy, "energy table (YAML, configs/energy/), relative to this config");
     v.field("timesteps", timesteps, 1, 1u << 30, "timesteps to run");
     v.field("context", context, 0, 1u << 30, "bias-table context (e.g. the diffusion step)");
@@ -84,6 +87,7 @@ struct RunParams {
     v.field("activity", activity, 0.0, 1.0, "share of input neurons firing per step in a random stimulus");
     v.section("fsddim", fsddim);
     v.section("trace", trace);
+    v.section("netx", netx);
   }
 };
 
@@ -151,7 +155,8 @@ struct RunConfig {
 // The network a config (or a command line) names: a spikemesh network file, or a lava-dl netx network
 // (a name ending in `.net`) imported on load (docs/netx.md). What the import reports (lava-dl's clipped
 // weights) is printed as a warning. Errors name the file, and for a .net the layer and its field.
-Network load_network(const std::string& path);
+// A spikemesh network file, or a lava-dl .net imported with `netx` (which only a .net may set).
+Network load_network(const std::string& path, const NetxOptions& netx = {});
 
 // `sets`: "key.path=value" strings from --set, applied last.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets);

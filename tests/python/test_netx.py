@@ -137,6 +137,38 @@ def test_tiny_net_periodic_reset_repeats_the_ground_truth_every_period(binary, t
     assert np.array_equal(input_spikes[17:32], input_ground_truth()[1:16])
 
 
+def test_a_run_config_sets_the_reset_of_a_net_it_loads(binary, tmp_path):
+    """`netx: reset_interval` in a run config does for a .net loaded directly what `spikemesh netx
+    --reset-interval` does: tiny.net's ground truth holds in both periods on the chip."""
+    bias = np.load(os.path.join(DATA, "tinynet", "input_bias.npy")).transpose(2, 1, 0).reshape(-1)
+    stim = tmp_path / "bias.h5"
+    with h5py.File(stim, "w") as f:
+        f["biases/layer0"] = bias.astype(np.int16)
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {TINY}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                   f"timesteps: 34\nnetx:\n  reset_interval: 17\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+    r = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                       env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "run" / "spikes.h5") as f:
+        spikes = f["populations/layer2/spikes"][()]
+    gt = ground_truth()
+    assert np.array_equal(spikes[2:17], gt[1:]) and np.array_equal(spikes[19:34], gt[1:])
+
+
+@pytest.mark.parametrize("netx_keys, network, expected", [
+    ("  reset_interval: 17\n", "h5", "netx.reset_interval applies to a lava-dl .net network"),
+    ("  reset_offset: 3\n", "net", "netx.reset_offset = 3 needs netx.reset_interval (0: no reset)"),
+], ids=["not-a-net", "offset-alone"])
+def test_bad_netx_config_keys_are_errors_naming_the_file(binary, tiny, tmp_path, netx_keys, network, expected):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"network: {tiny if network == 'h5' else TINY}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                   f"netx:\n{netx_keys}chip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+    r = subprocess.run([binary, "run", str(cfg), "--check"], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 1
+    assert f"{cfg}: {expected}" in r.stderr
+
+
 @pytest.mark.parametrize("args, expected", [
     (["--reset-interval", "70000"], "--reset-interval 70000: expected 0 to 65535 timesteps"),
     (["--reset-offset", "3"], "--reset-offset needs --reset-interval"),
