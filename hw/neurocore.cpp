@@ -221,9 +221,6 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
     const bool can_spike = pop.kind == NeuronKind::Cuba;
     int32_t* currents =
         pop.kind == NeuronKind::Readout ? run_.result->currents[seg.population].data() + row * n : nullptr;
-    // Hosted: the bias registers the management core wrote; otherwise the table of the run's context.
-    const int16_t* bias_reg = run_.bias_registers && pop.has_bias_table() ? bias_reg_[sk].data() : nullptr;
-    const uint64_t bias_lo = bias_column_lo_[sk];
     // A periodic reset (model/neuron.h periodic_reset_due) costs no cycle: the sweep reads each compartment's
     // u, v and refractory count for its update anyway, and a reset feeds zeros in their place.
     const bool reset_due = periodic_reset_due(t, pop.reset_interval, pop.reset_offset);
@@ -234,8 +231,7 @@ void Neurocore::begin_step(uint32_t t, uint64_t t0) {
       if (reset_due) reset_compartment(state_[c]);
       const int64_t q = static_cast<int32_t>(acc_[slot + c]);  // nengo-loihi's arithmetic wraps q to 22 bits
       acc_[slot + c] = 0;
-      const int64_t bias = bias_reg ? bias_value(bias_reg[pop.bias_column(i) - bias_lo], pop.param(i).bias_exp)
-                                    : pop.bias_at(run_.context, t, i);
+      const int64_t bias = bias_of(sk, i);
       const bool inactive = is_inactive_update(state_[c], q, bias, params_.core.updated_by_potential);
       if (probing) probe_state(c, t0, false);
       const CompartmentOutput out = update_compartment(pop.arithmetic, state_[c], pop.param(i), q, bias, can_spike);
