@@ -70,6 +70,15 @@ def with_ground_truth_stimulus(tiny, dst):
     return dst
 
 
+def tiny_bias_stimulus(tmp_path):
+    """lava-dl's tinynet input bias (x, y, c -> c, y, x) as a stimulus's bias input for layer0."""
+    bias = np.load(os.path.join(DATA, "tinynet", "input_bias.npy")).transpose(2, 1, 0).reshape(-1)
+    stim = str(tmp_path / "bias.h5")
+    with h5py.File(stim, "w") as f:
+        f["biases/layer0"] = bias.astype(np.int16)
+    return stim
+
+
 def input_ground_truth():
     """tinynet/input.npy[0] (C, H, W, T) as (T, neurons); 6783 spikes over steps 1..15."""
     x = np.load(os.path.join(DATA, "tinynet", "input.npy"))[0].reshape(768, 16).T.astype(np.uint8)
@@ -99,13 +108,7 @@ def test_tiny_net_reference_matches_lava_ground_truth(binary, tiny, tmp_path):
 
 def test_tiny_net_chip_matches_lava_ground_truth(binary, tiny, tmp_path):
     net = with_ground_truth_stimulus(tiny, str(tmp_path / "net.h5"))
-    cfg = tmp_path / "run.yaml"
-    cfg.write_text(f"network: {net}\nenergy: {ROOT}/configs/energy/davies2018.yaml\ntimesteps: 17\n"
-                   f"chip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
-    r = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True,
-                       env=ENV)
-    assert r.returncode == 0, r.stderr
-    with h5py.File(tmp_path / "run" / "spikes.h5") as f:
+    with h5py.File(run_with_stimulus(binary, net, None, 17, tmp_path, on_chip=True)) as f:
         spikes = f["populations/layer2/spikes"][()]
         input_spikes = f["populations/layer0/spikes"][()]
     assert np.array_equal(spikes[2:17], ground_truth()[1:])
@@ -123,11 +126,7 @@ def test_tiny_net_periodic_reset_repeats_the_ground_truth_every_period(binary, t
                        env=ENV)
     assert r.returncode == 0, r.stderr
     assert "layer2       cuba   36x1x1                   36  every 17 from t = 2" in r.stdout
-    bias = np.load(os.path.join(DATA, "tinynet", "input_bias.npy")).transpose(2, 1, 0).reshape(-1)
-    stim = str(tmp_path / "bias.h5")
-    with h5py.File(stim, "w") as f:
-        f["biases/layer0"] = bias.astype(np.int16)   # the input bias as a stimulus this time
-    out = run_with_stimulus(binary, net, stim, 34, tmp_path, on_chip)
+    out = run_with_stimulus(binary, net, tiny_bias_stimulus(tmp_path), 34, tmp_path, on_chip)
     with h5py.File(out) as f:
         spikes = f["populations/layer2/spikes"][()]
         input_spikes = f["populations/layer0/spikes"][()]
@@ -140,17 +139,9 @@ def test_tiny_net_periodic_reset_repeats_the_ground_truth_every_period(binary, t
 def test_a_run_config_sets_the_reset_of_a_net_it_loads(binary, tmp_path):
     """`netx: reset_interval` in a run config does for a .net loaded directly what `spikemesh netx
     --reset-interval` does: tiny.net's ground truth holds in both periods on the chip."""
-    bias = np.load(os.path.join(DATA, "tinynet", "input_bias.npy")).transpose(2, 1, 0).reshape(-1)
-    stim = tmp_path / "bias.h5"
-    with h5py.File(stim, "w") as f:
-        f["biases/layer0"] = bias.astype(np.int16)
-    cfg = tmp_path / "run.yaml"
-    cfg.write_text(f"network: {TINY}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
-                   f"timesteps: 34\nnetx:\n  reset_interval: 17\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
-    r = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True,
-                       env=ENV)
-    assert r.returncode == 0, r.stderr
-    with h5py.File(tmp_path / "run" / "spikes.h5") as f:
+    out = run_with_stimulus(binary, TINY, tiny_bias_stimulus(tmp_path), 34, tmp_path, on_chip=True,
+                            config="netx:\n  reset_interval: 17\n")
+    with h5py.File(out) as f:
         spikes = f["populations/layer2/spikes"][()]
     gt = ground_truth()
     assert np.array_equal(spikes[2:17], gt[1:]) and np.array_equal(spikes[19:34], gt[1:])
@@ -323,20 +314,22 @@ def test_oxford_imports_a_spike_input_and_two_dense_layers(oxford):
             assert np.array_equal(pr["weights"][()], src[f"layer/{j}/weight"][()].astype(int))
 
 
-def run_with_stimulus(binary, net, stim, timesteps, tmp_path, on_chip):
-    """Runs `net` with the stimulus file for `timesteps` steps on the chip (Loihi 2-like profile, `spikemesh
-    run`, its outputs in tmp_path/run) or the reference simulator; returns the raster file's path."""
+def run_with_stimulus(binary, net, stim, timesteps, tmp_path, on_chip, config=""):
+    """Runs `net` with the stimulus file (or none) for `timesteps` steps on the chip (Loihi 2-like profile,
+    `spikemesh run`, `config` lines added to its config, its outputs in tmp_path/run) or the reference
+    simulator; returns the raster file's path."""
     if on_chip:
         cfg = tmp_path / "run.yaml"
-        cfg.write_text(f"network: {net}\nstimulus: {stim}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
-                       f"timesteps: {timesteps}\nchip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+        cfg.write_text(f"network: {net}\n" + (f"stimulus: {stim}\n" if stim else "") +
+                       f"energy: {ROOT}/configs/energy/davies2018.yaml\ntimesteps: {timesteps}\n{config}"
+                       f"chip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
         out = str(tmp_path / "run")
         r = subprocess.run([binary, "run", str(cfg), "--out", out], capture_output=True, text=True, env=ENV)
         out = os.path.join(out, "spikes.h5")
     else:
         out = str(tmp_path / "ref.h5")
-        r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", str(timesteps), "--out",
-                            out], capture_output=True, text=True, env=ENV)
+        r = subprocess.run([binary, "reference", net, *(["--stimulus", stim] if stim else []), "--timesteps",
+                            str(timesteps), "--out", out], capture_output=True, text=True, env=ENV)
     assert r.returncode == 0, r.stderr
     return out
 
