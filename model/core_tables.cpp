@@ -225,26 +225,41 @@ void compile_conv(const MappingIndex& index, CoreProgram& core, uint32_t c, Rout
 // on the core (in segment order) holds the range and is charged all of it (out_need; the key's neurons have
 // equal lists), the others nothing. A partition that splits a key's neurons differently charges the new
 // holders in the next round (charges only grow), so the sum charged to a core bounds what it uses.
+// chip.core.shared_output_axons: one flag per output-sharing key (none when nothing shares), all clear.
+std::vector<uint8_t> output_key_flags(const MappingIndex& index) {
+  return std::vector<uint8_t>(index.output_class.empty() ? 0 : index.neurons(), 0);
+}
+
+// Walks one core's compartments in segment order, calling visit(g, shared) with g the neuron's network-wide
+// index and `shared` true when an earlier compartment of the core holds the same sharing key's output range
+// (the first one holds it). `held` (output_key_flags) is clear before and after.
+template <class Visit>
+void walk_output_holders(const MappingIndex& index, const std::vector<CoreSegment>& segs, std::vector<uint8_t>& held,
+                         Visit&& visit) {
+  for (const CoreSegment& s : segs)
+    for (uint64_t i = s.first; i < s.first + s.count; ++i) {
+      bool shared = false;
+      if (index.shares_output(s.population)) {
+        uint8_t& h = held[index.output_share_key(s.population, i)];
+        shared = h != 0;
+        h = 1;
+      }
+      visit(index.offset[s.population] + i, shared);
+    }
+  for (const CoreSegment& s : segs)
+    if (index.shares_output(s.population))
+      for (uint64_t i = s.first; i < s.first + s.count; ++i) held[index.output_share_key(s.population, i)] = 0;
+}
+
 void count_shared_outputs(const MappingIndex& index, const Partition& part, RoutingCount& count) {
   count.out_charge = count.out_need;
   count.per_core.assign(part.cores.size(), 0);
-  std::vector<uint8_t> held(index.output_class.empty() ? 0 : index.neurons(), 0);  // per key, on core c
-  for (uint32_t c = 0; c < part.cores.size(); ++c) {
-    const auto& segs = part.cores[c].segments;
-    for (const CoreSegment& s : segs)
-      for (uint64_t i = s.first; i < s.first + s.count; ++i) {
-        const uint64_t g = index.offset[s.population] + i;
-        if (index.shares_output(s.population)) {
-          uint8_t& h = held[index.output_share_key(s.population, i)];
-          if (h) count.out_charge[g] = 0;
-          h = 1;
-        }
-        count.per_core[c] += count.out_charge[g];
-      }
-    for (const CoreSegment& s : segs)
-      if (index.shares_output(s.population))
-        for (uint64_t i = s.first; i < s.first + s.count; ++i) held[index.output_share_key(s.population, i)] = 0;
-  }
+  std::vector<uint8_t> held = output_key_flags(index);
+  for (uint32_t c = 0; c < part.cores.size(); ++c)
+    walk_output_holders(index, part.cores[c].segments, held, [&](uint64_t g, bool shared) {
+      if (shared) count.out_charge[g] = 0;
+      count.per_core[c] += count.out_charge[g];
+    });
 }
 
 }  // namespace
@@ -355,29 +370,20 @@ ChipProgram compile_tables(const MappingIndex& index, const Partition& part, con
   }
   // Output axons: per compartment, in compartment order, its destinations in the order compiled. With
   // sharing, the first compartment of a sharing key on the core holds the range; the others point into it.
-  std::vector<uint8_t> held(index.output_class.empty() ? 0 : index.neurons(), 0);  // per key, on core c
+  std::vector<uint8_t> held = output_key_flags(index);
   for (uint32_t c = 0; c < part.cores.size(); ++c) {
     CoreProgram& core = chip.cores[c];
     core.out_begin.assign(1, 0);
     if (!held.empty()) core.out_shared.assign(core.compartments, 0);
-    for (const CoreSegment& s : core.segments)
-      for (uint64_t i = s.first; i < s.first + s.count; ++i) {
-        const uint64_t g = index.offset[s.population] + i;
-        if (index.shares_output(s.population)) {
-          uint8_t& h = held[index.output_share_key(s.population, i)];
-          core.out_shared[core.out_begin.size() - 1] = h;
-          h = 1;
-        }
-        for (uint64_t k = dbegin[g]; k < dbegin[g + 1]; ++k) {
-          Destination d = dests[k].second;
-          locate(d, geo);
-          core.out.push_back(d);
-        }
-        core.out_begin.push_back(static_cast<uint32_t>(core.out.size()));
+    walk_output_holders(index, core.segments, held, [&](uint64_t g, bool shared) {
+      if (shared) core.out_shared[core.out_begin.size() - 1] = 1;
+      for (uint64_t k = dbegin[g]; k < dbegin[g + 1]; ++k) {
+        Destination d = dests[k].second;
+        locate(d, geo);
+        core.out.push_back(d);
       }
-    for (const CoreSegment& s : core.segments)
-      if (index.shares_output(s.population))
-        for (uint64_t i = s.first; i < s.first + s.count; ++i) held[index.output_share_key(s.population, i)] = 0;
+      core.out_begin.push_back(static_cast<uint32_t>(core.out.size()));
+    });
   }
   return chip;
 }
