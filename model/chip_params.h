@@ -131,8 +131,10 @@ struct BarrierParams {
 struct MappingParams {
   std::string placement = "min_hops";  // "mesh_order" | "min_hops" (traffic-weighted local search)
   std::string objective = "fit";       // "fit" (fewest cores, greedy) | "balance" (least estimated core time)
+  std::string rates = "random";        // what drives the firing-rate measurement: "random" | "workload"
   uint32_t rate_timesteps = 8;         // reference steps (after the pipeline depth D) that measure firing rates
-  uint64_t rate_seed = 1;              // seed of the random stimulus that drives the rate measurement
+  uint64_t rate_seed = 1;              // seed of the random stimulus (or of the workload's x_T) of the measurement
+  uint32_t rate_images = 1;            // rates: workload: images the reference sampler generates
 
   template <class V>
   void describe(V& v) {
@@ -144,10 +146,16 @@ struct MappingParams {
         "what the partition optimises: 'fit' (greedy fill in file order, each core as full as its limits "
         "allow: fewest cores) or 'balance' (the same fill under a cap on each core's estimated time per "
         "timestep, the cap as low as lets the network fit the mesh's cores; docs/architecture.md#mapping-objective)");
+    v.field("rates", rates,
+            "what drives the firing rates that weigh the traffic estimate and the balance objective: 'random' "
+            "(rate_timesteps of random input after the depth D) or 'workload' (the FSDDIM loop's own images: the "
+            "reference sampler on rate_images images, x_T from rate_seed; docs/architecture.md#mapping-objective)");
     v.field("rate_timesteps", rate_timesteps, 1, 1u << 16,
-            "reference-simulator timesteps, after the depth D, whose firing rates weigh the traffic estimate");
+            "rates: random: reference-simulator timesteps, after the depth D, whose firing rates are measured");
     v.field("rate_seed", rate_seed, 0, ~uint64_t{0} >> 1,
-            "seed of the random input that drives the firing-rate measurement");
+            "seed of the random input (rates: random) or of the images' x_T (rates: workload) of the measurement");
+    v.field("rate_images", rate_images, 1, 1024,
+            "rates: workload: images the reference sampler generates to measure the rates");
   }
 };
 

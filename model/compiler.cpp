@@ -19,12 +19,6 @@
 namespace spikemesh {
 namespace {
 
-std::vector<uint64_t> population_offsets(const Network& net) {
-  std::vector<uint64_t> off(net.populations.size() + 1, 0);
-  for (size_t p = 0; p < net.populations.size(); ++p) off[p + 1] = off[p] + net.populations[p].size();
-  return off;
-}
-
 // The population whose segment holds compartment `comp` of a core.
 uint32_t population_at(const CoreProgram& core, uint32_t comp) {
   for (const auto& s : core.segments)
@@ -180,6 +174,12 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
     throw Error("chip.mapping.placement: expected 'mesh_order' or 'min_hops', got '" + mp.placement + "'");
   if (mp.objective != "fit" && mp.objective != "balance")
     throw Error("chip.mapping.objective: expected 'fit' or 'balance', got '" + mp.objective + "'");
+  if (mp.rates != "random" && mp.rates != "workload")
+    throw Error("chip.mapping.rates: expected 'random' or 'workload', got '" + mp.rates + "'");
+  if (mp.rates == "workload" && options.rates.empty())
+    throw Error(
+        "chip.mapping.rates: 'workload' measures the rates on the FSDDIM loop's own images, and this run has no "
+        "loop (fsddim.images is 0); use 'random'");
   CompiledNetwork out;
   CompileReport& rep = out.report;
   rep.placement = mp.placement;
@@ -204,8 +204,11 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
   if (options.rates.empty()) {
     rep.rate_timesteps = mp.rate_timesteps;
     rep.rates = measure_firing_rates(net, rep.depth_known ? rep.depth : 0, mp.rate_timesteps, mp.rate_seed);
+    rep.rates_source = "random input: " + std::to_string(mp.rate_timesteps) + " reference steps after D, seed " +
+                       std::to_string(mp.rate_seed);
   } else {
     rep.rates = options.rates;
+    rep.rates_source = options.rates_source.empty() ? "given" : options.rates_source;
   }
   const MappingIndex index(net, chip);
   const WorkRates work = work_rates(index, rep.rates);

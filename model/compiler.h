@@ -20,8 +20,10 @@ namespace spikemesh {
 
 struct CompileOptions {
   // Firing rate (spikes per timestep) of every neuron, in global order (population by population). Empty:
-  // measured with the reference simulator as chip.mapping.rate_timesteps / rate_seed say.
+  // measured with the reference simulator as chip.mapping.rate_timesteps / rate_seed say (random input);
+  // chip.mapping.rates: workload requires them (the FSDDIM loop measures them: ddim_firing_rates).
   std::vector<double> rates;
+  std::string rates_source;  // what measured `rates` (mapping.json, report.json), e.g. "workload: 1 image, S = 10"
 };
 
 // What one core holds, and the capacities it is checked against.
@@ -70,6 +72,7 @@ struct CompileReport {
   std::vector<uint32_t> slot_of_core;   // logical core (map_network's order) -> core slot on the mesh
   std::vector<double> rates;            // per neuron, the rates that weighed the traffic
   uint32_t rate_timesteps = 0;          // reference steps measured (0 when rates were given)
+  std::string rates_source;             // what drove them (random input, or CompileOptions::rates_source)
   TrafficTotals mesh_order, optimised;  // traffic of plain mesh order and of the chosen placement
   // Estimated work per timestep (core_work.h) from the same rates: per core slot of the final program, and
   // per population for the fit partition and for the chosen one (the same when the objective is fit).

@@ -33,8 +33,9 @@ WorkRates work_rates(const MappingIndex& index, const std::vector<double>& rates
           for (uint64_t r = v.rbegin[t]; r < v.rbegin[t + 1]; ++r) dst[t] += src[v.rsrc[r]];
         break;
       case ProjKind::SharedConv: {
-        // A target (co, pixel) has one synapse (one tap) from each channel of co's group at each source
-        // pixel that reaches it.
+        // A target (co, pixel) has a synapse per kernel tap from each channel of co's group at each source
+        // pixel that reaches it (one tap, or several when the conv upsamples); the chip's dendrite does one
+        // op per tap (hw/neurocore.cpp).
         const ConvChannels& ch = v.ch;
         const uint32_t groups = pr.conv.groups;
         std::vector<double> group_rate(uint64_t{groups} * ch.in_pixels, 0.0);  // [group][source pixel]
@@ -50,7 +51,7 @@ WorkRates work_rates(const MappingIndex& index, const std::vector<double>& rates
           const uint32_t g = static_cast<uint32_t>(t / ch.out_pixels) / ch.cout_per_group;
           const uint64_t pix = t % ch.out_pixels;
           for (uint64_t r = v.pbegin[pix]; r < v.pbegin[pix + 1]; ++r)
-            dst[t] += group_rate[uint64_t{g} * ch.in_pixels + v.psrc[r]];
+            dst[t] += group_rate[uint64_t{g} * ch.in_pixels + v.psrc[r]] * v.ptaps[r];
         }
         break;
       }

@@ -225,6 +225,50 @@ std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& 
   return x;
 }
 
+std::vector<int32_t> initial_x(const DdimSchedule& s, uint64_t size, uint64_t seed, uint64_t image) {
+  const std::vector<int32_t> one = initial_payloads(s, size, seed, image);
+  std::vector<int32_t> x;
+  x.reserve(one.size() * s.snn_timesteps);
+  for (uint32_t tau = 0; tau < s.snn_timesteps; ++tau) x.insert(x.end(), one.begin(), one.end());
+  return x;
+}
+
+namespace {
+// The reference simulator, counting every neuron's spikes (global order).
+class SpikeCountingBackend : public ReferenceBackend {
+ public:
+  explicit SpikeCountingBackend(const Network& net)
+      : ReferenceBackend(net), net_(net), offsets_(population_offsets(net)), spikes_(offsets_.back(), 0) {}
+  void step() override {
+    ReferenceBackend::step();
+    for (uint32_t p = 0; p < net_.populations.size(); ++p) {
+      const uint8_t* s = simulator().spikes(p);
+      for (uint64_t i = 0; i < net_.populations[p].size(); ++i) spikes_[offsets_[p] + i] += s[i];
+    }
+  }
+  const std::vector<uint64_t>& spikes() const { return spikes_; }
+
+ private:
+  const Network& net_;
+  std::vector<uint64_t> offsets_;
+  std::vector<uint64_t> spikes_;
+};
+}  // namespace
+
+std::vector<double> ddim_firing_rates(const Network& net, const DdimSchedule& s, const DdimPlan& plan, uint32_t images,
+                                      uint64_t seed) {
+  if (images == 0 || plan.empty()) throw Error("ddim_firing_rates: no images or no DDIM steps");
+  SpikeCountingBackend backend(net);
+  const uint64_t size = net.populations[s.input_population].size();
+  for (uint32_t k = 0; k < images; ++k) {
+    sample_image(backend, s, plan, initial_x(s, size, seed, k));
+  }
+  const double window_steps = double(images) * double(plan.size()) * double(s.snn_timesteps);
+  std::vector<double> rates(backend.spikes().size());
+  for (size_t g = 0; g < rates.size(); ++g) rates[g] = double(backend.spikes()[g]) / window_steps;
+  return rates;
+}
+
 PipelineLayout pipeline_layout(const Network& net, const DdimSchedule& s, const std::string& where) {
   const size_t np = net.populations.size();
   PipelineLayout l;

@@ -77,6 +77,8 @@ int32_t ddim_update(int32_t payload, int32_t readout, const DdimCoefficients& c,
 // x_T: seeded standard normal noise (Box-Muller over a 64-bit Mersenne twister) quantized to payloads,
 // round half to even, saturated; one independent stream per (seed, image).
 std::vector<int32_t> initial_payloads(const DdimSchedule& s, uint64_t size, uint64_t seed, uint64_t image);
+// The sampler's starting x (T x size): initial_payloads on every SNN timestep (FSDDIM's direct input encoding).
+std::vector<int32_t> initial_x(const DdimSchedule& s, uint64_t size, uint64_t seed, uint64_t image);
 
 // A timestep-exact backend the sampler drives.
 class TimestepBackend {
@@ -123,6 +125,14 @@ struct DdimProgress {
 std::vector<int32_t> sample_image(TimestepBackend& backend, const DdimSchedule& s, const DdimPlan& plan,
                                   std::vector<int32_t> x, std::vector<std::vector<int32_t>>* trajectory = nullptr,
                                   DdimProgress* progress = nullptr);
+
+// The firing rates of the workload itself (chip.mapping.rates: workload): the reference sampler generates
+// `images` images (x_T of image k from (seed, k), the same noise on every SNN timestep, as the run's images)
+// through the DDIM steps of `plan`; each neuron's rate is its spikes divided by the timesteps of its
+// population's windows (network calls x T), so that, like random input after D, it is the rate of a layer
+// that is working: the unit the traffic estimate and the balance objective take. Deterministic.
+std::vector<double> ddim_firing_rates(const Network& net, const DdimSchedule& s, const DdimPlan& plan, uint32_t images,
+                                      uint64_t seed);
 
 // ---- Image pipelining (docs/architecture.md#image-pipelining) ----------------------------------------
 // In a delay-balanced network population p (depth d_p) works on a DDIM step in the step's timesteps

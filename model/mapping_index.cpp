@@ -53,16 +53,22 @@ void build_reverse(const Network& net, const Projection& pr, ProjectionView& v) 
 void build_pixel_reverse(const Network& net, const Projection& pr, ProjectionView& v) {
   const auto& ds = net.populations[pr.target].shape;
   const auto& ss = net.populations[pr.source].shape;
-  std::vector<std::vector<uint32_t>> lists(v.ch.out_pixels);
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> lists(v.ch.out_pixels);  // (source pixel, taps)
   for (uint32_t q = 0; q < v.ch.in_pixels; ++q)
     for_each_conv_tap(pr.conv, ds[1], ds[2], q / ss[2], q % ss[2], [&](uint64_t pix, uint32_t) {
       auto& l = lists[pix];
-      if (l.empty() || l.back() != q) l.push_back(q);
+      if (l.empty() || l.back().first != q)
+        l.emplace_back(q, 1);
+      else
+        ++l.back().second;
     });
   v.pbegin.assign(v.ch.out_pixels + 1, 0);
   for (uint64_t p = 0; p < v.ch.out_pixels; ++p) {
     v.pbegin[p + 1] = v.pbegin[p] + lists[p].size();
-    v.psrc.insert(v.psrc.end(), lists[p].begin(), lists[p].end());
+    for (const auto& [q, taps] : lists[p]) {
+      v.psrc.push_back(q);
+      v.ptaps.push_back(taps);
+    }
   }
 }
 
@@ -70,8 +76,7 @@ void build_pixel_reverse(const Network& net, const Projection& pr, ProjectionVie
 
 MappingIndex::MappingIndex(const Network& net_, const ChipParams& chip) : net(net_) {
   index_bits = std::max<uint8_t>(1, bits_for(chip.core.compartments - 1));
-  offset.assign(net.populations.size() + 1, 0);
-  for (size_t p = 0; p < net.populations.size(); ++p) offset[p + 1] = offset[p] + net.populations[p].size();
+  offset = population_offsets(net);
   incoming.assign(net.populations.size(), {});
   views.resize(net.projections.size());
   for (uint32_t j = 0; j < net.projections.size(); ++j) {

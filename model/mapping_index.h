@@ -29,10 +29,11 @@ struct ProjectionView {
   std::vector<uint64_t> rbegin;
   std::vector<uint32_t> rsrc;
   std::vector<uint64_t> rk;
-  // SharedConv: CSR over output pixels of the source pixels that reach them (deduplicated)
+  // SharedConv: CSR over output pixels of the source pixels that reach them (deduplicated), and through how
+  // many kernel taps each does (more than one when the conv upsamples: the synaptic ops of one message)
   ConvChannels ch;
   std::vector<uint64_t> pbegin;
-  std::vector<uint32_t> psrc;
+  std::vector<uint32_t> psrc, ptaps;
 };
 
 struct MappingIndex {

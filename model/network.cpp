@@ -111,6 +111,12 @@ int32_t Population::bias_mant_at(uint32_t context, uint64_t t, uint64_t column) 
   return bias_table[(ctx * bias_phases + phase) * bias_columns + column];
 }
 
+std::vector<uint64_t> population_offsets(const Network& net) {
+  std::vector<uint64_t> off(net.populations.size() + 1, 0);
+  for (size_t p = 0; p < net.populations.size(); ++p) off[p + 1] = off[p] + net.populations[p].size();
+  return off;
+}
+
 int Network::find(const std::string& name) const {
   for (size_t i = 0; i < populations.size(); ++i)
     if (populations[i].name == name) return static_cast<int>(i);

@@ -136,6 +136,10 @@ struct Network {
   uint64_t total_synapses() const;  // expanded synapse count (conv: every tap)
 };
 
+// The global index of each population's neuron 0 (populations in file order), and the total at the end:
+// populations.size() + 1 entries. Global neuron order is population by population.
+std::vector<uint64_t> population_offsets(const Network& net);
+
 // Checks every rule of the format (shapes, ranges, references). Throws Error naming the object by its
 // path in the network file (e.g. "/projections/2/weights") with what was expected. `where` prefixes
 // messages (the file name when loading).

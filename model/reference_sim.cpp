@@ -62,8 +62,7 @@ int64_t StateRecord::slot(uint32_t p) const {
 
 ReferenceSimulator::ReferenceSimulator(const Network& net) : net_(net) {
   const size_t np = net.populations.size();
-  offset_.resize(np + 1, 0);
-  for (size_t p = 0; p < np; ++p) offset_[p + 1] = offset_[p] + net.populations[p].size();
+  offset_ = population_offsets(net);
   total_ = offset_[np];
   if (total_ > kTargetMask)
     throw Error("network has " + std::to_string(total_) + " neurons; the reference simulator supports up to 2^26 - 1");

@@ -15,6 +15,7 @@
 #include "compiler.h"
 #include "config.h"
 #include "error.h"
+#include "fsddim_run.h"
 #include "json_writer.h"
 #include "network_file.h"
 
@@ -88,9 +89,8 @@ void print_tables(const Network& net, const ChipParams& chip, const CompiledNetw
         r.balanced ? "the network is delay-balanced" : "after delay balancing; this network's delays are not balanced");
   else
     std::printf("pipeline depth D: unknown (%s)\n", r.depth_note.c_str());
-  std::printf(
-      "traffic estimate: %.6g messages per timestep (firing rates of %u reference steps after D, random input)\n",
-      r.optimised.messages, r.rate_timesteps);
+  std::printf("traffic estimate: %.6g messages per timestep (firing rates of the %s)\n", r.optimised.messages,
+              r.rates_source.c_str());
   std::printf(
       "flit-hops per timestep: mesh order %.6g, %s %.6g (%.1f%% fewer); latency-weighted (cycles): %.6g vs %.6g\n",
       r.mesh_order.flit_hops, r.placement.c_str(), r.optimised.flit_hops, saving(r.mesh_order, r.optimised),
@@ -129,13 +129,13 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
   j.begin_object("summary").value("cores_used", r.cores_used).value("placement", r.placement);
   j.value("depth_known", r.depth_known).value("depth", r.depth).value("balanced", r.balanced);
   if (!r.depth_known) j.value("depth_note", r.depth_note);
-  j.value("rate_timesteps", r.rate_timesteps);
+  j.value("rate_timesteps", r.rate_timesteps).value("rates", r.rates_source);
   write_traffic(j, "mesh_order", r.mesh_order);
   write_traffic(j, "optimised", r.optimised);
   j.end_object();
   // The estimated work per timestep (model/core_work.h) that the objective weighs, for fit and the chosen one.
   j.begin_object("objective").value("mode", r.objective);
-  j.value("estimate", "firing rates of the traffic estimate (rate_timesteps after D, random input)");
+  j.value("estimate", "firing rates of the traffic estimate (summary.rates)");
   j.value("fit_cores_used", r.fit_cores_used).value("fit_longest_core_cycles", r.fit_longest_cycles);
   j.value("cores_used", r.cores_used).value("longest_core_cycles", r.longest_cycles);
   if (r.objective == "balance") j.value("cap_cycles", r.balance.cap_cycles).value("partitions_tried", r.balance.probes);
@@ -210,10 +210,18 @@ int cmd_map(const Args& args) {
   if (!parse_command_line(args, opts, pos)) return 0;
 
   const RunConfig cfg = load_run_config(config_path, sets);
-  const Network net = load_network(cfg.network_path(), cfg.run.netx);
+  Network net = load_network(cfg.network_path(), cfg.run.netx);
+  // A config with the FSDDIM loop maps the network its chip runs (T, weight bits, bias gating, pipelining,
+  // the workload's firing rates), so that mapping.json is the run's mapping.
+  CompileOptions options;
+  if (cfg.run.fsddim.images > 0) {
+    const FsddimSetup setup = check_fsddim(cfg, net);
+    DdimSchedule s = setup.exported;
+    options = prepare_fsddim_chip_network(cfg, setup, net, s);
+  }
   CompiledNetwork compiled;
   try {
-    compiled = compile_network(net, cfg.chip);
+    compiled = compile_network(net, cfg.chip, options);
   } catch (const MappingError& e) {
     const ShapeSearch s = smallest_fitting_shape(net, cfg.chip);
     throw Error(std::string(e.what()) + "\nsmallest chip shape that fits: " +

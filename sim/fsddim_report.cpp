@@ -181,7 +181,8 @@ void write_fsddim_section(JsonWriter& j, const RunConfig& cfg, const Network& ne
   j.value("mesh_order_flit_hops_per_timestep", r.compile.mesh_order.flit_hops);
   j.value("placed_flit_hops_per_timestep", r.compile.optimised.flit_hops);
   // The mapping objective and the estimated longest core time per timestep it weighs (model/core_work.h).
-  j.value("objective", r.compile.objective).value("cores_used", r.compile.cores_used);
+  j.value("objective", r.compile.objective).value("rates", r.compile.rates_source);
+  j.value("cores_used", r.compile.cores_used);
   j.value("estimated_longest_core_cycles", r.compile.longest_cycles);
   j.value("fit_cores_used", r.compile.fit_cores_used);
   j.value("fit_estimated_longest_core_cycles", r.compile.fit_longest_cycles).end_object();
@@ -265,6 +266,7 @@ void write_fsddim_host(const std::filesystem::path& path, const RunConfig& cfg, 
     JsonWriter j(f);
     j.begin_object().value("note", "measured on the machine that ran it; not deterministic");
     j.value("host_seconds", r.host_s).value("host_reference_seconds", r.reference_s);
+    j.value("host_compile_seconds", r.compile_s);
     j.value("images_per_hour", images / r.host_s * 3600.0).value("synaptic_events_per_s", r.synaptic_events / r.host_s);
     j.end_object();
   });

@@ -146,6 +146,27 @@ FsddimSetup check_fsddim(const RunConfig& cfg, Network& net) {
   return setup;
 }
 
+CompileOptions prepare_fsddim_chip_network(const RunConfig& cfg, const FsddimSetup& setup, Network& net,
+                                           DdimSchedule& s, Network* sequential) {
+  const FsddimParams& fp = cfg.run.fsddim;
+  const MappingParams& mp = cfg.chip.mapping;
+  if (fp.snn_timesteps) s.snn_timesteps = fp.snn_timesteps;
+  if (fp.weight_bits) limit_weight_bits(net, static_cast<uint8_t>(fp.weight_bits));
+  if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
+  CompileOptions options;
+  if (mp.rates == "workload") {
+    options.rates = ddim_firing_rates(net, s, setup.plan, mp.rate_images, mp.rate_seed);
+    options.rates_source = "workload: the reference sampler, " + std::to_string(mp.rate_images) + " image" +
+                           (mp.rate_images == 1 ? "" : "s") + ", S = " + std::to_string(setup.plan.size()) +
+                           ", x_T seed " + std::to_string(mp.rate_seed);
+  }
+  if (setup.in_flight > 1) {
+    if (sequential) *sequential = net;
+    enable_pipelining(net, setup.layout, s);
+  }
+  return options;
+}
+
 FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::filesystem::path& dir,
                               DdimProgress* view) {
   const FsddimParams& fp = cfg.run.fsddim;
@@ -158,21 +179,17 @@ FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::fil
   if (fp.gate_bias) gate_bias_after_window(exported, exported_s.snn_timesteps);
   DdimSchedule& s = r.schedule;
   s = setup.exported;
-  if (fp.snn_timesteps) s.snn_timesteps = fp.snn_timesteps;
-  if (fp.weight_bits) limit_weight_bits(net, static_cast<uint8_t>(fp.weight_bits));
-  if (fp.gate_bias) gate_bias_after_window(net, s.snn_timesteps);
   r.float_checkpoint = cfg.float_checkpoint_path();
   // Pipelined: the chip runs the network with periodic resets; the reference check runs the sequential
   // sampler on the network as the sequential loop would (a copy taken before).
   r.in_flight = setup.in_flight;
   r.layout = setup.layout;
   std::unique_ptr<Network> sequential;
-  if (r.in_flight > 1) {
-    if (fp.check_reference) sequential = std::make_unique<Network>(net);
-    enable_pipelining(net, r.layout, s);
-  }
-
-  const CompiledNetwork compiled = compile_network(net, cfg.chip);  // partition, place by measured traffic
+  if (r.in_flight > 1 && fp.check_reference) sequential = std::make_unique<Network>();
+  const auto c0 = std::chrono::steady_clock::now();
+  const CompileOptions options = prepare_fsddim_chip_network(cfg, setup, net, s, sequential.get());
+  const CompiledNetwork compiled = compile_network(net, cfg.chip, options);  // partition, place by measured traffic
+  r.compile_s = seconds_since(c0);
   r.run.program = compiled.program;
   r.compile = compiled.report;
   ChipBackend chip(net, compiled.program, cfg.chip);

@@ -55,7 +55,17 @@ struct FsddimResults {
   std::vector<double> float_psnr;           // per image, against the float model (fsddim.float_checkpoint)
   std::string float_checkpoint;             // its path; empty: not measured
   double host_s = 0, reference_s = 0;       // host seconds of the chip's and the reference sampler's images
+  double compile_s = 0;                     // host seconds of preparing and compiling the network (rates included)
 };
+
+// The network the loop's chip runs, from `net` as check_fsddim left it: the run's T (fsddim.snn_timesteps,
+// into `s`, which starts as setup.exported), fsddim.weight_bits, bias gating, then, with images in flight,
+// the pipelined form (enable_pipelining; `sequential`, when given, receives the network before it). Returns
+// the compile options: with chip.mapping.rates: workload, the firing rates of the reference sampler on the
+// sequential network (ddim_firing_rates: chip.mapping.rate_images images, x_T from chip.mapping.rate_seed,
+// the run's S). The loop and `spikemesh map` both compile what this gives, so they map alike.
+CompileOptions prepare_fsddim_chip_network(const RunConfig& cfg, const FsddimSetup& setup, Network& net,
+                                           DdimSchedule& s, Network* sequential = nullptr);
 
 // The loop: checks, compiles `net` onto the chip (after fsddim.weight_bits and bias gating), runs the
 // images through the DDIM sampler on it, checks them against the reference sampler, measures quality,

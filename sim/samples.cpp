@@ -21,12 +21,7 @@ SampleSet start_set(const Network& net, const DdimSchedule& s, const DdimPlan& p
   set.seed = seed;
   set.backend = backend_name;
   const uint64_t size = net.populations[s.input_population].size();
-  for (uint32_t k = 0; k < images; ++k) {
-    const std::vector<int32_t> one = initial_payloads(s, size, seed, uint64_t{first_image} + k);
-    std::vector<int32_t> x;
-    for (uint32_t tau = 0; tau < s.snn_timesteps; ++tau) x.insert(x.end(), one.begin(), one.end());
-    set.noise.push_back(std::move(x));
-  }
+  for (uint32_t k = 0; k < images; ++k) set.noise.push_back(initial_x(s, size, seed, uint64_t{first_image} + k));
   return set;
 }
 

@@ -235,3 +235,42 @@ def test_default_job_balanced_mapping_keeps_the_images_and_shortens_the_longest_
     assert bal["fit_estimated_longest_core_cycles"] == fit["estimated_longest_core_cycles"]
     assert bal["estimated_longest_core_cycles"] < 0.2 * fit["estimated_longest_core_cycles"]
     assert reports["balance"]["per_image_mean"]["latency_s"] < 0.8 * reports["fit"]["per_image_mean"]["latency_s"]
+
+
+def test_workload_rates_map_as_the_run_does(binary, tiny_run, tmp_path):
+    # chip.mapping.rates: workload measures the firing rates on the loop's own images (the reference sampler,
+    # rate_images images from rate_seed's x_T); `spikemesh map` prepares the network as the loop does, so its
+    # mapping.json is the run's mapping: same rates, cores and estimated longest core. Without the loop the
+    # key is refused by name.
+    _, _, net_path = tiny_run
+    extra = "  check_reference: true\n"
+    cfg = _loop_config(tmp_path, net_path)
+    cfg.write_text(cfg.read_text().replace("  check_reference: false\n", extra) +
+                   "  mapping:\n    objective: balance\n    rates: workload\n    rate_images: 2\n")
+    res = subprocess.run([binary, "map", str(cfg), "--out", str(tmp_path / "map")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert "firing rates of the workload: the reference sampler, 2 images, S = 3, x_T seed 1" in res.stdout
+    mapping = json.loads((tmp_path / "map" / "mapping.json").read_text())
+    res = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr + res.stdout
+    loop = json.loads((tmp_path / "run" / "report.json").read_text())["fsddim"]
+    assert loop["reference_match"]
+    placement = loop["placement"]
+    assert placement["rates"] == mapping["summary"]["rates"]
+    assert placement["cores_used"] == mapping["summary"]["cores_used"] == mapping["objective"]["cores_used"]
+    assert placement["estimated_longest_core_cycles"] == mapping["objective"]["longest_core_cycles"]
+    # Random input is another measurement, so another estimate of the longest core.
+    res = subprocess.run([binary, "map", str(cfg), "--set", "chip.mapping.rates=random",
+                          "--out", str(tmp_path / "map_random")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    random_mapping = json.loads((tmp_path / "map_random" / "mapping.json").read_text())
+    assert random_mapping["summary"]["rates"] == "random input: 8 reference steps after D, seed 1"
+    assert random_mapping["objective"]["longest_core_cycles"] != mapping["objective"]["longest_core_cycles"]
+
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(f"network: {net_path}\nchip:\n  base: {os.path.join(ROOT, 'configs', 'chip_loihi2.yaml')}\n"
+                     "  mapping:\n    rates: workload\n")
+    res = subprocess.run([binary, "map", str(plain), "--out", str(tmp_path / "plain")], capture_output=True,
+                         text=True)
+    assert res.returncode != 0
+    assert "chip.mapping.rates: 'workload' measures the rates on the FSDDIM loop's own images" in res.stderr

@@ -108,7 +108,11 @@ TEST(Ddim, UpdateRoundsHalfUpAndSaturates) {
 // x (graded, 2 pixels, Q8) -> relay (CUBA, threshold 0: spikes when its input is positive) -> out, and
 // x -> out directly: the readout sees 16 x (w_eff = 64 * 64 over 2^8), plus 256 for every relay spike.
 // After balancing, D = 2, so readout step D + tau holds the answer to input tau.
-TEST(Ddim, LoopFeedsTStepsAndReadsAtDepth) {
+namespace {
+
+// x (2 inputs, 16-bit payloads in Q.8) -> relay -> out, and x -> out directly: the readout is
+// 16 x + 256 * [relay fired] (not balanced yet: its pipeline depth is 2 after balance_delays).
+Network relay_network() {
   Network net;
   Population x;
   x.name = "x";
@@ -147,6 +151,21 @@ TEST(Ddim, LoopFeedsTStepsAndReadsAtDepth) {
   net.metadata.arrays["ddim_sqrt_alpha_bar_q30"] = MetaArray{{1000}, true, ref.sqrt_alpha_bar_q30, {}};
   net.metadata.arrays["ddim_sqrt_one_minus_alpha_bar_q30"] =
       MetaArray{{1000}, true, ref.sqrt_one_minus_alpha_bar_q30, {}};
+  return net;
+}
+
+// The relay fires on a timestep whose payload is at least 2 (2 x 64 x / 256 > 0).
+constexpr int32_t kRelayFires = 2;
+
+// The readout current for payload v: 16 x + 256 per relay spike (w_eff = 4 * 64).
+int32_t relay_readout(int32_t v) {
+  return static_cast<int32_t>(floor_shift(int64_t{64 * 64} * v, 8) + (v >= kRelayFires ? 256 : 0));
+}
+
+}  // namespace
+
+TEST(Ddim, LoopFeedsTStepsAndReadsAtDepth) {
+  Network net = relay_network();
   EXPECT_THROW(read_ddim_schedule(net, "net.h5"), Error);  // not balanced yet: no pipeline_depth
   EXPECT_EQ(balance_delays(net).depth, 2u);
   const DdimSchedule s = read_ddim_schedule(net, "net.h5");
@@ -163,15 +182,43 @@ TEST(Ddim, LoopFeedsTStepsAndReadsAtDepth) {
   for (auto [t, tp] : ddim_times(1000, 2)) {
     const auto c = ddim_coefficients(s, t, tp);
     for (auto& v : want) {
-      const int32_t readout =
-          static_cast<int32_t>(floor_shift(int64_t{64 * 64} * v, 8) + (floor_shift(int64_t{128} * v, 8) > 0 ? 256 : 0));
-      v = ddim_update(v, readout, c, s);
+      v = ddim_update(v, relay_readout(v), c, s);
     }
   }
   EXPECT_EQ(got, want);
   ASSERT_EQ(traj.size(), 2u);
   EXPECT_EQ(traj.back(), want);
   EXPECT_EQ(backend.simulator().timestep(), 5u);  // T + D steps of the last DDIM step
+}
+
+// The workload's firing rates (chip.mapping.rates: workload): spikes per neuron over the timesteps of the
+// population windows (images x DDIM steps x T). By hand: an input neuron spikes on every timestep whose
+// payload is nonzero, the relay on every one whose payload is at least 2, the readout never; x walks
+// through the DDIM updates as in the loop above.
+TEST(Ddim, WorkloadRatesAreSpikesPerWindowTimestep) {
+  Network net = relay_network();
+  balance_delays(net);
+  const DdimSchedule s = read_ddim_schedule(net, "net.h5");
+  const DdimPlan plan = plan_ddim(s, 2);
+  const uint32_t images = 3;
+  std::vector<double> want(6, 0.0);
+  for (uint32_t k = 0; k < images; ++k) {
+    std::vector<int32_t> x = initial_x(s, 2, 11, k);
+    ASSERT_EQ(x.size(), 6u);  // T = 3 copies of x_T
+    for (const DdimStep& st : plan) {
+      for (uint64_t e = 0; e < x.size(); ++e) {
+        want[e % 2] += x[e] != 0;
+        want[2 + e % 2] += x[e] >= kRelayFires;
+      }
+      const auto c = ddim_coefficients(s, st.t, st.t_prev);
+      for (auto& v : x) v = ddim_update(v, relay_readout(v), c, s);
+    }
+  }
+  for (double& w : want) w /= images * 2 * 3;
+  EXPECT_GT(want[2] + want[3], 0.0);  // the relay fires (and not always: x_T is noise around 0)
+  EXPECT_LT(want[2] + want[3], 2.0);
+  EXPECT_EQ(ddim_firing_rates(net, s, plan, images, 11), want);
+  EXPECT_THROW(ddim_firing_rates(net, s, plan, 0, 11), Error);
 }
 
 TEST(Ddim, InitialNoiseIsSeededAndStandard) {

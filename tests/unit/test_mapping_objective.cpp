@@ -155,6 +155,35 @@ TEST(MappingObjective, AnUnknownObjectiveNamesTheKeyAndTheChoices) {
   }
 }
 
+// chip.mapping.rates: 'workload' takes the rates the FSDDIM loop measures (CompileOptions::rates); without
+// them (a run with no loop) it is an error naming the key, as is a value that is not a choice. Given rates
+// are reported with their source; measured ones say what drove them.
+TEST(MappingObjective, WorkloadRatesNeedTheLoopAndUnknownSourcesAreNamed) {
+  ChipParams p = hand_chip(8, "balance");
+  p.mapping.rates = "workload";
+  try {
+    compile_network(heavy_light(), p);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "chip.mapping.rates: 'workload' measures the rates on the FSDDIM loop's own images, and this run "
+                 "has no loop (fsddim.images is 0); use 'random'");
+  }
+  CompileOptions o;
+  o.rates = heavy_light_rates();
+  o.rates_source = "workload: by hand";
+  EXPECT_EQ(compile_network(heavy_light(), p, o).report.rates_source, "workload: by hand");
+  p.mapping.rates = "measured";
+  try {
+    compile_network(heavy_light(), p, o);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "chip.mapping.rates: expected 'random' or 'workload', got 'measured'");
+  }
+  p.mapping.rates = "random";
+  EXPECT_EQ(compile_network(heavy_light(), p).report.rates_source, "random input: 8 reference steps after D, seed 1");
+}
+
 // A conv target hears one synapse per source channel of its group at each source pixel in its window: with
 // every input firing once per timestep, a corner of a 3x3 map with a 3x3 kernel (padding 1) receives 2 x 4
 // synaptic ops (2 input channels), an edge 2 x 6, the centre 2 x 9; a shared kernel's population axon at a
@@ -180,6 +209,36 @@ TEST(MappingObjective, ConvTargetsReceiveOneOpPerSourceChannelInTheirWindow) {
     if (shared) {
       ASSERT_EQ(w.pixel_rate[0].size(), 9u);
       EXPECT_DOUBLE_EQ(w.pixel_rate[0][4], 2.0);
+    }
+  }
+}
+
+// An upsampling conv (nearest x2, 2x2 -> 4x4, 3x3 kernel, padding 1) reaches a target from one source pixel
+// through several taps, and the dendrite does one op per tap: with every input firing once per timestep the
+// corner (0, 0) hears source (0, 0) through its 4 in-map taps, the edge (0, 1) 6 ops (4 from (0, 0), 2 from
+// (0, 1)), the centre (1, 1) all 9 (4 + 2 + 2 + 1); times the 2 input channels. Counting each source pixel
+// once (4, 6 and 4 distinct reaching pixels: 2, 2, 4) undercounts the U-Net's up path.
+TEST(MappingObjective, AnUpsamplingConvCostsOneOpPerTap) {
+  Network net;
+  net.populations = {pop("img", {2, 2, 2}, NeuronKind::Input), pop("A", {3, 4, 4})};
+  net.projections = {conv3x3(0, 1, 2, 3)};
+  net.projections[0].conv.upsample = 2;
+  std::vector<double> rates(8 + 48, 0.0);
+  for (int i = 0; i < 8; ++i) rates[i] = 1.0;
+  for (const bool shared : {false, true}) {
+    ChipParams p = row_chip(64);
+    p.core.shared_conv_kernels = shared;
+    const MappingIndex index(net, p);
+    const WorkRates w = work_rates(index, rates);
+    for (uint32_t co = 0; co < 3; ++co) {
+      const uint64_t a = 8 + co * 16;
+      EXPECT_DOUBLE_EQ(w.synops_in[a + 0], 8.0) << shared;   // corner (0, 0)
+      EXPECT_DOUBLE_EQ(w.synops_in[a + 1], 12.0) << shared;  // edge (0, 1)
+      EXPECT_DOUBLE_EQ(w.synops_in[a + 5], 18.0) << shared;  // centre (1, 1)
+      EXPECT_DOUBLE_EQ(w.synops_in[a + 15], 8.0) << shared;  // corner (3, 3)
+    }
+    if (shared) {
+      EXPECT_DOUBLE_EQ(w.pixel_rate[0][0], 2.0);  // one message per source channel at a pixel, taps aside
     }
   }
 }
