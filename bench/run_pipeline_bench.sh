@@ -5,26 +5,32 @@
 # the emulated throughput, the energy per image, the critical path per timestep, and the ratios against the
 # targets (throughput >= 5x the sequential one, <= 50 mJ per image, <= 0.12 s per image); it also checks that
 # both modes gave the same payloads. The float-model PSNR is skipped (fsddim.float_checkpoint: '').
-# Environment: BUILD_DIR (default build), IMAGES (10), OUT (out/pipeline_bench: the two runs' folders).
+# Environment: BUILD_DIR (default build), IMAGES (10), OUT (out/pipeline_bench: the two runs' folders),
+# SETS (more config overrides for both modes, space-separated key=value, e.g.
+# "chip.mapping.rates=workload"; recorded in the result).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 IMAGES=${IMAGES:-10}
 OUT=${OUT:-out/pipeline_bench}
+SETS=${SETS:-}
 mkdir -p "$OUT"
+extra=()
+for kv in $SETS; do extra+=(--set "$kv"); done
 cmake --build "$BUILD_DIR" -j2 --target spikemesh
 
 for mode in 1 auto; do
   echo "== default job, $IMAGES images, fsddim.pipeline=$mode"
   /usr/bin/time -f "%e s host" "$BUILD_DIR/spikemesh" run configs/fsddim_fmnist.yaml --set "fsddim.images=$IMAGES" \
-    --set "fsddim.pipeline=$mode" --set "fsddim.float_checkpoint=''" --out "$OUT/pipeline_$mode" | tail -4
+    --set "fsddim.pipeline=$mode" --set "fsddim.float_checkpoint=''" ${extra[@]+"${extra[@]}"} \
+    --out "$OUT/pipeline_$mode" | tail -4
 done
 
-OUT=$OUT IMAGES=$IMAGES /usr/bin/python3 - <<'PY'
+OUT=$OUT IMAGES=$IMAGES SETS=$SETS /usr/bin/python3 - <<'PY'
 import json, os
 import h5py
 import numpy as np
-out, images = os.environ['OUT'], int(os.environ['IMAGES'])
+out, images, sets = os.environ['OUT'], int(os.environ['IMAGES']), os.environ['SETS']
 modes = {}
 for mode in ('1', 'auto'):
     d = os.path.join(out, f'pipeline_{mode}')
@@ -46,13 +52,14 @@ for mode in ('1', 'auto'):
         'cycles_per_timestep': cp['cycles'] / steps,
         'top_bounding_cores': cp['top_bounding_cores'][:3],
         'host_seconds': h['host_seconds'],
+        'placement': f['placement'],
     }
     with h5py.File(os.path.join(d, 'samples.h5'), 'r') as s:
         modes[mode]['payloads'] = s['payloads'][()]
 same = bool(np.array_equal(modes['1'].pop('payloads'), modes['auto'].pop('payloads')))
 seq, pipe = modes['1'], modes['auto']
 result = {
-    'command': f'IMAGES={images} bench/run_pipeline_bench.sh',
+    'command': (f'SETS="{sets}" ' if sets else '') + f'IMAGES={images} bench/run_pipeline_bench.sh',
     'config': 'configs/fsddim_fmnist.yaml', 'images': images,
     'sequential': seq, 'pipelined': pipe, 'payloads_identical': same,
     'throughput_ratio': pipe['throughput_images_per_s'] / seq['throughput_images_per_s'],
