@@ -3,6 +3,8 @@
 // light population, fit left as it was, and a bad objective named by its key.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "compiler.h"
 #include "core_work.h"
 #include "error.h"
@@ -55,6 +57,17 @@ std::vector<std::vector<std::pair<uint32_t, uint32_t>>> layout(const ChipProgram
     }
   }
   return out;
+}
+
+// The work rates of `net` when its first `inputs` neurons (the input population) fire once per timestep and
+// the rest never, on 64-compartment cores with conv kernels shared or expanded.
+WorkRates inputs_firing(const Network& net, uint64_t inputs, bool shared) {
+  std::vector<double> rates(net.total_neurons(), 0.0);
+  std::fill(rates.begin(), rates.begin() + inputs, 1.0);
+  ChipParams p = row_chip(64);
+  p.core.shared_conv_kernels = shared;
+  const MappingIndex index(net, p);
+  return work_rates(index, rates);
 }
 
 }  // namespace
@@ -192,13 +205,8 @@ TEST(MappingObjective, ConvTargetsReceiveOneOpPerSourceChannelInTheirWindow) {
   Network net;
   net.populations = {pop("img", {2, 3, 3}, NeuronKind::Input), pop("A", {3, 3, 3})};
   net.projections = {conv3x3(0, 1, 2, 3)};
-  std::vector<double> rates(18 + 27, 0.0);
-  for (int i = 0; i < 18; ++i) rates[i] = 1.0;
   for (const bool shared : {false, true}) {
-    ChipParams p = row_chip(64);
-    p.core.shared_conv_kernels = shared;
-    const MappingIndex index(net, p);
-    const WorkRates w = work_rates(index, rates);
+    const WorkRates w = inputs_firing(net, 18, shared);
     for (uint32_t co = 0; co < 3; ++co) {
       const uint64_t a = 18 + co * 9;
       EXPECT_DOUBLE_EQ(w.synops_in[a + 0], 8.0) << shared;   // corner
@@ -223,13 +231,8 @@ TEST(MappingObjective, AnUpsamplingConvCostsOneOpPerTap) {
   net.populations = {pop("img", {2, 2, 2}, NeuronKind::Input), pop("A", {3, 4, 4})};
   net.projections = {conv3x3(0, 1, 2, 3)};
   net.projections[0].conv.upsample = 2;
-  std::vector<double> rates(8 + 48, 0.0);
-  for (int i = 0; i < 8; ++i) rates[i] = 1.0;
   for (const bool shared : {false, true}) {
-    ChipParams p = row_chip(64);
-    p.core.shared_conv_kernels = shared;
-    const MappingIndex index(net, p);
-    const WorkRates w = work_rates(index, rates);
+    const WorkRates w = inputs_firing(net, 8, shared);
     for (uint32_t co = 0; co < 3; ++co) {
       const uint64_t a = 8 + co * 16;
       EXPECT_DOUBLE_EQ(w.synops_in[a + 0], 8.0) << shared;   // corner (0, 0)
