@@ -130,7 +130,7 @@ struct BarrierParams {
 // How the compiler (model/compiler.h) lays a network out on the chip. Not hardware: a toolchain setting.
 struct MappingParams {
   std::string placement = "min_hops";  // "mesh_order" | "min_hops" (traffic-weighted local search)
-  std::string objective = "fit";       // "fit" (fewest cores, greedy) | "balance" (least estimated core time)
+  std::string objective = "fit";       // "fit" (fewest cores) | "balance" (least estimated core time) | "interleave"
   std::string rates = "random";        // what drives the firing-rate measurement: "random" | "workload"
   uint32_t rate_timesteps = 8;         // reference steps (after the pipeline depth D) that measure firing rates
   uint64_t rate_seed = 1;              // seed of the random stimulus (or of the workload's x_T) of the measurement
@@ -145,7 +145,9 @@ struct MappingParams {
         "objective", objective,
         "what the partition optimises: 'fit' (greedy fill in file order, each core as full as its limits "
         "allow: fewest cores) or 'balance' (the same fill under a cap on each core's estimated time per "
-        "timestep, the cap as low as lets the network fit the mesh's cores; docs/architecture.md#mapping-objective)");
+        "timestep, the cap as low as lets the network fit the mesh's cores; docs/architecture.md#mapping-objective) or "
+        "'interleave' (the FSDDIM loop, one image at a time: the cap on each core's busiest timestep, a population "
+        "working only in its window, and cores filled with populations whose windows lie apart)");
     v.field("rates", rates,
             "what drives the firing rates that weigh the traffic estimate and the balance objective: 'random' "
             "(rate_timesteps of random input after the depth D) or 'workload' (the FSDDIM loop's own images: the "

@@ -159,8 +159,8 @@ std::vector<PopulationWork> population_work(const Network& net, const ChipProgra
       if (q > 0 && segs[q].population == segs[q - 1].population) continue;  // segments sorted by population
       PopulationWork& pw = pops[segs[q].population];
       ++pw.cores;
-      pw.max_core_cycles = std::max(pw.max_core_cycles, work[c].cycles());
-      sum[segs[q].population] += work[c].cycles();
+      pw.max_core_cycles = std::max(pw.max_core_cycles, work[c].objective_cycles());
+      sum[segs[q].population] += work[c].objective_cycles();
     }
   }
   for (size_t p = 0; p < pops.size(); ++p)
@@ -172,8 +172,13 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
   const MappingParams& mp = chip.mapping;
   if (mp.placement != "mesh_order" && mp.placement != "min_hops")
     throw Error("chip.mapping.placement: expected 'mesh_order' or 'min_hops', got '" + mp.placement + "'");
-  if (mp.objective != "fit" && mp.objective != "balance")
-    throw Error("chip.mapping.objective: expected 'fit' or 'balance', got '" + mp.objective + "'");
+  if (mp.objective != "fit" && mp.objective != "balance" && mp.objective != "interleave")
+    throw Error("chip.mapping.objective: expected 'fit', 'balance' or 'interleave', got '" + mp.objective + "'");
+  if (mp.objective == "interleave" && options.window_length == 0)
+    throw Error(
+        "chip.mapping.objective: 'interleave' weighs each population's work in its window of one image's network "
+        "call, which only the FSDDIM loop with one image at a time has (fsddim.images > 0, fsddim.pipeline: 1); "
+        "use 'balance'");
   if (mp.rates != "random" && mp.rates != "workload")
     throw Error("chip.mapping.rates: expected 'random' or 'workload', got '" + mp.rates + "'");
   if (mp.rates == "workload" && options.rates.empty())
@@ -211,7 +216,14 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
     rep.rates_source = options.rates_source.empty() ? "given" : options.rates_source;
   }
   const MappingIndex index(net, chip);
-  const WorkRates work = work_rates(index, rep.rates);
+  WorkRates work = work_rates(index, rep.rates);
+  if (mp.objective == "interleave") {
+    if (options.window_start.size() != net.populations.size())
+      throw Error("compiler: work windows: expected one per population (" + std::to_string(net.populations.size()) +
+                  "), got " + std::to_string(options.window_start.size()));
+    work.window_start = options.window_start;
+    work.window_length = options.window_length;
+  }
   ChipProgram program = map_network(index, chip);
   rep.fit_cores_used = program.cores_used;
   {
@@ -219,8 +231,7 @@ CompiledNetwork compile_network(const Network& net, const ChipParams& chip, cons
     rep.fit_longest_cycles = longest_core_cycles(fit_work);
     rep.fit_population_work = population_work(net, program, fit_work);
   }
-  if (mp.objective == "balance")
-    program = map_network_balanced(index, work, chip, rep.fit_longest_cycles, &rep.balance);
+  if (mp.objective != "fit") program = map_network_balanced(index, work, chip, rep.fit_longest_cycles, &rep.balance);
   rep.cores_used = program.cores_used;
   const std::vector<TrafficEdge> traffic = estimate_traffic(net, program, rep.rates);
   rep.mesh_order = traffic_totals(traffic, program, chip);

@@ -24,6 +24,11 @@ struct CompileOptions {
   // chip.mapping.rates: workload requires them (the FSDDIM loop measures them: ddim_firing_rates).
   std::vector<double> rates;
   std::string rates_source;  // what measured `rates` (mapping.json, report.json), e.g. "workload: 1 image, S = 10"
+  // The interleave objective (chip.mapping.objective): population p works in timesteps
+  // [window_start[p], window_start[p] + window_length) of a network call (WorkRates::window_start); the FSDDIM
+  // loop gives them (its depths and T). Length 0: none.
+  std::vector<uint32_t> window_start;
+  uint32_t window_length = 0;
 };
 
 // What one core holds, and the capacities it is checked against.
@@ -61,7 +66,7 @@ std::vector<PopulationWork> population_work(const Network& net, const ChipProgra
 
 struct CompileReport {
   std::string placement;  // "mesh_order" or "min_hops"
-  std::string objective;  // "fit" or "balance" (chip.mapping.objective)
+  std::string objective;  // "fit", "balance" or "interleave" (chip.mapping.objective)
   // Delay balancing (informational; the chip runs the delays the network file holds).
   bool depth_known = false;  // false when the network cannot be balanced (depth_note says why)
   std::string depth_note;

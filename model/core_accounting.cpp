@@ -48,6 +48,9 @@ void CoreAccounting::set_work_cap(const WorkRates* work, double max_core_cycles)
 
 double CoreAccounting::tally_cycles() const {
   if (!work_) return 0.0;
+  if (work_->windowed())
+    return busiest_timestep_cycles(chip_.core, static_cast<uint32_t>(use_.compartments), use_.windows,
+                                   work_->window_length);
   return price_core_work(chip_.core, static_cast<uint32_t>(use_.compartments), use_.messages_in, use_.synops,
                          use_.messages_out)
       .cycles();
@@ -58,11 +61,18 @@ void CoreAccounting::set(uint32_t& slot, uint32_t value) {
   slot = value;
 }
 
-void CoreAccounting::claim_axon(uint64_t global) {
+void CoreAccounting::charge_dendrite(uint32_t source, double cycles) {
+  if (work_->windowed()) use_.windows.add(work_->window_start[source], cycles, 0.0);
+}
+
+void CoreAccounting::claim_axon(uint64_t global, uint32_t source) {
   if (axon_stamp_[global] != serial_) {
     set(axon_stamp_[global], serial_);
     ++use_.input_axons;
-    if (work_) use_.messages_in += work_->rate[global];  // one message per spike of the source
+    if (work_) {  // one message per spike of the source
+      use_.messages_in += work_->rate[global];
+      charge_dendrite(source, work_->rate[global] * chip_.core.axon_in_cycles);
+    }
   }
 }
 
@@ -73,11 +83,15 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
   use_.output_axons += (*out_estimate_)[global];
   if (work_) {
     use_.synops += work_->synops_in[global];
-    use_.messages_out += work_->rate[global] * (*out_messages_)[global];
+    const double out = work_->rate[global] * (*out_messages_)[global];
+    use_.messages_out += out;
+    if (work_->windowed()) use_.windows.add(work_->window_start[P], 0.0, out * chip_.core.axon_out_cycles);
   }
   for (uint32_t j : index_.incoming[P]) {
     const ProjectionView& v = index_.views[j];
     ProjectionFill& f = fill_[j];
+    const uint32_t source = index_.net.projections[j].source;
+    if (work_) charge_dendrite(source, work_->synops_by_projection[j][i] * chip_.core.synop_cycles);
     switch (v.kind) {
       case ProjKind::Dense: {  // every source has a list on the core: one more target lengthens each
         if (f.dense_stamp != serial_) {
@@ -86,7 +100,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
         }
         const uint32_t n = f.dense_n;
         if (n == 0)
-          for (uint64_t s = 0; s < v.ns; ++s) claim_axon(v.src_offset + s);
+          for (uint64_t s = 0; s < v.ns; ++s) claim_axon(v.src_offset + s, source);
         use_.synapse_words += v.ns * (list_words(v.format, n + 1) - list_words(v.format, n));
         set(f.dense_n, n + 1);
         break;
@@ -94,7 +108,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
       case ProjKind::SparseLike:  // each synapse lengthens its source's list
         for (uint64_t r = v.rbegin[i]; r < v.rbegin[i + 1]; ++r) {
           const uint32_t s = v.rsrc[r];
-          claim_axon(v.src_offset + s);
+          claim_axon(v.src_offset + s, source);
           if (f.seg_stamp[s] != serial_) {
             set(f.seg_stamp[s], serial_);
             set(f.seg_cnt[s], 0);
@@ -123,7 +137,10 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
           if (f.pix_stamp[v.psrc[r]] != serial_) {
             set(f.pix_stamp[v.psrc[r]], serial_);
             ++use_.input_axons;
-            if (work_) use_.messages_in += work_->pixel_rate[j][v.psrc[r]];
+            if (work_) {
+              use_.messages_in += work_->pixel_rate[j][v.psrc[r]];
+              charge_dendrite(source, work_->pixel_rate[j][v.psrc[r]] * chip_.core.axon_in_cycles);
+            }
           }
         break;
       }

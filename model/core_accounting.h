@@ -8,17 +8,17 @@
 #include <vector>
 
 #include "chip_params.h"
+#include "core_work.h"
 #include "mapping_index.h"
 #include "network.h"
 
 namespace spikemesh {
 
-struct WorkRates;
-
 // What the core being filled uses so far; with work rates (set_work_cap), its expected work per timestep too.
 struct CoreTally {
   uint64_t compartments = 0, input_axons = 0, synapse_words = 0, output_axons = 0;
   double messages_in = 0.0, synops = 0.0, messages_out = 0.0;  // expected per timestep (core_work.h)
+  WindowedWork windows;  // with work windows (the interleave objective): the same work per window start
 };
 
 // Charges neurons to one core at a time. A neuron costs one compartment, its routing entries (the estimate
@@ -39,7 +39,8 @@ class CoreAccounting {
   // The balance objective: every neuron added is charged its expected work (`work`, which must outlive the
   // accounting), and a core that already holds a neuron takes a unit only while its estimated cycles per
   // timestep (core_work.h, price_core_work) stay within `max_core_cycles` (a unit alone on an empty core is
-  // never refused for its work). nullptr: resources only (the fit objective).
+  // never refused for its work). nullptr: resources only (the fit objective). With work windows
+  // (WorkRates::windowed) the cap is on the core's busiest timestep instead of the sum of its work.
   void set_work_cap(const WorkRates* work, double max_core_cycles);
   // The estimated cycles per timestep of the core being filled (0 without work rates).
   double tally_cycles() const;
@@ -62,7 +63,8 @@ class CoreAccounting {
     std::vector<uint32_t> pix_stamp;             // SharedConv: per source pixel
   };
   void set(uint32_t& slot, uint32_t value);
-  void claim_axon(uint64_t global);
+  void claim_axon(uint64_t global, uint32_t source);
+  void charge_dendrite(uint32_t source, double cycles);  // windowed: at the source population's window
   void account(uint32_t P, uint64_t i);
   bool within_limits(bool was_empty) const;
   void undo(const CoreTally& before);

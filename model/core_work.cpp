@@ -16,11 +16,13 @@ WorkRates work_rates(const MappingIndex& index, const std::vector<double>& rates
   w.rate = rates;
   w.synops_in.assign(index.neurons(), 0.0);
   w.pixel_rate.resize(net.projections.size());
+  w.synops_by_projection.resize(net.projections.size());
   for (uint32_t j = 0; j < net.projections.size(); ++j) {
     const Projection& pr = net.projections[j];
     const ProjectionView& v = index.views[j];
     const double* src = rates.data() + v.src_offset;
-    double* dst = w.synops_in.data() + index.offset[pr.target];
+    w.synops_by_projection[j].assign(v.nd, 0.0);
+    double* dst = w.synops_by_projection[j].data();
     switch (v.kind) {
       case ProjKind::Dense: {  // every target has a synapse from every source
         double sum = 0.0;
@@ -56,6 +58,8 @@ WorkRates work_rates(const MappingIndex& index, const std::vector<double>& rates
         break;
       }
     }
+    double* total = w.synops_in.data() + index.offset[pr.target];
+    for (uint64_t t = 0; t < v.nd; ++t) total[t] += dst[t];
   }
   return w;
 }
@@ -73,31 +77,72 @@ CoreWork price_core_work(const CoreParams& core, uint32_t compartments, double m
   return w;
 }
 
+void WindowedWork::add(uint32_t start, double dendrite, double output) {
+  if (dendrite_at.size() <= start) {
+    dendrite_at.resize(start + 1, 0.0);
+    output_at.resize(start + 1, 0.0);
+  }
+  dendrite_at[start] += dendrite;
+  output_at[start] += output;
+}
+
+double busiest_timestep_cycles(const CoreParams& core, uint32_t compartments, const WindowedWork& w, uint32_t length) {
+  // Timestep t holds the windows that start in (t - length, t]: a sliding sum over the starts.
+  const size_t n = w.dendrite_at.size();
+  double dendrite = 0.0, output = 0.0, busiest = 0.0;
+  for (size_t t = 0; t < n + length; ++t) {
+    if (t < n) dendrite += w.dendrite_at[t], output += w.output_at[t];
+    if (t >= length && t - length < n) dendrite -= w.dendrite_at[t - length], output -= w.output_at[t - length];
+    busiest = std::max(busiest, std::max(dendrite, output));
+  }
+  return double(compartments) * core.update_active_cycles + busiest;
+}
+
 std::vector<CoreWork> estimate_core_work(const MappingIndex& index, const WorkRates& work, const ChipProgram& program,
                                          const CoreParams& params) {
   const size_t n = program.cores.size();
   std::vector<double> in(n, 0.0), syn(n, 0.0), out(n, 0.0);
+  // With windows: a message and the synaptic ops it causes happen when its source spikes (the source's
+  // window; a delay-balanced synapse's delay acts after the dendrite), a spike's messages out in its
+  // population's window.
+  std::vector<WindowedWork> windows(work.windowed() ? n : 0);
   for (size_t c = 0; c < n; ++c) {
     const CoreProgram& core = program.cores[c];
-    for (const CoreSegment& s : core.segments)
+    for (const CoreSegment& s : core.segments) {
+      const uint32_t own = work.windowed() ? work.window_start[s.population] : 0;
       for (uint32_t k = 0; k < s.count; ++k) {
-        const uint64_t g = index.offset[s.population] + s.first + k;
+        const uint64_t i = s.first + k, g = index.offset[s.population] + i;
         const double r = work.rate[g];
         syn[c] += work.synops_in[g];
         const uint32_t b = core.out_begin[s.base + k], e = core.out_begin[s.base + k + 1];
         out[c] += r * (e - b);
+        if (work.windowed()) {
+          windows[c].add(own, 0.0, r * (e - b) * params.axon_out_cycles);
+          for (uint32_t j : index.incoming[s.population])
+            windows[c].add(work.window_start[index.net.projections[j].source],
+                           work.synops_by_projection[j][i] * params.synop_cycles, 0.0);
+        }
         if (r > 0.0)
-          for (uint32_t d = b; d < e; ++d) in[core.out[d].core] += r;
+          for (uint32_t d = b; d < e; ++d) {
+            in[core.out[d].core] += r;
+            if (work.windowed()) windows[core.out[d].core].add(own, r * params.axon_in_cycles, 0.0);
+          }
       }
+    }
   }
   std::vector<CoreWork> w(n);
-  for (size_t c = 0; c < n; ++c) w[c] = price_core_work(params, program.cores[c].compartments, in[c], syn[c], out[c]);
+  for (size_t c = 0; c < n; ++c) {
+    w[c] = price_core_work(params, program.cores[c].compartments, in[c], syn[c], out[c]);
+    if (work.windowed())
+      w[c].busiest_timestep_cycles =
+          busiest_timestep_cycles(params, program.cores[c].compartments, windows[c], work.window_length);
+  }
   return w;
 }
 
 double longest_core_cycles(const std::vector<CoreWork>& cores) {
   double m = 0.0;
-  for (const CoreWork& w : cores) m = std::max(m, w.cycles());
+  for (const CoreWork& w : cores) m = std::max(m, w.objective_cycles());
   return m;
 }
 

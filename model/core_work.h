@@ -23,6 +23,17 @@ struct WorkRates {
   // the source's channels there, the messages one population axon receives (exact for groups = 1; with
   // groups a core may hold kernel rows of some groups only, and the estimate counts every channel).
   std::vector<std::vector<double>> pixel_rate;
+  // Per projection, per target neuron: the synaptic ops it receives through that projection (synops_in is
+  // their sum over the neuron's projections).
+  std::vector<std::vector<double>> synops_by_projection;
+  // The interleave objective (one image at a time): population p works only in timesteps
+  // [window_start[p], window_start[p] + window_length) of each network call (its delay-balanced depth and T):
+  // its spikes, their messages out, and the messages and synaptic ops they cause at their targets (a
+  // balanced synapse's delay acts after the dendrite) all happen then. Empty (length 0): every population
+  // works in every timestep, and a core's time is the sum over its segments.
+  std::vector<uint32_t> window_start;
+  uint32_t window_length = 0;
+  bool windowed() const { return window_length > 0; }
 };
 WorkRates work_rates(const MappingIndex& index, const std::vector<double>& rates);
 
@@ -36,17 +47,32 @@ struct CoreWork {
   double dendrite_cycles = 0.0;  // messages_in x axon_in_cycles + synops x synop_cycles
   double output_cycles = 0.0;    // messages_out x axon_out_cycles
   double cycles() const { return sweep_cycles + std::max(dendrite_cycles, output_cycles); }
+  // With work windows: the core's busiest timestep (sweep + the longer of the dendrite and output work of the
+  // populations working then); -1 without. What the objective caps: objective_cycles().
+  double busiest_timestep_cycles = -1.0;
+  double objective_cycles() const { return busiest_timestep_cycles >= 0.0 ? busiest_timestep_cycles : cycles(); }
 };
 CoreWork price_core_work(const CoreParams& core, uint32_t compartments, double messages_in, double synops,
                          double messages_out);
 
+// A core's work per window start (dendrite and output cycles of the populations whose window starts there),
+// and the busiest timestep it gives: the sweep of all `compartments` plus, over every timestep t, the longer
+// of the dendrite and the output cycles of the windows [start, start + length) that hold t.
+struct WindowedWork {
+  std::vector<double> dendrite_at, output_at;  // per window start
+  void add(uint32_t start, double dendrite, double output);
+};
+double busiest_timestep_cycles(const CoreParams& core, uint32_t compartments, const WindowedWork& w, uint32_t length);
+
 // Every core of a compiled program (unused cores: zero). Messages in are counted from the routing entries
 // that point at the core (one message per entry per source spike), synaptic ops from its compartments'
 // synops_in, messages out from its compartments' routing entries: exact expectations for the given rates.
+// With work windows, each core's busiest timestep too (a message and its synaptic ops in the window of the
+// population that sent it, messages out in the sender's).
 std::vector<CoreWork> estimate_core_work(const MappingIndex& index, const WorkRates& work, const ChipProgram& program,
                                          const CoreParams& core);
 
-// The largest cycles() of a set of cores (0 when empty).
+// The largest objective_cycles() of a set of cores (0 when empty).
 double longest_core_cycles(const std::vector<CoreWork>& cores);
 
 }  // namespace spikemesh

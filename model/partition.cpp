@@ -1,4 +1,4 @@
-// Greedy partition in file order, row bands for conv targets; see partition.h.
+// Greedy partition in file order (or interleaved by work window), row bands for conv targets; see partition.h.
 #include "partition.h"
 
 #include <algorithm>
@@ -92,6 +92,89 @@ void Partitioner::add_unit(uint32_t P, const uint64_t* ids, size_t n) {
   for (size_t k = 0; k < n; ++k) record(P, ids[k]);
 }
 
+bool Partitioner::unit_at(const UnitCursor& c, std::vector<uint64_t>& ids) const {
+  const Population& pop = index_.net.populations[c.P];
+  if (const uint32_t K = part_.tile_channels[c.P]) {
+    const uint32_t C = pop.shape[0];
+    if (c.c0 >= C) return false;
+    band_unit(c.P, c.c0, std::min(c.c0 + K, C), c.pos, ids);
+    return true;
+  }
+  if (c.pos >= pop.size()) return false;
+  ids.assign(1, c.pos);
+  return true;
+}
+
+void Partitioner::advance(UnitCursor& c) const {
+  ++c.pos;
+  if (const uint32_t K = part_.tile_channels[c.P]; K && c.pos == index_.pixels_of(c.P)) {
+    c.pos = 0;
+    c.c0 += K;
+  }
+}
+
+void Partitioner::fill_in_file_order() {
+  std::vector<uint64_t> ids;
+  for (uint32_t P = 0; P < index_.net.populations.size(); ++P)
+    for (UnitCursor c{P}; unit_at(c, ids); advance(c)) add_unit(P, ids.data(), ids.size());
+}
+
+// The interleave objective: a population works only in its window, so a core can hold populations whose
+// windows lie apart at no cost to its busiest timestep. Populations go into lanes by window block
+// (window_start / window_length: windows two blocks apart never overlap); each core takes, lane by lane
+// (even blocks, then odd), the lane's next units in file order while they fit, and closes when a pass over
+// the lanes is done. Each population's units keep their order, so its cuts are the file-order fill's shape.
+void Partitioner::fill_interleaved() {
+  const Network& net = index_.net;
+  std::vector<std::vector<uint32_t>> blocks;
+  for (uint32_t P = 0; P < net.populations.size(); ++P) {
+    const uint32_t b = work_->window_start[P] / work_->window_length;
+    if (blocks.size() <= b) blocks.resize(b + 1);
+    blocks[b].push_back(P);
+  }
+  struct Lane {
+    std::vector<uint32_t> pops;
+    size_t k = 0;
+    UnitCursor cursor;
+  };
+  std::vector<Lane> lanes;
+  for (size_t parity = 0; parity < 2; ++parity)
+    for (size_t b = parity; b < blocks.size(); b += 2)
+      if (!blocks[b].empty()) lanes.push_back({blocks[b], 0, UnitCursor{blocks[b][0]}});
+  std::vector<uint64_t> ids;
+  // The lane's next unit (false: the lane is done).
+  const auto next = [&](Lane& l) {
+    while (l.k < l.pops.size() && !unit_at(l.cursor, ids))
+      if (++l.k < l.pops.size()) l.cursor = UnitCursor{l.pops[l.k]};
+    return l.k < l.pops.size();
+  };
+  for (;;) {
+    bool took = false;
+    int64_t waiting = -1;  // the first lane whose next unit did not fit the open core
+    for (size_t li = 0; li < lanes.size(); ++li) {
+      Lane& l = lanes[li];
+      while (next(l)) {
+        if (!accounting_.try_add(l.cursor.P, ids.data(), ids.size())) {
+          if (waiting < 0) waiting = static_cast<int64_t>(li);
+          break;
+        }
+        for (uint64_t id : ids) record(l.cursor.P, id);
+        advance(l.cursor);
+        took = true;
+      }
+    }
+    if (waiting < 0) return;  // every lane is done
+    Lane& w = lanes[static_cast<size_t>(waiting)];
+    next(w);
+    if (took) {
+      new_core(w.cursor.P, ids[0]);
+    } else {  // not even on an empty core: cut it neuron by neuron (add_unit; a single neuron is the error)
+      add_unit(w.cursor.P, ids.data(), ids.size());
+      advance(w.cursor);
+    }
+  }
+}
+
 Partition Partitioner::run(const std::vector<uint32_t>& out_estimate, const std::vector<uint32_t>* out_messages) {
   const Network& net = index_.net;
   accounting_.begin(out_estimate, out_messages);
@@ -99,21 +182,12 @@ Partition Partitioner::run(const std::vector<uint32_t>& out_estimate, const std:
   open_core_ = 0;
   part_.cores.emplace_back();
   part_.tile_channels.assign(net.populations.size(), 0);
-  std::vector<uint64_t> ids;
-  for (uint32_t P = 0; P < net.populations.size(); ++P) {
+  for (uint32_t P = 0; P < net.populations.size(); ++P)
     if (is_banded(P)) part_.tile_channels[P] = channel_block(P);
-    if (const uint32_t K = part_.tile_channels[P]) {
-      const uint32_t C = net.populations[P].shape[0];
-      for (uint32_t c0 = 0; c0 < C; c0 += K)
-        for (uint64_t pixel = 0; pixel < index_.pixels_of(P); ++pixel) {
-          band_unit(P, c0, std::min(c0 + K, C), pixel, ids);
-          add_unit(P, ids.data(), ids.size());
-        }
-      continue;
-    }
-    const uint64_t n = net.populations[P].size();
-    for (uint64_t i = 0; i < n; ++i) add_unit(P, &i, 1);
-  }
+  if (work_ && work_->windowed())
+    fill_interleaved();
+  else
+    fill_in_file_order();
   // Compartments: a core's segments in population, then neuron order (a population's segments adjacent,
   // so a dense list over them stays one run of consecutive compartments).
   for (PartitionCore& core : part_.cores) {

@@ -1,6 +1,7 @@
 // Partitioning: which neurons go on which core. A greedy fill in file order, one unit at a time (a neuron,
 // or one pixel of a block of channels of a conv target's row band), each core taking units until the next
-// does not fit (core_accounting.h); then each core's segments and their compartments.
+// does not fit (core_accounting.h); with work windows, the same units interleaved across populations whose
+// windows lie apart; then each core's segments and their compartments.
 #pragma once
 
 #include <cstdint>
@@ -43,9 +44,25 @@ class Partitioner {
   Partition run(const std::vector<uint32_t>& out_estimate, const std::vector<uint32_t>* out_messages = nullptr);
   // The balance objective's cap on each core's estimated cycles per timestep (CoreAccounting::set_work_cap);
   // nullptr: none (the fit objective).
-  void set_work_cap(const WorkRates* work, double max_core_cycles) { accounting_.set_work_cap(work, max_core_cycles); }
+  // With work windows (WorkRates::windowed, the interleave objective) the fill interleaves populations whose
+  // windows lie apart (fill_interleaved).
+  void set_work_cap(const WorkRates* work, double max_core_cycles) {
+    work_ = work;
+    accounting_.set_work_cap(work, max_core_cycles);
+  }
 
  private:
+  // A population's units in fill order: channel block c0 and pixel `pos` of a banded population, or neuron
+  // `pos` of any other.
+  struct UnitCursor {
+    uint32_t P = 0;
+    uint32_t c0 = 0;
+    uint64_t pos = 0;
+  };
+  bool unit_at(const UnitCursor& c, std::vector<uint64_t>& ids) const;  // false: P has no units left
+  void advance(UnitCursor& c) const;
+  void fill_in_file_order();
+  void fill_interleaved();
   bool is_banded(uint32_t P) const;
   void band_unit(uint32_t P, uint32_t c0, uint32_t c1, uint64_t pixel, std::vector<uint64_t>& ids) const;
   uint32_t channel_block(uint32_t P);
@@ -54,6 +71,7 @@ class Partitioner {
   void add_unit(uint32_t P, const uint64_t* ids, size_t n);
 
   const MappingIndex& index_;
+  const WorkRates* work_ = nullptr;
   MeshGeometry geo_;
   CoreAccounting accounting_;
   Partition part_;                // the partition being built

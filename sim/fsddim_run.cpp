@@ -160,6 +160,13 @@ CompileOptions prepare_fsddim_chip_network(const RunConfig& cfg, const FsddimSet
                            (mp.rate_images == 1 ? "" : "s") + ", S = " + std::to_string(setup.plan.size()) +
                            ", x_T seed " + std::to_string(mp.rate_seed);
   }
+  if (mp.objective == "interleave") {
+    // One image at a time, a population's window is its delay-balanced depth (bias_start, as balance_delays
+    // sets it) and T. Pipelined, every population works in every timestep: one window of one timestep for
+    // all, where the busiest timestep is the sum and the fill is in file order (interleave is then balance).
+    for (const Population& p : net.populations) options.window_start.push_back(setup.in_flight > 1 ? 0 : p.bias_start);
+    options.window_length = setup.in_flight > 1 ? 1 : s.snn_timesteps;
+  }
   if (setup.in_flight > 1) {
     if (sequential) *sequential = net;
     enable_pipelining(net, setup.layout, s);

@@ -1,6 +1,7 @@
 // The mapping objective (chip.mapping.objective, model/mapping.h): the estimated work per core
 // (model/core_work.h) counted by hand, the balanced partition's cores and its longest core on a heavy and a
-// light population, fit left as it was, and a bad objective named by its key.
+// light population, fit left as it was, a bad objective named by its key, and the interleave objective's
+// busiest timestep and shared cores.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -164,7 +165,7 @@ TEST(MappingObjective, AnUnknownObjectiveNamesTheKeyAndTheChoices) {
     compile_network(heavy_light(), hand_chip(8, "fastest"), o);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "chip.mapping.objective: expected 'fit' or 'balance', got 'fastest'");
+    EXPECT_STREQ(e.what(), "chip.mapping.objective: expected 'fit', 'balance' or 'interleave', got 'fastest'");
   }
 }
 
@@ -254,5 +255,91 @@ TEST(MappingObjective, RatesOfTheWrongLengthAreAnError) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "mapping: firing rates: expected one per neuron (20), got 3");
+  }
+}
+
+// A core's busiest timestep under work windows: the sweep of all its compartments plus, in the worst
+// timestep, the longer of the dendrite and output work of the windows that hold it. Windows of length 2
+// starting at 0 (dendrite 5, output 1), 1 (dendrite 7) and 3 (output 20): timestep 1 holds the first two
+// (dendrite 12), timestep 3 and 4 the third (output 20); with 4 compartments at 1 cycle each: 4 + 20.
+TEST(MappingObjective, BusiestTimestepSumsTheWindowsThatHoldIt) {
+  CoreParams c;
+  c.update_active_cycles = 1;
+  WindowedWork w;
+  w.add(0, 5.0, 1.0);
+  w.add(1, 7.0, 0.0);
+  w.add(3, 0.0, 20.0);
+  EXPECT_DOUBLE_EQ(busiest_timestep_cycles(c, 4, w, 2), 24.0);
+  w.add(3, 0.0, -15.0);  // output 5 at 3..4: now timestep 1's dendrite 12 is the busiest
+  EXPECT_DOUBLE_EQ(busiest_timestep_cycles(c, 4, w, 2), 16.0);
+  EXPECT_DOUBLE_EQ(busiest_timestep_cycles(c, 4, w, 3), 4.0 + 12.0);  // 0..2 and 1..3 overlap at 1, 2
+  EXPECT_DOUBLE_EQ(busiest_timestep_cycles(c, 0, WindowedWork{}, 4), 0.0);
+}
+
+namespace {
+// in (4, input) -dense-> A (8) -dense-> B (8), in and A firing once per timestep, B silent; windows of one
+// timestep at depths 0, 1, 2 (T = 1). A's dendrite work (4 messages x 10 + 4 ops per neuron) falls in in's
+// window, B's (8 messages x 10 + 8 ops per neuron) in A's: one image at a time they never meet.
+Network chain() {
+  Network net;
+  net.populations = {pop("in", {4}, NeuronKind::Input), pop("A", {8}), pop("B", {8})};
+  net.projections = {dense(0, 1, 4 * 8), dense(1, 2, 8 * 8)};
+  return net;
+}
+CompileOptions chain_options(bool windows) {
+  CompileOptions o;
+  o.rates.assign(20, 0.0);
+  for (int i = 0; i < 12; ++i) o.rates[i] = 1.0;
+  if (windows) {
+    o.window_start = {0, 1, 2};
+    o.window_length = 1;
+  }
+  return o;
+}
+}  // namespace
+
+// Interleave against balance on the same 5 cores. Balance charges a core the sum of its segments: A and B
+// stay apart and B takes three cores, two of 3 neurons (3 + 8 x 10 + 3 x 8 = 107). Interleave caps the
+// busiest timestep and puts A and B together. Core 0 = in + A0-2 + B0: in's window has A's dendrite work
+// (4 x 10 + 3 x 4 = 52) and in's messages out (4 neurons to the 2 cores holding A: 8); A's window has B0's
+// (8 x 10 + 8 = 88) and A's messages out (3 neurons to the 5 cores holding B: 15); 8 updates: busiest
+// 8 + 88 = 96, the sum 8 + 140 = 148. Core 4 = A3-7 + B7: 6 + 88 = 94 (sum 6 + 60 + 88 = 154). B's own cores
+// hold 2: 2 + 80 + 16 = 98, the longest.
+TEST(MappingObjective, InterleaveSharesCoresBetweenWindowsThatNeverMeet) {
+  ChipParams p = hand_chip(5, "balance");
+  const CompiledNetwork bal = compile_network(chain(), p, chain_options(false));
+  EXPECT_EQ(layout(bal.program), (Layout{{{0, 4}, {1, 4}}, {{1, 4}}, {{2, 3}}, {{2, 3}}, {{2, 2}}}));
+  EXPECT_DOUBLE_EQ(bal.report.longest_cycles, 107.0);
+  p.mapping.objective = "interleave";
+  const CompiledNetwork il = compile_network(chain(), p, chain_options(true));
+  EXPECT_EQ(layout(il.program), (Layout{{{0, 4}, {1, 3}, {2, 1}}, {{2, 2}}, {{2, 2}}, {{2, 2}}, {{1, 5}, {2, 1}}}));
+  const auto& w = il.report.core_work;
+  EXPECT_DOUBLE_EQ(w[0].busiest_timestep_cycles, 96.0);
+  EXPECT_DOUBLE_EQ(w[0].cycles(), 148.0);
+  EXPECT_DOUBLE_EQ(w[4].busiest_timestep_cycles, 94.0);
+  EXPECT_DOUBLE_EQ(w[4].cycles(), 154.0);
+  EXPECT_DOUBLE_EQ(w[1].objective_cycles(), 98.0);
+  EXPECT_DOUBLE_EQ(il.report.longest_cycles, 98.0);
+}
+
+// Without windows (no FSDDIM loop) interleave is an error naming the key; windows of the wrong length too.
+TEST(MappingObjective, InterleaveNeedsTheLoopsWindows) {
+  const ChipParams p = hand_chip(6, "interleave");
+  try {
+    compile_network(chain(), p, chain_options(false));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "chip.mapping.objective: 'interleave' weighs each population's work in its window of one image's "
+                 "network call, which only the FSDDIM loop with one image at a time has (fsddim.images > 0, "
+                 "fsddim.pipeline: 1); use 'balance'");
+  }
+  CompileOptions o = chain_options(true);
+  o.window_start.pop_back();
+  try {
+    compile_network(chain(), p, o);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "compiler: work windows: expected one per population (3), got 2");
   }
 }
