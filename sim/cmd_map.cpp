@@ -214,11 +214,7 @@ int cmd_map(const Args& args) {
   // A config with the FSDDIM loop maps the network its chip runs (T, weight bits, bias gating, pipelining,
   // the workload's firing rates), so that mapping.json is the run's mapping.
   CompileOptions options;
-  if (cfg.run.fsddim.images > 0) {
-    const FsddimSetup setup = check_fsddim(cfg, net);
-    DdimSchedule s = setup.exported;
-    options = prepare_fsddim_chip_network(cfg, setup, net, s);
-  }
+  if (cfg.run.fsddim.images > 0) options = fsddim_chip_network(cfg, net);
   CompiledNetwork compiled;
   try {
     compiled = compile_network(net, cfg.chip, options);

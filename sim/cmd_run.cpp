@@ -82,8 +82,9 @@ int cmd_run(const Args& args) {
       cfg.run.fsddim.images > 0 ? nullptr : make_tracer(cfg, net, 1, cfg.run.timesteps);
   if (check) {  // compiling is the last step that can reject a config (a network that does not fit)
     Network checked = net;
-    if (cfg.run.fsddim.images > 0) check_fsddim(cfg, checked);  // the loop's own checks (S, schedule, checkpoint)
-    const ChipProgram program = compile_network(checked, cfg.chip).program;  // what run_chip runs
+    CompileOptions options;  // the loop's own checks (S, schedule, checkpoint) and the network its chip runs
+    if (cfg.run.fsddim.images > 0) options = fsddim_chip_network(cfg, checked);
+    const ChipProgram program = compile_network(checked, cfg.chip, options).program;  // what the run compiles
     if (tracer) {  // the signals exist only once the chip is elaborated: elaborate it, do not simulate
       try {
         check_chip_trace(net, cfg.chip, program, stim, cfg.run.timesteps, cfg.run.context, *tracer);

@@ -174,6 +174,12 @@ CompileOptions prepare_fsddim_chip_network(const RunConfig& cfg, const FsddimSet
   return options;
 }
 
+CompileOptions fsddim_chip_network(const RunConfig& cfg, Network& net) {
+  const FsddimSetup setup = check_fsddim(cfg, net);
+  DdimSchedule s = setup.exported;
+  return prepare_fsddim_chip_network(cfg, setup, net, s);
+}
+
 FsddimResults run_fsddim_loop(const RunConfig& cfg, Network& net, const std::filesystem::path& dir,
                               DdimProgress* view) {
   const FsddimParams& fp = cfg.run.fsddim;

@@ -67,6 +67,10 @@ struct FsddimResults {
 CompileOptions prepare_fsddim_chip_network(const RunConfig& cfg, const FsddimSetup& setup, Network& net,
                                            DdimSchedule& s, Network* sequential = nullptr);
 
+// check_fsddim, then prepare_fsddim_chip_network: `net` becomes the network the loop's chip runs, and the
+// result is its compile options (`spikemesh map` and `run --check` compile what the loop compiles).
+CompileOptions fsddim_chip_network(const RunConfig& cfg, Network& net);
+
 // The loop: checks, compiles `net` onto the chip (after fsddim.weight_bits and bias gating), runs the
 // images through the DDIM sampler on it, checks them against the reference sampler, measures quality,
 // writes DIR/samples.h5, DIR/samples.png (and the traces when asked). `view`, when given, is told of

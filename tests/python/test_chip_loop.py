@@ -247,18 +247,22 @@ def test_default_job_interleaved_mapping_keeps_the_images_and_shortens_the_image
 
 def test_workload_rates_map_as_the_run_does(binary, tiny_run, tmp_path):
     # chip.mapping.rates: workload measures the firing rates on the loop's own images (the reference sampler,
-    # rate_images images from rate_seed's x_T); `spikemesh map` prepares the network as the loop does, so its
-    # mapping.json is the run's mapping: same rates, cores and estimated longest core. Without the loop the
-    # key is refused by name.
+    # rate_images images from rate_seed's x_T), and the interleave objective takes the loop's windows;
+    # `spikemesh map` and `run --check` prepare the network as the loop does, so they map as the run does:
+    # same rates, cores and estimated longest core. Without the loop the key is refused by name.
     _, _, net_path = tiny_run
     extra = "  check_reference: true\n"
     cfg = _loop_config(tmp_path, net_path)
     cfg.write_text(cfg.read_text().replace("  check_reference: false\n", extra) +
-                   "  mapping:\n    objective: balance\n    rates: workload\n    rate_images: 2\n")
+                   "  mapping:\n    objective: interleave\n    rates: workload\n    rate_images: 2\n")
     res = subprocess.run([binary, "map", str(cfg), "--out", str(tmp_path / "map")], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr + res.stdout
     assert "firing rates of the workload: the reference sampler, 2 images, S = 3, x_T seed 1" in res.stdout
     mapping = json.loads((tmp_path / "map" / "mapping.json").read_text())
+    assert mapping["objective"]["mode"] == "interleave"
+    res = subprocess.run([binary, "run", str(cfg), "--check"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert f"({mapping['summary']['cores_used']} cores used of " in res.stdout
     res = subprocess.run([binary, "run", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr + res.stdout
     loop = json.loads((tmp_path / "run" / "report.json").read_text())["fsddim"]
