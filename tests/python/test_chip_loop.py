@@ -260,6 +260,12 @@ def test_workload_rates_map_as_the_run_does(binary, tiny_run, tmp_path):
     assert "firing rates of the workload: the reference sampler, 2 images, S = 3, x_T seed 1" in res.stdout
     mapping = json.loads((tmp_path / "map" / "mapping.json").read_text())
     assert mapping["objective"]["mode"] == "interleave"
+    # Each core's busiest timestep, the measure interleave caps: never more than the sum of its work, and the
+    # longest of them the objective's longest core.
+    work = [c["work"] for c in mapping["cores"] if c["compartments"] > 0]
+    assert all(w["busiest_timestep_cycles"] <= w["cycles"] + 1e-6 for w in work)
+    assert max(w["busiest_timestep_cycles"] for w in work) == mapping["objective"]["longest_core_cycles"]
+    assert any(w["busiest_timestep_cycles"] < 0.9 * w["cycles"] for w in work)
     res = subprocess.run([binary, "run", str(cfg), "--check"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr + res.stdout
     assert f"({mapping['summary']['cores_used']} cores used of " in res.stdout
