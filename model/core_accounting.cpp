@@ -61,8 +61,8 @@ void CoreAccounting::set(uint32_t& slot, uint32_t value) {
   slot = value;
 }
 
-void CoreAccounting::charge_dendrite(uint32_t source, double cycles) {
-  if (work_->windowed()) use_.windows.add(work_->window_start[source], cycles, 0.0);
+void CoreAccounting::charge_window(uint32_t population, double messages_in, double synops, double messages_out) {
+  if (work_->windowed()) use_.windows.add(work_->window_start[population], messages_in, synops, messages_out);
 }
 
 void CoreAccounting::claim_axon(uint64_t global, uint32_t source) {
@@ -71,7 +71,7 @@ void CoreAccounting::claim_axon(uint64_t global, uint32_t source) {
     ++use_.input_axons;
     if (work_) {  // one message per spike of the source
       use_.messages_in += work_->rate[global];
-      charge_dendrite(source, work_->rate[global] * chip_.core.axon_in_cycles);
+      charge_window(source, work_->rate[global], 0.0, 0.0);
     }
   }
 }
@@ -85,13 +85,13 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
     use_.synops += work_->synops_in[global];
     const double out = work_->rate[global] * (*out_messages_)[global];
     use_.messages_out += out;
-    if (work_->windowed()) use_.windows.add(work_->window_start[P], 0.0, out * chip_.core.axon_out_cycles);
+    charge_window(P, 0.0, 0.0, out);
   }
   for (uint32_t j : index_.incoming[P]) {
     const ProjectionView& v = index_.views[j];
     ProjectionFill& f = fill_[j];
     const uint32_t source = index_.net.projections[j].source;
-    if (work_) charge_dendrite(source, work_->synops_by_projection[j][i] * chip_.core.synop_cycles);
+    if (work_) charge_window(source, 0.0, work_->synops_by_projection[j][i], 0.0);
     switch (v.kind) {
       case ProjKind::Dense: {  // every source has a list on the core: one more target lengthens each
         if (f.dense_stamp != serial_) {
@@ -139,7 +139,7 @@ void CoreAccounting::account(uint32_t P, uint64_t i) {
             ++use_.input_axons;
             if (work_) {
               use_.messages_in += work_->pixel_rate[j][v.psrc[r]];
-              charge_dendrite(source, work_->pixel_rate[j][v.psrc[r]] * chip_.core.axon_in_cycles);
+              charge_window(source, work_->pixel_rate[j][v.psrc[r]], 0.0, 0.0);
             }
           }
         break;

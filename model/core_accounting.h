@@ -64,7 +64,8 @@ class CoreAccounting {
   };
   void set(uint32_t& slot, uint32_t value);
   void claim_axon(uint64_t global, uint32_t source);
-  void charge_dendrite(uint32_t source, double cycles);  // windowed: at the source population's window
+  // Windowed: work in `population`'s window (a message and its synaptic ops are the source's).
+  void charge_window(uint32_t population, double messages_in, double synops, double messages_out);
   void account(uint32_t P, uint64_t i);
   bool within_limits(bool was_empty) const;
   void undo(const CoreTally& before);

@@ -77,25 +77,28 @@ CoreWork price_core_work(const CoreParams& core, uint32_t compartments, double m
   return w;
 }
 
-void WindowedWork::add(uint32_t start, double dendrite, double output) {
-  if (dendrite_at.size() <= start) {
-    dendrite_at.resize(start + 1, 0.0);
-    output_at.resize(start + 1, 0.0);
+void WindowedWork::add(uint32_t start, double messages_in, double synops, double messages_out) {
+  if (synops_at.size() <= start) {
+    messages_in_at.resize(start + 1, 0.0);
+    synops_at.resize(start + 1, 0.0);
+    messages_out_at.resize(start + 1, 0.0);
   }
-  dendrite_at[start] += dendrite;
-  output_at[start] += output;
+  messages_in_at[start] += messages_in;
+  synops_at[start] += synops;
+  messages_out_at[start] += messages_out;
 }
 
 double busiest_timestep_cycles(const CoreParams& core, uint32_t compartments, const WindowedWork& w, uint32_t length) {
   // Timestep t holds the windows that start in (t - length, t]: a sliding sum over the starts.
-  const size_t n = w.dendrite_at.size();
-  double dendrite = 0.0, output = 0.0, busiest = 0.0;
+  const size_t n = w.synops_at.size();
+  double in = 0.0, syn = 0.0, out = 0.0, busiest = price_core_work(core, compartments, 0.0, 0.0, 0.0).cycles();
   for (size_t t = 0; t < n + length; ++t) {
-    if (t < n) dendrite += w.dendrite_at[t], output += w.output_at[t];
-    if (t >= length && t - length < n) dendrite -= w.dendrite_at[t - length], output -= w.output_at[t - length];
-    busiest = std::max(busiest, std::max(dendrite, output));
+    if (t < n) in += w.messages_in_at[t], syn += w.synops_at[t], out += w.messages_out_at[t];
+    if (t >= length && t - length < n)
+      in -= w.messages_in_at[t - length], syn -= w.synops_at[t - length], out -= w.messages_out_at[t - length];
+    busiest = std::max(busiest, price_core_work(core, compartments, in, syn, out).cycles());
   }
-  return double(compartments) * core.update_active_cycles + busiest;
+  return busiest;
 }
 
 std::vector<CoreWork> estimate_core_work(const MappingIndex& index, const WorkRates& work, const ChipProgram& program,
@@ -117,15 +120,15 @@ std::vector<CoreWork> estimate_core_work(const MappingIndex& index, const WorkRa
         const uint32_t b = core.out_begin[s.base + k], e = core.out_begin[s.base + k + 1];
         out[c] += r * (e - b);
         if (work.windowed()) {
-          windows[c].add(own, 0.0, r * (e - b) * params.axon_out_cycles);
+          windows[c].add(own, 0.0, 0.0, r * (e - b));
           for (uint32_t j : index.incoming[s.population])
-            windows[c].add(work.window_start[index.net.projections[j].source],
-                           work.synops_by_projection[j][i] * params.synop_cycles, 0.0);
+            windows[c].add(work.window_start[index.net.projections[j].source], 0.0, work.synops_by_projection[j][i],
+                           0.0);
         }
         if (r > 0.0)
           for (uint32_t d = b; d < e; ++d) {
             in[core.out[d].core] += r;
-            if (work.windowed()) windows[core.out[d].core].add(own, r * params.axon_in_cycles, 0.0);
+            if (work.windowed()) windows[core.out[d].core].add(own, r, 0.0, 0.0);
           }
       }
     }

@@ -55,12 +55,12 @@ struct CoreWork {
 CoreWork price_core_work(const CoreParams& core, uint32_t compartments, double messages_in, double synops,
                          double messages_out);
 
-// A core's work per window start (dendrite and output cycles of the populations whose window starts there),
-// and the busiest timestep it gives: the sweep of all `compartments` plus, over every timestep t, the longer
-// of the dendrite and the output cycles of the windows [start, start + length) that hold t.
+// A core's expected work per window start (messages in, synaptic ops and messages out that happen in the
+// windows starting there), and the busiest timestep it gives: over every timestep t, price_core_work of all
+// `compartments` and the work of the windows [start, start + length) that hold t.
 struct WindowedWork {
-  std::vector<double> dendrite_at, output_at;  // per window start
-  void add(uint32_t start, double dendrite, double output);
+  std::vector<double> messages_in_at, synops_at, messages_out_at;  // per window start
+  void add(uint32_t start, double messages_in, double synops, double messages_out);
 };
 double busiest_timestep_cycles(const CoreParams& core, uint32_t compartments, const WindowedWork& w, uint32_t length);
 

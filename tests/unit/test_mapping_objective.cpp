@@ -259,18 +259,22 @@ TEST(MappingObjective, RatesOfTheWrongLengthAreAnError) {
 }
 
 // A core's busiest timestep under work windows: the sweep of all its compartments plus, in the worst
-// timestep, the longer of the dendrite and output work of the windows that hold it. Windows of length 2
-// starting at 0 (dendrite 5, output 1), 1 (dendrite 7) and 3 (output 20): timestep 1 holds the first two
-// (dendrite 12), timestep 3 and 4 the third (output 20); with 4 compartments at 1 cycle each: 4 + 20.
+// timestep, the longer of the dendrite and output work of the windows that hold it. With a synaptic op and a
+// message out at 1 cycle each (messages in free), windows of length 2 starting at 0 (5 ops, 1 message out),
+// 1 (7 ops) and 3 (20 messages out): timestep 1 holds the first two (dendrite 12), timesteps 3 and 4 the
+// third (output 20); with 4 compartments at 1 cycle each: 4 + 20.
 TEST(MappingObjective, BusiestTimestepSumsTheWindowsThatHoldIt) {
   CoreParams c;
   c.update_active_cycles = 1;
+  c.synop_cycles = 1;
+  c.axon_out_cycles = 1;
+  c.axon_in_cycles = 0;
   WindowedWork w;
-  w.add(0, 5.0, 1.0);
-  w.add(1, 7.0, 0.0);
-  w.add(3, 0.0, 20.0);
+  w.add(0, 0.0, 5.0, 1.0);
+  w.add(1, 0.0, 7.0, 0.0);
+  w.add(3, 0.0, 0.0, 20.0);
   EXPECT_DOUBLE_EQ(busiest_timestep_cycles(c, 4, w, 2), 24.0);
-  w.add(3, 0.0, -15.0);  // output 5 at 3..4: now timestep 1's dendrite 12 is the busiest
+  w.add(3, 0.0, 0.0, -15.0);  // output 5 at 3..4: now timestep 1's dendrite 12 is the busiest
   EXPECT_DOUBLE_EQ(busiest_timestep_cycles(c, 4, w, 2), 16.0);
   EXPECT_DOUBLE_EQ(busiest_timestep_cycles(c, 4, w, 3), 4.0 + 12.0);  // 0..2 and 1..3 overlap at 1, 2
   EXPECT_DOUBLE_EQ(busiest_timestep_cycles(c, 0, WindowedWork{}, 4), 0.0);
