@@ -99,8 +99,9 @@ void print_tables(const Network& net, const ChipParams& chip, const CompiledNetw
       "objective %s: estimated longest core time %.6g cycles per timestep on %u cores (fit: %.6g cycles on %u "
       "cores)\n",
       r.objective.c_str(), r.longest_cycles, r.cores_used, r.fit_longest_cycles, r.fit_cores_used);
-  if (r.objective == "balance")
-    std::printf("balance: cap %.6g cycles after %u partitions tried\n", r.balance.cap_cycles, r.balance.probes);
+  if (r.objective != "fit")  // balance and interleave share the cap search (map_network_balanced)
+    std::printf("%s: cap %.6g cycles after %u partitions tried\n", r.objective.c_str(), r.balance.cap_cycles,
+                r.balance.probes);
 }
 
 void write_usage(JsonWriter& j, const CoreUsage& u) {
@@ -138,7 +139,7 @@ void write_json(std::ostream& os, const std::string& config, const Network& net,
   j.value("estimate", "firing rates of the traffic estimate (summary.rates)");
   j.value("fit_cores_used", r.fit_cores_used).value("fit_longest_core_cycles", r.fit_longest_cycles);
   j.value("cores_used", r.cores_used).value("longest_core_cycles", r.longest_cycles);
-  if (r.objective == "balance") j.value("cap_cycles", r.balance.cap_cycles).value("partitions_tried", r.balance.probes);
+  if (r.objective != "fit") j.value("cap_cycles", r.balance.cap_cycles).value("partitions_tried", r.balance.probes);
   j.end_object();
   j.begin_array("projections");
   for (size_t k = 0; k < net.projections.size(); ++k) {
