@@ -467,12 +467,16 @@ void check_watchdog(const std::string& path, const ChipParams& chip) {
                 std::to_string(longest.first));
 }
 
+// A lava-dl netx network: a name ending in `.net`.
+bool is_netx_path(const std::string& path) {
+  const std::string ext = ".net";
+  return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+}
+
 }  // namespace
 
 Network load_network(const std::string& path, const NetxOptions& netx) {
-  const std::string ext = ".net";
-  if (path.size() < ext.size() || path.compare(path.size() - ext.size(), ext.size(), ext) != 0)
-    return read_network(path);  // load_run_config refuses netx options for it
+  if (!is_netx_path(path)) return read_network(path);  // load_run_config refuses netx options for it
   Network net = import_netx(path, netx);
   if (const auto w = net.metadata.attributes.find("netx_warnings"); w != net.metadata.attributes.end())
     std::fprintf(stderr, "warning: %s\n", w->second.c_str());
@@ -527,11 +531,10 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   }
   check_watchdog(path, c.chip);
   const std::string& n = c.run.network;
-  const bool dot_net = n.size() >= 4 && n.compare(n.size() - 4, 4, ".net") == 0;
   if (c.run.netx.reset_offset != 0 && c.run.netx.reset_interval == 0)
     throw Error(path + ": netx.reset_offset = " + std::to_string(c.run.netx.reset_offset) +
                 " needs netx.reset_interval (0: no reset)");
-  if (c.run.netx.reset_interval != 0 && !dot_net)
+  if (c.run.netx.reset_interval != 0 && !is_netx_path(n))
     throw Error(path + ": netx.reset_interval applies to a lava-dl .net network; '" + n +
                 "' is a spikemesh network file, which holds its resets itself (reset_interval per population, "
                 "docs/network-format.md)");
