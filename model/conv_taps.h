@@ -11,7 +11,7 @@ namespace spikemesh {
 
 // For the source pixel (y, x) calls fn(out_pixel, tap) for every output pixel oy * out_w + ox it reaches,
 // with tap = ky * kernel_w + kx. Upsampling by u repeats the pixel at rows y*u..y*u+u-1 and columns
-// x*u..x*u+u-1; output (oy, ox) reads the upsampled, padded input at (oy*stride - pad + ky, ...).
+// x*u..x*u+u-1; output (oy, ox) reads the upsampled, padded input at (oy*stride - pad + ky*dilation, ...).
 // Two (upsample offset, tap) pairs may reach one output pixel: each is its own synapse (its own tap).
 // Only output rows [oy_lo, oy_hi) are visited (a core walks the rows of its band).
 template <class Fn>
@@ -19,13 +19,13 @@ void for_each_conv_tap_in_rows(const ConvGeometry& g, uint32_t oy_lo, uint32_t o
                                uint32_t x, Fn&& fn) {
   for (uint32_t a = 0; a < g.upsample; ++a)
     for (uint32_t ky = 0; ky < g.kernel_h; ++ky) {
-      const int64_t ny = int64_t{y} * g.upsample + a + g.pad_y - ky;
+      const int64_t ny = int64_t{y} * g.upsample + a + g.pad_y - int64_t{ky} * g.dilation_y;
       if (ny < 0 || ny % g.stride_y) continue;
       const int64_t oy = ny / g.stride_y;
       if (oy < oy_lo || oy >= oy_hi) continue;
       for (uint32_t b = 0; b < g.upsample; ++b)
         for (uint32_t kx = 0; kx < g.kernel_w; ++kx) {
-          const int64_t nx = int64_t{x} * g.upsample + b + g.pad_x - kx;
+          const int64_t nx = int64_t{x} * g.upsample + b + g.pad_x - int64_t{kx} * g.dilation_x;
           if (nx < 0 || nx % g.stride_x) continue;
           const int64_t ox = nx / g.stride_x;
           if (ox >= out_w) continue;

@@ -139,8 +139,9 @@ uint32_t limit_weight_bits(Network& net, uint8_t bits) {
   return changed;
 }
 
-int64_t conv_out_size(int64_t in, uint32_t upsample, uint32_t pad, uint32_t kernel, uint32_t stride) {
-  const int64_t span = in * upsample + 2 * int64_t{pad} - kernel;
+int64_t conv_out_size(int64_t in, uint32_t upsample, uint32_t pad, uint32_t kernel, uint32_t stride,
+                      uint32_t dilation) {
+  const int64_t span = in * upsample + 2 * int64_t{pad} - (int64_t{dilation} * (kernel - 1) + 1);
   return span < 0 ? 0 : span / stride + 1;
 }
 
@@ -160,7 +161,8 @@ uint64_t Network::total_synapses() const {
       for (uint32_t ox = 0; ox < dst[2]; ++ox)
         for (uint32_t ky = 0; ky < g.kernel_h; ++ky)
           for (uint32_t kx = 0; kx < g.kernel_w; ++kx) {
-            const int64_t y = int64_t{oy} * g.stride_y - g.pad_y + ky, x = int64_t{ox} * g.stride_x - g.pad_x + kx;
+            const int64_t y = int64_t{oy} * g.stride_y - g.pad_y + int64_t{ky} * g.dilation_y,
+                          x = int64_t{ox} * g.stride_x - g.pad_x + int64_t{kx} * g.dilation_x;
             if (y >= 0 && x >= 0 && y < int64_t{src[1]} * g.upsample && x < int64_t{src[2]} * g.upsample)
               n += per_out * dst[0];
           }
@@ -304,12 +306,13 @@ void validate_projection(const Checker& c, const Network& net, const Projection&
       if (g.kernel_h == 0 || g.kernel_w == 0) c.fail(at + "/weights", "kernel must be at least 1x1");
       if (g.stride_y == 0 || g.stride_x == 0) c.fail(at + "/stride", "stride must be at least 1");
       if (g.upsample == 0) c.fail(at + "/upsample", "upsample must be at least 1");
+      if (g.dilation_y == 0 || g.dilation_x == 0) c.fail(at + "/dilation", "dilation must be at least 1");
       if (g.groups == 0 || src.shape[0] % g.groups || dst.shape[0] % g.groups)
         c.fail(at + "/groups", "groups (" + std::to_string(g.groups) + ") must divide source channels (" +
                                    std::to_string(src.shape[0]) + ") and target channels (" +
                                    std::to_string(dst.shape[0]) + ")");
-      const int64_t oh = conv_out_size(src.shape[1], g.upsample, g.pad_y, g.kernel_h, g.stride_y);
-      const int64_t ow = conv_out_size(src.shape[2], g.upsample, g.pad_x, g.kernel_w, g.stride_x);
+      const int64_t oh = conv_out_size(src.shape[1], g.upsample, g.pad_y, g.kernel_h, g.stride_y, g.dilation_y);
+      const int64_t ow = conv_out_size(src.shape[2], g.upsample, g.pad_x, g.kernel_w, g.stride_x, g.dilation_x);
       if (oh != dst.shape[1] || ow != dst.shape[2])
         c.fail(at + "/target", "conv output is (" + std::to_string(dst.shape[0]) + ", " + std::to_string(oh) + ", " +
                                    std::to_string(ow) + ") but target '" + dst.name + "' has shape (" +

@@ -97,6 +97,7 @@ struct ConvGeometry {
   uint32_t pad_y = 0, pad_x = 0;
   uint32_t groups = 1;
   uint32_t upsample = 1;
+  uint32_t dilation_y = 1, dilation_x = 1;  // kernel tap k reads the input k * dilation past the window's start
 };
 
 struct Projection {
@@ -150,7 +151,8 @@ void validate(const Network& net, const std::string& where = "network");
 // mantissas' low bits as the chip's synapse format would. Returns the projections it changed.
 uint32_t limit_weight_bits(Network& net, uint8_t bits);
 
-// Output size of a convolution along one axis: (in * upsample + 2 pad - kernel) / stride + 1.
-int64_t conv_out_size(int64_t in, uint32_t upsample, uint32_t pad, uint32_t kernel, uint32_t stride);
+// Output size of a convolution along one axis: (in * upsample + 2 pad - dilation (kernel - 1) - 1) / stride + 1.
+int64_t conv_out_size(int64_t in, uint32_t upsample, uint32_t pad, uint32_t kernel, uint32_t stride,
+                      uint32_t dilation = 1);
 
 }  // namespace spikemesh

@@ -285,6 +285,7 @@ Projection read_projection(const H5File& f, const Network& net, size_t i) {
       pr.conv.kernel_w = static_cast<uint32_t>(ws[3]);
       std::tie(pr.conv.stride_y, pr.conv.stride_x) = read_pair(f, at + "/stride", 1);
       std::tie(pr.conv.pad_y, pr.conv.pad_x) = read_pair(f, at + "/padding", 0);
+      std::tie(pr.conv.dilation_y, pr.conv.dilation_x) = read_pair(f, at + "/dilation", 1);
       const int64_t groups = read_scalar_or(f, at + "/groups", 1), up = read_scalar_or(f, at + "/upsample", 1);
       if (groups < 1 || groups > 65536) f.fail(at + "/groups", "expected 1..65536, got " + std::to_string(groups));
       if (up < 1 || up > 64) f.fail(at + "/upsample", "expected 1..64, got " + std::to_string(up));
@@ -440,6 +441,8 @@ void write_network(const Network& net, const std::string& path) {
         ws = {dst.shape[0], src.shape[0] / pr.conv.groups, pr.conv.kernel_h, pr.conv.kernel_w};
         f.write_ints(at + "/stride", {pr.conv.stride_y, pr.conv.stride_x}, {2}, 4);
         f.write_ints(at + "/padding", {pr.conv.pad_y, pr.conv.pad_x}, {2}, 4);
+        if (pr.conv.dilation_y != 1 || pr.conv.dilation_x != 1)  // optional: absent means 1 (files stay as they were)
+          f.write_ints(at + "/dilation", {pr.conv.dilation_y, pr.conv.dilation_x}, {2}, 4);
         f.write_ints(at + "/groups", {pr.conv.groups}, {}, 4);
         f.write_ints(at + "/upsample", {pr.conv.upsample}, {}, 4);
         break;

@@ -16,7 +16,8 @@ namespace {
 // Keys of a layer's neuron group that only slayer's training uses; the fixed-point model ignores them, as
 // Lava's netx loader does.
 const std::set<std::string> kTrainingOnlyNeuronKeys = {"scaleRho", "tauRho", "theta", "refDelay"};
-const std::set<std::string> kNeuronKeys = {"type", "iDecay", "vDecay", "vThMant", "wgtExp", "gradedSpike"};
+const std::set<std::string> kNeuronKeys = {"type",   "iDecay",      "vDecay",     "vThMant",
+                                           "wgtExp", "gradedSpike", "messageBits"};
 
 struct LayerReader {
   const H5File& f;
@@ -79,8 +80,8 @@ CompartmentParams neuron_params(const LayerReader& l) {
   for (const std::string& k : l.f.children(l.path("neuron")))
     if (!kNeuronKeys.count(k) && !kTrainingOnlyNeuronKeys.count(k))
       l.fail("neuron/" + k,
-             "unsupported neuron field (supported: type, iDecay, vDecay, vThMant, wgtExp, gradedSpike 0; "
-             "ignored as in Lava: scaleRho, tauRho, theta, refDelay)");
+             "unsupported neuron field (supported: type, iDecay, vDecay, vThMant, wgtExp, messageBits 0..24, "
+             "gradedSpike; ignored as in Lava: scaleRho, tauRho, theta, refDelay)");
   CompartmentParams p;
   p.du = static_cast<uint16_t>(checked(l, "neuron/iDecay", l.scalar("neuron/iDecay"), 1, 4096, "iDecay = du + 1") - 1);
   p.dv = static_cast<uint16_t>(checked(l, "neuron/vDecay", l.scalar("neuron/vDecay"), 0, kDecayMax, "vDecay"));
@@ -90,8 +91,12 @@ CompartmentParams neuron_params(const LayerReader& l) {
   p.refract_delay = 0;  // Lava's LIF has no refractory period (refDelay is a training parameter)
   if (l.has("neuron/wgtExp") && l.scalar("neuron/wgtExp") != 0)
     l.fail("neuron/wgtExp", "value " + std::to_string(l.scalar("neuron/wgtExp")) + " not supported (supported: 0)");
-  if (l.has("neuron/gradedSpike") && l.f.read_bool(l.path("neuron/gradedSpike")))
-    l.fail("neuron/gradedSpike", "graded spikes not supported (supported: 0, binary spikes)");
+  // Graded output: Lava's bit-accurate LIF sends v > vth, 0 or 1, whatever `messageBits` says; netx passes
+  // messageBits on so that the next layer's Dense or Conv takes its input as graded (a = W . s instead of the
+  // sum of W's columns where s is set): for s in {0, 1} the same sum. `gradedSpike` netx does not read.
+  // Both are checked and imported as binary spikes (docs/netx.md#graded-lif-spikes).
+  if (l.has("neuron/messageBits")) checked(l, "neuron/messageBits", l.scalar("neuron/messageBits"), 0, 24, "bits");
+  if (l.has("neuron/gradedSpike")) l.f.read_bool(l.path("neuron/gradedSpike"));
   return p;
 }
 
@@ -217,11 +222,8 @@ void read_conv(const LayerReader& l, const Population& src, const Population& po
   if (src.shape.size() != 3)
     l.fail("type", "a conv layer needs a (C, H, W) layer before it, found " + src.name + " of " +
                        std::to_string(src.shape.size()) + " dimension(s)");
-  const auto [dil_y, dil_x] = l.pair("dilation");
-  if (dil_y != 1 || dil_x != 1)
-    l.fail("dilation",
-           "dilation (" + std::to_string(dil_y) + ", " + std::to_string(dil_x) + ") not supported (supported: 1)");
   const auto [sy, sx] = l.pair("stride");
+  const auto [dy, dx] = l.pair("dilation");
   const auto [py, px] = l.pair("padding");
   pr.encoding = Encoding::Conv;
   pr.conv.kernel_h = static_cast<uint32_t>(ws[2]);
@@ -230,11 +232,23 @@ void read_conv(const LayerReader& l, const Population& src, const Population& po
   pr.conv.stride_x = static_cast<uint32_t>(checked(l, "stride", sx, 1, 64, "stride"));
   pr.conv.pad_y = static_cast<uint32_t>(checked(l, "padding", py, 0, 64, "padding"));
   pr.conv.pad_x = static_cast<uint32_t>(checked(l, "padding", px, 0, 64, "padding"));
+  pr.conv.dilation_y = static_cast<uint32_t>(checked(l, "dilation", dy, 1, 64, "dilation"));
+  pr.conv.dilation_x = static_cast<uint32_t>(checked(l, "dilation", dx, 1, 64, "dilation"));
   pr.conv.groups =
       static_cast<uint32_t>(l.has("groups") ? checked(l, "groups", l.scalar("groups"), 1, 1 << 16, "groups") : 1);
   if (ws[0] != pop.shape[0] || ws[1] * pr.conv.groups != src.shape[0])
     l.fail("weight", "shape " + shape_str(ws) + " does not fit " + std::to_string(src.shape[0]) + " -> " +
                          std::to_string(pop.shape[0]) + " channels with groups " + std::to_string(pr.conv.groups));
+  const ConvGeometry& g = pr.conv;
+  const int64_t oh = conv_out_size(src.shape[1], 1, g.pad_y, g.kernel_h, g.stride_y, g.dilation_y);
+  const int64_t ow = conv_out_size(src.shape[2], 1, g.pad_x, g.kernel_w, g.stride_x, g.dilation_x);
+  if (oh != pop.shape[1] || ow != pop.shape[2]) {
+    auto yx = [](int64_t y, int64_t x) { return "(" + std::to_string(y) + ", " + std::to_string(x) + ")"; };
+    l.fail("shape", "a " + std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w) + " conv with stride " +
+                        yx(g.stride_y, g.stride_x) + ", padding " + yx(g.pad_y, g.pad_x) + " and dilation " +
+                        yx(g.dilation_y, g.dilation_x) + " maps the layer before's " + yx(src.shape[1], src.shape[2]) +
+                        " pixels to " + yx(oh, ow) + ", this layer has " + yx(pop.shape[1], pop.shape[2]));
+  }
   set_weights(l, w, pr);
 }
 
@@ -260,6 +274,51 @@ void read_dense(const LayerReader& l, uint64_t n_in, uint64_t n_out, Projection&
                        "): " + std::to_string(lw.clipped) +
                        " weights clipped to -256..254 as lava-dl's optimize_weight_bits does");
   set_weights(l, lw.effective, pr);
+}
+
+// A layer's axonal delays (slayer's `delay`: floor of the trained delay, one per neuron or, for a (C, H, W)
+// layer, one per channel), expanded to one per neuron of `pop`. Empty when the layer has none.
+std::vector<uint8_t> axonal_delays(const LayerReader& l, const Population& pop) {
+  if (!l.has("delay")) return {};
+  Shape s;
+  const auto d = l.ints("delay", &s);
+  const uint64_t n = pop.size(), channels = pop.shape[0];
+  if (d.size() != n && d.size() != channels)
+    l.fail("delay", "expected " + std::to_string(n) + " values (one per neuron)" +
+                        (pop.shape.size() == 3 ? " or " + std::to_string(channels) + " (one per channel)" : "") +
+                        ", found shape " + shape_str(s));
+  std::vector<uint8_t> out(n);
+  for (uint64_t i = 0; i < n; ++i)
+    out[i] = static_cast<uint8_t>(checked(l, "delay", d[d.size() == n ? i : i / (n / channels)], 0, kMaxDelay,
+                                          "axonal delay in timesteps, netx's limit"));
+  return out;
+}
+
+// Puts the source layer's axonal delays on every synapse of `pr` (a spike of source neuron j at t reaches the
+// target at t + 1 + delay[j]). A conv shares its kernel over the source's pixels, so its source's delays must
+// be one per channel.
+void apply_axonal_delays(const LayerReader& source_layer, const Population& src, const Population& dst,
+                         const std::vector<uint8_t>& delays, Projection& pr) {
+  std::vector<uint8_t> per_weight(pr.weights.size());
+  if (pr.encoding == Encoding::Dense) {
+    for (uint64_t k = 0; k < per_weight.size(); ++k) per_weight[k] = delays[k % src.size()];
+  } else {
+    const uint64_t plane = uint64_t{src.shape[1]} * src.shape[2];
+    for (uint64_t i = 0; i < delays.size(); ++i)
+      if (delays[i] != delays[i - i % plane])
+        source_layer.fail("delay", "per-neuron delays differ within channel " + std::to_string(i / plane) +
+                                       ", which feeds a conv layer (its kernel is shared over the pixels: "
+                                       "supported: one delay per channel)");
+    // Kernel entry k = ((co * cin_per_group) + ci_local) * taps + tap; input channel of group co / cout_per_group.
+    const uint64_t cin_g = src.shape[0] / pr.conv.groups, cout_g = dst.shape[0] / pr.conv.groups;
+    const uint64_t taps = uint64_t{pr.conv.kernel_h} * pr.conv.kernel_w;
+    for (uint64_t k = 0; k < per_weight.size(); ++k) {
+      const uint64_t co = k / (cin_g * taps), ci = co / cout_g * cin_g + k / taps % cin_g;
+      per_weight[k] = delays[ci * plane];
+    }
+  }
+  const bool uniform = std::all_of(per_weight.begin(), per_weight.end(), [&](uint8_t x) { return x == per_weight[0]; });
+  pr.delays = uniform ? std::vector<uint8_t>{per_weight[0]} : std::move(per_weight);
 }
 
 }  // namespace
@@ -336,6 +395,14 @@ LavaDenseWeights lava_dense_weights(std::vector<int64_t> w) {
   return out;
 }
 
+void check_axonal_delays(const std::string& where, const std::string& value) {
+  if (value != "apply" && value != "ignore")
+    throw Error(where +
+                ": expected 'apply' (as slayer trained them) or 'ignore' (as Lava's netx builds the "
+                "network), got '" +
+                value + "'");
+}
+
 Network import_netx(const std::string& path, const NetxOptions& options) {
   const H5File f = H5File::open_read(path);
   if (!f.is_group("/layer")) f.fail("/layer", "missing group: not a netx network (expected /layer/0, /layer/1, ...)");
@@ -343,8 +410,26 @@ Network import_netx(const std::string& path, const NetxOptions& options) {
   Network net;
   net.metadata.producer = "spikemesh netx import";
   net.metadata.attributes["netx_source"] = path;
+  check_axonal_delays(path + ": axonal_delays", options.axonal_delays);
   bool flatten_pending = false;
   std::vector<std::string> warnings;
+  // Axonal delays of the layer just read, one per neuron, for the projection out of it (docs/netx.md).
+  std::vector<uint8_t> pending_delays;
+  int delay_layer = -1;
+  auto take_delays = [&](const LayerReader& l, const Population& pop) {
+    std::vector<uint8_t> d = axonal_delays(l, pop);
+    if (d.empty()) return;
+    const std::string at = f.path() + ": layer " + std::to_string(l.index) + " (" + l.path("delay") + "): ";
+    if (options.axonal_delays == "ignore") {
+      warnings.push_back(at + "axonal delays ignored, as Lava's netx builds the network (axonal_delays: ignore)");
+      return;
+    }
+    warnings.push_back(at +
+                       "axonal delays applied as slayer trained them; Lava's netx drops them (axonal_delays: "
+                       "ignore reproduces Lava)");
+    pending_delays = std::move(d);
+    delay_layer = l.index;
+  };
   for (size_t i = 0; i < n_layers; ++i) {
     const LayerReader l{f, static_cast<int>(i), "/layer/" + std::to_string(i)};
     if (!f.is_group(l.group))
@@ -352,8 +437,8 @@ Network import_netx(const std::string& path, const NetxOptions& options) {
     const std::string type = l.text("type");
     if (type != "input" && type != "conv" && type != "dense" && type != "flatten")
       l.fail("type", "unsupported layer type '" + type + "' (supported: input, conv, dense, flatten)");
-    if (l.has("delay")) l.fail("delay", "axonal delays not supported (supported: none)");
     if (type == "flatten") {
+      if (l.has("delay")) l.fail("delay", "a flatten layer has no neurons to delay");
       // netx's flatten only reorders: the next dense layer reads the map flattened in (C, H, W) order.
       if (net.populations.empty()) l.fail("type", "a flatten layer needs a layer before it");
       if (product(shape_of(l, true)) != net.populations.back().size())
@@ -393,6 +478,7 @@ Network import_netx(const std::string& path, const NetxOptions& options) {
     if (type == "input") {
       if (i != 0) l.fail("type", "an input layer must be layer 0");
       pop.params = biased(l, base, pop.shape[0], plane);
+      take_delays(l, pop);
       net.populations.push_back(std::move(pop));
       continue;
     }
@@ -418,10 +504,21 @@ Network import_netx(const std::string& path, const NetxOptions& options) {
       read_conv(l, src, pop, pr);
     else
       read_dense(l, src.size(), pop.size(), pr, warnings);
+    if (!pending_delays.empty()) {
+      apply_axonal_delays(LayerReader{f, delay_layer, "/layer/" + std::to_string(delay_layer)}, src, pop,
+                          pending_delays, pr);
+      pending_delays.clear();
+    }
     pop.params = biased(l, base, pop.shape[0], plane);
+    take_delays(l, pop);
     net.populations.push_back(std::move(pop));
     net.projections.push_back(std::move(pr));
   }
+  if (!pending_delays.empty())
+    LayerReader{f, delay_layer, "/layer/" + std::to_string(delay_layer)}.fail(
+        "delay",
+        "axonal delays on the last layer: its spikes leave the network, no synapse carries them (supported: "
+        "delays on a layer that another layer reads, or --axonal-delays ignore)");
   if (flatten_pending) f.fail("/layer", "the last layer is a flatten layer: nothing reads it");
   if (net.populations.empty()) f.fail("/layer", "no layers");
   if (options.reset_interval > 0) {

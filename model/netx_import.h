@@ -1,5 +1,6 @@
 // Import of lava-dl netx HDF5 networks (`.net`) into the spikemesh network (docs/netx.md).
-// Supported: `input`, `conv`, `dense` and `flatten` layers of LOIHI / CUBA or SDNN neurons in a chain; anything else
+// Supported: `input`, `conv` (stride, padding, dilation, groups), `dense` and `flatten` layers of LOIHI / CUBA or
+// SDNN neurons in a chain, with axonal delays (NetxOptions::axonal_delays); anything else
 // is an Error naming the file, the layer index, the field and what is supported.
 #pragma once
 
@@ -35,9 +36,13 @@ LavaDenseWeights lava_dense_weights(std::vector<int64_t> w);
 // lava-dl's netx.hdf5.Network(reset_interval=R, reset_offset=O): each neuron layer k (0, 1, ... in order, the
 // input layer first when it has neurons) zeroes its u and v every R timesteps, one step after the layer before
 // it. Not stored in the .net; an import option. R = 0: no reset.
+// A layer's `delay` (slayer's axonal delays): "apply" puts them on the synapses out of the layer, as slayer
+// trained the network; "ignore" drops them, as Lava's netx does (it reads them only for its summary table).
+// Either way the import lists what it did in `netx_warnings`.
 struct NetxOptions {
   uint32_t reset_interval = 0;
   uint32_t reset_offset = 0;
+  std::string axonal_delays = "apply";
 
   template <class V>
   void describe(V& v) {  // a run config's `netx:` section (sim/config.h)
@@ -46,8 +51,13 @@ struct NetxOptions {
             "step after the one before (lava-dl's netx reset_interval; 0: never)");
     v.field("reset_offset", reset_offset, 0, 1u << 30,
             "a .net network only: the first layer's reset phase (lava-dl's reset_offset)");
+    v.field("axonal_delays", axonal_delays,
+            "a .net network only: 'apply' a layer's axonal delays (slayer's `delay`) to the synapses out of it, "
+            "or 'ignore' them as Lava's netx does (docs/netx.md#axonal-delays)");
   }
 };
 Network import_netx(const std::string& path, const NetxOptions& options = {});
+// Throws Error "<where>: expected 'apply' ... or 'ignore' ..." unless `value` is one of the two.
+void check_axonal_delays(const std::string& where, const std::string& value);
 
 }  // namespace spikemesh

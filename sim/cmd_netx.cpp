@@ -16,12 +16,16 @@ int cmd_netx(const Args& args) {
   po::options_description opts("netx options");
   std::string in_path, out_path;
   int64_t reset_interval = 0, reset_offset = 0;
+  NetxOptions options;
   opts.add_options()("help,h", "show this help")("in", po::value(&in_path)->required(), "netx network (.net) to read")(
       "out", po::value(&out_path)->required(), "spikemesh network file (.h5) to write")(
       "reset-interval", po::value(&reset_interval),
       "zero every neuron layer's u and v every this many timesteps, each layer one step after the one before "
       "(lava-dl's netx.hdf5.Network reset_interval; default 0: never)")(
-      "reset-offset", po::value(&reset_offset), "the first layer's reset phase (lava-dl's reset_offset; default 0)");
+      "reset-offset", po::value(&reset_offset), "the first layer's reset phase (lava-dl's reset_offset; default 0)")(
+      "axonal-delays", po::value(&options.axonal_delays),
+      "a layer's axonal delays (slayer's `delay`): 'apply' them to the synapses out of the layer, as slayer trained "
+      "the network (default), or 'ignore' them, as Lava's netx does");
   po::positional_options_description pos;
   pos.add("in", 1).add("out", 1);
   if (!parse_command_line(args, opts, pos)) return 0;
@@ -30,8 +34,10 @@ int cmd_netx(const Args& args) {
   if (reset_offset < 0 || reset_offset > UINT32_MAX)
     throw Error("--reset-offset " + std::to_string(reset_offset) + ": expected a timestep count from 0");
   if (reset_offset != 0 && reset_interval == 0) throw Error("--reset-offset needs --reset-interval");
-  const Network net =
-      import_netx(in_path, NetxOptions{static_cast<uint32_t>(reset_interval), static_cast<uint32_t>(reset_offset)});
+  check_axonal_delays("--axonal-delays", options.axonal_delays);
+  options.reset_interval = static_cast<uint32_t>(reset_interval);
+  options.reset_offset = static_cast<uint32_t>(reset_offset);
+  const Network net = import_netx(in_path, options);
   if (const auto w = net.metadata.attributes.find("netx_warnings"); w != net.metadata.attributes.end())
     std::printf("warning: %s\n", w->second.c_str());
   std::printf("%-12s %-6s %-16s %10s %s\n", "population", "kind", "shape", "neurons", reset_interval ? "  reset" : "");

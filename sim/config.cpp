@@ -534,6 +534,10 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   if (c.run.netx.reset_offset != 0 && c.run.netx.reset_interval == 0)
     throw Error(path + ": netx.reset_offset = " + std::to_string(c.run.netx.reset_offset) +
                 " needs netx.reset_interval (0: no reset)");
+  check_axonal_delays(path + ": netx.axonal_delays", c.run.netx.axonal_delays);
+  if (c.run.netx.axonal_delays != NetxOptions{}.axonal_delays && !is_netx_path(n))
+    throw Error(path + ": netx.axonal_delays applies to a lava-dl .net network; '" + n +
+                "' is a spikemesh network file, whose synapses hold their delays themselves");
   if (c.run.netx.reset_interval != 0 && !is_netx_path(n))
     throw Error(path + ": netx.reset_interval applies to a lava-dl .net network; '" + n +
                 "' is a spikemesh network file, which holds its resets itself (reset_interval per population, "

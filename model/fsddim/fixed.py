@@ -151,15 +151,15 @@ class FixedNet:
         if not graded:
             wf = self.fast.get(id(pr))
             if wf is not None:
-                y = F.conv2d(x.float(), wf, stride=pr.stride, padding=pr.padding)
+                y = F.conv2d(x.float(), wf, stride=pr.stride, padding=pr.padding, dilation=pr.dilation)
                 return y.double().reshape(b, -1) * 64.0
-            y = F.conv2d(x, w, stride=pr.stride, padding=pr.padding, groups=pr.groups)
+            y = F.conv2d(x, w, stride=pr.stride, padding=pr.padding, dilation=pr.dilation, groups=pr.groups)
             return y.reshape(b, -1)
         if pr.groups != 1:
             raise FsddimError(f"projection '{pr.name}': grouped convolutions from graded inputs are not supported here")
         kh, kw = w.shape[2], w.shape[3]
         co = w.shape[0]
-        cols = F.unfold(x, (kh, kw), padding=pr.padding, stride=pr.stride)        # (B, Cin*kh*kw, L)
+        cols = F.unfold(x, (kh, kw), dilation=pr.dilation, padding=pr.padding, stride=pr.stride)        # (B, Cin*kh*kw, L)
         wf = w.reshape(co, -1)
         out = torch.empty(b, co, cols.shape[2], dtype=val.dtype, device=val.device)
         chunk = max(1, int(2 ** 23 // max(1, co * cols.shape[1] * cols.shape[2])))

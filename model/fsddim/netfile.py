@@ -58,6 +58,7 @@ class Projection:
     upsample: int = 1
     pre: np.ndarray = None
     post: np.ndarray = None
+    dilation: tuple = (1, 1)                    # conv: written only when not 1 (as the C++ writer)
 
 
 @dataclass
@@ -140,6 +141,8 @@ def write(net: Network, path):
                 if pr.encoding == "conv":
                     _ds(g, "stride", np.array(pr.stride, dtype=np.int64), compress=False)
                     _ds(g, "padding", np.array(pr.padding, dtype=np.int64), compress=False)
+                    if tuple(pr.dilation) != (1, 1):  # optional, absent means 1 (as the C++ writer)
+                        _ds(g, "dilation", np.array(pr.dilation, dtype=np.int64), compress=False)
                     _ds(g, "groups", np.int64(pr.groups), compress=False)
                     _ds(g, "upsample", np.int64(pr.upsample), compress=False)
                 if pr.encoding == "sparse":
@@ -213,6 +216,8 @@ def read(path):
                 pd = _int(f, at + "/padding", np.int64(0))
                 pr.stride = tuple(int(v) for v in (st if st.ndim else [st, st]))
                 pr.padding = tuple(int(v) for v in (pd if pd.ndim else [pd, pd]))
+                dl = _int(f, at + "/dilation", np.int64(1))
+                pr.dilation = tuple(int(v) for v in (dl if dl.ndim else [dl, dl]))
                 pr.groups = int(_int(f, at + "/groups", np.int64(1)))
                 pr.upsample = int(_int(f, at + "/upsample", np.int64(1)))
             if enc == "sparse":

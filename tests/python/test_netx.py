@@ -198,17 +198,28 @@ def replace(f, path, value):
      "layer 2 (/layer/2/type): unsupported layer type 'pool' (supported: input, conv, dense, flatten)"),
     (lambda f: (replace(f, "layer/2/type", np.array([b"flatten"], dtype="S10")), f.__delitem__("layer/2/neuron")),
      "layer 2 (/layer/2/shape): flattens 36 values, the layer before has 864"),
-    (lambda f: f.create_dataset("layer/2/delay", data=np.ones(3)),
-     "layer 2 (/layer/2/delay): axonal delays not supported (supported: none)"),
-    (lambda f: f.create_dataset("layer/1/neuron/gradedSpike", data=True),
-     "layer 1 (/layer/1/neuron/gradedSpike): graded spikes not supported (supported: 0, binary spikes)"),
+    (lambda f: f.create_dataset("layer/2/delay", data=np.ones(36)),
+     "layer 2 (/layer/2/delay): axonal delays on the last layer: its spikes leave the network"),
+    (lambda f: f.create_dataset("layer/1/delay", data=np.ones(5)),
+     "layer 1 (/layer/1/delay): expected 864 values (one per neuron) or 24 (one per channel), found shape"),
+    (lambda f: f.create_dataset("layer/1/delay", data=np.full(24, 63.0)),
+     "layer 1 (/layer/1/delay): value 63 out of range 0..62"),
+    (lambda f: f.create_dataset("layer/0/delay", data=np.arange(768) % 2),
+     "layer 0 (/layer/0/delay): per-neuron delays differ within channel 0, which feeds a conv layer"),
+    (lambda f: f.create_dataset("layer/1/neuron/gradedSpike", data=np.array([2, 3])),
+     "/layer/1/neuron/gradedSpike: expected a single boolean (0 or 1)"),
+    (lambda f: f.create_dataset("layer/1/neuron/messageBits", data=30),
+     "layer 1 (/layer/1/neuron/messageBits): value 30 out of range 0..24"),
     (lambda f: replace(f, "layer/1/neuron/type", "ALIF"),
      "layer 1 (/layer/1/neuron/type): unsupported neuron type 'ALIF' (supported: LOIHI, CUBA, SDNN)"),
     (lambda f: replace(f, "layer/1/neuron/type", "SDNN"),
      "layer 1 (/layer/1/neuron/type): an SDNN layer after a LIF layer: mixed networks are not supported "
      "(supported: all SDNN or all LOIHI/CUBA)"),
-    (lambda f: replace(f, "layer/1/dilation", np.array([2, 2])),
-     "layer 1 (/layer/1/dilation): dilation (2, 2) not supported (supported: 1)"),
+    (lambda f: replace(f, "layer/1/dilation", np.array([0, 1])),
+     "layer 1 (/layer/1/dilation): value 0 out of range 1..64"),
+    (lambda f: replace(f, "layer/1/dilation", np.array([2, 2])),  # a 9x9 extent on 16x16 gives 4x4, not 6x6
+     "layer 1 (/layer/1/shape): a 5x5 conv with stride (2, 2), padding (0, 0) and dilation (2, 2) maps the layer "
+     "before's (16, 16) pixels to (4, 4), this layer has (6, 6)"),
     (lambda f: replace(f, "layer/2/neuron/wgtExp", 3),
      "layer 2 (/layer/2/neuron/wgtExp): value 3 not supported (supported: 0)"),
     (lambda f: f.create_dataset("layer/1/neuron/sinDecay", data=5),
@@ -899,3 +910,198 @@ def test_netx_frame_errors(tmp_path, args, expected):
     np.save(bad, np.zeros((66, 200, 3), dtype=np.uint8))
     r = netx_frame(os.path.join(PILOTNET_SNN, "network.net"), str(bad), tmp_path / "o.h5")
     assert r.returncode != 0 and f"netx_frame: error: {bad}: {expected}" in r.stderr
+
+
+# ---- graded LIF fields, conv dilation, axonal delays ------------------------------------------------------------------
+
+
+def netx_with(binary, tmp_path, edit, *options, name="edited"):
+    """tiny.net edited by `edit`, imported with `options`; returns (network path, netx's stdout + stderr)."""
+    out = str(tmp_path / f"{name}.h5")
+    src = edited(tmp_path, edit)
+    r = subprocess.run([binary, "netx", src, out, *options], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    return out, r.stdout + r.stderr
+
+
+def network_datasets(path):
+    """Every dataset of a network file but the metadata (which names the source file)."""
+    out = {}
+    with h5py.File(path) as f:
+        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) and
+                     not n.startswith("metadata") else None)
+    return out
+
+
+def test_graded_lif_fields_import_as_the_binary_spikes_lava_sends(binary, tiny, tmp_path):
+    """Lava's bit-accurate LIF sends v > vth (0 or 1) whatever messageBits says, and a synapse's W . s over
+    0/1 is its sum over the spiking columns: a file asking for graded LIF spikes is the same network."""
+    def graded(f):
+        for i in range(3):
+            f[f"layer/{i}/neuron/messageBits"] = 16
+            f[f"layer/{i}/neuron/gradedSpike"] = True
+    net, _ = netx_with(binary, tmp_path, graded)
+    a, b = network_datasets(net), network_datasets(tiny)
+    assert sorted(a) == sorted(b)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+
+
+def conv_numpy(x, w, stride, pad, dil):
+    """Cross-correlation of x (C, H, W) with w (C_out, C, kh, kw), written out tap by tap: the independent
+    formula. At dilation 1 it gives lava-dl's current.npy for tiny.net's layer 1 (checked below)."""
+    xp = np.pad(x.astype(np.int64), ((0, 0), (pad, pad), (pad, pad)))
+    co, _, kh, kw = w.shape
+    h = (xp.shape[1] - dil * (kh - 1) - 1) // stride + 1
+    out = np.zeros((co, h, h), dtype=np.int64)
+    for ky in range(kh):
+        for kx in range(kw):
+            p = xp[:, ky * dil:ky * dil + stride * (h - 1) + 1:stride, kx * dil:kx * dil + stride * (h - 1) + 1:stride]
+            out += np.einsum("oc,chw->ohw", w[:, :, ky, kx].astype(np.int64), p)
+    return out
+
+
+def conv_layer_run(binary, net, tmp_path, on_chip):
+    """tiny.net's layer 1 alone, fed input.npy[..., 1:] as in test_tinynet_conv_layer_spikes_and_currents;
+    returns (spikes, u of layer1 at every step; u only on the reference)."""
+    with h5py.File(net, "a") as f:
+        replace(f, "populations/0/kind", "input")
+        del f["populations/0/neuron"], f["populations/0/arithmetic"], f["populations/2"], f["projections/1"]
+        f["populations/1/bias_start"] = 1
+    x = np.load(os.path.join(DATA, "tinynet", "input.npy"))[0]
+    stim = str(tmp_path / "stim.h5")
+    with h5py.File(stim, "w") as f:
+        f["inputs/layer0"] = x[..., 1:].reshape(768, 15).T.astype(np.int32)
+    if on_chip:
+        with h5py.File(run_with_stimulus(binary, net, stim, 16, tmp_path, on_chip=True)) as f:
+            return f["populations/layer1/spikes"][()], None
+    out, state = str(tmp_path / "ref.h5"), str(tmp_path / "state.h5")
+    r = subprocess.run([binary, "reference", net, "--stimulus", stim, "--timesteps", "16", "--out", out,
+                        "--state-out", state], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f, h5py.File(state) as g:
+        return f["populations/layer1/spikes"][()], g["populations/layer1/u"][()].astype(np.int64)
+
+
+def test_conv_formula_reproduces_lavas_current_at_dilation_1():
+    x = np.load(os.path.join(DATA, "tinynet", "input.npy"))[0]
+    u_gt = np.load(os.path.join(DATA, "tinynet", "current.npy"))[0].reshape(864, 16).T.astype(np.int64) * 64
+    with h5py.File(TINY) as f:
+        w = f["layer/1/weight"][()][..., 0]
+    for t in range(1, 16):
+        assert np.array_equal(64 * conv_numpy(x[..., t], w, 2, 0, 1).reshape(-1), u_gt[t]), t
+
+
+def test_dilated_conv_currents_follow_the_dilated_formula_on_reference_and_chip(binary, tmp_path):
+    """Layer 1 as a 5x5 conv dilated by 2 (extent 9) with padding 2: still 24 x 6 x 6. Its u at step t is
+    64 x the dilated conv of the input spikes of step t - 1 (iDecay 4096: no current carries over); the
+    chip's spikes equal the reference's."""
+    def dilate(f):
+        replace(f, "layer/1/dilation", np.array([2, 2]))
+        replace(f, "layer/1/padding", np.array([2, 2]))
+    net, _ = netx_with(binary, tmp_path, dilate)
+    with h5py.File(net) as f:
+        assert list(f["projections/0/dilation"][()]) == [2, 2]
+    # The Python reader and writer (model/fsddim/netfile.py) keep it too.
+    from fsddim import netfile
+    assert netfile.read(net).projections[0].dilation == (2, 2)
+    netfile.write(netfile.read(net), str(tmp_path / "py.h5"))
+    with h5py.File(str(tmp_path / "py.h5")) as f:
+        assert list(f["projections/0/dilation"][()]) == [2, 2]
+    spikes, u = conv_layer_run(binary, net, tmp_path, on_chip=False)
+    x = np.load(os.path.join(DATA, "tinynet", "input.npy"))[0]
+    with h5py.File(TINY) as f:
+        w = f["layer/1/weight"][()][..., 0]
+    assert not np.any(u[0])
+    for t in range(1, 16):
+        assert np.array_equal(u[t], 64 * conv_numpy(x[..., t], w, 2, 2, 2).reshape(-1)), t
+    # The dilation acts: the undilated layer's currents (lava-dl's current.npy) differ.
+    u_plain = np.load(os.path.join(DATA, "tinynet", "current.npy"))[0].reshape(864, 16).T.astype(np.int64) * 64
+    assert not np.array_equal(u, u_plain)
+    assert int(spikes.sum()) > 500
+    (tmp_path / "chip").mkdir()
+    net2, _ = netx_with(binary, tmp_path / "chip", dilate)
+    chip_spikes, _ = conv_layer_run(binary, net2, tmp_path / "chip", on_chip=True)
+    assert np.array_equal(chip_spikes, spikes)
+
+
+def tiny_run_with_delays(binary, tmp_path, delays, *options, on_chip=False):
+    """The full tiny.net on lava-dl's test_tinynet bias input with `delays` as layer 1's `delay` (one per
+    channel); returns (layer1 spikes, layer2 spikes, layer2 u, netx's messages)."""
+    def with_delay(f):
+        f["layer/1/delay"] = np.asarray(delays, dtype=np.float32)
+    (tmp_path / "d").mkdir(parents=True, exist_ok=True)
+    imported, msg = netx_with(binary, tmp_path / "d", with_delay, *options)
+    net = with_ground_truth_stimulus(imported, str(tmp_path / "net.h5"))
+    if on_chip:
+        with h5py.File(run_with_stimulus(binary, net, None, 40, tmp_path, on_chip=True)) as f:
+            return f["populations/layer1/spikes"][()], f["populations/layer2/spikes"][()], None, msg
+    out, state = str(tmp_path / "ref.h5"), str(tmp_path / "state.h5")
+    r = subprocess.run([binary, "reference", net, "--timesteps", "40", "--out", out, "--state-out", state,
+                        "--state-populations", "layer2"], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out) as f, h5py.File(state) as g:
+        return (f["populations/layer1/spikes"][()], f["populations/layer2/spikes"][()],
+                g["populations/layer2/u"][()].astype(np.int64), msg)
+
+
+DELAYS = np.arange(24) % 4  # channel c of layer 1 delays its spikes by c % 4 timesteps
+
+
+def test_axonal_delays_delay_each_channels_spikes_into_the_next_layer(binary, tmp_path):
+    """slayer's axonal delay d_c on layer 1's channel c: layer 2's input at step t is the conv of layer 1's
+    spikes of step t - 1 - d_c, channel by channel (layer 2's u = 64 x that input, iDecay 4096). Layer 1
+    itself is as without delays, and the file's warning says what was done."""
+    s1, s2, u2, msg = tiny_run_with_delays(binary, tmp_path, DELAYS)
+    assert "layer 1 (/layer/1/delay): axonal delays applied as slayer trained them; Lava's netx drops them" in msg
+    with h5py.File(TINY) as f:
+        w = f["layer/2/weight"][()][..., 0].reshape(36, 24, 25).astype(np.int64)
+    # Layer 2's 5x5 kernel at stride 2 on the 6x6 map has one output pixel: it reads rows and columns 0..4.
+    s1 = s1.reshape(40, 24, 6, 6)[:, :, :5, :5].reshape(40, 24, 25).astype(np.int64)
+    for t in range(40):
+        expected = np.zeros(36, dtype=np.int64)
+        for c in range(24):
+            src = t - 1 - DELAYS[c]
+            if src >= 0:
+                expected += w[:, c, :] @ s1[src, c]
+        assert np.array_equal(u2[t], 64 * expected), t
+    assert int(s1.sum()) > 500 and int(s2.sum()) > 20
+    # Without the delays layer 2 sees other input: the delays act.
+    s1_plain, s2_plain, _, _ = tiny_run_with_delays(binary, tmp_path / "plain", np.zeros(24))
+    assert np.array_equal(s1_plain.reshape(40, 24, 6, 6)[:, :, :5, :5].reshape(40, 24, 25), s1)
+    assert not np.array_equal(s2_plain, s2)
+
+
+def test_axonal_delays_on_the_chip_equal_the_reference(binary, tmp_path):
+    s1, s2, _, _ = tiny_run_with_delays(binary, tmp_path / "ref", DELAYS)
+    c1, c2, _, _ = tiny_run_with_delays(binary, tmp_path / "chip", DELAYS, on_chip=True)
+    assert np.array_equal(c1, s1) and np.array_equal(c2, s2)
+
+
+def test_axonal_delays_ignored_as_lava_does_give_lavas_ground_truth(binary, tmp_path):
+    _, s2, _, msg = tiny_run_with_delays(binary, tmp_path, DELAYS, "--axonal-delays", "ignore")
+    assert "axonal delays ignored, as Lava's netx builds the network (axonal_delays: ignore)" in msg
+    assert np.array_equal(s2[2:17], ground_truth()[1:])
+
+
+def test_bad_axonal_delays_option_on_the_command_line_is_an_error_naming_it(binary, tmp_path):
+    r = subprocess.run([binary, "netx", TINY, str(tmp_path / "o.h5"), "--axonal-delays", "drop"],
+                       capture_output=True, text=True, env=ENV)
+    assert r.returncode == 1
+    assert ("--axonal-delays: expected 'apply' (as slayer trained them) or 'ignore' (as Lava's netx builds the "
+            "network), got 'drop'") in r.stderr, r.stderr
+    assert not os.path.exists(tmp_path / "o.h5")
+
+
+@pytest.mark.parametrize("netx_keys, network, expected", [
+    ("  axonal_delays: drop\n", "net", "netx.axonal_delays: expected 'apply'"),
+    ("  axonal_delays: ignore\n", "h5", "netx.axonal_delays applies to a lava-dl .net network"),
+], ids=["bad-value", "not-a-net"])
+def test_bad_axonal_delays_config_key_is_an_error_naming_it(binary, tiny, tmp_path, netx_keys, network, expected):
+    cfg = tmp_path / "run.yaml"
+    network = tiny if network == "h5" else TINY
+    cfg.write_text(f"network: {network}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
+                   f"netx:\n{netx_keys}chip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
+    r = subprocess.run([binary, "run", str(cfg), "--check"], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 1
+    assert f"{cfg}: {expected}" in r.stderr, r.stderr

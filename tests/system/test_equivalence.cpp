@@ -30,13 +30,21 @@ void check(const ChipParams& params, uint64_t seed, uint32_t timesteps = 24, uin
 // per pixel) are cut into bands of 2 pixels that start and end mid-row; with 3, into blocks of 2 channels
 // within each band. The cuts run through conv 3x3 pad 1 (conv1), conv 2x2 stride 2 (pool), and upsample 2
 // + conv 3x3 pad 1 with 2 groups (up), for shared kernels and for expanded (discrete) conv lists.
-void check_bands(uint32_t compartments, bool shared_kernels) {
+// With `dilated`, conv1 is 3x3 dilated by 2 with padding 2 (the same 6x6 map, taps two pixels apart): a band
+// reaches source rows twice as far.
+void check_bands(uint32_t compartments, bool shared_kernels, bool dilated = false) {
   ChipParams p;
   p.mesh = {1, 1, 16, 16, 2};
   p.core.compartments = compartments;
   p.core.graded_spikes = true;
   p.core.shared_conv_kernels = shared_kernels;
-  const RandomCase rc = random_case(11, 20, 1);
+  RandomCase rc = random_case(11, 20, 1);
+  if (dilated) {
+    for (auto& pr : rc.net.projections)
+      if (pr.name == "conv_0") pr.conv.dilation_y = pr.conv.dilation_x = 2, pr.conv.pad_y = pr.conv.pad_x = 2;
+    validate(rc.net, "dilated");
+    rc.ref = run_reference(rc.net, rc.stim, 20, 1);
+  }
   ASSERT_GT(rc.ref.spike_count, 0u);
   const Network& net = rc.net;
   ChipRun run(net, p, rc.stim, 20, 1);
@@ -72,6 +80,8 @@ TEST(ChipEquivalence, RowBandsMidRowSharedKernels) { check_bands(10, true); }
 TEST(ChipEquivalence, RowBandsMidRowExpandedConv) { check_bands(10, false); }
 TEST(ChipEquivalence, RowBandsOfChannelBlocksSharedKernels) { check_bands(3, true); }
 TEST(ChipEquivalence, RowBandsOfChannelBlocksExpandedConv) { check_bands(3, false); }
+TEST(ChipEquivalence, RowBandsDilatedConvSharedKernels) { check_bands(10, true, true); }
+TEST(ChipEquivalence, RowBandsDilatedConvExpanded) { check_bands(10, false, true); }
 
 TEST(ChipEquivalence, SmallBuffersAndSlowCoresChangeTimingNotTheRaster) {
   ChipParams p = mesh_2x2_chip(40);

@@ -139,6 +139,8 @@ void expect_same(const Network& a, const Network& b) {
     EXPECT_EQ(p.conv.pad_x, q.conv.pad_x);
     EXPECT_EQ(p.conv.groups, q.conv.groups);
     EXPECT_EQ(p.conv.upsample, q.conv.upsample);
+    EXPECT_EQ(p.conv.dilation_y, q.conv.dilation_y);
+    EXPECT_EQ(p.conv.dilation_x, q.conv.dilation_x);
   }
 }
 
@@ -154,6 +156,9 @@ TEST(NetworkFile, RoundTripKeepsEveryField) {
     net.populations.back().reset_offset = 3;
     net.metadata.arrays["schedule"] = MetaArray{{2, 2}, true, {1, -2, 3, 1 << 30}, {}};
     net.metadata.arrays["alphas"] = MetaArray{{3}, false, {}, {0.5, 0.25, 0.125}};
+    if (seed == 2)  // a dilated conv (conv1 keeps its 6x6 map: 3x3 taps 2 apart, padding 2) is kept
+      for (auto& pr : net.projections)
+        if (pr.name == "conv_0") pr.conv.dilation_y = pr.conv.dilation_x = 2, pr.conv.pad_y = pr.conv.pad_x = 2;
     const std::string path = temp_path("roundtrip");
     write_network(net, path);
     const Network back = read_network(path);
@@ -378,6 +383,30 @@ TEST(NetworkFile, ConvOutputShapeMustMatchTarget) {
   EXPECT_NE(e.find("/projections/0/target: conv output is (2, 4, 4) but target 'hidden' has shape (2, 3, 3)"),
             std::string::npos)
       << e;
+}
+
+// /dilation is optional (1 when absent); with it, the output size uses the dilated kernel's extent.
+TEST(NetworkFile, ConvDilationWidensTheKernelInTheOutputSize) {
+  const std::string e = load_error([](Datasets& d) {
+    d["/populations/0/shape"] = Ints{{1, 7, 7}, {3}};
+    d["/populations/1/shape"] = Ints{{2, 5, 5}, {3}};
+    d["/populations/1/neuron/vth_mant"] = Ints{{10}, {}};
+    d["/projections/0/encoding"] = std::string("conv");
+    d["/projections/0/weights"] = Ints{std::vector<int64_t>(2 * 1 * 3 * 3, 1), {2, 1, 3, 3}};
+    d["/projections/0/dilation"] = Ints{{2, 3}, {2}};  // extents 5 and 7: 7x7 gives (3, 1), not the (5, 5) of 3x3
+  });
+  EXPECT_NE(e.find("/projections/0/target: conv output is (2, 3, 1) but target 'hidden' has shape (2, 5, 5)"),
+            std::string::npos)
+      << e;
+  const std::string z = load_error([](Datasets& d) {
+    d["/populations/0/shape"] = Ints{{1, 7, 7}, {3}};
+    d["/populations/1/shape"] = Ints{{2, 5, 5}, {3}};
+    d["/populations/1/neuron/vth_mant"] = Ints{{10}, {}};
+    d["/projections/0/encoding"] = std::string("conv");
+    d["/projections/0/weights"] = Ints{std::vector<int64_t>(2 * 1 * 3 * 3, 1), {2, 1, 3, 3}};
+    d["/projections/0/dilation"] = Ints{{0, 1}, {2}};
+  });
+  EXPECT_NE(z.find("/projections/0/dilation: dilation must be at least 1"), std::string::npos) << z;
 }
 
 TEST(NetworkFile, BiasTableShapeIsChecked) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "conv_taps.h"
 #include "delay_balance.h"
 #include "error.h"
 #include "network_file.h"
@@ -81,7 +82,8 @@ Projection conv_as_sparse(const Network& net, const Projection& c) {
         for (uint32_t cik = 0; cik < cin_g; ++cik)
           for (uint32_t ky = 0; ky < g.kernel_h; ++ky)
             for (uint32_t kx = 0; kx < g.kernel_w; ++kx) {
-              const int64_t uy = int64_t{oy} * g.stride_y - g.pad_y + ky, ux = int64_t{ox} * g.stride_x - g.pad_x + kx;
+              const int64_t uy = int64_t{oy} * g.stride_y - g.pad_y + int64_t{ky} * g.dilation_y,
+                            ux = int64_t{ox} * g.stride_x - g.pad_x + int64_t{kx} * g.dilation_x;
               if (uy < 0 || ux < 0 || uy >= int64_t{ss[1]} * g.upsample || ux >= int64_t{ss[2]} * g.upsample) continue;
               const uint32_t ci = (co / cout_g) * cin_g + cik;
               const uint64_t k = ((uint64_t{co} * cin_g + cik) * g.kernel_h + ky) * g.kernel_w + kx;
@@ -175,7 +177,11 @@ TEST(ReferenceSim, ConvScatterEqualsIndependentGather) {
   for (uint64_t seed : {11, 12, 13, 14}) {
     RandomNetworkParams rp;
     rp.seed = seed;
-    const Network net = make_random_network(rp);
+    Network net = make_random_network(rp);
+    if (seed >= 13)  // conv1 (3x3 pad 1) dilated by 2 and padded by 2: the same 6x6 map, taps 2 apart
+      for (auto& pr : net.projections)
+        if (pr.name == "conv_0") pr.conv.dilation_y = pr.conv.dilation_x = 2, pr.conv.pad_y = pr.conv.pad_x = 2;
+    validate(net, "dilated");
     Network expanded = net;
     int convs = 0;
     for (auto& pr : expanded.projections)
@@ -186,6 +192,32 @@ TEST(ReferenceSim, ConvScatterEqualsIndependentGather) {
     expect_same_result(a, b);
     EXPECT_GT(a.spike_count, 100u) << "the comparison needs activity";
   }
+}
+
+// A 3x3 kernel dilated by (2, 1) over a 5x3 map, no padding: output 1x1, reading rows 0, 2, 4 and columns
+// 0, 1, 2. Pixel (2, 1) is tap (1, 1) = 4; (4, 0) is tap (2, 0) = 6; rows 1 and 3 fall between the taps.
+TEST(ConvTaps, DilationSpacesTheTapsApart) {
+  ConvGeometry g;
+  g.kernel_h = g.kernel_w = 3;
+  g.dilation_y = 2;
+  ASSERT_EQ(conv_out_size(5, 1, 0, 3, 1, 2), 1);
+  ASSERT_EQ(conv_out_size(3, 1, 0, 3, 1, 1), 1);
+  auto taps = [&](uint32_t y, uint32_t x) {
+    std::vector<std::pair<uint64_t, uint32_t>> out;
+    for_each_conv_tap(g, 1, 1, y, x, [&](uint64_t pix, uint32_t tap) { out.emplace_back(pix, tap); });
+    return out;
+  };
+  EXPECT_EQ(taps(2, 1), (std::vector<std::pair<uint64_t, uint32_t>>{{0, 4}}));
+  EXPECT_EQ(taps(4, 0), (std::vector<std::pair<uint64_t, uint32_t>>{{0, 6}}));
+  EXPECT_EQ(taps(0, 2), (std::vector<std::pair<uint64_t, uint32_t>>{{0, 2}}));
+  EXPECT_TRUE(taps(1, 1).empty());
+  EXPECT_TRUE(taps(3, 0).empty());
+  // Padding 2 and stride 1 on the same map: the dilated kernel's extent 5 gives 5 output rows; pixel (2, 1)
+  // is read by rows 4, 2, 0 through kernel rows 0, 1, 2 (output row oy reads input row oy - 2 + 2 ky).
+  g.pad_y = 2;
+  std::vector<std::pair<uint64_t, uint32_t>> got;
+  for_each_conv_tap(g, 5, 1, 2, 1, [&](uint64_t pix, uint32_t tap) { got.emplace_back(pix, tap); });
+  EXPECT_EQ(got, (std::vector<std::pair<uint64_t, uint32_t>>{{4, 1}, {2, 4}, {0, 7}}));
 }
 
 TEST(ReferenceSim, DenseEqualsSparseWithAllPairsAndOneToOneEqualsDiagonal) {
