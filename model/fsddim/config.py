@@ -56,6 +56,10 @@ SCHEMA = {
         "synops_lambda": ("float", 0.0, "energy-aware training: loss += lambda * the expected chip synaptic operations "
                           "of the call / those if every neuron spiked every timestep (synops.py; float phase only; "
                           "0: unregularised)"),
+        "distill_from": ("str", "", "a teacher checkpoint (typically the ANN twin's, model.neuron: relu) whose EMA "
+                         "v-prediction the float phase also fits: loss += distill_weight * alpha_bar_t * "
+                         "mean_pix((mean_T out - teacher)^2) (docs/model.md#sample-efficiency; '' : none)"),
+        "distill_weight": ("float", 1.0, "weight of the distillation term when distill_from is set"),
     },
     "qat": {
         "iterations": ("int", 1000, "quantization-aware fine-tuning iterations"),
@@ -144,6 +148,7 @@ def validate(cfg, where="config"):
     need(all(s >= 1 for s in cfg["eval"]["steps"]), "eval.steps", "positive step counts")
     need(all(s <= cfg["diffusion"]["timesteps"] for s in cfg["eval"]["steps"]), "eval.steps", "at most diffusion.timesteps")
     need(cfg["train"]["batch_size"] >= 2, "train.batch_size", "at least 2 (batch norm)")
+    need(cfg["train"]["distill_weight"] >= 0.0, "train.distill_weight", "a non-negative weight")
     return cfg
 
 

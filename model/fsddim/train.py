@@ -177,6 +177,19 @@ def calibrate_batch_norm(model, batches, tables, timesteps, n, seed):
     model.eval()
 
 
+def _weights_config(model_cfg, qat):
+    """What must agree for one model's weights to start another: everything for QAT; for a float run all but
+    the neuron (LIF or the ANN twin's ReLU) and T, which change no parameter."""
+    return model_cfg if qat else {k: v for k, v in model_cfg.items() if k not in ("neuron", "snn_timesteps")}
+
+
+def distill_loss(out, target, t, tables):
+    """alpha_bar_t-weighted mean squared distance of the prediction (mean over T of out) from a teacher's
+    prediction, batch mean: the image term of diffusion.losses with the teacher's v in place of the true v."""
+    w = tables[2]
+    return (((out.mean(0) - target) ** 2).flatten(1).mean(1) * w[t]).mean()
+
+
 def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False, init_from=None, bn_batches=0):
     """Runs (or resumes) the float or QAT phase in run_dir. Returns the final checkpoint path.
     bn_batches > 0: no training; a new float run's initial weights with batch-norm statistics from that many
@@ -213,14 +226,20 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
         resume_ck = ck
     else:
         resume_ck = None
-        if qat:
+        if qat or init_from:
+            # QAT from the float phase; a float run from another checkpoint's weights, such as its ANN twin's
+            # (the same graph with ReLU: the same parameters, docs/model.md#sample-efficiency)
             src = init_from or os.path.join(run_dir, "float.pt")
             base = load_checkpoint(src)
-            if base["config"]["model"] != cfg["model"]:
-                raise FsddimError(f"{src}: its model config differs from this config's")
+            if not qat and base["phase"] != "float":
+                raise FsddimError(f"{src}: a float run starts from a float checkpoint, this one is '{base['phase']}'")
+            if _weights_config(base["config"]["model"], qat) != _weights_config(cfg["model"], qat):
+                raise FsddimError(f"{src}: its model config differs from this config's"
+                                  + ("" if qat else " (beyond model.neuron and model.snn_timesteps)"))
             model.load_state_dict(base["model"].state_dict())
             start_point = {"kind": "checkpoint", "path": os.path.abspath(src), "phase": base["phase"],
-                           "iteration": base["iteration"], "lineage": base["raw"].get("lineage")}
+                           "iteration": base["iteration"], "neuron": base["config"]["model"]["neuron"],
+                           "lineage": base["raw"].get("lineage")}
     ema = copy.deepcopy(model) if pc["ema_decay"] > 0 else None
     if resume_ck is not None and ema is not None and resume_ck.get("ema") is not None:
         ema.load_state_dict(resume_ck["ema"])
@@ -246,6 +265,15 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
     else:
         model.train()
 
+    teacher = None
+    if not qat and tc["distill_from"]:
+        tk = load_checkpoint(tc["distill_from"])   # EMA weights, eval mode
+        if _weights_config(tk["config"]["model"], False) != _weights_config(cfg["model"], False):
+            raise FsddimError(f"train.distill_from: {tc['distill_from']}: the teacher's model config differs from this "
+                              "config's beyond model.neuron and model.snn_timesteps")
+        teacher = tk["model"].to(dev)
+        for p_ in teacher.parameters():
+            p_.requires_grad_(False)
     lam = 0.0 if qat else tc["synops_lambda"]
     if lam:
         fanout = synops.fanout_maps(model)
@@ -312,6 +340,11 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
             # the fraction of the synaptic operations a call could cost that it does cost, mean over the batch
             l_syn = synops.synops_per_call(counts, fanout).mean() / synops_scale
             loss = loss + lam * l_syn
+        if teacher is not None:
+            with torch.no_grad():
+                target = teacher(x_t, t).mean(0)
+            l_dist = distill_loss(out, target, t, tables)
+            loss = loss + tc["distill_weight"] * l_dist
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -327,7 +360,8 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
             eta = (iters - it) / max(rate, 1e-9)
             log({"event": "progress", "phase": phase, "iteration": it, "loss": lv, "loss_smooth": run_loss,
                  "l_img": float(l_img), "l_recons": float(l_rec), "it_per_s": rate, "elapsed_s": now - t0,
-                 **({"synops_fraction": float(l_syn)} if lam else {})},
+                 **({"synops_fraction": float(l_syn)} if lam else {}),
+                 **({"l_distill": float(l_dist)} if teacher is not None else {})},
                 f"[{phase}] it {it}/{iters} loss {lv:.4f} (smoothed {run_loss:.4f}, img {float(l_img):.4f}, "
                 f"recons {float(l_rec):.4f}) {rate:.2f} it/s, eta {eta / 60:.1f} min")
         if it % tc["checkpoint_every"] == 0 and it < iters:
@@ -353,7 +387,8 @@ def main(argv=None):
     ap.add_argument("--run", required=True, help="run directory (checkpoints, log, effective config)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (YAML value)")
     ap.add_argument("--qat", action="store_true", help="quantization-aware fine-tuning from RUN/float.pt (or --init)")
-    ap.add_argument("--init", help="float checkpoint to start QAT from (default RUN/float.pt)")
+    ap.add_argument("--init", help="float checkpoint to start from: QAT's (default RUN/float.pt), or a new float run's "
+                                   "weights, e.g. its ANN twin's (model.neuron and snn_timesteps may differ)")
     ap.add_argument("--deadline-s", type=float, default=0.0, help="stop (with a checkpoint) after this many seconds")
     ap.add_argument("--snapshot-every", type=int, default=0, help="also keep EMA snapshots every N iterations")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: all cores)")
