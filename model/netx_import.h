@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "error.h"
 #include "network.h"
 
 namespace spikemesh {
@@ -44,6 +45,19 @@ struct NetxOptions {
   uint32_t reset_offset = 0;
   std::string axonal_delays = "apply";
 
+  // Throws Error "<where><name of the field>: ..." for a reset offset without an interval or an axonal_delays
+  // that is neither 'apply' nor 'ignore'; `name` gives a field's name as the user wrote it (a config key, a flag).
+  template <class Name>
+  void check(const std::string& where, Name&& name) const {
+    if (reset_offset != 0 && reset_interval == 0)
+      throw Error(where + name("reset_offset") + " = " + std::to_string(reset_offset) + " needs " +
+                  name("reset_interval") + " (0: no reset)");
+    if (axonal_delays != "apply" && axonal_delays != "ignore")
+      throw Error(where + name("axonal_delays") +
+                  ": expected 'apply' (as slayer trained them) or 'ignore' (as Lava's netx builds the network), got '" +
+                  axonal_delays + "'");
+  }
+
   template <class V>
   void describe(V& v) {  // a run config's `netx:` section (sim/config.h)
     v.field("reset_interval", reset_interval, 0, 65535,
@@ -57,7 +71,5 @@ struct NetxOptions {
   }
 };
 Network import_netx(const std::string& path, const NetxOptions& options = {});
-// Throws Error "<where>: expected 'apply' ... or 'ignore' ..." unless `value` is one of the two.
-void check_axonal_delays(const std::string& where, const std::string& value);
 
 }  // namespace spikemesh

@@ -1,9 +1,11 @@
 // `spikemesh netx`: converts a lava-dl netx network (.net) to the spikemesh network file (docs/netx.md).
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.h"
+#include "config.h"
 #include "error.h"
 #include "network_file.h"
 #include "netx_import.h"
@@ -33,13 +35,13 @@ int cmd_netx(const Args& args) {
     throw Error("--reset-interval " + std::to_string(reset_interval) + ": expected 0 to 65535 timesteps");
   if (reset_offset < 0 || reset_offset > UINT32_MAX)
     throw Error("--reset-offset " + std::to_string(reset_offset) + ": expected a timestep count from 0");
-  if (reset_offset != 0 && reset_interval == 0) throw Error("--reset-offset needs --reset-interval");
-  check_axonal_delays("--axonal-delays", options.axonal_delays);
   options.reset_interval = static_cast<uint32_t>(reset_interval);
   options.reset_offset = static_cast<uint32_t>(reset_offset);
-  const Network net = import_netx(in_path, options);
-  if (const auto w = net.metadata.attributes.find("netx_warnings"); w != net.metadata.attributes.end())
-    std::printf("warning: %s\n", w->second.c_str());
+  options.check("", [](std::string field) {  // the flag: --reset-offset
+    std::replace(field.begin(), field.end(), '_', '-');
+    return "--" + field;
+  });
+  const Network net = import_netx_reporting(in_path, options);
   std::printf("%-12s %-6s %-16s %10s %s\n", "population", "kind", "shape", "neurons", reset_interval ? "  reset" : "");
   for (const auto& p : net.populations) {
     std::string shape, reset;

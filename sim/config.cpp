@@ -475,12 +475,16 @@ bool is_netx_path(const std::string& path) {
 
 }  // namespace
 
-Network load_network(const std::string& path, const NetxOptions& netx) {
-  if (!is_netx_path(path)) return read_network(path);  // load_run_config refuses netx options for it
+Network import_netx_reporting(const std::string& path, const NetxOptions& netx) {
   Network net = import_netx(path, netx);
   if (const auto w = net.metadata.attributes.find("netx_warnings"); w != net.metadata.attributes.end())
     std::fprintf(stderr, "warning: %s\n", w->second.c_str());
   return net;
+}
+
+Network load_network(const std::string& path, const NetxOptions& netx) {
+  if (!is_netx_path(path)) return read_network(path);  // load_run_config refuses netx options for it
+  return import_netx_reporting(path, netx);
 }
 
 std::string RunConfig::network_path() const { return resolve(path, run.network); }
@@ -531,10 +535,7 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   }
   check_watchdog(path, c.chip);
   const std::string& n = c.run.network;
-  if (c.run.netx.reset_offset != 0 && c.run.netx.reset_interval == 0)
-    throw Error(path + ": netx.reset_offset = " + std::to_string(c.run.netx.reset_offset) +
-                " needs netx.reset_interval (0: no reset)");
-  check_axonal_delays(path + ": netx.axonal_delays", c.run.netx.axonal_delays);
+  c.run.netx.check(path + ": ", [](const std::string& field) { return "netx." + field; });
   if (c.run.netx.axonal_delays != NetxOptions{}.axonal_delays && !is_netx_path(n))
     throw Error(path + ": netx.axonal_delays applies to a lava-dl .net network; '" + n +
                 "' is a spikemesh network file, whose synapses hold their delays themselves");

@@ -157,6 +157,8 @@ struct RunConfig {
 // weights) is printed as a warning. Errors name the file, and for a .net the layer and its field.
 // A spikemesh network file, or a lava-dl .net imported with `netx` (which only a .net may set).
 Network load_network(const std::string& path, const NetxOptions& netx = {});
+// import_netx, with lava-dl's warnings (netx_warnings: clipped weights, axonal delays) printed to stderr.
+Network import_netx_reporting(const std::string& path, const NetxOptions& netx);
 
 // `sets`: "key.path=value" strings from --set, applied last.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& sets);
