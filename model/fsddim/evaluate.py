@@ -268,6 +268,18 @@ def save_grid(images01, path, nrow=10):
     plt.imsave(path, grid, cmap="gray", vmin=0, vmax=1)
 
 
+def checkpoint_description(ck, path, chip=False, T=None):
+    """What a score of a checkpoint's samples is a score of (load_checkpoint's dict): the model kind, iteration,
+    T and, for learning curves, `lineage_totals` (images seen and CPU-hours, the phases it started from
+    included) when the checkpoint records its lineage."""
+    what = {"model": ("qat_chip" if chip else ck["config"]["model"]["neuron"]), "checkpoint": path,
+            "iteration": ck["iteration"], "T": T or ck["model"].T}
+    if ck["raw"].get("lineage"):
+        from .train import lineage_totals
+        what["lineage_totals"] = lineage_totals(ck["raw"]["lineage"])
+    return what
+
+
 @tool_main("fsddim.evaluate")
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="fsddim.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -310,8 +322,7 @@ def main(argv=None):
             if a.chip and scales is None:
                 raise FsddimError(f"{a.checkpoint}: --chip needs a QAT checkpoint")
             imgs = sample_model(ck["model"], ck["config"], s, a.samples, a.seed, a.device, a.batch, scales, a.T)
-            what = {"model": ("qat_chip" if a.chip else ck["config"]["model"]["neuron"]), "checkpoint": a.checkpoint,
-                    "iteration": ck["iteration"], "T": a.T or ck["model"].T}
+            what = checkpoint_description(ck, a.checkpoint, a.chip, a.T)
         r = score(imgs, a.device)
         rec = {**what, "steps": s, **r, "seconds": time.time() - t0}
         results.append(rec)

@@ -8,6 +8,7 @@ import torch
 
 from fsddim.config import load_config
 from fsddim.errors import FsddimError
+from fsddim.evaluate import checkpoint_description
 from fsddim.train import distill_loss, load_checkpoint, read_checkpoint_raw, train
 
 OVER = ["train.subset=64", "train.device=cpu", "train.checkpoint_every=1000", "train.batch_size=16"]
@@ -35,6 +36,10 @@ def test_a_float_run_starts_from_the_twins_ema_weights_and_counts_its_lineage(tw
     assert start["kind"] == "checkpoint" and start["neuron"] == "relu" and start["iteration"] == 3
     totals = json.load(open(os.path.join(run, "metrics.json")))["lineage"]["float"]["totals"]
     assert totals["images_seen"] == 3 * 16  # the twin's 3 batches of 16, none of its own yet
+    # A score of its samples says what the weights cost (fsddim.evaluate's record, for learning curves).
+    what = checkpoint_description(load_checkpoint(os.path.join(run, "float.pt")), "snn.pt")
+    assert what["model"] == "lif" and what["iteration"] == 0 and what["T"] == 2
+    assert what["lineage_totals"]["images_seen"] == 48 and what["lineage_totals"]["cpu_hours"] > 0
 
 
 def test_distill_loss_is_the_weighted_distance_of_the_mean_over_t():
