@@ -150,7 +150,9 @@ def test_a_run_config_sets_the_reset_of_a_net_it_loads(binary, tmp_path):
 @pytest.mark.parametrize("netx_keys, network, expected", [
     ("  reset_interval: 17\n", "h5", "netx.reset_interval applies to a lava-dl .net network"),
     ("  reset_offset: 3\n", "net", "netx.reset_offset = 3 needs netx.reset_interval (0: no reset)"),
-], ids=["not-a-net", "offset-alone"])
+    ("  axonal_delays: drop\n", "net", "netx.axonal_delays: expected 'apply' (as slayer trained them) or 'ignore'"),
+    ("  axonal_delays: ignore\n", "h5", "netx.axonal_delays applies to a lava-dl .net network"),
+], ids=["not-a-net", "offset-alone", "delays-bad-value", "delays-not-a-net"])
 def test_bad_netx_config_keys_are_errors_naming_the_file(binary, tiny, tmp_path, netx_keys, network, expected):
     cfg = tmp_path / "run.yaml"
     cfg.write_text(f"network: {tiny if network == 'h5' else TINY}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
@@ -1091,17 +1093,3 @@ def test_bad_axonal_delays_option_on_the_command_line_is_an_error_naming_it(bina
     assert ("--axonal-delays: expected 'apply' (as slayer trained them) or 'ignore' (as Lava's netx builds the "
             "network), got 'drop'") in r.stderr, r.stderr
     assert not os.path.exists(tmp_path / "o.h5")
-
-
-@pytest.mark.parametrize("netx_keys, network, expected", [
-    ("  axonal_delays: drop\n", "net", "netx.axonal_delays: expected 'apply'"),
-    ("  axonal_delays: ignore\n", "h5", "netx.axonal_delays applies to a lava-dl .net network"),
-], ids=["bad-value", "not-a-net"])
-def test_bad_axonal_delays_config_key_is_an_error_naming_it(binary, tiny, tmp_path, netx_keys, network, expected):
-    cfg = tmp_path / "run.yaml"
-    network = tiny if network == "h5" else TINY
-    cfg.write_text(f"network: {network}\nenergy: {ROOT}/configs/energy/davies2018.yaml\n"
-                   f"netx:\n{netx_keys}chip:\n  base: {ROOT}/configs/chip_loihi2.yaml\n")
-    r = subprocess.run([binary, "run", str(cfg), "--check"], capture_output=True, text=True, env=ENV)
-    assert r.returncode == 1
-    assert f"{cfg}: {expected}" in r.stderr, r.stderr

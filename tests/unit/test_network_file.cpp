@@ -387,25 +387,22 @@ TEST(NetworkFile, ConvOutputShapeMustMatchTarget) {
 
 // /dilation is optional (1 when absent); with it, the output size uses the dilated kernel's extent.
 TEST(NetworkFile, ConvDilationWidensTheKernelInTheOutputSize) {
-  const std::string e = load_error([](Datasets& d) {
-    d["/populations/0/shape"] = Ints{{1, 7, 7}, {3}};
-    d["/populations/1/shape"] = Ints{{2, 5, 5}, {3}};
-    d["/populations/1/neuron/vth_mant"] = Ints{{10}, {}};
-    d["/projections/0/encoding"] = std::string("conv");
-    d["/projections/0/weights"] = Ints{std::vector<int64_t>(2 * 1 * 3 * 3, 1), {2, 1, 3, 3}};
-    d["/projections/0/dilation"] = Ints{{2, 3}, {2}};  // extents 5 and 7: 7x7 gives (3, 1), not the (5, 5) of 3x3
-  });
+  // A 3x3 conv from (1, 7, 7) into (2, 5, 5) with the given dilation.
+  auto with_dilation = [](std::vector<int64_t> dilation) {
+    return load_error([&](Datasets& d) {
+      d["/populations/0/shape"] = Ints{{1, 7, 7}, {3}};
+      d["/populations/1/shape"] = Ints{{2, 5, 5}, {3}};
+      d["/populations/1/neuron/vth_mant"] = Ints{{10}, {}};
+      d["/projections/0/encoding"] = std::string("conv");
+      d["/projections/0/weights"] = Ints{std::vector<int64_t>(2 * 1 * 3 * 3, 1), {2, 1, 3, 3}};
+      d["/projections/0/dilation"] = Ints{dilation, {2}};
+    });
+  };
+  const std::string e = with_dilation({2, 3});  // extents 5 and 7: 7x7 gives (3, 1), not the (5, 5) of 3x3
   EXPECT_NE(e.find("/projections/0/target: conv output is (2, 3, 1) but target 'hidden' has shape (2, 5, 5)"),
             std::string::npos)
       << e;
-  const std::string z = load_error([](Datasets& d) {
-    d["/populations/0/shape"] = Ints{{1, 7, 7}, {3}};
-    d["/populations/1/shape"] = Ints{{2, 5, 5}, {3}};
-    d["/populations/1/neuron/vth_mant"] = Ints{{10}, {}};
-    d["/projections/0/encoding"] = std::string("conv");
-    d["/projections/0/weights"] = Ints{std::vector<int64_t>(2 * 1 * 3 * 3, 1), {2, 1, 3, 3}};
-    d["/projections/0/dilation"] = Ints{{0, 1}, {2}};
-  });
+  const std::string z = with_dilation({0, 1});
   EXPECT_NE(z.find("/projections/0/dilation: dilation must be at least 1"), std::string::npos) << z;
 }
 
