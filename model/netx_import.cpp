@@ -395,14 +395,6 @@ LavaDenseWeights lava_dense_weights(std::vector<int64_t> w) {
   return out;
 }
 
-void check_axonal_delays(const std::string& where, const std::string& value) {
-  if (value != "apply" && value != "ignore")
-    throw Error(where +
-                ": expected 'apply' (as slayer trained them) or 'ignore' (as Lava's netx builds the "
-                "network), got '" +
-                value + "'");
-}
-
 Network import_netx(const std::string& path, const NetxOptions& options) {
   const H5File f = H5File::open_read(path);
   if (!f.is_group("/layer")) f.fail("/layer", "missing group: not a netx network (expected /layer/0, /layer/1, ...)");
@@ -410,7 +402,7 @@ Network import_netx(const std::string& path, const NetxOptions& options) {
   Network net;
   net.metadata.producer = "spikemesh netx import";
   net.metadata.attributes["netx_source"] = path;
-  check_axonal_delays(path + ": axonal_delays", options.axonal_delays);
+  options.check(path + ": ", [](const std::string& field) { return field; });
   bool flatten_pending = false;
   std::vector<std::string> warnings;
   // Axonal delays of the layer just read, one per neuron, for the projection out of it (docs/netx.md).
