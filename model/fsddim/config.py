@@ -7,7 +7,9 @@ nested dict (the effective configuration), which is what checkpoints and exporte
 from __future__ import annotations
 
 import copy
+import math
 import os
+import re
 
 import yaml
 
@@ -54,7 +56,7 @@ SCHEMA = {
         "channels_last": ("bool", True, "activations in channels-last layout during training (the CPU's oneDNN "
                           "convolutions then run without reordering; changes results by float rounding only)"),
         "synops_lambda": ("float", 0.0, "energy-aware training: loss += lambda * the expected chip synaptic operations "
-                          "of the call / those if every neuron spiked every timestep (synops.py; float phase only; "
+                          "of the call / those if every neuron spiked every timestep (synops.py; the float phase; "
                           "0: unregularised)"),
         "distill_from": ("str", "", "a teacher checkpoint (typically the ANN twin's, model.neuron: relu) whose EMA "
                          "v-prediction the float phase also fits: loss += distill_weight * alpha_bar_t * "
@@ -66,6 +68,8 @@ SCHEMA = {
         "lr": ("float", 1.0e-4, "Adam learning rate for QAT"),
         "batch_size": ("int", 128, "images per QAT iteration"),
         "ema_decay": ("float", 0.99, "EMA of the QAT weights (0 disables)"),
+        "synops_lambda": ("float", 0.0, "the synaptic-operation regulariser of train.synops_lambda in the QAT phase, "
+                          "on the chip-domain forward's spikes (energy-aware fine-tuning of a trained model; 0: none)"),
         "calib_images": ("int", 256, "images used to calibrate per-channel scales"),
         "headroom_bits": ("int", 2, "q stays below 2^(21 - headroom_bits) on calibration data"),
         "payload_bits": ("int", 16, "graded input payload width (two's complement)"),
@@ -81,11 +85,16 @@ SCHEMA = {
 }
 
 
+_YAML12_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def _check(kind, value, where):
     if kind == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif kind == "float":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(value, str) and _YAML12_FLOAT.fullmatch(value.strip()):
+            value = float(value)   # YAML 1.1 (PyYAML) reads 3e-4 as a string; YAML 1.2 and users read a number
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         if ok:
             value = float(value)
     elif kind == "bool":
@@ -149,6 +158,8 @@ def validate(cfg, where="config"):
     need(all(s <= cfg["diffusion"]["timesteps"] for s in cfg["eval"]["steps"]), "eval.steps", "at most diffusion.timesteps")
     need(cfg["train"]["batch_size"] >= 2, "train.batch_size", "at least 2 (batch norm)")
     need(cfg["train"]["distill_weight"] >= 0.0, "train.distill_weight", "a non-negative weight")
+    need(cfg["train"]["synops_lambda"] >= 0.0, "train.synops_lambda", "a non-negative weight")
+    need(q["synops_lambda"] >= 0.0, "qat.synops_lambda", "a non-negative weight")
     return cfg
 
 

@@ -242,10 +242,12 @@ def conv_chip(val, pr: LProj, w):
     return F.conv2d(val, w, stride=pr.stride, padding=pr.pad)
 
 
-def forward_chip(model, scales, x, t):
+def forward_chip(model, scales, x, t, spike_counts=None):
     """Quantization-aware forward in the chip's integer units (float tensors, STE gradients).
 
     x: (N, C, H, W) or (T, N, C, H, W) real; t: (N,). Returns readout currents (T, N, C, H, W) in real units.
+    spike_counts, a dict: filled as FSDDIMNet.forward fills it, {population: (N, H, W) spikes summed over T and
+    channels} (the synaptic-operation regulariser, synops.py; differentiable through the surrogate).
     Matches the fixed-point forward up to the per-synapse floor of graded inputs, wrap-around (which
     calibration keeps away) and float rounding.
     """
@@ -279,5 +281,7 @@ def forward_chip(model, scales, x, t):
         if lp.kind == "readout":
             return cur / vth.view(1, 1, -1, 1, 1)
         s = chip_lif(cur, vth, model.mcfg["surrogate_width"])
+        if spike_counts is not None:
+            spike_counts[lp.name] = s.sum((0, 2))
         vals[lp.name] = s.reshape(T * n, lp.c, lp.res, lp.res)
     raise AssertionError("no readout")

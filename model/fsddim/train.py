@@ -274,8 +274,9 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
         teacher = tk["model"].to(dev)
         for p_ in teacher.parameters():
             p_.requires_grad_(False)
-    lam = 0.0 if qat else tc["synops_lambda"]
-    if lam:
+    lam = pc["synops_lambda"]
+    count_synops = model.spiking    # logged for every spiking run, so that arms with and without lambda compare
+    if count_synops:
         fanout = synops.fanout_maps(model)
         synops_scale = synops.max_synops_per_call(model, fanout)
 
@@ -333,13 +334,15 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
         t = torch.randint(0, sched.timesteps, (x0.shape[0],), generator=g).to(dev)
         noise = torch.randn(x0.shape, generator=g).to(dev)
         x_t = tables[0][t].view(-1, 1, 1, 1) * x0 + tables[1][t].view(-1, 1, 1, 1) * noise
-        counts = {} if lam else None
-        out = forward_chip(model, scales, x_t, t) if qat else model(x_t, t, spike_counts=counts)
+        counts = {} if count_synops else None
+        out = forward_chip(model, scales, x_t, t, spike_counts=counts) if qat else model(x_t, t, spike_counts=counts)
         loss, l_img, l_rec = diffusion.losses(out, x0, noise, t, tables, cfg["diffusion"]["recons_loss"])
-        if lam:
+        if count_synops:
             # the fraction of the synaptic operations a call could cost that it does cost, mean over the batch
-            l_syn = synops.synops_per_call(counts, fanout).mean() / synops_scale
-            loss = loss + lam * l_syn
+            with torch.set_grad_enabled(bool(lam)):
+                l_syn = synops.synops_per_call(counts, fanout).mean() / synops_scale
+            if lam:
+                loss = loss + lam * l_syn
         if teacher is not None:
             with torch.no_grad():
                 target = teacher(x_t, t).mean(0)
@@ -360,7 +363,7 @@ def train(cfg, run_dir, qat=False, deadline_s=0.0, snapshot_every=0, quiet=False
             eta = (iters - it) / max(rate, 1e-9)
             log({"event": "progress", "phase": phase, "iteration": it, "loss": lv, "loss_smooth": run_loss,
                  "l_img": float(l_img), "l_recons": float(l_rec), "it_per_s": rate, "elapsed_s": now - t0,
-                 **({"synops_fraction": float(l_syn)} if lam else {}),
+                 **({"synops_fraction": float(l_syn)} if count_synops else {}),
                  **({"l_distill": float(l_dist)} if teacher is not None else {})},
                 f"[{phase}] it {it}/{iters} loss {lv:.4f} (smoothed {run_loss:.4f}, img {float(l_img):.4f}, "
                 f"recons {float(l_rec):.4f}) {rate:.2f} it/s, eta {eta / 60:.1f} min")

@@ -1,5 +1,6 @@
 """Bad input gives clear errors: missing dataset (names the Debian package), corrupt config and checkpoint."""
 import os
+import re
 
 import pytest
 import torch
@@ -49,6 +50,19 @@ def test_config_wrong_type_and_bad_yaml(tmp_path):
         load_config(str(p))
     with pytest.raises(FsddimError, match="no such config file or preset"):
         load_config("no-such-preset")
+
+
+def test_config_floats_in_exponent_notation(tmp_path):
+    # PyYAML reads 3e-4 (no dot) as a string; it is a float to the user, in a file and in --set
+    p = tmp_path / "lr.yaml"
+    p.write_text("train:\n  lr: 3e-4\n")
+    assert load_config(str(p))["train"]["lr"] == 0.0003
+    cfg = load_config("tiny", ["qat.synops_lambda=2E-2", "train.synops_lambda=+1e1"])
+    assert (cfg["qat"]["synops_lambda"], cfg["train"]["synops_lambda"]) == (0.02, 10.0)
+    for bad, what in (("train.lr=3e", "expected a float, got '3e'"), ("train.lr=1e400", "expected a float, got inf"),
+                      ("train.lr=.nan", "expected a float, got nan"), ("qat.synops_lambda=-0.5", "qat.synops_lambda")):
+        with pytest.raises(FsddimError, match=re.escape(what)):
+            load_config("tiny", [bad])
 
 
 def test_presets_load():
