@@ -18,6 +18,7 @@ SPIKEMESH_PACKAGES=(
   snakemake clang-format
   slurmctld slurmd slurm-client munge   # a one-node Slurm cluster for cluster sweeps: tests/python/test_slurm.py
   dataset-fashion-mnist
+  libjemalloc2   # PyTorch training on CPU without page-fault churn: scripts/lib/allocator.sh
 )
 
 spikemesh_install_packages() {
