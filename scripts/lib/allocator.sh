@@ -11,13 +11,19 @@
 # peak memory until it exits.
 #
 # spikemesh_fast_allocator: exports LD_PRELOAD and MALLOC_CONF for jemalloc, unless SPIKEMESH_ALLOCATOR=system
-# or LD_PRELOAD is already set (then it leaves the environment as it is). Prints nothing; returns 0 either way.
+# or LD_PRELOAD is already set (then it leaves the environment as it is). SPIKEMESH_ALLOCATOR other than
+# jemalloc or system is an error (returns 2); otherwise returns 0.
 spikemesh_jemalloc_path() {
   ldconfig -p 2>/dev/null | awk '$1 == "libjemalloc.so.2" && $NF ~ /^\// && !found {print $NF; found = 1}'
 }
 
 spikemesh_fast_allocator() {
-  [ "${SPIKEMESH_ALLOCATOR:-jemalloc}" = "system" ] && return 0
+  case "${SPIKEMESH_ALLOCATOR:-jemalloc}" in
+    jemalloc) ;;
+    system) return 0 ;;
+    *) echo "spikemesh: SPIKEMESH_ALLOCATOR='${SPIKEMESH_ALLOCATOR}': expected jemalloc (the default) or system" >&2
+       return 2 ;;
+  esac
   [ -n "${LD_PRELOAD:-}" ] && return 0
   local lib
   lib="$(spikemesh_jemalloc_path)"

@@ -49,3 +49,10 @@ def test_training_is_bit_identical_under_either_allocator(tmp_path):
         weights[alloc] = torch.load(run / "float.pt", map_location="cpu")["model"]
     assert weights["jemalloc"].keys() == weights["system"].keys()
     assert all(torch.equal(weights["jemalloc"][k], weights["system"][k]) for k in weights["jemalloc"])
+
+
+def test_an_unknown_allocator_is_an_error_naming_the_variable():
+    res = subprocess.run([os.path.join(ROOT, "scripts", "fsddim"), "train", "--help"], capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, SPIKEMESH_ALLOCATOR="tcmalloc"))
+    assert res.returncode == 2
+    assert "SPIKEMESH_ALLOCATOR='tcmalloc': expected jemalloc (the default) or system" in res.stderr
