@@ -24,10 +24,10 @@ from __future__ import annotations
 import argparse
 import glob
 import importlib.util
-import resource
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
