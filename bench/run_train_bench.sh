@@ -31,7 +31,7 @@ for r in $(seq 1 "$ROUNDS"); do
     esac
     echo "== round $r, $alloc"
     # shellcheck disable=SC2086
-    env LD_PRELOAD="$preload" MALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1" nice -n 10 /usr/bin/python3 \
+    env LD_PRELOAD="$preload" MALLOC_CONF="$SPIKEMESH_JEMALLOC_CONF" nice -n 10 /usr/bin/python3 \
       bench/train_bench.py --before "$tree/model" --presets $PRESETS --repeats 1 --threads "$THREADS" \
       --raw "$tree/raw_${r}_${alloc}.json" > "$tree/log_${r}_${alloc}.txt"
     grep "round" "$tree/log_${r}_${alloc}.txt"

@@ -13,6 +13,8 @@
 # spikemesh_fast_allocator: exports LD_PRELOAD and MALLOC_CONF for jemalloc, unless SPIKEMESH_ALLOCATOR=system
 # or LD_PRELOAD is already set (then it leaves the environment as it is). SPIKEMESH_ALLOCATOR other than
 # jemalloc or system is an error (returns 2); otherwise returns 0.
+SPIKEMESH_JEMALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1"   # never purge: freed pages stay mapped
+
 spikemesh_jemalloc_path() {
   ldconfig -p 2>/dev/null | awk '$1 == "libjemalloc.so.2" && $NF ~ /^\// && !found {print $NF; found = 1}'
 }
@@ -31,5 +33,5 @@ spikemesh_fast_allocator() {
     [ "${SPIKEMESH_ALLOCATOR:-}" = "jemalloc" ] && echo "spikemesh: SPIKEMESH_ALLOCATOR=jemalloc but libjemalloc.so.2 is not installed (Debian package libjemalloc2; scripts/test installs it)" >&2
     return 0
   fi
-  export LD_PRELOAD="$lib" MALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1"
+  export LD_PRELOAD="$lib" MALLOC_CONF="$SPIKEMESH_JEMALLOC_CONF"
 }

@@ -17,9 +17,15 @@ PROBE = ("import resource, torch; torch.set_num_threads(1)\n"
          "print('libjemalloc' in maps, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)\n")
 
 
-def run_under(env_extra, code):
+def clean_env(**extra):
+    """This environment without an allocator already chosen (else both arms of a comparison would run it)."""
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "MALLOC_CONF", "SPIKEMESH_ALLOCATOR")}
-    env.update(env_extra)
+    env.update(extra)
+    return env
+
+
+def run_under(env_extra, code):
+    env = clean_env(**env_extra)
     cmd = f'source "{SCRIPT}" && spikemesh_fast_allocator && exec /usr/bin/python3 -c "$0"'
     res = subprocess.run(["bash", "-c", cmd, code], capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -44,7 +50,7 @@ def test_training_is_bit_identical_under_either_allocator(tmp_path):
         res = subprocess.run([os.path.join(ROOT, "scripts", "fsddim"), "train", "--config", "tiny", "--run", str(run),
                               "--threads", "1", "--quiet", "--set", "train.iterations=3", "--set", "train.subset=256",
                               "--set", "train.device=cpu"], capture_output=True, text=True, timeout=600,
-                             env=dict(os.environ, SPIKEMESH_ALLOCATOR=alloc))
+                             env=clean_env(SPIKEMESH_ALLOCATOR=alloc))
         assert res.returncode == 0, res.stderr[-2000:]
         weights[alloc] = torch.load(run / "float.pt", map_location="cpu")["model"]
     assert weights["jemalloc"].keys() == weights["system"].keys()
@@ -53,6 +59,6 @@ def test_training_is_bit_identical_under_either_allocator(tmp_path):
 
 def test_an_unknown_allocator_is_an_error_naming_the_variable():
     res = subprocess.run([os.path.join(ROOT, "scripts", "fsddim"), "train", "--help"], capture_output=True, text=True,
-                         timeout=120, env=dict(os.environ, SPIKEMESH_ALLOCATOR="tcmalloc"))
+                         timeout=120, env=clean_env(SPIKEMESH_ALLOCATOR="tcmalloc"))
     assert res.returncode == 2
     assert "SPIKEMESH_ALLOCATOR='tcmalloc': expected jemalloc (the default) or system" in res.stderr
