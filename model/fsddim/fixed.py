@@ -7,9 +7,12 @@ is model/neuron.cpp's, in int64 tensors: the dendritic sum q wraps to 22 bits, u
 clamped, spikes are v > vth_mant << 6 (strict), hard reset, refractory counter; effective weights follow
 `effective_weight`; a graded input adds floor(w_eff * payload / 2^payload_frac_bits) per synapse. After
 `spikemesh balance`, the C++ reference simulator computes the same values D timesteps later: population p
-at timestep depth(p) + tau equals this forward at tau (tests/python/test_fixed_vs_reference.py proves it).
+at timestep depth(p) + tau equals this forward at tau (tests/python/test_export_fixed.py and
+test_chip_loop.py check it against the C++ reference, on exports and on a handmade network).
 
-Convolutions run as float64 sums of integers (exact below 2^53) and are rounded back to int64.
+Sums of integers run in floating point only where they are exact: convolutions of spikes in float32 when
+every partial sum stays below 2^24, other spike projections in float64 (below 2^53); graded (payload)
+convolutions in int32 or int64, one kernel tap at a time. The neuron state is int64.
 """
 from __future__ import annotations
 
@@ -27,14 +30,16 @@ ACCUM_BITS, STATE_BITS = 22, 24
 
 
 def wrap(x, bits):
+    """x modulo 2^bits into [-2^(bits-1), 2^(bits-1)) (two's complement), in place on x."""
     half = 1 << (bits - 1)
-    return torch.remainder(x + half, 1 << bits) - half
+    return x.add_(half).bitwise_and_((1 << bits) - 1).sub_(half)
 
 
 def decay_toward_zero(x, decay, offset):
-    factor = (1 << 12) - offset - decay
-    mag = torch.div(x.abs() * factor, 1 << 12, rounding_mode="floor")
-    return torch.where(x < 0, -mag, mag)
+    """x * (4096 - offset - decay) / 4096, truncated toward zero (the factor is never negative): a negative
+    product gets 4095 added before the arithmetic shift, which floors."""
+    y = x * ((1 << 12) - offset - decay)
+    return y.add_((y < 0).long().mul_((1 << 12) - 1)).bitwise_right_shift_(12)
 
 
 def effective_weight(m, weight_exp, num_weight_bits, sign_mode):
@@ -93,6 +98,7 @@ class FixedNet:
             prm["vmin"] = -(torch.ones_like(prm["vmin_exp"]) << prm["vmin_exp"]) + 1
             prm["vmax"] = (torch.ones_like(prm["vmax_exp"]) << (9 + 2 * prm["vmax_exp"])) - 1
             prm["vth"] = prm["vth_mant"] << 6
+            prm["refractory"] = bool((prm["refract_delay"] > 0).any())
             prm["bias"] = prm["bias_mant"] * (torch.ones_like(prm["bias_exp"]) << prm["bias_exp"])
             if p.bias_table is not None:
                 bt = torch.tensor(p.bias_table, dtype=torch.int64, device=dev)
@@ -145,13 +151,13 @@ class FixedNet:
             return torch.zeros(b, tgt.size, dtype=val.dtype, device=val.device).index_add_(1, post, c)
         # conv
         C, H, W = src_pop.shape
-        x = val.view(b, C, H, W)
+        wf = None if graded else self.fast.get(id(pr))
+        x = val.view(b, C, H, W) if wf is None else val.view(b, C, H, W).float()
         if pr.upsample > 1:
             x = F.interpolate(x, scale_factor=pr.upsample, mode="nearest")
         if not graded:
-            wf = self.fast.get(id(pr))
             if wf is not None:
-                y = F.conv2d(x.float(), wf, stride=pr.stride, padding=pr.padding, dilation=pr.dilation)
+                y = F.conv2d(x, wf, stride=pr.stride, padding=pr.padding, dilation=pr.dilation)
                 return y.double().reshape(b, -1) * 64.0
             y = F.conv2d(x, w, stride=pr.stride, padding=pr.padding, dilation=pr.dilation, groups=pr.groups)
             return y.reshape(b, -1)
@@ -161,6 +167,16 @@ class FixedNet:
         co = w.shape[0]
         cols = F.unfold(x, (kh, kw), dilation=pr.dilation, padding=pr.padding, stride=pr.stride)        # (B, Cin*kh*kw, L)
         wf = w.reshape(co, -1)
+        if f >= 6 and val.device.type == "cpu":
+            # Effective weights are multiples of 64 below 2^21, so floor(w * p / 2^f) = (w/64 * p) >> (f - 6);
+            # for payloads of up to 16 bits the product fits int32. One kernel tap at a time.
+            it = torch.int32 if src_pop.payload_bits <= 16 else torch.int64
+            cols = cols.to(it)
+            wq = torch.div(wf, 64, rounding_mode="floor").to(it)
+            out = torch.zeros(b, co, cols.shape[2], dtype=torch.int64, device=val.device)
+            for k in range(cols.shape[1]):
+                out.add_((wq[:, k].view(1, co, 1) * cols[:, k].unsqueeze(1)).bitwise_right_shift_(f - 6))
+            return out.reshape(b, -1).double()
         out = torch.empty(b, co, cols.shape[2], dtype=val.dtype, device=val.device)
         chunk = max(1, int(2 ** 23 // max(1, co * cols.shape[1] * cols.shape[2])))
         for a in range(0, b, chunk):
@@ -179,8 +195,9 @@ class FixedNet:
         state = {}
         for name in self.order:
             n = pops[name].size
-            state[name] = (torch.zeros(b, n, dtype=torch.int64, device=dev), torch.zeros(b, n, dtype=torch.int64, device=dev),
-                           torch.zeros(b, n, dtype=torch.int64, device=dev))
+            # no refractory counter where every refract_delay is 0: it would stay 0
+            r = torch.zeros(b, n, dtype=torch.int64, device=dev) if self.params[name]["refractory"] else None
+            state[name] = (torch.zeros(b, n, dtype=torch.int64, device=dev), torch.zeros(b, n, dtype=torch.int64, device=dev), r)
         currents = {p.name: [] for p in self.net.populations if p.kind == "readout"}
         spikes = {p.name: [] for p in self.net.populations} if record_spikes else None
         for tau in range(timesteps):
@@ -201,29 +218,32 @@ class FixedNet:
                     if record_spikes:
                         spikes[name].append((pay != 0).to(torch.uint8))
                     continue
-                q = torch.zeros(b, p.size, dtype=torch.float64, device=dev)
+                q = None
                 for pr, w in self.incoming[name]:
                     src = pops[pr.source]
-                    q += self._contribution(pr, w, src, vals[pr.source], src.kind == "input", b)
-                q = torch.round(q).long()
+                    c = self._contribution(pr, w, src, vals[pr.source], src.kind == "input", b)
+                    q = c if q is None else q.add_(c)
+                q = (q.round_().long() if q is not None else torch.zeros(b, p.size, dtype=torch.int64, device=dev))
                 u, v, r = state[name]
                 if "table" in prm:
                     K, P, _ = prm["table"].shape
                     bias = prm["table"][ctx.clamp(max=K - 1), min(tau, P - 1)]
                 else:
                     bias = prm["bias"].unsqueeze(0)
-                u = wrap(decay_toward_zero(u, prm["du"], 1) + wrap(q, ACCUM_BITS), STATE_BITS)
+                u = wrap(decay_toward_zero(u, prm["du"], 1).add_(wrap(q, ACCUM_BITS)), STATE_BITS)
                 u2 = wrap(u + bias, STATE_BITS)
-                v = decay_toward_zero(v, prm["dv"], 0) + u2
-                v = torch.maximum(torch.minimum(v, prm["vmax"]), prm["vmin"])
-                v = torch.where(r > 0, torch.zeros_like(v), v)
+                v = decay_toward_zero(v, prm["dv"], 0).add_(u2)
+                v = torch.clamp(v, min=prm["vmin"], max=prm["vmax"])
+                if r is not None:
+                    v.masked_fill_(r > 0, 0)
                 if p.kind == "cuba":
                     s = v > prm["vth"]
+                    v.masked_fill_(s, 0)
                 else:
                     s = torch.zeros_like(v, dtype=torch.bool)
-                v = torch.where(s, torch.zeros_like(v), v)
-                r = torch.where(s, prm["refract_delay"].expand_as(r), r)
-                r = torch.where(r > 0, r - 1, r)
+                if r is not None:   # a spike starts the refractory count; then it counts down to 0
+                    r = torch.where(s, prm["refract_delay"].expand_as(r), r)
+                    r = r.sub_((r > 0).long())
                 state[name] = (u, v, r)
                 vals[name] = s.double()
                 if p.kind == "readout":
