@@ -103,11 +103,15 @@ class FixedNet:
             if p.bias_table is not None:
                 bt = torch.tensor(p.bias_table, dtype=torch.int64, device=dev)
                 K, P, M = bt.shape
-                if M != n:
-                    if len(p.shape) != 3 or M != p.shape[0]:
-                        raise FsddimError(f"population '{p.name}': bias_table has {M} columns, expected {n} or {p.shape[0]}")
-                    bt = bt.repeat_interleave(n // M, dim=2)
-                prm["table"] = bt * (torch.ones_like(prm["bias_exp"]) << prm["bias_exp"]).view(1, 1, -1)
+                if M != n and (len(p.shape) != 3 or M != p.shape[0]):
+                    raise FsddimError(f"population '{p.name}': bias_table has {M} columns, expected {n} or {p.shape[0]}")
+                exp = prm["bias_exp"].view(M, n // M)
+                if M != n and not bool((exp == exp[:, :1]).all()):   # rare: expand to every neuron
+                    bt, exp, M = bt.repeat_interleave(n // M, dim=2), prm["bias_exp"].view(n, 1), n
+                # one column per channel where the file has that, expanded to the channel's neurons at lookup
+                # (K contexts x P phases x every neuron would hold gigabytes for a `small` export)
+                prm["table"] = bt * (torch.ones_like(exp[:, 0]) << exp[:, 0]).view(1, 1, -1)
+                prm["table_repeat"] = n // M
             self.params[p.name] = prm
 
     def _topo_order(self):
@@ -228,6 +232,8 @@ class FixedNet:
                 if "table" in prm:
                     K, P, _ = prm["table"].shape
                     bias = prm["table"][ctx.clamp(max=K - 1), min(tau, P - 1)]
+                    if prm["table_repeat"] > 1:
+                        bias = bias.repeat_interleave(prm["table_repeat"], dim=1)
                 else:
                     bias = prm["bias"].unsqueeze(0)
                 u = wrap(decay_toward_zero(u, prm["du"], 1).add_(wrap(q, ACCUM_BITS)), STATE_BITS)
