@@ -126,13 +126,13 @@ def test_effective_weight_matches_the_cpp_rule():
     assert effective_weight(np.array([7]), 0, 6, "excitatory").tolist() == [4 * 64]          # prec 4
 
 
-def _handmade(path, seed):
+def _handmade(path, seed, payload_bits=16, payload_frac_bits=8):
     """A small network that exercises what FSDDIM exports do not: wrap-around of q, clamped v, du != 4095,
     refractoriness, 6-bit and excitatory weights, dense/sparse/strided/upsampled projections, graded input."""
     rng = np.random.default_rng(seed)
     P, J = netfile.Population, netfile.Projection
     pops = [
-        P("x", "input", (2, 6, 6), {}, payload_bits=16, payload_frac_bits=8),
+        P("x", "input", (2, 6, 6), {}, payload_bits=payload_bits, payload_frac_bits=payload_frac_bits),
         P("a", "cuba", (4, 6, 6), {"du": 4095, "dv": 819, "vth_mant": rng.integers(50, 3000, 144), "bias_exp": 3},
           bias_table=rng.integers(-4096, 4096, (3, 2, 4))),
         P("b", "cuba", (4, 3, 3), {"du": 2047, "dv": 100, "vth_mant": 400, "bias_mant": rng.integers(-300, 300, 36),
@@ -153,13 +153,15 @@ def _handmade(path, seed):
     netfile.write(netfile.Network(pops, projs), path)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_fixed_point_forward_edge_cases_bit_exact(binary, tmp_path, seed):
+# (seed, payload bits, fractional bits): the graded convolution's three ways in fixed.py: int32 products
+# (payloads of up to 16 bits, f >= 6), int64 products (wider payloads), float64 floors (f < 6)
+@pytest.mark.parametrize("seed,pb,pf", [(0, 16, 8), (1, 16, 8), (2, 24, 12), (3, 16, 4)])
+def test_fixed_point_forward_edge_cases_bit_exact(binary, tmp_path, seed, pb, pf):
     path = str(tmp_path / "hand.h5")
-    _handmade(path, seed)
+    _handmade(path, seed, pb, pf)
     rng = np.random.default_rng(100 + seed)
     T = 6
-    pay = torch.tensor(rng.integers(-32768, 32768, (T, 72)))
+    pay = torch.tensor(rng.integers(-(1 << (pb - 1)), 1 << (pb - 1), (T, 72)))
     r = compare(path, {"x": pay}, context=seed + 1, T=T)
     assert r["exact"], r["mismatch"]
     q_a = r["spikes"]
