@@ -92,7 +92,21 @@ def _feats(clf, images01, device, bs=1000):
 
 
 def get_classifier(device="cpu", quiet=False):
-    """The cached classifier and the test-split statistics; trains and caches them on first use."""
+    """The cached classifier and the test-split statistics; trains and caches them on first use. Evaluations
+    started side by side train it once: the first holds a lock on the cache while it trains, the others wait
+    for it and load what it saved."""
+    import fcntl
+    d = cache_dir()
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "classifier.lock"), "w", encoding="utf-8") as lock:
+        if not os.path.exists(os.path.join(d, "classifier.pt")):
+            if not quiet:
+                print(f"classifier not cached in {d}: training it, or waiting for the evaluation that is", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)      # released when the file closes
+        return _get_classifier_locked(device, quiet)
+
+
+def _get_classifier_locked(device, quiet):
     path = os.path.join(cache_dir(), "classifier.pt")
     if os.path.exists(path):
         try:

@@ -23,3 +23,33 @@ def test_inception_like_score_bounds():
     assert inception_like(confident_diverse) == pytest.approx(10.0, rel=1e-6)
     assert inception_like(np.full((100, 10), 0.1)) == pytest.approx(1.0, rel=1e-6)
     assert inception_like(np.eye(10)[np.zeros(100, dtype=int)]) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_side_by_side_evaluations_train_the_classifier_once(tmp_path, monkeypatch):
+    """Two evaluations that find no cached classifier: the first trains it under the cache lock, the second
+    waits and loads the file the first saved (the training itself is replaced by a slow stand-in that counts
+    its calls and returns an untrained classifier; the test-split statistics are computed for real)."""
+    import threading
+    import time
+
+    from fsddim import evaluate
+    monkeypatch.setenv("FSDDIM_CACHE", str(tmp_path / "cache"))
+    calls = []
+
+    def slow_training(device="cpu", quiet=False):
+        calls.append(threading.get_ident())
+        time.sleep(1.0)
+        return evaluate.Classifier()
+
+    monkeypatch.setattr(evaluate, "train_classifier", slow_training)
+    got = {}
+    threads = [threading.Thread(target=lambda k=k: got.__setitem__(k, evaluate.get_classifier(quiet=True)[1]))
+               for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    assert len(calls) == 1
+    assert sorted(got) == [0, 1]
+    np.testing.assert_array_equal(got[0]["mu"], got[1]["mu"])
+    assert (tmp_path / "cache" / "classifier.pt").exists()
