@@ -11,8 +11,9 @@
 # peak memory until it exits.
 #
 # spikemesh_fast_allocator: exports LD_PRELOAD and MALLOC_CONF for jemalloc, unless SPIKEMESH_ALLOCATOR=system
-# or LD_PRELOAD is already set (then it leaves the environment as it is). SPIKEMESH_ALLOCATOR other than
-# jemalloc or system is an error (returns 2); otherwise returns 0.
+# or LD_PRELOAD is already set (then it leaves the environment as it is); without jemalloc installed it says so
+# on stderr and goes on with glibc's malloc. SPIKEMESH_ALLOCATOR other than jemalloc or system is an error
+# (returns 2); otherwise returns 0.
 SPIKEMESH_JEMALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1"   # never purge: freed pages stay mapped
 
 spikemesh_jemalloc_path() {
@@ -30,7 +31,9 @@ spikemesh_fast_allocator() {
   local lib
   lib="$(spikemesh_jemalloc_path)"
   if [ -z "$lib" ]; then
-    [ "${SPIKEMESH_ALLOCATOR:-}" = "jemalloc" ] && echo "spikemesh: SPIKEMESH_ALLOCATOR=jemalloc but libjemalloc.so.2 is not installed (Debian package libjemalloc2; scripts/test installs it)" >&2
+    # said every time: a training run under glibc's malloc is several times slower, which is easy to miss
+    echo "spikemesh: libjemalloc.so.2 is not installed (Debian package libjemalloc2; scripts/test installs it):" \
+         "the Python tools run under glibc's malloc, and CPU training several times slower (docs/model.md#allocator)" >&2
     return 0
   fi
   export LD_PRELOAD="$lib" MALLOC_CONF="$SPIKEMESH_JEMALLOC_CONF"

@@ -62,3 +62,18 @@ def test_an_unknown_allocator_is_an_error_naming_the_variable():
                          timeout=120, env=clean_env(SPIKEMESH_ALLOCATOR="tcmalloc"))
     assert res.returncode == 2
     assert "SPIKEMESH_ALLOCATOR='tcmalloc': expected jemalloc (the default) or system" in res.stderr
+
+
+def test_a_missing_jemalloc_is_said_and_the_tools_go_on(tmp_path):
+    # an ldconfig that lists no libraries: as on a machine without Debian's libjemalloc2
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "ldconfig").write_text("#!/bin/sh\nexit 0\n")
+    (fake / "ldconfig").chmod(0o755)
+    env = clean_env(PATH=f"{fake}:{os.environ['PATH']}")
+    cmd = f'source "{SCRIPT}" && spikemesh_fast_allocator && echo "preload=[${{LD_PRELOAD:-}}]"'
+    res = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "preload=[]"
+    assert "libjemalloc.so.2 is not installed (Debian package libjemalloc2" in res.stderr
+    assert "CPU training several times slower" in res.stderr
