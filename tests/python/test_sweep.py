@@ -22,8 +22,10 @@ ENV = {**os.environ, "SPIKEMESH_BIN": str(BIN), "SYSTEMC_DISABLE_COPYRIGHT_MESSA
 
 pytestmark = pytest.mark.skipif(not BIN.is_file(), reason=f"no spikemesh binary at {BIN} (set SPIKEMESH_BIN)")
 
-# Four points: 2 cores-per-router x 2 buffer depths. 400 random-stimulus timesteps make a point take a
-# few tenths of a second, long enough to interrupt the sweep between points.
+# Four points: 2 cores-per-router x 2 buffer depths. 12,000 random-stimulus timesteps make a point take about
+# a second on an idle machine, long enough to interrupt the sweep between points. (With 400, 0.14 s, CI once saw
+# all four points finish before Snakemake stopped launching them after the interrupt.)
+TIMESTEPS = 12000
 AXES = {"chip.mesh.cores_per_router": [2, 4], "chip.router.input_buffer_flits": [2, 16]}
 
 
@@ -35,7 +37,7 @@ def base(tmp_path_factory) -> Path:
     cfg.write_text(
         "network: example/network.h5\n"
         "stimulus: random\n"
-        "timesteps: 400\n"
+        f"timesteps: {TIMESTEPS}\n"
         "seed: 3\n"
         "chip:\n"
         "  base: " + str(ROOT / "configs" / "chip_loihi2.yaml") + "\n"
@@ -123,7 +125,7 @@ def test_sweep_interrupted_and_resumed(tmp_path, base):
         assert int(r["chip.mesh.cores_per_router"]) == over["chip.mesh.cores_per_router"] == rep["chip"]["cores_per_router"]
         assert float(r["latency_s_per_image"]) == pytest.approx(rep["latency_s"], rel=1e-5)
         assert float(r["energy_j_per_image"]) == pytest.approx(rep["energy_j"]["total"], rel=1e-5)
-        assert float(r["cycles_per_timestep"]) == pytest.approx(rep["cycles"] / 400, rel=1e-5)
+        assert float(r["cycles_per_timestep"]) == pytest.approx(rep["cycles"] / TIMESTEPS, rel=1e-5)
         assert int(r["spikes"]) == rep["counters"]["chip"]["spikes"]
         assert float(r["core_utilisation"]) == pytest.approx(rep["mapping"]["cores_used"] / rep["chip"]["cores"], rel=1e-5)
         parts = sum(float(r[c]) for c in columns if c.startswith("energy_j_per_image.") and c.count(".") == 2
