@@ -97,8 +97,12 @@ def get_classifier(device="cpu", quiet=False):
     for it and load what it saved."""
     import fcntl
     d = cache_dir()
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "classifier.lock"), "w", encoding="utf-8") as lock:
+    try:
+        os.makedirs(d, exist_ok=True)
+        lock = open(os.path.join(d, "classifier.lock"), "a", encoding="utf-8")
+    except OSError:     # a read-only cache: nothing to train into, so nothing to wait for
+        return _get_classifier_locked(device, quiet)
+    with lock:
         if not os.path.exists(os.path.join(d, "classifier.pt")):
             if not quiet:
                 print(f"classifier not cached in {d}: training it, or waiting for the evaluation that is", flush=True)
