@@ -15,7 +15,6 @@ per image batch, so images per CPU-second of the sampler at S steps is about B /
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -25,16 +24,9 @@ import time
 
 import torch
 
+from train_bench import load_package   # bench/: the "before" package imported under another name
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def load_package(name, directory):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(directory, "__init__.py"),
-                                                  submodule_search_locations=[directory])
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def held_bytes(fnet):
@@ -77,7 +69,7 @@ def main(argv=None):
         before_pkg = os.path.join(before_pkg, "fsddim")
     if not os.path.isfile(os.path.join(before_pkg, "fixed.py")):
         sys.exit(f"fixed_bench: --before {a.before}: no fsddim/fixed.py there")
-    load_package("fsddim_before", before_pkg)
+    load_package("fsddim_before", os.path.dirname(before_pkg))
     import fsddim_before.fixed as before_fixed
 
     net = netfile.read(a.network)
